@@ -1,0 +1,382 @@
+r"""Proximal activations: the common interface (Section 3, Definition 1, Remark 2, Theorem 7).
+
+An *activation* bundles a proper, convex, lower semi-continuous function
+:math:`\Psi:\mathbb{R}^n\to\mathbb{R}\cup\{\infty\}` with its proximal map
+
+.. math::  \sigma(z) = \operatorname{prox}_\Psi(z)
+           = \arg\min_u \tfrac12\|u-z\|^2 + \Psi(u) \qquad (9)
+
+and everything the paper builds from the pair:
+
+* ``psi(x)``            :math:`\Psi(x)` (``+inf`` outside :math:`\operatorname{dom}\Psi`);
+* ``phi(x)``            :math:`\Phi(x) = \tfrac12\|x\|^2 + \Psi(x)`;
+* ``prox(z, step)``     :math:`\operatorname{prox}_{t\Psi}(z)` (``step`` is :math:`t`);
+* ``conjugate(z)``      :math:`\Phi^*(z) = (\tfrac12\|\cdot\|^2+\Psi)^*(z)`, whose gradient is
+  :math:`\sigma` (eq. (15));
+* ``moreau_envelope(z)`` :math:`M(z) = \tfrac12\|\sigma(z)-z\|^2 + \Psi(\sigma(z))`
+  (proof of Lemma 8), so that :math:`\Phi^*(z) = \tfrac12\|z\|^2 - M(z)`;
+* ``psi_conjugate(y)``  :math:`\Psi^*(y)` where a closed form exists (Definition 3);
+* ``prox_conjugate(z, step)`` :math:`\operatorname{prox}_{t\Psi^*}(z)`, by the (extended) Moreau
+  identity (Theorem 7): :math:`\operatorname{prox}_{t\Psi^*}(z) = z - t\,\operatorname{prox}_{\Psi/t}(z/t)`;
+* ``derivative(z)`` / ``vjp(z, v)`` / ``jacobian(z)``: a documented (sub)derivative of
+  :math:`\sigma`, used only by the back-propagation baselines.
+
+All functions act on arrays of shape ``(..., n)``; scalar-valued ones (``psi``, ``phi``,
+``conjugate``, ``moreau_envelope``, ``psi_conjugate``) reduce over the last axis, so
+non-separable activations (softmax, sparsemax, ...) fit the same interface.  float32 inputs give
+float32 outputs; every other input is computed in float64.
+
+Subclasses of :class:`SeparableActivation` only describe the scalar functions; the generic
+machinery here supplies :math:`\operatorname{prox}_{t\Psi}` for every :math:`t>0` from
+:math:`\sigma` alone (see :func:`prox_step_from_sigma`).
+"""
+from __future__ import annotations
+
+import dataclasses
+from typing import Callable
+
+import numpy as np
+
+__all__ = [
+    "Activation",
+    "SeparableActivation",
+    "as_float_array",
+    "check_step",
+    "prox_step_from_sigma",
+    "solve_monotone",
+    "prox_step_by_newton",
+]
+
+
+def as_float_array(a, name: str = "z") -> np.ndarray:
+    """Return ``a`` as a floating array: float32 stays float32, everything else becomes float64.
+
+    Raises
+    ------
+    TypeError
+        If ``a`` cannot be read as a real array (complex or object input).
+    """
+    try:
+        arr = np.asarray(a)
+    except Exception as exc:  # pragma: no cover - numpy raises many things
+        raise TypeError(f"{name} must be array-like of real numbers; got {type(a).__name__}") from exc
+    if arr.dtype == np.float32 or arr.dtype == np.float64:
+        return arr
+    if np.issubdtype(arr.dtype, np.complexfloating) or arr.dtype == object:
+        raise TypeError(f"{name} must be a real array; got dtype {arr.dtype}")
+    if arr.dtype.kind not in "biuf":
+        raise TypeError(f"{name} must be a real array; got dtype {arr.dtype}")
+    return arr.astype(np.float64)
+
+
+def check_step(step) -> float:
+    """Validate a proximal step size ``t > 0`` (finite) and return it as a float."""
+    try:
+        t = float(step)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"step must be a positive real number; got {step!r}") from exc
+    if not np.isfinite(t) or t <= 0.0:
+        raise ValueError(f"step must be a finite number > 0; got {step!r}")
+    return t
+
+
+def solve_monotone(g: Callable, dg: Callable, target: np.ndarray, lo: np.ndarray, hi: np.ndarray,
+                   *, max_iter: int = 200, rtol: float | None = None) -> np.ndarray:
+    r"""Solve :math:`g(u) = \text{target}` elementwise for a nondecreasing ``g`` on ``[lo, hi]``.
+
+    Safeguarded Newton: a Newton step is taken when it stays inside the current bracket, a
+    bisection step otherwise, so convergence is guaranteed for any continuous nondecreasing
+    ``g`` with ``g(lo) <= target <= g(hi)``.  ``dg`` may return a subgradient (or 0).
+    """
+    lo = np.array(lo, dtype=target.dtype, copy=True)
+    hi = np.array(hi, dtype=target.dtype, copy=True)
+    u = 0.5 * (lo + hi)
+    eps = np.finfo(target.dtype).eps
+    if rtol is None:
+        rtol = 4 * eps
+    for _ in range(max_iter):
+        r = g(u) - target
+        lo = np.where(r < 0, u, lo)
+        hi = np.where(r > 0, u, hi)
+        d = dg(u)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            newton = u - r / d
+        ok = np.isfinite(newton) & (newton > lo) & (newton < hi) & (d > 0)
+        u_new = np.where(ok, newton, 0.5 * (lo + hi))
+        u_new = np.where(r == 0, u, u_new)
+        scale = np.maximum(np.maximum(np.abs(lo), np.abs(hi)), 1.0)
+        done = (np.abs(u_new - u) <= rtol * scale) | (hi - lo <= rtol * scale) | (r == 0)
+        u = u_new
+        if np.all(done):
+            break
+    return u
+
+
+def prox_step_from_sigma(sigma: Callable, sigma_prime: Callable, z: np.ndarray, step: float) -> np.ndarray:
+    r"""Elementwise :math:`\operatorname{prox}_{t\Psi}(z)` from :math:`\sigma=\operatorname{prox}_\Psi` alone.
+
+    If :math:`u^*` solves :math:`t\,u + (1-t)\,\sigma(u) = z` then
+    :math:`x=\sigma(u^*)` satisfies :math:`u^*-x\in\partial\Psi(x)` (Remark 2) and hence
+    :math:`z - x = t\,(u^*-x) \in t\,\partial\Psi(x)`, i.e. :math:`x = \operatorname{prox}_{t\Psi}(z)`.
+    Since :math:`0\le\sigma'\le 1` (Theorem 10, item 10), the left-hand side is strictly increasing
+    in :math:`u` with slope in :math:`[\min(t,1), \max(t,1)]`, so the root exists, is unique, and
+    lies within :math:`|g(z)-z|/\min(t,1)` of :math:`z`.  This works for every separable activation,
+    whatever :math:`\Psi` looks like, and never leaves :math:`\operatorname{dom}\Psi`.
+    """
+    t = step
+    if t == 1.0:
+        return sigma(z)
+
+    def g(u):
+        return t * u + (1.0 - t) * sigma(u)
+
+    def dg(u):
+        return t + (1.0 - t) * sigma_prime(u)
+
+    m = min(t, 1.0)
+    r0 = g(z) - z
+    radius = np.abs(r0) / m
+    radius = radius * (1 + 1e-6) + np.finfo(z.dtype).tiny
+    lo = z - radius
+    hi = z + radius
+    u = solve_monotone(g, dg, z, lo, hi)
+    return sigma(u)
+
+
+class Activation:
+    r"""A proper, convex, lsc :math:`\Psi` together with :math:`\sigma = \operatorname{prox}_\Psi`.
+
+    Subclasses are frozen dataclasses whose fields are the activation's parameters; they are
+    validated in ``__post_init__`` from the convexity condition of :math:`\Psi`.
+
+    The defaults below derive everything from ``psi`` and ``prox``; subclasses override them with
+    closed forms where those are more accurate or faster.
+    """
+
+    #: registry name, set by :func:`bregnet.activations.register`
+    name: str = "activation"
+    #: True if :math:`\Psi(x) = \sum_j \psi(x_j)` (then ``derivative`` is elementwise)
+    separable: bool = False
+    #: True if :meth:`psi_conjugate` has a closed form
+    has_psi_conjugate: bool = False
+    #: a short plain-text formula for tables and docs
+    formula: str = ""
+    #: the family page in the docs
+    family: str = ""
+
+    # ------------------------------------------------------------------ required
+    def psi(self, x) -> np.ndarray:
+        r""":math:`\Psi(x)`, reduced over the last axis; ``+inf`` outside the domain."""
+        raise NotImplementedError
+
+    def prox(self, z, step: float = 1.0) -> np.ndarray:
+        r""":math:`\operatorname{prox}_{t\Psi}(z) = \arg\min_u \tfrac12\|u-z\|^2 + t\Psi(u)` (eq. (9))."""
+        raise NotImplementedError
+
+    # ------------------------------------------------------------------ derived
+    def __call__(self, z) -> np.ndarray:
+        """The activation function itself, :math:`\\sigma(z) = \\operatorname{prox}_\\Psi(z)`."""
+        return self.prox(z)
+
+    def in_domain(self, x) -> np.ndarray:
+        r"""Boolean array of shape ``x.shape[:-1]``: is :math:`x\in\operatorname{dom}\Psi`?"""
+        return np.isfinite(self.psi(x))
+
+    def phi(self, x) -> np.ndarray:
+        r""":math:`\Phi(x) = \tfrac12\|x\|^2 + \Psi(x)`, the function whose subdifferential inverts :math:`\sigma` (10)."""
+        x = as_float_array(x, "x")
+        return 0.5 * np.sum(x * x, axis=-1) + self.psi(x)
+
+    def moreau_envelope(self, z) -> np.ndarray:
+        r"""Moreau envelope :math:`M(z)=\min_u \tfrac12\|u-z\|^2+\Psi(u) = \tfrac12\|\sigma(z)-z\|^2+\Psi(\sigma(z))`.
+
+        Its gradient is :math:`z-\sigma(z)` (proof of Lemma 8).
+        """
+        z = as_float_array(z)
+        s = self.prox(z)
+        d = s - z
+        return 0.5 * np.sum(d * d, axis=-1) + self.psi(s)
+
+    def conjugate(self, z) -> np.ndarray:
+        r""":math:`\Phi^*(z) = (\tfrac12\|\cdot\|^2+\Psi)^*(z) = \tfrac12\|z\|^2 - M(z)`.
+
+        Equivalently (eq. (11) on the graph of :math:`\sigma`)
+        :math:`\Phi^*(z) = \langle\sigma(z), z\rangle - \tfrac12\|\sigma(z)\|^2 - \Psi(\sigma(z))`,
+        which is the form used here because it does not subtract two numbers of size
+        :math:`\|z\|^2`.  Its gradient is :math:`\sigma(z)` (eq. (15)).
+        """
+        z = as_float_array(z)
+        s = self.prox(z)
+        return np.sum(s * (z - 0.5 * s), axis=-1) - self.psi(s)
+
+    def psi_conjugate(self, y) -> np.ndarray:
+        r""":math:`\Psi^*(y) = \sup_x \langle x, y\rangle - \Psi(x)` (Definition 3), where a closed form exists."""
+        raise NotImplementedError(
+            f"activation {self.name!r} has no closed-form Psi*; use conjugate() for (1/2|.|^2 + Psi)*")
+
+    def prox_conjugate(self, z, step: float = 1.0) -> np.ndarray:
+        r""":math:`\operatorname{prox}_{t\Psi^*}(z) = z - t\,\operatorname{prox}_{\Psi/t}(z/t)`.
+
+        The extended Moreau decomposition; for :math:`t=1` this is Theorem 7,
+        :math:`\sigma^*(z) = z - \sigma(z)`.
+        """
+        t = check_step(step)
+        z = as_float_array(z)
+        if t == 1.0:
+            return z - self.prox(z)
+        return z - t * self.prox(z / t, step=1.0 / t)
+
+    def derivative(self, z) -> np.ndarray:
+        r"""Elementwise (sub)derivative :math:`\sigma'(z)` (separable activations only)."""
+        raise TypeError(f"activation {self.name!r} is not separable; use jacobian(z) or vjp(z, v)")
+
+    def jacobian(self, z) -> np.ndarray:
+        r"""Jacobian :math:`\partial\sigma(z)/\partial z` of shape ``(..., n, n)`` (symmetric, eigenvalues in [0, 1])."""
+        z = as_float_array(z)
+        n = z.shape[-1]
+        eye = np.eye(n, dtype=z.dtype)
+        # J v for each basis vector; J is symmetric for a proximal map of a convex function
+        cols = [self.vjp(z, np.broadcast_to(eye[k], z.shape)) for k in range(n)]
+        return np.stack(cols, axis=-1)
+
+    def vjp(self, z, v) -> np.ndarray:
+        r"""Vector-Jacobian product :math:`J_\sigma(z)^\top v` (back-propagation, Algorithm 2)."""
+        z = as_float_array(z)
+        v = as_float_array(v, "v")
+        return self.derivative(z) * v
+
+    def params(self) -> dict:
+        """The activation's parameters, as given to :func:`bregnet.activations.get`."""
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)} if dataclasses.is_dataclass(self) else {}
+
+    def __repr__(self) -> str:
+        p = ", ".join(f"{k}={v!r}" for k, v in self.params().items())
+        return f"{self.name}({p})"
+
+
+class SeparableActivation(Activation):
+    r"""An activation with :math:`\Psi(x) = \sum_j \psi(x_j)`, described by scalar functions.
+
+    Subclasses implement, on arrays, elementwise:
+
+    * ``_psi(x)``: :math:`\psi(x)` with ``+inf`` outside the domain;
+    * ``_sigma(z)``: :math:`\sigma(z)`;
+    * ``_sigma_prime(z)``: a documented choice of :math:`\sigma'(z)` in :math:`[0, 1]`;
+
+    and may override ``_phi_star(z)`` (:math:`\phi^*(z)`, elementwise), ``_psi_star(y)``,
+    ``_prox_step(z, t)`` with closed forms.
+    """
+
+    separable = True
+
+    # elementwise pieces ---------------------------------------------------
+    def _psi(self, x):
+        raise NotImplementedError
+
+    def _sigma(self, z):
+        raise NotImplementedError
+
+    def _sigma_prime(self, z):
+        raise NotImplementedError
+
+    def _phi_star(self, z):
+        s = self._sigma(z)
+        return s * (z - 0.5 * s) - self._psi(s)
+
+    def _psi_star(self, y):
+        raise NotImplementedError(
+            f"activation {self.name!r} has no closed-form Psi*; use conjugate() for (1/2|.|^2 + Psi)*")
+
+    def _prox_step(self, z, t):
+        return prox_step_from_sigma(self._sigma, self._sigma_prime, z, t)
+
+    # public interface -----------------------------------------------------
+    def psi(self, x):
+        x = as_float_array(x, "x")
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            return np.sum(self._psi(x), axis=-1)
+
+    def psi_elementwise(self, x):
+        r"""The scalar :math:`\psi(x_j)` for every entry (no reduction)."""
+        x = as_float_array(x, "x")
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            return self._psi(x)
+
+    def prox(self, z, step: float = 1.0):
+        z = as_float_array(z)
+        t = check_step(step)
+        with np.errstate(over="ignore", under="ignore"):
+            if t == 1.0:
+                return self._sigma(z)
+            return self._prox_step(z, t)
+
+    def conjugate(self, z):
+        z = as_float_array(z)
+        with np.errstate(over="ignore", under="ignore"):
+            return np.sum(self._phi_star(z), axis=-1)
+
+    def conjugate_elementwise(self, z):
+        r"""The scalar :math:`\phi^*(z_j)` for every entry (no reduction)."""
+        z = as_float_array(z)
+        with np.errstate(over="ignore", under="ignore"):
+            return self._phi_star(z)
+
+    def psi_conjugate(self, y):
+        y = as_float_array(y, "y")
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            return np.sum(self._psi_star(y), axis=-1)
+
+    def derivative(self, z):
+        r"""Elementwise :math:`\sigma'(z)`; at kinks the value documented by the subclass."""
+        z = as_float_array(z)
+        with np.errstate(over="ignore", under="ignore"):
+            return self._sigma_prime(z)
+
+    def jacobian(self, z):
+        d = self.derivative(z)
+        return d[..., :, None] * np.eye(d.shape[-1], dtype=d.dtype)
+
+
+def prox_step_by_newton(activation: Activation, z: np.ndarray, step: float, *, max_iter: int = 100) -> np.ndarray:
+    r""":math:`\operatorname{prox}_{t\Psi}(z)` for any (also non-separable) activation, from :math:`\sigma` and :math:`\Phi^*`.
+
+    :math:`x = \sigma(u^*)` where :math:`u^*` minimises the potential
+
+    .. math::  P(u) = \tfrac{t}{2}\|u\|^2 + (1-t)\,\Phi^*(u) - \langle z, u\rangle,
+
+    whose gradient :math:`t u + (1-t)\sigma(u) - z` vanishes exactly when
+    :math:`z - \sigma(u) \in t\,\partial\Psi(\sigma(u))` (see :func:`prox_step_from_sigma`).
+    Because :math:`0 \preceq J_\sigma \preceq I`, :math:`P` is :math:`\min(t,1)`-strongly convex,
+    so damped Newton with backtracking converges from any start.
+    """
+    t = step
+    if t == 1.0:
+        return activation.prox(z)
+    u = np.array(z, dtype=z.dtype, copy=True)
+    n = z.shape[-1]
+    eye = np.eye(n, dtype=z.dtype)
+
+    def potential(u):
+        return 0.5 * t * np.sum(u * u, axis=-1) + (1.0 - t) * activation.conjugate(u) - np.sum(z * u, axis=-1)
+
+    eps = np.finfo(z.dtype).eps
+    for _ in range(max_iter):
+        s = activation.prox(u)
+        grad = t * u + (1.0 - t) * s - z
+        gnorm = np.sqrt(np.sum(grad * grad, axis=-1))
+        scale = np.maximum(np.sqrt(np.sum(z * z, axis=-1)), 1.0)
+        if np.all(gnorm <= 8 * eps * scale):
+            break
+        hess = t * eye + (1.0 - t) * activation.jacobian(u)
+        direction = -np.linalg.solve(hess, grad[..., None])[..., 0]
+        p0 = potential(u)
+        slope = np.sum(grad * direction, axis=-1)
+        alpha = np.ones(z.shape[:-1], dtype=z.dtype)
+        for _ in range(40):
+            trial = u + alpha[..., None] * direction
+            bad = potential(trial) > p0 + 1e-4 * alpha * slope + 8 * eps * np.abs(p0)
+            if not np.any(bad):
+                break
+            alpha = np.where(bad, 0.5 * alpha, alpha)
+        u = u + alpha[..., None] * direction
+    return activation.prox(u)

@@ -1,0 +1,66 @@
+r"""Thresholding activations: soft-thresholding (Example 1) and its relatives.
+
+Soft-thresholding is the proximal map of :math:`\Psi(u) = \alpha\|u\|_1`:
+:math:`\sigma(z)_j = \operatorname{sign}(z_j)\max(|z_j|-\alpha, 0)` (Example 1),
+:math:`\Phi^*(z) = \tfrac12\|\max(|z|-\alpha,0)\|^2`, :math:`\Psi^* = \chi_{[-\alpha,\alpha]^n}`.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .base import SeparableActivation
+from ._params import check_positive
+from .registry import register
+
+
+@register("soft_threshold")
+@dataclass(frozen=True, repr=False)
+class SoftThreshold(SeparableActivation):
+    r"""Soft-thresholding :math:`\sigma(z) = \operatorname{sign}(z)\max(|z|-\alpha,0) = \operatorname{prox}_{\alpha\|\cdot\|_1}(z)`.
+
+    :math:`\operatorname{prox}_{t\Psi}` thresholds at :math:`t\alpha`.  Convention at the kinks:
+    :math:`\sigma'(\pm\alpha) = 0`.
+
+    Parameters
+    ----------
+    alpha : float, default 1.0
+        Threshold :math:`\alpha > 0`.
+
+    Examples
+    --------
+    >>> from bregnet.activations import get
+    >>> get("soft_threshold", alpha=1.0).prox([[-3.0, 0.5, 2.0]], step=0.5).tolist()
+    [[-2.5, 0.0, 1.5]]
+    """
+
+    alpha: float = 1.0
+    has_psi_conjugate = True
+    formula = "Psi(x) = alpha*|x|_1"
+    family = "thresholding"
+
+    def __post_init__(self):
+        object.__setattr__(self, "alpha", check_positive("alpha", self.alpha))
+
+    def _shrink(self, z, a):
+        return np.sign(z) * np.maximum(np.abs(z) - a, 0)
+
+    def _psi(self, x):
+        return self.alpha * np.abs(x)
+
+    def _sigma(self, z):
+        return self._shrink(z, z.dtype.type(self.alpha))
+
+    def _sigma_prime(self, z):
+        return (np.abs(z) > self.alpha).astype(z.dtype)
+
+    def _phi_star(self, z):
+        s = np.maximum(np.abs(z) - z.dtype.type(self.alpha), 0)
+        return 0.5 * s * s
+
+    def _psi_star(self, y):
+        return np.where(np.abs(y) <= self.alpha, 0.0, np.inf).astype(y.dtype)
+
+    def _prox_step(self, z, t):
+        return self._shrink(z, z.dtype.type(t * self.alpha))
