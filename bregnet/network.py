@@ -1,0 +1,161 @@
+r"""Feed-forward networks with proximal activations (Section 2.1, eq. (1); Section 5.1).
+
+.. math::  \mathcal N(x, \Theta) = \sigma_L(f(\sigma_{L-1}(\dots\sigma_1(f(x, \Theta_1))\dots), \Theta_L)),
+           \qquad f(x, \Theta_l) = W_l^\top x + b_l. \qquad (1)
+
+Arrays are batch-first: a batch ``X`` of shape ``(s, n_0)`` maps to ``Z_l = X_{l-1} W_l + b_l`` of
+shape ``(s, n_l)``, with ``W_l`` of shape ``(n_{l-1}, n_l)`` (the paper's :math:`W_l`) and
+``b_l`` of shape ``(n_l,)``.  Layer ``l`` has its own activation :math:`\sigma_l` (Section 5.1).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+
+from .activations import get as get_activation
+from .activations.base import Activation
+
+__all__ = ["Network", "glorot_init", "resolve_activations"]
+
+
+def resolve_activations(activations, n_layers: int) -> tuple[Activation, ...]:
+    """Turn a name, an Activation, or a sequence of either (one per layer) into a tuple of Activations."""
+    if isinstance(activations, (str, Activation)):
+        activations = [activations] * n_layers
+    acts = []
+    for a in activations:
+        acts.append(get_activation(a) if isinstance(a, str) else a)
+    if len(acts) != n_layers:
+        raise ValueError(f"activations must give one activation per layer ({n_layers}); got {len(acts)}")
+    for l, a in enumerate(acts):
+        if not isinstance(a, Activation):
+            raise TypeError(f"activations[{l}] must be an activation name or a bregnet Activation; got {type(a).__name__}")
+    return tuple(acts)
+
+
+@dataclass(frozen=True)
+class Network:
+    r"""Parameters :math:`\Theta_l = (W_l, b_l)` and activations :math:`\sigma_l` of an L-layer network (1).
+
+    Attributes
+    ----------
+    weights : tuple of ndarray
+        ``weights[l-1]`` is :math:`W_l`, shape ``(n_{l-1}, n_l)``.
+    biases : tuple of ndarray
+        ``biases[l-1]`` is :math:`b_l`, shape ``(n_l,)``.
+    activations : tuple of Activation
+        ``activations[l-1]`` is :math:`\sigma_l = \operatorname{prox}_{\Psi_l}`.
+
+    Examples
+    --------
+    >>> net = glorot_init([4, 3, 2], ["relu", "identity"], seed=0)
+    >>> net.forward([[1.0, 0.0, -1.0, 2.0]]).shape
+    (1, 2)
+    """
+
+    weights: tuple
+    biases: tuple
+    activations: tuple
+
+    def __post_init__(self):
+        W, b, a = tuple(self.weights), tuple(self.biases), tuple(self.activations)
+        if not (len(W) == len(b) == len(a)) or len(W) == 0:
+            raise ValueError(f"weights, biases and activations need one entry per layer; got {len(W)}, {len(b)}, {len(a)}")
+        for l, (Wl, bl) in enumerate(zip(W, b), start=1):
+            if np.ndim(Wl) != 2:
+                raise ValueError(f"W_{l} must be 2-D (n_{l-1}, n_{l}); got shape {np.shape(Wl)}")
+            if np.shape(bl) != (np.shape(Wl)[1],):
+                raise ValueError(f"b_{l} must have shape ({np.shape(Wl)[1]},); got {np.shape(bl)}")
+            if l > 1 and np.shape(W[l - 2])[1] != np.shape(Wl)[0]:
+                raise ValueError(f"W_{l-1} has {np.shape(W[l-2])[1]} outputs but W_{l} expects {np.shape(Wl)[0]} inputs")
+        object.__setattr__(self, "weights", W)
+        object.__setattr__(self, "biases", b)
+        object.__setattr__(self, "activations", resolve_activations(a, len(W)))
+
+    @property
+    def n_layers(self) -> int:
+        """L, the number of affine layers."""
+        return len(self.weights)
+
+    @property
+    def layer_sizes(self) -> tuple[int, ...]:
+        """``(n_0, n_1, ..., n_L)``."""
+        return (self.weights[0].shape[0],) + tuple(W.shape[1] for W in self.weights)
+
+    @property
+    def dtype(self):
+        return self.weights[0].dtype
+
+    def _check_input(self, X) -> np.ndarray:
+        X = np.asarray(X)
+        if X.dtype != self.dtype:
+            X = X.astype(self.dtype)
+        if X.ndim != 2 or X.shape[1] != self.layer_sizes[0]:
+            raise ValueError(f"X must have shape (n_samples, {self.layer_sizes[0]}); got {X.shape}")
+        if not np.all(np.isfinite(X)):
+            raise ValueError("X contains NaN or Inf")
+        return X
+
+    def pre_activation(self, l: int, X_prev) -> np.ndarray:
+        r""":math:`Z_l = f(X_{l-1}, \Theta_l) = X_{l-1} W_l + b_l` for layer ``l`` in 1..L."""
+        return X_prev @ self.weights[l - 1] + self.biases[l - 1]
+
+    def forward_all(self, X) -> tuple[list, list]:
+        r"""Forward pass keeping every layer: ``(zs, xs)`` with ``zs[l-1]`` :math:`=Z_l` and ``xs[l]`` :math:`=X_l` (``xs[0] = X``), eq. (4)."""
+        X = self._check_input(X)
+        xs, zs = [X], []
+        for l in range(1, self.n_layers + 1):
+            z = self.pre_activation(l, xs[-1])
+            zs.append(z)
+            xs.append(self.activations[l - 1].prox(z))
+        return zs, xs
+
+    def forward(self, X) -> np.ndarray:
+        r"""Network output :math:`\mathcal N(X, \Theta)` of eq. (1)."""
+        return self.forward_all(X)[1][-1]
+
+    def copy(self) -> "Network":
+        """A deep copy of the parameters (activations are immutable and shared)."""
+        return Network(tuple(W.copy() for W in self.weights), tuple(b.copy() for b in self.biases), self.activations)
+
+    def astype(self, dtype) -> "Network":
+        """The same network with parameters cast to ``dtype`` (float32 or float64)."""
+        return Network(tuple(W.astype(dtype) for W in self.weights), tuple(b.astype(dtype) for b in self.biases), self.activations)
+
+
+def glorot_init(layer_sizes: Sequence[int], activations, *, seed=None, rng: np.random.Generator | None = None,
+                dtype=np.float64, bias: float = 0.0) -> Network:
+    r"""Glorot (Xavier) uniform initialisation: :math:`W_l \sim U[-a, a]`, :math:`a = \sqrt{6/(n_{l-1}+n_l)}`, :math:`b_l = ` ``bias``.
+
+    Parameters
+    ----------
+    layer_sizes : sequence of int
+        ``(n_0, ..., n_L)``, at least two entries, all positive.
+    activations : str, Activation, or sequence of them
+        One per layer (a single one is used for every layer).
+    seed, rng : int or numpy.random.Generator
+        Source of randomness (give one of them; ``rng`` wins).
+    dtype : float64 (default) or float32
+
+    Examples
+    --------
+    >>> net = glorot_init([784, 64, 64, 10], "relu", seed=1)
+    >>> net.layer_sizes
+    (784, 64, 64, 10)
+    """
+    sizes = [int(n) for n in layer_sizes]
+    if len(sizes) < 2 or any(n <= 0 for n in sizes):
+        raise ValueError(f"layer_sizes must list at least two positive sizes; got {list(layer_sizes)}")
+    dtype = np.dtype(dtype)
+    if dtype not in (np.float32, np.float64):
+        raise ValueError(f"dtype must be float32 or float64; got {dtype}")
+    if rng is None:
+        rng = np.random.default_rng(seed)
+    W, b = [], []
+    for n_in, n_out in zip(sizes[:-1], sizes[1:]):
+        a = np.sqrt(6.0 / (n_in + n_out))
+        W.append(rng.uniform(-a, a, size=(n_in, n_out)).astype(dtype))
+        b.append(np.full(n_out, bias, dtype=dtype))
+    return Network(tuple(W), tuple(b), resolve_activations(activations, len(W)))
