@@ -1,0 +1,367 @@
+r"""The classical lifted network (Section 2.3.2, eq. (7)) and MAC-QP (Section 2.3.1, eq. (6)).
+
+Both relax the constrained problem (5) with quadratic penalties on auxiliary variables
+:math:`x_l^i` (:math:`l=1,\dots,L-1`), with :math:`z_l^i = W_l^\top x_{l-1}^i + b_l`,
+:math:`x_0^i = x^i`:
+
+.. math::
+   E_{\mathrm{lifted}} &= \frac1s\sum_{i=1}^s\Bigl[\ell(y^i, z_L^i)
+        + \sum_{l=1}^{L-1}\lambda_l\|x_l^i - z_l^i\|^2\Bigr],\quad x_l^i\ge0 \qquad (7)\\
+   E_{\mathrm{MAC}} &= \frac1s\sum_{i=1}^s\Bigl[\ell(y^i, z_L^i)
+        + \sum_{l=1}^{L-1}\lambda_l\|x_l^i - \sigma_l(z_l^i)\|^2\Bigr] \qquad (6)
+
+(:math:`\lambda_l = 1` as printed).  The data term acts on :math:`f(x_{L-1},\Theta_L) = z_L`, as in
+(6) and (7); here it is the Bregman output loss :math:`\ell(y, z_L) = B_{\Psi_L}(y, z_L)` of the
+network's output activation (eq. (12)), which for the identity output is the paper's MSE
+:math:`\tfrac12\|y-z_L\|^2` and for softmax the cross-entropy.  Its gradient in :math:`z_L` is
+:math:`\sigma_L(z_L)-y` (Lemma 8).
+
+**Algorithm: block coordinate descent.**  One epoch is one sweep: first every parameter block
+:math:`\Theta_l` (they decouple given the auxiliary variables), then the auxiliary blocks
+:math:`x_1,\dots,x_{L-1}` in order (Gauss-Seidel).
+
+* Classical lifted (7): :math:`\Theta_l` is the exact least-squares fit of :math:`x_l` on
+  :math:`[x_{l-1}, 1]` (and of :math:`y` for an identity output; otherwise ``theta_steps``
+  gradient steps); :math:`x_l` takes ``x_steps`` projected gradient steps onto :math:`x\ge0`.
+  ReLU hidden layers are required (the constraint :math:`x\ge0` is what plays the ReLU).
+* MAC-QP (6): every block takes gradient steps; the penalty's gradient
+  :math:`-2\lambda_l J_{\sigma_l}(z_l)^\top(x_l-\sigma_l(z_l))` needs the derivative of
+  :math:`\sigma_l` (``activation.vjp``, with the activation's kink convention).
+
+All gradient steps use backtracking (sufficient decrease
+:math:`E(v^+) \le E(v) + \langle\nabla E(v), v^+-v\rangle + \|v^+-v\|^2/(2t)`), so the energy never
+increases.  The auxiliary variables start at the forward pass of the initial network.
+
+**Prediction rule.**  After training, the classical lifted network is used as the forward network
+(1) with the trained weights and ReLU hidden activations, :math:`\mathcal N(x,\Theta)`; the same
+for MAC-QP with the network's activations.  Its optimality condition in :math:`b_l` (eq. (8),
+:math:`x_l = W_l^\top x_{l-1} + b_l`) says the lifted network fits affine maps between layers; the
+Table 2 measure (:func:`bregnet.metrics.linear_activation_rate`) of the trained network shows it.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..activations.rectifiers import ReLU
+from ..bregman import bregman_loss
+from ..exceptions import BregnetInputError, DivergenceError
+from ..network import Network
+from .backprop import BregmanOutputLoss, check_data
+from .optimisers import TrainingHistory, _check_positive
+
+__all__ = ["LiftedHistory", "lifted_energy", "classical_lifted", "mac_qp"]
+
+
+@dataclass
+class LiftedHistory(TrainingHistory):
+    r""":class:`~bregnet.backprop.optimisers.TrainingHistory` plus the lifted quantities.
+
+    ``objective`` / ``data_loss`` are those of the forward network (1) with the current weights
+    (data term :math:`B_{\Psi_L}(y, z_L)`); in addition
+
+    Attributes
+    ----------
+    energy : list of float
+        The lifted energy (7) or (6).
+    consistency : list of list of float
+        Per hidden layer, the root-mean-square :math:`\|x_l - \sigma_l(z_l)\|` over samples.
+    auxiliary : list of ndarray
+        The final auxiliary variables :math:`x_1,\dots,x_{L-1}`.
+
+    Examples
+    --------
+    >>> LiftedHistory("classical-lifted").energy
+    []
+    """
+
+    energy: list = field(default_factory=list)
+    consistency: list = field(default_factory=list)
+    auxiliary: list = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        d = super().as_dict()
+        d.pop("auxiliary")
+        return d
+
+
+# ------------------------------------------------------------------------------ the energies
+class _Problem:
+    """The lifted energy (7) or (6) on parameters ``W, b`` and auxiliary variables ``xs`` (x_0 .. x_{L-1})."""
+
+    def __init__(self, kind, activations, Y, lam):
+        self.kind, self.act, self.Y, self.lam = kind, activations, Y, lam
+        self.L = len(activations)
+
+    def z(self, W, b, xs, l):
+        return xs[l - 1] @ W[l - 1] + b[l - 1]
+
+    def term(self, l, x_l, z_l):
+        """Value of layer l's term summed over samples (l = L: the data term)."""
+        if l == self.L:
+            return float(np.sum(bregman_loss(self.act[-1], self.Y, z_l), dtype=np.float64))
+        r = x_l - (z_l if self.kind == "classical" else self.act[l - 1].prox(z_l))
+        return self.lam[l - 1] * float(np.sum(r * r, dtype=np.float64))
+
+    def dterm_dz(self, l, x_l, z_l):
+        """Gradient of layer l's summed term in z_l."""
+        if l == self.L:
+            return self.act[-1].prox(z_l) - self.Y
+        if self.kind == "classical":
+            return -2.0 * self.lam[l - 1] * (x_l - z_l)
+        s = self.act[l - 1].prox(z_l)
+        return -2.0 * self.lam[l - 1] * self.act[l - 1].vjp(z_l, x_l - s)
+
+    def dterm_dx(self, l, x_l, z_l):
+        """Gradient of hidden layer l's summed term in its own x_l."""
+        r = x_l - (z_l if self.kind == "classical" else self.act[l - 1].prox(z_l))
+        return 2.0 * self.lam[l - 1] * r
+
+    def energy(self, W, b, xs):
+        s = self.Y.shape[0]
+        total = 0.0
+        for l in range(1, self.L + 1):
+            total += self.term(l, xs[l] if l < self.L else None, self.z(W, b, xs, l))
+        return total / s
+
+
+def _descent(f_and_grad, v, step, n_steps, project=None):
+    """``n_steps`` (projected) gradient steps on the list of arrays ``v`` with backtracking; returns (v, step)."""
+    for _ in range(n_steps):
+        fv, g = f_and_grad(v)
+        while True:
+            cand = [vi - step * gi for vi, gi in zip(v, g)]
+            if project is not None:
+                cand = [project(c) for c in cand]
+            d = [c - vi for c, vi in zip(cand, v)]
+            dd = sum(float(np.sum(di * di)) for di in d)
+            if dd == 0.0:
+                return v, step
+            fc, _ = f_and_grad(cand, need_grad=False)
+            bound = fv + sum(float(np.sum(gi * di)) for gi, di in zip(g, d)) + dd / (2 * step)
+            if fc <= bound + 1e-12 * abs(fv):
+                break
+            step *= 0.5
+            if step < 1e-30:
+                return v, step
+        v = cand
+        step *= 2.0
+    return v, step
+
+
+def _lstsq(A, B):
+    """Least-squares [W; b] for B ~ A W + b (min-norm; exact block minimiser)."""
+    A1 = np.hstack([A, np.ones((A.shape[0], 1), dtype=A.dtype)])
+    sol = np.linalg.lstsq(A1.astype(np.float64), B.astype(np.float64), rcond=None)[0]
+    return sol[:-1].astype(A.dtype), sol[-1].astype(A.dtype)
+
+
+def _check_penalty(penalty, L):
+    lam = np.broadcast_to(np.asarray(penalty, dtype=float), (L - 1,)) if np.ndim(penalty) == 0 else np.asarray(penalty, dtype=float)
+    if lam.shape != (L - 1,) or not np.all(np.isfinite(lam)) or np.any(lam <= 0):
+        raise BregnetInputError(f"penalty must be a positive number or {L - 1} positive numbers (one per hidden layer); got {penalty!r}")
+    return [float(v) for v in lam]
+
+
+def lifted_energy(network: Network, X, Y, auxiliary, *, kind: str = "classical", penalty=1.0) -> float:
+    r"""The lifted energy (7) (``kind="classical"``) or (6) (``kind="mac-qp"``) at given auxiliary variables.
+
+    ``auxiliary`` lists :math:`x_1,\dots,x_{L-1}`, each of shape ``(s, n_l)``.
+
+    Examples
+    --------
+    >>> from bregnet.network import glorot_init
+    >>> net = glorot_init([2, 3, 1], ["relu", "identity"], seed=0)
+    >>> X = np.array([[1.0, 2.0]]); zs, xs = net.forward_all(X)
+    >>> lifted_energy(net, X, xs[-1], [xs[1]], kind="mac-qp")   # consistent and exact: 0
+    0.0
+    """
+    X, Y = check_data(network, X, Y)
+    if kind not in ("classical", "mac-qp"):
+        raise BregnetInputError(f"kind must be 'classical' or 'mac-qp'; got {kind!r}")
+    lam = _check_penalty(penalty, network.n_layers)
+    aux = list(auxiliary)
+    if len(aux) != network.n_layers - 1:
+        raise BregnetInputError(f"auxiliary must list {network.n_layers - 1} arrays x_1..x_{{L-1}}; got {len(aux)}")
+    xs = [X] + [np.asarray(a, dtype=network.dtype) for a in aux]
+    for l in range(1, network.n_layers):
+        if xs[l].shape != (X.shape[0], network.layer_sizes[l]):
+            raise BregnetInputError(f"auxiliary x_{l} must have shape {(X.shape[0], network.layer_sizes[l])}; got {xs[l].shape}")
+    prob = _Problem(kind, network.activations, Y, lam)
+    return prob.energy(network.weights, network.biases, xs)
+
+
+def _train(kind, network, X, Y, *, epochs, penalty, x_steps, theta_steps, callback, validation_data):
+    X, Y = check_data(network, X, Y)
+    L = network.n_layers
+    if L < 2:
+        raise BregnetInputError("a lifted network needs at least one hidden layer (L >= 2)")
+    epochs = _check_positive("epochs", epochs, integer=True, allow_zero=True)
+    x_steps = _check_positive("x_steps", x_steps, integer=True)
+    theta_steps = _check_positive("theta_steps", theta_steps, integer=True)
+    lam = _check_penalty(penalty, L)
+    act = network.activations
+    if kind == "classical":
+        bad = [l for l in range(1, L) if not isinstance(act[l - 1], ReLU)]
+        if bad:
+            raise BregnetInputError(
+                f"the classical lifted network (7) constrains x_l >= 0, which plays the ReLU: hidden layers {bad} "
+                f"must use 'relu' (use mac_qp for other activations)")
+    if callback is not None and not callable(callback):
+        raise BregnetInputError(f"callback must be callable(network, epoch); got {type(callback).__name__}")
+    loss = BregmanOutputLoss()
+    loss.check_targets(act[-1], Y)
+    val = None
+    if validation_data is not None:
+        try:
+            Xv, Yv = validation_data
+        except (TypeError, ValueError):
+            raise BregnetInputError("validation_data must be a pair (X_val, Y_val)") from None
+        val = check_data(network, Xv, Yv)
+        loss.check_targets(act[-1], val[1])
+
+    name = "classical-lifted" if kind == "classical" else "mac-qp"
+    hist = LiftedHistory(name, options={"epochs": epochs, "penalty": lam, "x_steps": x_steps,
+                                        "theta_steps": theta_steps, "loss": "bregman"})
+    prob = _Problem(kind, act, Y, lam)
+    W = [w.copy() for w in network.weights]
+    b = [v.copy() for v in network.biases]
+    _, xs = network.forward_all(X)
+    xs = [X] + [x.copy() for x in xs[1:L]]
+    s = X.shape[0]
+    steps_theta = [1.0] * L
+    steps_x = [1.0] * L
+    project = (lambda v: np.maximum(v, 0)) if kind == "classical" else None
+    exact_output = kind == "classical" and act[-1].name == "identity"
+    elapsed = 0.0
+
+    def record(epoch):
+        net = Network(tuple(W), tuple(b), act)
+        zf, xf = net.forward_all(X)
+        dl = float(np.sum(loss.per_sample(act[-1], Y, zf[-1], xf[-1]), dtype=np.float64)) / s
+        en = prob.energy(W, b, xs)
+        if not (np.isfinite(dl) and np.isfinite(en)):
+            raise DivergenceError(f"{name}: the energy became non-finite in epoch {epoch}")
+        hist.epoch.append(epoch)
+        hist.objective.append(dl)
+        hist.data_loss.append(dl)
+        hist.penalty.append(0.0)
+        hist.wall_time.append(elapsed)
+        hist.energy.append(en)
+        cons = []
+        for l in range(1, L):
+            r = xs[l] - act[l - 1].prox(prob.z(W, b, xs, l))
+            cons.append(float(np.sqrt(np.sum(r * r, dtype=np.float64) / s)))
+        hist.consistency.append(cons)
+        if val is not None:
+            zv, xv = net.forward_all(val[0])
+            hist.validation_loss.append(float(np.sum(loss.per_sample(act[-1], val[1], zv[-1], xv[-1]))) / val[0].shape[0])
+        if callback is not None:
+            hist.callback.append(callback(net.copy(), epoch))
+
+    def theta_block(l):
+        if (kind == "classical" and l < L) or (l == L and exact_output):
+            target = xs[l] if l < L else Y
+            W[l - 1], b[l - 1] = _lstsq(xs[l - 1], target)
+            return
+
+        def fg(v, need_grad=True):
+            z = xs[l - 1] @ v[0] + v[1]
+            f = prob.term(l, xs[l] if l < L else None, z) / s
+            if not need_grad:
+                return f, None
+            dz = prob.dterm_dz(l, xs[l] if l < L else None, z) / s
+            return f, [xs[l - 1].T @ dz, np.sum(dz, axis=0)]
+
+        (W[l - 1], b[l - 1]), steps_theta[l - 1] = _descent(fg, [W[l - 1], b[l - 1]], steps_theta[l - 1], theta_steps)
+
+    def x_block(l):
+        def fg(v, need_grad=True):
+            x = v[0]
+            z_own = prob.z(W, b, xs, l)
+            z_next = x @ W[l] + b[l]
+            f = prob.term(l, x, z_own) + prob.term(l + 1, xs[l + 1] if l + 1 < L else None, z_next)
+            if not need_grad:
+                return f, None
+            g = prob.dterm_dx(l, x, z_own) + prob.dterm_dz(l + 1, xs[l + 1] if l + 1 < L else None, z_next) @ W[l].T
+            return f, [g]
+
+        (xs[l],), steps_x[l - 1] = _descent(fg, [xs[l]], steps_x[l - 1], x_steps, project)
+
+    with np.errstate(over="ignore", invalid="ignore", under="ignore", divide="ignore"):
+        record(0)
+        for e in range(1, epochs + 1):
+            t0 = time.perf_counter()
+            for l in range(1, L + 1):
+                theta_block(l)
+            for l in range(1, L):
+                x_block(l)
+            elapsed += time.perf_counter() - t0
+            record(e)
+    hist.auxiliary = [x.copy() for x in xs[1:]]
+    return Network(tuple(W), tuple(b), act), hist
+
+
+def classical_lifted(network: Network, X, Y, *, epochs: int = 50, penalty=1.0, x_steps: int = 5,
+                     theta_steps: int = 5, callback=None, validation_data=None):
+    r"""Train the classical lifted network (7) (Askari et al., 2018) by block coordinate descent.
+
+    Parameters
+    ----------
+    network : Network
+        Initial parameters; hidden layers must be ReLU (the constraint :math:`x_l\ge0`).  Not modified.
+    X, Y : array_like, shapes (s, n_0), (s, n_L)
+        Training data; ``Y`` in :math:`\operatorname{dom}\Psi_L` of the output activation.
+    epochs : int
+        Number of sweeps.
+    penalty : float or sequence of float
+        :math:`\lambda_l > 0` (one per hidden layer, or one for all; 1 as printed in (7)).
+    x_steps : int
+        Projected gradient steps per auxiliary block per sweep.
+    theta_steps : int
+        Gradient steps for the output block when its activation is not the identity (otherwise the
+        block is solved exactly by least squares, as are all hidden blocks).
+    callback, validation_data
+        As in :func:`bregnet.backprop.optimisers.gd_bp`.
+
+    Returns
+    -------
+    (Network, LiftedHistory)
+        The forward network with the trained weights (the prediction rule, see the module
+        docstring) and the record, whose ``energy`` never increases.
+
+    Examples
+    --------
+    >>> from bregnet.network import glorot_init
+    >>> rng = np.random.default_rng(0); X = rng.normal(size=(30, 4)); Y = X @ rng.normal(size=(4, 2))
+    >>> net, hist = classical_lifted(glorot_init([4, 5, 2], ["relu", "identity"], seed=0), X, Y, epochs=20)
+    >>> all(a >= b - 1e-12 for a, b in zip(hist.energy, hist.energy[1:]))
+    True
+    """
+    return _train("classical", network, X, Y, epochs=epochs, penalty=penalty, x_steps=x_steps,
+                  theta_steps=theta_steps, callback=callback, validation_data=validation_data)
+
+
+def mac_qp(network: Network, X, Y, *, epochs: int = 50, penalty=1.0, x_steps: int = 5, theta_steps: int = 5,
+           callback=None, validation_data=None):
+    r"""Train by the method of auxiliary coordinates with quadratic penalty (6) (Carreira-Perpinan & Wang, 2014).
+
+    Block coordinate descent with backtracking gradient steps on every block; needs
+    :math:`\sigma_l'` through ``activation.vjp`` (kink convention of the activation).  Any
+    registered activations.
+
+    Parameters and return value as in :func:`classical_lifted` (``theta_steps`` applies to every
+    parameter block).
+
+    Examples
+    --------
+    >>> from bregnet.network import glorot_init
+    >>> rng = np.random.default_rng(0); X = rng.normal(size=(30, 4)); Y = np.tanh(X @ rng.normal(size=(4, 2)))
+    >>> net, hist = mac_qp(glorot_init([4, 5, 2], ["tanh", "identity"], seed=0), X, Y, epochs=20)
+    >>> hist.energy[-1] < hist.energy[0]
+    True
+    """
+    return _train("mac-qp", network, X, Y, epochs=epochs, penalty=penalty, x_steps=x_steps,
+                  theta_steps=theta_steps, callback=callback, validation_data=validation_data)
