@@ -6,14 +6,28 @@ it extends continuously to :math:`\psi(\pm1) = \log 2 - \tfrac12`; that closure 
 semi-continuous function Definition 1 asks for (see ``docs/errata.md``), and it is what we
 implement, so that :math:`\Psi(\sigma(z))` stays finite when :math:`\tanh z` rounds to :math:`\pm1`.
 :math:`\Phi^*(z) = \log\cosh z`.
+
+The other smooth, odd or saturating proximal activations (Section 3, Definition 1; most are
+catalogued by Combettes & Pesquet (2020)) follow one recipe.  For an increasing :math:`\sigma`
+with :math:`0 < \sigma' \le 1`, Remark 2 says :math:`z - \sigma(z) = \psi'(\sigma(z))`, i.e.
+
+.. math::  \psi'(x) = \sigma^{-1}(x) - x, \qquad
+           \phi^*(z) = \phi^*(0) + \int_0^z \sigma = z\sigma(z) - \tfrac12\sigma(z)^2 - \psi(\sigma(z)),
+
+where :math:`\phi^*` is the scalar :math:`(\tfrac12|\cdot|^2+\psi)^*` (eqs. (11), (15)).  The
+additive constant in :math:`\psi` is stated in each class; :math:`\psi` is closed at the ends of
+its domain where its limit is finite.  Classes: ``sigmoid``, ``unimodal_sigmoid``, ``arctan``,
+``asinh``, ``softsign``, ``log_activation``, ``isru``.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import xlog1py
+from scipy.special import expit, xlog1py, xlogy
 
+from ._params import check_interval, check_positive
 from .base import SeparableActivation
 from .registry import register
 
@@ -64,3 +78,480 @@ class Tanh(SeparableActivation):
 
     def _phi_star(self, z):
         return log_cosh(z)
+
+
+# ---------------------------------------------------------------------------------------------
+# Helpers shared by the smooth activations below.  Everything is evaluated in float64 and cast
+# back to the input dtype, so float32 in gives (correctly rounded) float32 out.
+# ---------------------------------------------------------------------------------------------
+_PI = float(np.pi)
+
+
+def _f64(a):
+    """``a`` as a float64 array (the working precision of the formulas below)."""
+    return np.asarray(a, dtype=np.float64)
+
+
+def _series(x, coeffs, power):
+    r""":math:`x^{p}\sum_k c_k x^k` by Horner's rule (``coeffs`` = :math:`c_0, c_1, \dots`)."""
+    acc = np.zeros_like(x)
+    for c in reversed(coeffs):
+        acc = acc * x + c
+    return acc * x ** power
+
+
+_LOG1M_TAIL = [1.0 / k for k in range(3, 40)]          # -log(1-a) - a - a^2/2 = sum_{k>=3} a^k/k
+_LOG1P_TAIL = [(-1.0) ** k / k for k in range(2, 40)]   # a - log(1+a) = sum_{k>=2} (-1)^k a^k/k
+_XLOG1P_TAIL = [(-1.0) ** k / (k * (k - 1)) for k in range(2, 40)]  # (1+a)log(1+a) - a
+_EXPM1_TAIL = [1.0 / math.factorial(k) for k in range(3, 22)]       # e^a - 1 - a - a^2/2
+_COSH_TAIL = [1.0 / math.factorial(2 * k) for k in range(2, 16)]    # cosh x - 1 - x^2/2 (in x^2)
+# -log(cos t) - t^2/2 = t^4/12 + t^6/45 + 17 t^8/2520 + 31 t^10/14175 + 691 t^12/467775 + ...
+_LOGCOS_TAIL = [1.0 / 12, 1.0 / 45, 17.0 / 2520, 31.0 / 14175, 691.0 / 467775]
+
+
+def log1m_tail(a):
+    r""":math:`-\log(1-a) - a - \tfrac12 a^2` for :math:`0\le a\le 1` (``inf`` at :math:`a=1`), without cancellation.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> bool(np.isclose(log1m_tail(np.array([1e-3]))[0], 1e-9 / 3, rtol=1e-12))
+    True
+    """
+    a = _f64(a)
+    small = a < 0.25
+    s = np.where(small, a, 0.0)
+    big = np.where(small, 0.5, np.minimum(a, 1.0))
+    with np.errstate(divide="ignore"):
+        direct = -np.log1p(-big) - big - 0.5 * big * big
+    return np.where(small, _series(s, _LOG1M_TAIL, 3), direct)
+
+
+def _log1p_tail(a):
+    r""":math:`a - \log(1+a)` for :math:`a\ge0`, without cancellation."""
+    small = a < 0.25
+    s = np.where(small, a, 0.0)
+    return np.where(small, _series(s, _LOG1P_TAIL, 2), a - np.log1p(a))
+
+
+def _inner_edge(act, bound: float, dtype) -> np.ndarray:
+    """The largest number of ``dtype`` not above ``bound`` at which ``act._psi`` is finite.
+
+    Proximal maps with an open domain (scaled arctan, softsign) must never round onto the
+    boundary, where :math:`\\psi = +\\infty`; their outputs are clipped to this value.
+    """
+    dtype = np.dtype(dtype)
+    key = (act, dtype.str)
+    edge = _EDGES.get(key)
+    if edge is None:
+        edge = np.array(bound, dtype=dtype)
+        for _ in range(256):
+            if np.isfinite(act._psi(np.array([edge], dtype=np.float64)))[0]:
+                break
+            edge = np.nextafter(edge, dtype.type(0))
+        _EDGES[key] = edge
+    return edge
+
+
+_EDGES: dict = {}
+
+
+@register("sigmoid")
+@dataclass(frozen=True, repr=False)
+class Sigmoid(SeparableActivation):
+    r"""Logistic sigmoid, :math:`\sigma(z) = 1/(1+e^{-z})`.
+
+    :math:`\sigma` is increasing with :math:`0<\sigma'\le\tfrac14`, so it is the proximal map of
+    the convex :math:`\psi` with :math:`\psi'(x) = \sigma^{-1}(x) - x = \log\frac{x}{1-x} - x`:
+
+    .. math::  \psi(x) = x\log x + (1-x)\log(1-x) - \tfrac12 x^2, \qquad x\in[0,1],
+
+    closed with :math:`0\log 0 = 0`: :math:`\psi(0)=0`, :math:`\psi(1)=-\tfrac12` (the lsc
+    closure of Definition 1; the constant is the one for which :math:`\phi^*` below has no
+    constant term).  :math:`\phi^*(z) = \log(1+e^{z})` (softplus, the antiderivative of
+    :math:`\sigma`), :math:`\sigma'(z) = \sigma(z)\sigma(-z)`.  :math:`\Psi^*` has no closed form.
+
+    Examples
+    --------
+    >>> from bregnet.activations import get
+    >>> act = get("sigmoid")
+    >>> act.prox([[0.0]]).tolist()
+    [[0.5]]
+    >>> float(act.psi([[1.0]])[0]), float(act.psi([[1.5]])[0])
+    (-0.5, inf)
+    """
+
+    formula = "psi(x) = x log x + (1-x) log(1-x) - x^2/2 on [0, 1]"
+    family = "sigmoid"
+
+    def _psi(self, x):
+        xd = _f64(x)
+        inside = (xd >= 0) & (xd <= 1)
+        xc = np.clip(xd, 0.0, 1.0)
+        val = xlogy(xc, xc) + xlog1py(1 - xc, -xc) - 0.5 * xc * xc
+        return np.where(inside, val, np.inf).astype(x.dtype, copy=False)
+
+    def _sigma(self, z):
+        return expit(_f64(z)).astype(z.dtype, copy=False)
+
+    def _sigma_prime(self, z):
+        zd = _f64(z)
+        return (expit(zd) * expit(-zd)).astype(z.dtype, copy=False)
+
+    def _phi_star(self, z):
+        return np.logaddexp(0.0, _f64(z)).astype(z.dtype, copy=False)
+
+
+@register("unimodal_sigmoid")
+@dataclass(frozen=True, repr=False)
+class UnimodalSigmoid(SeparableActivation):
+    r"""Unimodal sigmoid of Combettes & Pesquet (2020), :math:`\sigma(z) = \frac{1}{1+e^{-z}} - \tfrac12 = \tfrac12\tanh\tfrac z2`.
+
+    With :math:`\psi'(x) = \sigma^{-1}(x) - x = \log\frac{1+2x}{1-2x} - x`,
+
+    .. math::  \psi(x) = \tfrac12\big[(1+2x)\log(1+2x) + (1-2x)\log(1-2x)\big] - \tfrac12x^2,
+               \qquad |x|\le\tfrac12,
+
+    normalised by :math:`\psi(0)=0` (Combettes & Pesquet's choice is this minus
+    :math:`\log 2 + \tfrac18`); the closure gives :math:`\psi(\pm\tfrac12) = \log 2 - \tfrac18`.
+    :math:`\phi^*(z) = \log\cosh\tfrac z2`, :math:`\sigma'(z) = \tfrac14\operatorname{sech}^2\tfrac z2`.
+    :math:`\Psi^*` has no closed form.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from bregnet.activations import get
+    >>> act = get("unimodal_sigmoid")
+    >>> bool(np.isclose(act.prox([[2.0]])[0, 0], 1 / (1 + np.exp(-2.0)) - 0.5))
+    True
+    >>> bool(np.isclose(act.psi([[0.5]])[0], np.log(2) - 0.125))
+    True
+    """
+
+    formula = "psi(x) = ((1+2x)log(1+2x) + (1-2x)log(1-2x))/2 - x^2/2 on [-1/2, 1/2]"
+    family = "sigmoid"
+
+    def _psi(self, x):
+        xd = _f64(x)
+        inside = np.abs(xd) <= 0.5
+        u = 2 * np.clip(xd, -0.5, 0.5)
+        val = 0.5 * (xlog1py(1 + u, u) + xlog1py(1 - u, -u)) - 0.125 * u * u
+        return np.where(inside, val, np.inf).astype(x.dtype, copy=False)
+
+    def _sigma(self, z):
+        return (0.5 * np.tanh(0.5 * _f64(z))).astype(z.dtype, copy=False)
+
+    def _sigma_prime(self, z):
+        zd = _f64(z)
+        return (expit(zd) * expit(-zd)).astype(z.dtype, copy=False)
+
+    def _phi_star(self, z):
+        return log_cosh(0.5 * _f64(z)).astype(z.dtype, copy=False)
+
+
+@register("arctan")
+@dataclass(frozen=True, repr=False)
+class ScaledArctan(SeparableActivation):
+    r"""Scaled arctangent, :math:`\sigma(z) = c\arctan z` (Combettes & Pesquet (2020) use :math:`c = 2/\pi`).
+
+    :math:`\sigma' = c/(1+z^2)\le c`, so :math:`\sigma` is a proximal map exactly when
+    :math:`0 < c \le 1`.  With :math:`\psi'(x) = \tan(x/c) - x`,
+
+    .. math::  \psi(x) = -c\log\cos(x/c) - \tfrac12 x^2, \qquad |x| < c\pi/2,
+
+    normalised by :math:`\psi(0)=0`; :math:`\psi\to+\infty` at :math:`|x|\to c\pi/2`, so the
+    domain is open and the closure adds nothing (:math:`\psi(\pm c\pi/2) = +\infty`).
+    :math:`\phi^*(z) = c\,[z\arctan z - \tfrac12\log(1+z^2)]`, :math:`\sigma'(z) = c/(1+z^2)`.
+    :math:`\Psi^*` has no closed form.  Outputs are kept strictly inside the domain (clipped to
+    the last floating-point number where :math:`\psi` is finite).
+
+    Parameters
+    ----------
+    scale : float, default 2/pi
+        :math:`c\in(0, 1]`; the default maps onto :math:`(-1, 1)`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from bregnet.activations import get
+    >>> act = get("arctan")
+    >>> bool(np.isclose(act.prox([[1.0]])[0, 0], 0.5))
+    True
+    >>> float(act.psi([[1.001]])[0])
+    inf
+    """
+
+    scale: float = 2.0 / _PI
+    formula = "psi(x) = -c log cos(x/c) - x^2/2 on |x| < c pi/2"
+    family = "sigmoid"
+
+    def __post_init__(self):
+        object.__setattr__(self, "scale", check_interval(
+            "scale", self.scale, 0.0, 1.0, lo_open=True,
+            why="so that sigma = scale*arctan is 1-Lipschitz (Psi convex)"))
+
+    def _psi(self, x):
+        c = self.scale
+        xd = _f64(x)
+        th = np.abs(xd) / c
+        inside = th <= 0.5 * _PI
+        thc = np.where(inside, th, 0.0)
+        cos = np.cos(thc)
+        inside &= cos > 0
+        small = thc < 0.1
+        with np.errstate(divide="ignore"):
+            direct = -np.log(np.where(inside, cos, 1.0)) - 0.5 * thc * thc
+        tail = np.where(small, _series(thc * thc, _LOGCOS_TAIL, 2), direct)
+        val = c * tail + 0.5 * xd * xd * (1.0 / c - 1.0)
+        return np.where(inside, val, np.inf).astype(x.dtype, copy=False)
+
+    def _sigma(self, z):
+        s = (self.scale * np.arctan(_f64(z))).astype(z.dtype, copy=False)
+        edge = _inner_edge(self, self.scale * 0.5 * _PI, z.dtype)
+        return np.clip(s, -edge, edge)
+
+    def _sigma_prime(self, z):
+        zd = _f64(z)
+        return (self.scale / (1.0 + zd * zd)).astype(z.dtype, copy=False)
+
+    def _phi_star(self, z):
+        zd = _f64(z)
+        a = np.abs(zd)
+        big = a > 1
+        inv = 1.0 / np.where(big, a, 1.0)
+        half_log = np.where(big, np.log(np.where(big, a, 1.0)) + 0.5 * np.log1p(inv * inv),
+                            0.5 * np.log1p(np.where(big, 0.0, a * a)))
+        return (self.scale * (a * np.arctan(a) - half_log)).astype(z.dtype, copy=False)
+
+
+@register("asinh")
+@dataclass(frozen=True, repr=False)
+class Asinh(SeparableActivation):
+    r"""Inverse hyperbolic sine, :math:`\sigma(z) = \operatorname{arsinh} z = \log(z + \sqrt{1+z^2})`.
+
+    :math:`\sigma' = 1/\sqrt{1+z^2}\in(0, 1]`; with :math:`\psi'(x) = \sinh x - x`,
+
+    .. math::  \psi(x) = \cosh x - 1 - \tfrac12 x^2, \qquad x\in\mathbb{R},
+
+    normalised by :math:`\psi(0) = 0`.  :math:`\phi^*(z) = z\operatorname{arsinh}z - \sqrt{1+z^2} + 1`,
+    :math:`\sigma'(z) = (1+z^2)^{-1/2}`.  :math:`\Psi^*` has no closed form.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from bregnet.activations import get
+    >>> act = get("asinh")
+    >>> bool(np.isclose(act.prox([[2.0]])[0, 0], np.arcsinh(2.0)))
+    True
+    >>> bool(np.isclose(act.psi([[1.0]])[0], np.cosh(1.0) - 1.5))
+    True
+    """
+
+    formula = "psi(x) = cosh(x) - 1 - x^2/2"
+    family = "sigmoid"
+
+    def _psi(self, x):
+        xd = _f64(x)
+        small = np.abs(xd) < 2
+        s = np.where(small, xd, 0.0)
+        with np.errstate(over="ignore"):
+            direct = np.cosh(xd) - 1.0 - 0.5 * xd * xd
+        return np.where(small, _series(s * s, _COSH_TAIL, 2), direct).astype(x.dtype, copy=False)
+
+    def _sigma(self, z):
+        return np.arcsinh(_f64(z)).astype(z.dtype, copy=False)
+
+    def _sigma_prime(self, z):
+        return (1.0 / np.hypot(1.0, _f64(z))).astype(z.dtype, copy=False)
+
+    def _phi_star(self, z):
+        zd = _f64(z)
+        a = np.abs(zd)
+        # sqrt(1+z^2) - 1 = |z| * |z| / (1 + sqrt(1+z^2)), without cancellation or overflow
+        return (zd * np.arcsinh(zd) - a * (a / (1.0 + np.hypot(1.0, a)))).astype(z.dtype, copy=False)
+
+
+@register("softsign")
+@dataclass(frozen=True, repr=False)
+class Softsign(SeparableActivation):
+    r"""Softsign (Elliot) activation, :math:`\sigma(z) = z/(1+|z|)`.
+
+    :math:`\sigma' = (1+|z|)^{-2}\in(0,1]`; with :math:`\psi'(x) = x/(1-|x|) - x`,
+
+    .. math::  \psi(x) = -\log(1-|x|) - |x| - \tfrac12x^2, \qquad |x| < 1,
+
+    normalised by :math:`\psi(0)=0`; :math:`\psi\to+\infty` as :math:`|x|\to1`, so the domain is
+    open (:math:`\psi(\pm1) = +\infty`) and outputs are clipped just inside it.
+    :math:`\phi^*(z) = |z| - \log(1+|z|)`.  :math:`\Psi^*` is explicit: with
+    :math:`\xi(y) = 2\sqrt{|y|}/(\sqrt{|y|} + \sqrt{|y|+4})` (the root of :math:`\psi'(\xi) = |y|`),
+
+    .. math::  \Psi^*(y) = |y|\,\xi(y) - \psi(\xi(y)),
+
+    and :math:`\operatorname{prox}_{t\Psi}` solves the quadratic
+    :math:`(t-1)x^2 + (1+|z|)x - |z| = 0`:
+    :math:`\operatorname{prox}_{t\Psi}(z) = \operatorname{sign}(z)\,2|z|/\big(1+|z|+\sqrt{(1-|z|)^2+4t|z|}\big)`.
+
+    Examples
+    --------
+    >>> from bregnet.activations import get
+    >>> act = get("softsign")
+    >>> act.prox([[-3.0, 1.0]]).tolist()
+    [[-0.75, 0.5]]
+    >>> float(act.psi([[1.0]])[0])
+    inf
+    """
+
+    has_psi_conjugate = True
+    formula = "psi(x) = -log(1-|x|) - |x| - x^2/2 on |x| < 1"
+    family = "sigmoid"
+
+    def _psi(self, x):
+        a = np.abs(_f64(x))
+        return np.where(a < 1, log1m_tail(np.minimum(a, 1.0)), np.inf).astype(x.dtype, copy=False)
+
+    def _clip(self, s):
+        edge = _inner_edge(self, 1.0, s.dtype)
+        return np.clip(s, -edge, edge)
+
+    def _sigma(self, z):
+        zd = _f64(z)
+        return self._clip((zd / (1.0 + np.abs(zd))).astype(z.dtype, copy=False))
+
+    def _sigma_prime(self, z):
+        d = 1.0 + np.abs(_f64(z))
+        return (1.0 / d / d).astype(z.dtype, copy=False)
+
+    def _phi_star(self, z):
+        return _log1p_tail(np.abs(_f64(z))).astype(z.dtype, copy=False)
+
+    def _psi_star(self, y):
+        a = np.abs(_f64(y))
+        ra, rb = np.sqrt(a), np.sqrt(a + 4.0)
+        xi = 2.0 * ra / (ra + rb)
+        # 1 - xi = 4 / (ra + rb)^2, so log(1 - xi) needs no subtraction
+        log1m = np.log(4.0) - 2.0 * np.log(ra + rb)
+        psi_xi = np.where(xi < 0.25, log1m_tail(np.minimum(xi, 0.25)), -log1m - xi - 0.5 * xi * xi)
+        return (a * xi - psi_xi).astype(y.dtype, copy=False)
+
+    def _prox_step(self, z, t):
+        zd = _f64(z)
+        a = np.abs(zd)
+        w = a / (1.0 + a)
+        r = np.maximum(1.0 + 4.0 * (t - 1.0) * w / (1.0 + a), 0.0)
+        x = 2.0 * w / (1.0 + np.sqrt(r))
+        return self._clip((np.sign(zd) * x).astype(z.dtype, copy=False))
+
+
+@register("log_activation")
+@dataclass(frozen=True, repr=False)
+class LogActivation(SeparableActivation):
+    r"""Logarithmic activation of Combettes & Pesquet (2020), :math:`\sigma(z) = \operatorname{sign}(z)\log(1+|z|)`.
+
+    :math:`\sigma' = 1/(1+|z|)\in(0,1]`; with :math:`\psi'(x) = \operatorname{sign}(x)(e^{|x|}-1) - x`,
+
+    .. math::  \psi(x) = e^{|x|} - 1 - |x| - \tfrac12 x^2, \qquad x\in\mathbb{R},
+
+    normalised by :math:`\psi(0)=0`.  :math:`\phi^*(z) = (1+|z|)\log(1+|z|) - |z|`,
+    :math:`\sigma'(z) = 1/(1+|z|)`.  :math:`\Psi^*` has no elementary closed form (it needs
+    the Lambert W function) and is not provided.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from bregnet.activations import get
+    >>> act = get("log_activation")
+    >>> bool(np.isclose(act.prox([[-np.e + 1]])[0, 0], -1.0))
+    True
+    >>> bool(np.isclose(act.conjugate([[1.0]])[0], 2 * np.log(2) - 1))
+    True
+    """
+
+    formula = "psi(x) = exp|x| - 1 - |x| - x^2/2"
+    family = "sigmoid"
+
+    def _psi(self, x):
+        a = np.abs(_f64(x))
+        small = a < 0.5
+        s = np.where(small, a, 0.0)
+        with np.errstate(over="ignore"):
+            direct = np.expm1(a) - a - 0.5 * a * a
+        return np.where(small, _series(s, _EXPM1_TAIL, 3), direct).astype(x.dtype, copy=False)
+
+    def _sigma(self, z):
+        zd = _f64(z)
+        return (np.sign(zd) * np.log1p(np.abs(zd))).astype(z.dtype, copy=False)
+
+    def _sigma_prime(self, z):
+        return (1.0 / (1.0 + np.abs(_f64(z)))).astype(z.dtype, copy=False)
+
+    def _phi_star(self, z):
+        a = np.abs(_f64(z))
+        small = a < 0.25
+        s = np.where(small, a, 0.0)
+        val = np.where(small, _series(s, _XLOG1P_TAIL, 2), xlog1py(1.0 + a, a) - a)
+        return val.astype(z.dtype, copy=False)
+
+
+@register("isru")
+@dataclass(frozen=True, repr=False)
+class ISRU(SeparableActivation):
+    r"""Inverse square root unit, :math:`\sigma(z) = z/\sqrt{1+\alpha z^2}`.
+
+    :math:`\sigma'(z) = (1+\alpha z^2)^{-3/2}\in(0,1]` for every :math:`\alpha>0`; with
+    :math:`\psi'(x) = x/\sqrt{1-\alpha x^2} - x`,
+
+    .. math::  \psi(x) = \frac{1-\sqrt{1-\alpha x^2}}{\alpha} - \tfrac12x^2
+               = \frac{\alpha x^4}{2\,(1+\sqrt{1-\alpha x^2})^2}, \qquad |x|\le 1/\sqrt\alpha,
+
+    normalised by :math:`\psi(0)=0` (Combettes & Pesquet's :math:`-\sqrt{1-x^2}-x^2/2` for
+    :math:`\alpha=1` is this minus 1).  The limit at the boundary is finite, so the lsc closure
+    includes it: :math:`\psi(\pm1/\sqrt\alpha) = 1/(2\alpha)`.
+    :math:`\phi^*(z) = (\sqrt{1+\alpha z^2}-1)/\alpha`.  :math:`\Psi^*` has no closed form
+    (its stationarity condition is a quartic).
+
+    Parameters
+    ----------
+    alpha : float, default 1.0
+        :math:`\alpha > 0`; the range of :math:`\sigma` is :math:`(-1/\sqrt\alpha, 1/\sqrt\alpha)`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from bregnet.activations import get
+    >>> act = get("isru", alpha=1.0)
+    >>> bool(np.isclose(act.prox([[1.0]])[0, 0], 1 / np.sqrt(2)))
+    True
+    >>> float(act.psi([[1.0]])[0])
+    0.5
+    """
+
+    alpha: float = 1.0
+    formula = "psi(x) = (1 - sqrt(1 - alpha x^2))/alpha - x^2/2 on |x| <= 1/sqrt(alpha)"
+    family = "sigmoid"
+
+    def __post_init__(self):
+        object.__setattr__(self, "alpha", check_positive(
+            "alpha", self.alpha, why="for the domain |x| <= 1/sqrt(alpha) to be a bounded interval"))
+
+    def _psi(self, x):
+        xd = _f64(x)
+        s = self.alpha * xd * xd
+        inside = s <= 1
+        r = np.sqrt(np.maximum(1.0 - s, 0.0))
+        one_r = 1.0 + r
+        val = s * xd * xd / (2.0 * one_r * one_r)
+        return np.where(inside, val, np.inf).astype(x.dtype, copy=False)
+
+    def _sigma(self, z):
+        zd = _f64(z)
+        s = (zd / np.hypot(1.0, math.sqrt(self.alpha) * zd)).astype(z.dtype, copy=False)
+        edge = _inner_edge(self, 1.0 / math.sqrt(self.alpha), z.dtype)
+        return np.clip(s, -edge, edge)
+
+    def _sigma_prime(self, z):
+        h = np.hypot(1.0, math.sqrt(self.alpha) * _f64(z))
+        return (1.0 / (h * h * h)).astype(z.dtype, copy=False)
+
+    def _phi_star(self, z):
+        a = np.abs(_f64(z))
+        return (a * (a / (1.0 + np.hypot(1.0, math.sqrt(self.alpha) * a)))).astype(z.dtype, copy=False)

@@ -1,0 +1,177 @@
+r"""Softplus as a proximal activation, with :math:`\Psi`, :math:`\Phi^*` and :math:`\Psi^*` via the dilogarithm (Section 3).
+
+The softplus :math:`\sigma(z) = \tfrac1\beta\log(1+e^{\beta z})` is increasing with
+:math:`\sigma'(z) = 1/(1+e^{-\beta z})\in(0,1)` for every sharpness :math:`\beta>0`, hence the
+proximal map (Definition 1, eq. (9)) of the convex :math:`\psi` with
+:math:`\psi'(x) = \sigma^{-1}(x) - x = \tfrac1\beta\log(1-e^{-\beta x})` (Remark 2).  Since
+:math:`\tfrac{d}{dv}\operatorname{Li}_2(e^{-v}) = \log(1-e^{-v})` and
+:math:`\tfrac{d}{dv}\operatorname{Li}_2(-e^{v}) = -\log(1+e^{v})`, with the dilogarithm
+:math:`\operatorname{Li}_2(w) = -\int_0^w \log(1-s)\,\frac{ds}{s}`,
+
+.. math::
+
+    \psi(x) &= \frac{\operatorname{Li}_2(e^{-\beta x}) - \pi^2/6}{\beta^2}, \quad x\ge 0,
+    \qquad \psi(0) = 0 \ \text{(closure)}, \quad \psi(+\infty) = -\frac{\pi^2}{6\beta^2},\\
+    \phi^*(z) &= -\frac{\operatorname{Li}_2(-e^{\beta z})}{\beta^2}
+              = z\sigma(z) - \tfrac12\sigma(z)^2 - \psi(\sigma(z)), \\
+    \Psi^*(y) &= \frac{\operatorname{Li}_2(e^{\beta y})}{\beta^2} \ (y\le 0), \qquad
+    \Psi^*(y) = +\infty \ (y > 0).
+
+The constant makes :math:`\psi(0) = 0` and :math:`\phi^*(-\infty) = 0`, so that as
+:math:`\beta\to\infty` all three tend to those of ReLU (:math:`\chi_{[0,\infty)}`,
+:math:`\tfrac12\max(z,0)^2`, :math:`\chi_{(-\infty,0]}`).  :math:`\Psi^*` follows from Euler's
+reflection :math:`\operatorname{Li}_2(w) + \operatorname{Li}_2(1-w) = \pi^2/6 - \log w\log(1-w)`.
+``scipy.special.spence`` gives :math:`\operatorname{Li}_2(w) = \mathrm{spence}(1-w)`; near
+:math:`w=0` (where ``1-w`` rounds) a power series is used instead, and for large :math:`\beta z`
+the inversion formula :math:`-\operatorname{Li}_2(-e^{v}) = \tfrac12 v^2 + \pi^2/6 + \operatorname{Li}_2(-e^{-v})`.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.special import expit, spence, xlogy
+
+from ._params import check_positive
+from .base import SeparableActivation
+from .registry import register
+
+__all__ = ["dilog", "dilog_on_unit", "Softplus"]
+
+_PI2_6 = float(np.pi ** 2 / 6)
+_LOG2 = float(np.log(2.0))
+_LI2_COEF = [1.0 / (k * k) for k in range(1, 56)]
+
+
+def _li2_series(w):
+    r""":math:`\sum_{k\ge1} w^k/k^2` for :math:`|w|\le\tfrac12` (relative error below 1e-16)."""
+    acc = np.zeros_like(w)
+    for c in reversed(_LI2_COEF):
+        acc = acc * w + c
+    return acc * w
+
+
+def dilog(w):
+    r"""The real dilogarithm :math:`\operatorname{Li}_2(w) = -\int_0^w \log(1-s)\,\frac{ds}{s}` for :math:`w\le 1`.
+
+    On :math:`[-1, 1]` see :func:`dilog_on_unit`; below :math:`-1` the inversion formula
+    :math:`\operatorname{Li}_2(w) = -\pi^2/6 - \tfrac12\log^2(-w) - \operatorname{Li}_2(1/w)`.
+    ``nan`` for :math:`w > 1` (the value is complex there).  Returns float64.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> bool(np.isclose(dilog(1.0), np.pi ** 2 / 6))
+    True
+    >>> bool(np.isclose(dilog(-1.0), -np.pi ** 2 / 12))
+    True
+    """
+    w = np.asarray(w, dtype=np.float64)
+    unit = np.abs(w) <= 1.0
+    far = w < -1.0
+    out = np.where(unit, dilog_on_unit(np.where(unit, w, 0.0)), np.nan)
+    wf = np.where(far, w, -2.0)
+    lg = np.log(-wf)
+    return np.where(far, -_PI2_6 - 0.5 * lg * lg - dilog_on_unit(1.0 / wf), out)
+
+
+def dilog_on_unit(w):
+    r""":math:`\operatorname{Li}_2(w)` for :math:`-1\le w\le 1`.
+
+    Power series on :math:`|w|\le\tfrac12` (accurate also relative to tiny :math:`w`, where
+    ``1 - w`` would round); Euler's reflection
+    :math:`\operatorname{Li}_2(w) = \pi^2/6 - \log w\log(1-w) - \operatorname{Li}_2(1-w)` on
+    :math:`(\tfrac12, 1]`; ``scipy.special.spence(1 - w)`` on :math:`[-1, -\tfrac12)`.
+
+    Examples
+    --------
+    >>> bool(abs(dilog_on_unit(0.0)) == 0.0)
+    True
+    """
+    w = np.asarray(w, dtype=np.float64)
+    small = np.abs(w) <= 0.5
+    upper = w > 0.5
+    out = np.where(small, _li2_series(np.where(small, w, 0.0)), spence(1.0 - np.where(small | upper, -1.0, w)))
+    wu = np.where(upper, np.minimum(w, 1.0), 1.0)
+    return np.where(upper, _PI2_6 - xlogy(np.log(wu), 1.0 - wu) - _li2_series(1.0 - wu), out)
+
+
+@register("softplus")
+@dataclass(frozen=True, repr=False)
+class Softplus(SeparableActivation):
+    r"""Softplus, :math:`\sigma(z) = \tfrac1\beta\log(1+e^{\beta z})`, a smooth ReLU.
+
+    :math:`\psi(x) = (\operatorname{Li}_2(e^{-\beta x}) - \pi^2/6)/\beta^2` on :math:`[0,\infty)`
+    (closed: :math:`\psi(0)=0`), :math:`\phi^*(z) = -\operatorname{Li}_2(-e^{\beta z})/\beta^2`,
+    :math:`\Psi^*(y) = \operatorname{Li}_2(e^{\beta y})/\beta^2` on :math:`y\le0` (``inf`` for
+    :math:`y>0`), :math:`\sigma'(z) = 1/(1+e^{-\beta z})`.  No closed form for
+    :math:`\operatorname{prox}_{t\Psi}`, :math:`t\ne1` (the generic solver is used).
+
+    Parameters
+    ----------
+    beta : float, default 1.0
+        Sharpness :math:`\beta>0` (any :math:`\beta>0` keeps :math:`\sigma' < 1`).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from bregnet.activations import get
+    >>> act = get("softplus")
+    >>> bool(np.isclose(act.prox([[0.0]])[0, 0], np.log(2)))
+    True
+    >>> bool(np.isclose(act.conjugate([[0.0]])[0], np.pi ** 2 / 12))
+    True
+    >>> float(act.psi([[0.0, -1.0]])[0])
+    inf
+    """
+
+    beta: float = 1.0
+    has_psi_conjugate = True
+    formula = "psi(x) = (Li2(exp(-beta x)) - pi^2/6)/beta^2 on [0, inf)"
+    family = "softplus"
+
+    def __post_init__(self):
+        object.__setattr__(self, "beta", check_positive(
+            "beta", self.beta, why="(the sharpness of softplus; sigma' = sigmoid(beta z) < 1 for every beta > 0)"))
+
+    def _psi(self, x):
+        b = self.beta
+        u = b * np.asarray(x, dtype=np.float64)
+        inside = u >= 0
+        uc = np.where(inside, u, 0.0)
+        near = uc <= _LOG2
+        # near 0: reflection, Li2(1-a) - pi^2/6 = u log a - Li2(a) with a = 1 - e^{-u} in [0, 1/2]
+        a = -np.expm1(-np.where(near, uc, 0.0))
+        val_near = xlogy(np.where(near, uc, 0.0), a) - _li2_series(a)
+        val_far = _li2_series(np.exp(-np.where(near, 1.0, uc))) - _PI2_6
+        val = np.where(near, val_near, val_far) / (b * b)
+        return np.where(inside, val, np.inf).astype(x.dtype, copy=False)
+
+    def _sigma(self, z):
+        b = self.beta
+        return (np.logaddexp(0.0, b * np.asarray(z, dtype=np.float64)) / b).astype(z.dtype, copy=False)
+
+    def _sigma_prime(self, z):
+        return expit(self.beta * np.asarray(z, dtype=np.float64)).astype(z.dtype, copy=False)
+
+    def _phi_star(self, z):
+        b = self.beta
+        v = b * np.asarray(z, dtype=np.float64)
+        pos = v > 0
+        vn = np.where(pos, -v, v)                       # -|v|
+        li = dilog_on_unit(-np.exp(vn))                 # Li2(-e^{-|v|})
+        val = np.where(pos, 0.5 * v * v + _PI2_6 + li, -li) / (b * b)
+        return val.astype(z.dtype, copy=False)
+
+    def _psi_star(self, y):
+        b = self.beta
+        v = b * np.asarray(y, dtype=np.float64)
+        inside = v <= 0
+        vc = np.where(inside, v, 0.0)
+        far = vc < -_LOG2
+        # e^v <= 1/2: series; e^v in (1/2, 1]: reflection with log(e^v) = v exactly
+        val_far = _li2_series(np.exp(np.where(far, vc, -1.0)))
+        a = -np.expm1(np.where(far, -1.0, vc))          # 1 - e^v in [0, 1/2)
+        val_near = _PI2_6 - xlogy(np.where(far, 0.0, vc), a) - _li2_series(a)
+        val = np.where(far, val_far, val_near) / (b * b)
+        return np.where(inside, val, np.inf).astype(y.dtype, copy=False)
