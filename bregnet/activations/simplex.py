@@ -140,3 +140,261 @@ class Softmax(Activation):
         s = softmax(z, self.temperature)
         J = s[..., :, None] * np.eye(s.shape[-1], dtype=s.dtype) - s[..., :, None] * s[..., None, :]
         return J / z.dtype.type(self.temperature)
+
+
+# --------------------------------------------------------------------------- sparsemax
+def _sorted_desc(w: np.ndarray) -> np.ndarray:
+    """``w`` sorted in decreasing order along the last axis."""
+    return -np.sort(-w, axis=-1)
+
+
+def sparsemax_threshold(z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    r"""Euclidean projection onto the simplex by sorting, and its threshold.
+
+    Returns ``(p, tau)`` with :math:`p = (z' - \tau)_+`, :math:`z' = z - \max_j z_j` (the projection
+    is invariant under adding a constant to every entry, so shifting by the maximum costs nothing
+    and keeps the arithmetic at the scale of the gaps), and :math:`\tau` (relative to ``z'``) the
+    unique number with :math:`\sum_j (z'_j-\tau)_+ = 1`.  With :math:`z'_{(1)}\ge z'_{(2)}\ge\dots`
+    sorted, :math:`k^* = \max\{k : 1 + k z'_{(k)} > \sum_{i\le k} z'_{(i)}\}` and
+    :math:`\tau = (\sum_{i\le k^*} z'_{(i)} - 1)/k^*` (Held, Wolfe & Crowder 1974; Martins &
+    Astudillo 2016).  Computed in float64.
+    """
+    zz = np.asarray(z, dtype=np.float64)
+    zs = zz - np.max(zz, axis=-1, keepdims=True)
+    srt = _sorted_desc(zs)
+    n = zs.shape[-1]
+    k = np.arange(1, n + 1, dtype=np.float64)
+    cs = np.cumsum(srt, axis=-1)
+    support = 1.0 + k * srt > cs
+    # the support condition holds exactly on a prefix 1..k*; k = 1 always satisfies it
+    kstar = n - np.argmax(support[..., ::-1], axis=-1)
+    csk = np.take_along_axis(cs, (kstar - 1)[..., None], axis=-1)
+    tau = (csk - 1.0) / kstar[..., None]
+    p = np.maximum(zs - tau, 0.0)
+    return p, tau[..., 0]
+
+
+@register("sparsemax")
+@dataclass(frozen=True, repr=False)
+class Sparsemax(Activation):
+    r"""Sparsemax (Martins & Astudillo 2016): the Euclidean projection onto the simplex.
+
+    .. math::  \sigma(z) = \arg\min_{u\in\Delta}\tfrac12\|u - z\|^2 = (z - \tau(z))_+ ,\qquad
+               \Psi = \chi_\Delta \quad (9)
+
+    with :math:`\tau(z)` the threshold making :math:`\sum_j\sigma(z)_j = 1` (found by sorting,
+    :func:`sparsemax_threshold`).  Since :math:`t\chi_\Delta = \chi_\Delta`,
+    :math:`\operatorname{prox}_{t\Psi} = \sigma` for every :math:`t > 0`.  Conjugates:
+
+    .. math::  \Phi^*(z) = \langle p, z\rangle - \tfrac12\|p\|^2,\ p = \sigma(z) \qquad
+               \Psi^*(y) = \sup_{u\in\Delta}\langle u, y\rangle = \max_j y_j .
+
+    Jacobian (on the open set where no entry sits exactly at the threshold):
+    :math:`J = \operatorname{diag}(m) - m m^\top/|S|`, :math:`m = \mathbf 1_S`,
+    :math:`S = \{j : \sigma(z)_j > 0\}`: the orthogonal projection onto
+    :math:`\{v : \operatorname{supp} v\subseteq S, \sum_j v_j = 0\}`, symmetric with eigenvalues in
+    :math:`\{0, 1\}`.  Convention where :math:`z_j = \tau(z)` for some :math:`j` (:math:`\sigma`
+    is not differentiable there): such :math:`j` are left out of :math:`S` (the one-sided limit from
+    the side where the entry is inactive), which is an element of the Clarke Jacobian.
+
+    Examples
+    --------
+    >>> from bregnet.activations import get
+    >>> act = get("sparsemax")
+    >>> act.prox([[1.0, 0.5, -1.0]]).tolist()
+    [[0.75, 0.25, 0.0]]
+    >>> act.prox([[3.0, 0.0]]).tolist()
+    [[1.0, 0.0]]
+    >>> float(act.psi_conjugate([[0.2, 1.5, -3.0]])[0])
+    1.5
+    """
+
+    has_psi_conjugate = True
+    formula = "Psi = indicator of the simplex"
+    family = "simplex"
+
+    def psi(self, x):
+        x = as_float_array(x, "x")
+        return np.where(on_simplex(x), 0.0, np.inf).astype(x.dtype)
+
+    def prox(self, z, step: float = 1.0):
+        z = as_float_array(z)
+        check_step(step)
+        p, _ = sparsemax_threshold(z)
+        return p.astype(z.dtype)
+
+    def conjugate(self, z):
+        z = as_float_array(z)
+        zz = z.astype(np.float64)
+        zmax = np.max(zz, axis=-1)
+        p, _ = sparsemax_threshold(zz)
+        zs = zz - zmax[..., None]
+        return (zmax + np.sum(p * (zs - 0.5 * p), axis=-1)).astype(z.dtype)
+
+    def psi_conjugate(self, y):
+        y = as_float_array(y, "y")
+        return np.max(y, axis=-1)
+
+    def _support(self, z):
+        p, _ = sparsemax_threshold(z)
+        m = (p > 0).astype(np.float64)
+        return m, np.sum(m, axis=-1, keepdims=True)
+
+    def vjp(self, z, v):
+        r""":math:`J^\top v = m\odot v - m\,\langle m, v\rangle/|S|`, :math:`m = \mathbf 1_{\{\sigma(z) > 0\}}`."""
+        z = as_float_array(z)
+        v = as_float_array(v, "v")
+        m, k = self._support(z)
+        out = m * v - m * np.sum(m * v, axis=-1, keepdims=True) / k
+        return out.astype(np.result_type(z.dtype, v.dtype))
+
+    def jacobian(self, z):
+        z = as_float_array(z)
+        m, k = self._support(z)
+        n = z.shape[-1]
+        J = m[..., :, None] * np.eye(n) - m[..., :, None] * m[..., None, :] / k[..., None]
+        return J.astype(z.dtype)
+
+
+# --------------------------------------------------------------------------- 1.5-entmax
+def entmax15_threshold(z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    r"""Exact 1.5-entmax by sorting (Peters, Niculae & Martins 2019, Algorithm 2).
+
+    With :math:`w = (z - \max_j z_j)/2` sorted decreasingly, for each :math:`k` the smaller root of
+    :math:`\sum_{i\le k}(w_{(i)}-\tau)^2 = 1` is
+    :math:`\tau_k = \bar w_k - \sqrt{1/k - (\overline{w^2}_k - \bar w_k^2)}` (means over the top
+    :math:`k`); the support size is the largest :math:`k` with a real root and
+    :math:`\tau_k \le w_{(k)}` (these :math:`k` form a prefix because
+    :math:`\tau\mapsto\sum_j(w_j-\tau)_+^2` is strictly decreasing).  Returns ``(s, tau)`` with
+    :math:`s = (w - \tau)_+`, so that the output is :math:`p = s^2`.  Computed in float64.
+    """
+    zz = np.asarray(z, dtype=np.float64)
+    w = 0.5 * (zz - np.max(zz, axis=-1, keepdims=True))
+    srt = _sorted_desc(w)
+    n = w.shape[-1]
+    k = np.arange(1, n + 1, dtype=np.float64)
+    mean = np.cumsum(srt, axis=-1) / k
+    meansq = np.cumsum(srt * srt, axis=-1) / k
+    delta = 1.0 / k - (meansq - mean * mean)
+    tau_k = mean - np.sqrt(np.maximum(delta, 0.0))
+    ok = (delta >= 0) & (tau_k <= srt)
+    kstar = n - np.argmax(ok[..., ::-1], axis=-1)
+    tau = np.take_along_axis(tau_k, (kstar - 1)[..., None], axis=-1)
+    s = np.maximum(w - tau, 0.0)
+    return s, tau[..., 0]
+
+
+@register("entmax15")
+@dataclass(frozen=True, repr=False)
+class Entmax15(Activation):
+    r"""1.5-entmax (Peters, Niculae & Martins 2019) as a proximal map.
+
+    1.5-entmax is :math:`\arg\max_{p\in\Delta}\langle p, z\rangle + H^T_{3/2}(p)` with the Tsallis
+    entropy :math:`H^T_{3/2}(p) = \tfrac43\sum_j(p_j - p_j^{3/2})`.  Since
+    :math:`\tfrac12\|p-z\|^2 = \tfrac12\|p\|^2 - \langle p, z\rangle + \tfrac12\|z\|^2`, it is the
+    proximal map (9) of
+
+    .. math::  \Psi(p) = \tfrac43\sum_j\bigl(p_j^{3/2} - p_j\bigr) - \tfrac12\|p\|^2 + \chi_\Delta(p),
+
+    which is convex: each term :math:`f(p) = \tfrac43(p^{3/2}-p) - \tfrac12p^2` has
+    :math:`f''(p) = p^{-1/2} - 1 \ge 0` on :math:`(0, 1]\supseteq` the coordinates of
+    :math:`\Delta`.  The KKT conditions give :math:`\sigma(z)_j = (z_j/2 - \tau)_+^2` with
+    :math:`\tau` such that the entries sum to one (computed exactly by sorting,
+    :func:`entmax15_threshold`).  With :math:`s = (z/2-\tau)_+`,
+
+    .. math::  \Phi^*(z) = \langle p, z\rangle - \tfrac12\|p\|^2 - \Psi(p)
+               = \tfrac23\sum_j s_j^3 + 2\tau + \tfrac43 ,
+
+    by the graph identity (11) and :math:`\langle p, z\rangle = 2\sum_j s_j^3 + 2\tau`.
+    :math:`\Psi^*` has no closed form.
+
+    :math:`\operatorname{prox}_{t\Psi}(z)` for :math:`t\ne1`: with a multiplier :math:`\nu` for
+    :math:`\sum_j p_j = 1` and the (redundant) bounds :math:`0\le p_j\le1`, on which every term is
+    convex even for :math:`t > 1`, each entry solves
+    :math:`(1-t)p_j + 2t\sqrt{p_j} = c_j := z_j - \nu`, i.e.
+    :math:`\sqrt{p_j} = c_j/(t + \sqrt{t^2 + (1-t)c_j})` for :math:`c_j\in[0, 1+t]` (0 below,
+    1 above); :math:`\nu` is found by safeguarded Newton on the nondecreasing
+    :math:`\nu\mapsto\sum_j p_j`.
+
+    Jacobian: :math:`J = \operatorname{diag}(s) - s s^\top/\sum_j s_j`, symmetric with eigenvalues
+    in :math:`[0, \max_j s_j]\subseteq[0,1]`.  :math:`\sigma` is continuously differentiable
+    everywhere (the entries at the threshold have :math:`s_j = 0`), so no convention is needed.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from bregnet.activations import get
+    >>> act = get("entmax15")
+    >>> act.prox([[1.0, 1.0, -3.0]]).tolist()
+    [[0.5, 0.5, 0.0]]
+    >>> act.prox([[3.0, 0.0]]).tolist()
+    [[1.0, 0.0]]
+    >>> bool(np.isclose(act.conjugate([[1.0, 1.0, -3.0]])[0], 1.0 + 2 / 3 * 2 ** -0.5 - 2 ** 0.5 + 4 / 3))
+    True
+    """
+
+    formula = "Psi(p) = 4/3 sum(p^1.5 - p) - |p|^2/2 on the simplex"
+    family = "simplex"
+
+    def psi(self, x):
+        x = as_float_array(x, "x")
+        xc = np.clip(x, 0, 1)
+        val = np.sum((4.0 / 3.0) * (xc * np.sqrt(xc) - xc) - 0.5 * xc * xc, axis=-1)
+        return np.where(on_simplex(x), val, np.inf).astype(x.dtype)
+
+    def prox(self, z, step: float = 1.0):
+        z = as_float_array(z)
+        t = check_step(step)
+        if t == 1.0:
+            s, _ = entmax15_threshold(z)
+            return (s * s).astype(z.dtype)
+        return self._prox_step(z, t).astype(z.dtype)
+
+    def _prox_step(self, z, t):
+        zz = z.astype(np.float64)
+        zs = zz - np.max(zz, axis=-1, keepdims=True)
+        n = zs.shape[-1]
+
+        def root(c):  # sqrt(p) as a function of c = z_j - nu, for c in [0, 1 + t]
+            c = np.clip(c, 0.0, 1.0 + t)
+            return c / (t + np.sqrt(t * t + (1.0 - t) * c))
+
+        def total(mu):
+            r = root(zs + mu[..., None])
+            return np.sum(r * r, axis=-1)
+
+        def dtotal(mu):
+            c = zs + mu[..., None]
+            r = root(c)
+            inside = (c > 0) & (c < 1.0 + t)
+            return np.sum(np.where(inside, r / ((1.0 - t) * r + t), 0.0), axis=-1)
+
+        shape = zs.shape[:-1]
+        # mu = -nu (relative to max z): at mu = 1 + t the largest entry is 1, at mu = c0 all are <= 1/n
+        lo = np.full(shape, (1.0 - t) / n + 2.0 * t / np.sqrt(n))
+        hi = np.full(shape, 1.0 + t)
+        mu = solve_monotone(total, dtotal, np.ones(shape), lo, hi)
+        r = root(zs + np.asarray(mu)[..., None])
+        p = r * r
+        return p / np.sum(p, axis=-1, keepdims=True)
+
+    def conjugate(self, z):
+        z = as_float_array(z)
+        zmax = np.max(z.astype(np.float64), axis=-1)
+        s, tau = entmax15_threshold(z)
+        return (zmax + (2.0 / 3.0) * np.sum(s * s * s, axis=-1) + 2.0 * tau + 4.0 / 3.0).astype(z.dtype)
+
+    def vjp(self, z, v):
+        r""":math:`J^\top v = s\odot v - s\,\langle s, v\rangle/\sum_j s_j`, :math:`s = \sqrt{\sigma(z)}`."""
+        z = as_float_array(z)
+        v = as_float_array(v, "v")
+        s, _ = entmax15_threshold(z)
+        out = s * v - s * np.sum(s * v, axis=-1, keepdims=True) / np.sum(s, axis=-1, keepdims=True)
+        return out.astype(np.result_type(z.dtype, v.dtype))
+
+    def jacobian(self, z):
+        z = as_float_array(z)
+        s, _ = entmax15_threshold(z)
+        n = z.shape[-1]
+        J = s[..., :, None] * np.eye(n) - s[..., :, None] * s[..., None, :] / np.sum(s, axis=-1)[..., None, None]
+        return J.astype(z.dtype)

@@ -1,0 +1,270 @@
+r"""Radial activations: block soft-thresholding and the capsule squash (Section 3, Definition 1).
+
+A *radial* function :math:`\Psi(x) = \psi(\|x\|)`, with :math:`\psi` even, convex and (hence)
+nondecreasing on :math:`[0,\infty)`, has the radial proximal map
+
+.. math::  \operatorname{prox}_{t\Psi}(z) = \operatorname{prox}_{t\psi}(\|z\|)\,\frac{z}{\|z\|}
+           \quad (z\ne0), \qquad \operatorname{prox}_{t\Psi}(0) = 0 ,
+
+(Combettes & Pesquet 2020, *Deep neural network structures solving variational inequalities*,
+radial activations), and conjugates :math:`\Phi^*(z) = \phi^*(\|z\|)`,
+:math:`\Psi^*(y) = \psi^*(\|y\|)` with the scalar conjugates of the even profiles.  If
+:math:`\sigma(z) = \rho(\|z\|) z/\|z\|` then :math:`\rho = \operatorname{prox}_\psi` on
+:math:`[0,\infty)`, and :math:`\psi` is recovered by integrating :math:`\rho^{-1} - \mathrm{id}`.
+Norms are computed with scaling, so no square overflows.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ._params import check_positive
+from .base import Activation, as_float_array, check_step, prox_step_from_sigma
+from .registry import register
+
+_HALF_PI = float(np.pi / 2)
+
+
+def norm(z: np.ndarray) -> np.ndarray:
+    r"""Euclidean norm over the last axis, :math:`m\sqrt{\sum_j (z_j/m)^2}` with :math:`m = \max_j|z_j|`."""
+    m = np.max(np.abs(z), axis=-1, keepdims=True)
+    safe = np.where(m > 0, m, 1)
+    return (safe * np.sqrt(np.sum((z / safe) ** 2, axis=-1, keepdims=True)))[..., 0]
+
+
+def ball_tolerance(x: np.ndarray) -> float:
+    """Rounding tolerance for membership of a ball: ``16 n eps`` of the dtype (as for the simplex)."""
+    return 16 * max(x.shape[-1], 1) * float(np.finfo(x.dtype).eps)
+
+
+def _unit(z: np.ndarray, r: np.ndarray) -> np.ndarray:
+    """``z / r`` along the last axis, 0 where ``r == 0``."""
+    safe = np.where(r > 0, r, 1)[..., None]
+    return np.where((r > 0)[..., None], z / safe, 0)
+
+
+# --------------------------------------------------------------------------- block soft-threshold
+@register("block_soft_threshold")
+@dataclass(frozen=True, repr=False)
+class BlockSoftThreshold(Activation):
+    r"""Block soft-thresholding, :math:`\sigma(z) = (1 - \alpha/\|z\|)_+\, z = \operatorname{prox}_{\alpha\|\cdot\|_2}(z)`.
+
+    :math:`\Psi(x) = \alpha\|x\|_2` (the group-lasso penalty on one block),
+    :math:`\operatorname{prox}_{t\Psi}` thresholds at :math:`t\alpha`,
+
+    .. math::  \Phi^*(z) = \tfrac12(\|z\|-\alpha)_+^2, \qquad
+               \Psi^*(y) = \chi_{\{\|y\|\le\alpha\}}(y)
+
+    (``psi_conjugate`` accepts :math:`\|y\|\le\alpha(1 + 16 n\varepsilon)` to absorb rounding).
+    Jacobian for :math:`\|z\| > \alpha`:
+    :math:`J = (1-\alpha/\|z\|)\,I + (\alpha/\|z\|)\,\hat z\hat z^\top`, :math:`\hat z = z/\|z\|`,
+    eigenvalues :math:`1` (along :math:`\hat z`) and :math:`1 - \alpha/\|z\|`; :math:`J = 0` for
+    :math:`\|z\| < \alpha`.  Convention on the sphere :math:`\|z\| = \alpha` (not differentiable):
+    :math:`J = 0`, as for soft-thresholding.
+
+    Parameters
+    ----------
+    alpha : float, default 1.0
+        Threshold :math:`\alpha > 0`.
+
+    Examples
+    --------
+    >>> from bregnet.activations import get
+    >>> act = get("block_soft_threshold", alpha=1.0)
+    >>> act.prox([[3.0, 4.0], [0.3, 0.4]]).tolist()
+    [[2.4, 3.2], [0.0, 0.0]]
+    >>> act.conjugate([[3.0, 4.0]]).tolist()
+    [8.0]
+    """
+
+    alpha: float = 1.0
+    has_psi_conjugate = True
+    formula = "Psi(x) = alpha*|x|_2"
+    family = "radial"
+
+    def __post_init__(self):
+        object.__setattr__(self, "alpha", check_positive("alpha", self.alpha))
+
+    def psi(self, x):
+        x = as_float_array(x, "x")
+        return (self.alpha * norm(x)).astype(x.dtype)
+
+    def prox(self, z, step: float = 1.0):
+        z = as_float_array(z)
+        t = check_step(step)
+        r = norm(z)
+        a = z.dtype.type(t * self.alpha)
+        factor = np.maximum(r - a, 0) / np.where(r > 0, r, 1)
+        return (factor[..., None] * z).astype(z.dtype)
+
+    def conjugate(self, z):
+        z = as_float_array(z)
+        s = np.maximum(norm(z) - z.dtype.type(self.alpha), 0)
+        return 0.5 * s * s
+
+    def psi_conjugate(self, y):
+        y = as_float_array(y, "y")
+        ok = norm(y) <= self.alpha * (1 + ball_tolerance(y))
+        return np.where(ok, 0.0, np.inf).astype(y.dtype)
+
+    def _pieces(self, z):
+        r = norm(z)
+        active = r > self.alpha
+        ratio = np.where(active, self.alpha / np.where(r > 0, r, 1), 1)
+        return _unit(z, r), active, ratio
+
+    def vjp(self, z, v):
+        r""":math:`J^\top v = (1-\alpha/r)v + (\alpha/r)\hat z\langle\hat z, v\rangle` for :math:`r=\|z\| > \alpha`, else 0."""
+        z = as_float_array(z)
+        v = as_float_array(v, "v")
+        u, active, ratio = self._pieces(z)
+        out = (1 - ratio)[..., None] * v + ratio[..., None] * u * np.sum(u * v, axis=-1, keepdims=True)
+        out = np.where(active[..., None], out, 0)
+        return out.astype(np.result_type(z.dtype, v.dtype))
+
+    def jacobian(self, z):
+        z = as_float_array(z)
+        u, active, ratio = self._pieces(z)
+        n = z.shape[-1]
+        J = (1 - ratio)[..., None, None] * np.eye(n, dtype=z.dtype) + ratio[..., None, None] * u[..., :, None] * u[..., None, :]
+        return np.where(active[..., None, None], J, 0).astype(z.dtype)
+
+
+# --------------------------------------------------------------------------- capsule squash
+def _g(a):
+    r""":math:`g(a) = a/(1+a^2) = \rho(a)/a` for :math:`a\ge0`, overflow-free."""
+    small = np.minimum(a, 1)
+    big = np.maximum(a, 1)
+    return np.where(a <= 1, small / (1 + small * small), 1 / (big + 1 / big))
+
+
+def _rho(u):
+    r"""The odd radial profile :math:`\rho(u) = u|u|/(1+u^2)` of the squash."""
+    return u * _g(np.abs(u))
+
+
+def _rho_prime(u):
+    r""":math:`\rho'(u) = 2|u|/(1+u^2)^2 = 2 g(|u|)^2/|u|`, in :math:`[0, 3\sqrt3/8]`."""
+    a = np.abs(u)
+    small = np.minimum(a, 1)
+    big = np.maximum(a, 1)
+    g = _g(a)
+    return np.where(a <= 1, 2 * small / (1 + small * small) ** 2, 2 * g * g / big)
+
+
+def _arcsin_sqrt_minus(r):
+    r""":math:`F(r) = \arcsin\sqrt r - \sqrt{r(1-r)} = \int_0^r\sqrt{u/(1-u)}\,du` on :math:`[0,1]`.
+
+    Series :math:`F = r^{3/2}\sum_k \frac{2\binom{2k}{k}}{4^k(2k+3)} r^k` below :math:`r = 1/16`
+    (the direct form cancels there); :math:`\arcsin\sqrt r = \operatorname{atan2}(\sqrt r, \sqrt{1-r})`
+    above, exact near :math:`r = 1`.
+    """
+    small = np.minimum(r, 1.0 / 16)
+    acc = np.zeros_like(r)
+    coef = 1.0
+    for k in range(14):
+        acc = acc + (2 * coef / (2 * k + 3)) * small ** k
+        coef = coef * (2 * k + 1) / (2 * k + 2)  # binom(2k+2, k+1)/4^(k+1) from binom(2k, k)/4^k
+    series = small * np.sqrt(small) * acc
+    direct = np.arctan2(np.sqrt(r), np.sqrt(1 - r)) - np.sqrt(r * (1 - r))
+    return np.where(r < 1.0 / 16, series, direct)
+
+
+def _r_minus_arctan(r):
+    r""":math:`r - \arctan r` for :math:`r\ge0` (series :math:`\sum_{k\ge1}(-1)^{k+1}r^{2k+1}/(2k+1)` below 1/4)."""
+    small = np.minimum(r, 0.25)
+    acc = np.zeros_like(r)
+    for k in range(14, 0, -1):
+        acc = (-1) ** (k + 1) / (2 * k + 1) + small * small * acc
+    series = small ** 3 * acc
+    return np.where(r < 0.25, series, r - np.arctan(r))
+
+
+@register("squash")
+@dataclass(frozen=True, repr=False)
+class Squash(Activation):
+    r"""Capsule squash (Sabour, Frosst & Hinton 2017), :math:`\sigma(z) = \frac{\|z\|^2}{1+\|z\|^2}\frac{z}{\|z\|}`.
+
+    Radial with profile :math:`\rho(r) = r^2/(1+r^2)`, which is nondecreasing with
+    :math:`\rho'(r) = 2r/(1+r^2)^2 \le \rho'(1/\sqrt3) = 3\sqrt3/8\approx0.65`, so (extended oddly)
+    it is the proximal map of an even convex :math:`\psi` (Combettes & Pesquet 2020).  From
+    :math:`\rho^{-1}(x) = \sqrt{x/(1-x)}` and :math:`\psi' = \rho^{-1} - \mathrm{id}`,
+
+    .. math::  \Psi(x) = \psi(\|x\|),\qquad
+               \psi(r) = \arcsin\sqrt r - \sqrt{r(1-r)} - \tfrac12 r^2 \quad (0\le r\le1),
+
+    closed at :math:`\|x\| = 1` with the finite limit :math:`\psi(1) = \pi/2 - \tfrac12` (the lsc
+    closure; :math:`\partial\Psi` is empty there, so :math:`\sigma` never reaches the sphere), and
+    :math:`+\infty` for :math:`\|x\| > 1` (``psi`` accepts :math:`\|x\|\le 1 + 16n\varepsilon` to
+    absorb rounding).  :math:`\psi` is convex and nondecreasing since :math:`\rho^{-1}(x) \ge x`
+    has slope :math:`\ge 1`.  :math:`\Phi^*(z) = \phi^*(\|z\|)` with
+    :math:`\phi^*(r) = \int_0^r\rho = r - \arctan r`.  :math:`\Psi^*` has no closed form.
+
+    :math:`\operatorname{prox}_{t\Psi}(z) = \operatorname{prox}_{t\psi}(\|z\|)z/\|z\|`, the scalar
+    prox from :math:`\rho` alone (:func:`~bregnet.activations.base.prox_step_from_sigma`).
+
+    Jacobian: :math:`J = g\,I + (\rho'(r) - g)\,\hat z\hat z^\top`, :math:`g = \rho(r)/r = r/(1+r^2)`,
+    :math:`r = \|z\|`: eigenvalues :math:`\rho'(r)\le 0.65` along :math:`\hat z` and
+    :math:`g\le\tfrac12` across.  :math:`\sigma` is :math:`C^1` everywhere with :math:`J(0) = 0`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from bregnet.activations import get
+    >>> act = get("squash")
+    >>> np.round(act.prox([[3.0, 4.0]]), 12).tolist()
+    [[0.576923076923, 0.769230769231]]
+    >>> bool(np.isclose(act.psi([[0.6, 0.8]])[0], np.pi / 2 - 0.5))
+    True
+    >>> float(act.psi([[0.6, 0.9]])[0])
+    inf
+    """
+
+    formula = "Psi(x) = arcsin(sqrt r) - sqrt(r(1-r)) - r^2/2, r = |x| <= 1"
+    family = "radial"
+
+    def psi(self, x):
+        x = as_float_array(x, "x")
+        r = norm(x).astype(np.float64)
+        inside = r <= 1 + ball_tolerance(x)
+        rc = np.minimum(r, 1.0)
+        val = _arcsin_sqrt_minus(rc) - 0.5 * rc * rc
+        return np.where(inside, val, np.inf).astype(x.dtype)
+
+    def prox(self, z, step: float = 1.0):
+        z = as_float_array(z)
+        t = check_step(step)
+        zz = z.astype(np.float64)
+        r = norm(zz)
+        if t == 1.0:
+            factor = _g(r)
+        else:
+            x = prox_step_from_sigma(_rho, _rho_prime, r[..., None], t)[..., 0]
+            factor = x / np.where(r > 0, r, 1)
+        return (factor[..., None] * zz).astype(z.dtype)
+
+    def conjugate(self, z):
+        z = as_float_array(z)
+        return _r_minus_arctan(norm(z.astype(np.float64))).astype(z.dtype)
+
+    def _pieces(self, z):
+        zz = z.astype(np.float64)
+        r = norm(zz)
+        g = _g(r)
+        return _unit(zz, r), g, _rho_prime(r) - g
+
+    def vjp(self, z, v):
+        r""":math:`J^\top v = g\,v + (\rho'(r) - g)\,\hat z\langle\hat z, v\rangle`."""
+        z = as_float_array(z)
+        v = as_float_array(v, "v")
+        u, g, d = self._pieces(z)
+        out = g[..., None] * v + d[..., None] * u * np.sum(u * v, axis=-1, keepdims=True)
+        return out.astype(np.result_type(z.dtype, v.dtype))
+
+    def jacobian(self, z):
+        z = as_float_array(z)
+        u, g, d = self._pieces(z)
+        n = z.shape[-1]
+        J = g[..., None, None] * np.eye(n) + d[..., None, None] * u[..., :, None] * u[..., None, :]
+        return J.astype(z.dtype)
