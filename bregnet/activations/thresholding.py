@@ -3,6 +3,9 @@ r"""Thresholding activations: soft-thresholding (Example 1) and its relatives.
 Soft-thresholding is the proximal map of :math:`\Psi(u) = \alpha\|u\|_1`:
 :math:`\sigma(z)_j = \operatorname{sign}(z_j)\max(|z_j|-\alpha, 0)` (Example 1),
 :math:`\Phi^*(z) = \tfrac12\|\max(|z|-\alpha,0)\|^2`, :math:`\Psi^* = \chi_{[-\alpha,\alpha]^n}`.
+
+Non-negative soft-thresholding (Combettes and Pesquet, 2020) is the proximal map of
+:math:`\Psi(u) = \alpha\sum_j u_j + \chi_{[0,\infty)^n}(u)`.
 """
 from __future__ import annotations
 
@@ -64,3 +67,63 @@ class SoftThreshold(SeparableActivation):
 
     def _prox_step(self, z, t):
         return self._shrink(z, z.dtype.type(t * self.alpha))
+
+
+@register("nonneg_soft_threshold")
+@dataclass(frozen=True, repr=False)
+class NonnegSoftThreshold(SeparableActivation):
+    r"""Non-negative soft-thresholding, :math:`\sigma(z) = \max(z - \alpha, 0)`.
+
+    The proximal map of :math:`\psi(x) = \alpha x + \chi_{[0,\infty)}(x)` (Combettes and Pesquet,
+    2020): :math:`\psi'(x) = \sigma^{-1}(x) - x = \alpha` on :math:`x > 0` (Remark 2), normalised by
+    :math:`\psi(0) = 0`, and :math:`\partial\psi(0) = (-\infty, \alpha]` takes every
+    :math:`z \le \alpha` to 0.
+
+    .. math::  \phi^*(z) = \tfrac12\max(z-\alpha, 0)^2, \qquad
+               \Psi^*(y) = \chi_{(-\infty, \alpha]}(y), \qquad
+               \operatorname{prox}_{t\Psi}(z) = \max(z - t\alpha, 0).
+
+    Convention at the kink: :math:`\sigma'(\alpha) = 0`.
+
+    Parameters
+    ----------
+    alpha : float, default 1.0
+        Threshold :math:`\alpha > 0` (:math:`\Psi` is convex for every real :math:`\alpha`; a
+        threshold is positive, and :math:`\alpha = 0` is ReLU).
+
+    Examples
+    --------
+    >>> from bregnet.activations import get
+    >>> act = get("nonneg_soft_threshold", alpha=1.0)
+    >>> act.prox([[-3.0, 0.5, 2.5]]).tolist()
+    [[0.0, 0.0, 1.5]]
+    >>> act.prox([[-3.0, 0.5, 2.5]], step=2.0).tolist()
+    [[0.0, 0.0, 0.5]]
+    """
+
+    alpha: float = 1.0
+    has_psi_conjugate = True
+    formula = "psi(x) = alpha*x + indicator(x >= 0)"
+    family = "thresholding"
+
+    def __post_init__(self):
+        object.__setattr__(self, "alpha", check_positive("alpha", self.alpha))
+
+    def _psi(self, x):
+        return np.where(x >= 0, self.alpha * np.maximum(x, 0), np.inf).astype(x.dtype)
+
+    def _sigma(self, z):
+        return np.maximum(z - z.dtype.type(self.alpha), 0)
+
+    def _sigma_prime(self, z):
+        return (z > self.alpha).astype(z.dtype)
+
+    def _phi_star(self, z):
+        s = np.maximum(z - z.dtype.type(self.alpha), 0)
+        return 0.5 * s * s
+
+    def _psi_star(self, y):
+        return np.where(y <= self.alpha, 0.0, np.inf).astype(y.dtype)
+
+    def _prox_step(self, z, t):
+        return np.maximum(z - z.dtype.type(t * self.alpha), 0)
