@@ -81,7 +81,9 @@ def scale_to_unit(X, scale: float = 255.0, dtype=np.float64) -> np.ndarray:
     if X.size and (X.min() < 0 or X.max() > scale):
         raise BregnetInputError(f"pixel values must lie in [0, {float(scale)}], got "
                                 f"[{float(X.min())}, {float(X.max())}]")
-    return X.astype(dt) / dt.type(scale)
+    out = X.astype(dt, copy=True)
+    out /= dt.type(scale)
+    return out
 
 
 def _replace(ds: Dataset, step: str, **changes) -> Dataset:
@@ -110,12 +112,14 @@ def centre(ds: Dataset) -> Dataset:
         raise BregnetInputError(f"{ds.label} is already centred")
     if ds.n_train == 0:
         raise BregnetInputError("cannot centre a dataset without training images")
-    mean = ds.X_train.mean(axis=0, dtype=np.float64)
     dt = ds.dtype
-    Xtr = (ds.X_train - mean).astype(dt)
-    Xte = (ds.X_test - mean).astype(dt)
+    mean = ds.X_train.mean(axis=0, dtype=np.float64).astype(dt)
+    Xtr = ds.X_train.astype(dt, copy=True)
+    Xtr -= mean
+    Xte = ds.X_test.astype(dt, copy=True)
+    Xte -= mean
     return _replace(ds, "centred (training mean image subtracted from train and test)",
-                    X_train=Xtr, X_test=Xte, train_mean=mean.astype(dt))
+                    X_train=Xtr, X_test=Xte, train_mean=mean)
 
 
 def _size_label(n: int) -> str:
@@ -170,7 +174,8 @@ def subset(ds: Dataset, n_train: int | None = None, n_test: int | None = None, s
         return ds
     label = ds.label
     if n_train is not None:
-        label = f"{ds.label}-{_size_label(int(n_train))}"
+        size = _size_label(int(n_train))
+        label = f"{ds.label}, {size} train" if " " in ds.label else f"{ds.label}-{size}"
     out = ds
     for i, step in enumerate(steps):
         out = _replace(out, step, **(changes if i == 0 else {}))
