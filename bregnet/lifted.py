@@ -1,0 +1,408 @@
+r"""The lifted Bregman energy and its split (Section 3.2, Section 4.1, eq. (13), (16)-(18), (25)-(27)).
+
+For a network with layers :math:`f(x, \Theta_l) = W_l^\top x + b_l` and activations
+:math:`\sigma_l = \operatorname{prox}_{\Psi_l}`, samples :math:`i = 1..s`, input :math:`x_0^i` and target
+:math:`x_L^i = y^i`, the lifted energy is
+
+.. math::  E(\Theta, \mathbf X) = \frac1s\sum_{i=1}^s\Big[\sum_{l=1}^L \lambda_l
+           B_{\Psi_l}\big(x_l^i, f(x_{l-1}^i, \Theta_l)\big) + R(x_c^i)\Big]  \qquad (18), (25)\text{-}(27)
+
+where the last term :math:`l = L` is the data term :math:`B_{\Psi_L}(y^i, f(x_{L-1}^i, \Theta_L))` of (25)
+(for the identity activation this is the squared error) and :math:`R = \alpha\|\cdot\|_1` is an optional
+regulariser on one hidden ("code") layer :math:`c`, as in the sparse autoencoders (26), (27).
+
+With :math:`\Phi_l = \tfrac12\|\cdot\|^2 + \Psi_l` the energy splits (Section 4.1) into
+:math:`E = G(\mathbf X) + H(\Theta, \mathbf X)`,
+
+.. math::  G = \frac1s\sum_i\Big[\sum_{l=1}^L \lambda_l \Phi_l(x_l^i) + R(x_c^i)\Big], \qquad
+           H = \frac1s\sum_i\sum_{l=1}^L \lambda_l\big[\Phi_l^*(z_l^i) - \langle x_l^i, z_l^i\rangle\big],
+           \quad z_l^i = f(x_{l-1}^i, \Theta_l),
+
+(the :math:`l = L` summand of :math:`G` is a constant, kept so that :math:`G + H = E` exactly).  By Lemma 8
+the gradients of :math:`H` need no derivative of any activation:
+
+.. math::  \nabla_{W_l} H = \frac{\lambda_l}{s} X_{l-1}^\top(\sigma_l(Z_l) - X_l), \quad
+           \nabla_{b_l} H = \frac{\lambda_l}{s}\mathbf 1^\top(\sigma_l(Z_l) - X_l), \quad
+           \nabla_{X_j} H = \frac1s\big[-\lambda_j Z_j + \lambda_{j+1}(\sigma_{j+1}(Z_{j+1}) - X_{j+1}) W_{j+1}^\top\big].
+
+Arrays are batch-first: ``xs[l]`` is :math:`X_l` of shape ``(s, n_l)``, ``xs[0]`` the input and
+``xs[L]`` the target; ``Z_l = xs[l-1] @ W_l + b_l``.
+
+The update formulas of the solvers live here, written once: :func:`theta_step` (17a) with the
+proximal term of (24), :func:`x_step` (17b) with the regulariser folded into the prox (Section 6.2),
+:func:`prox_layer` (the prox of one layer's part of :math:`G`).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+
+from .activations.base import Activation
+from .bregman import bregman_loss
+from .exceptions import BregnetInputError
+from .network import Network
+
+__all__ = [
+    "CodeRegulariser",
+    "LiftedProblem",
+    "forward_hidden",
+    "lifted_state",
+    "layer_energies",
+    "lifted_energy",
+    "energy_G",
+    "energy_H",
+    "grad_theta_H",
+    "grad_x_H",
+    "prox_psi_l1",
+    "prox_layer",
+    "theta_gradient",
+    "theta_step",
+    "x_gradient",
+    "x_step",
+    "consistency_residuals",
+    "forward_loss",
+    "L1_PROX_ACTIVATIONS",
+]
+
+#: activations for which :math:`\operatorname{prox}_{t(\Psi + a\|\cdot\|_1)}` has a closed form here
+L1_PROX_ACTIVATIONS = ("identity", "relu", "soft_threshold")
+
+
+@dataclass(frozen=True)
+class CodeRegulariser:
+    r""":math:`R(x_c) = \alpha\|x_c\|_1` on the hidden layer ``layer`` = :math:`c` (eq. (26), (27)).
+
+    Examples
+    --------
+    >>> CodeRegulariser(layer=1, alpha=0.09).alpha
+    0.09
+    """
+
+    layer: int
+    alpha: float
+
+    def __post_init__(self):
+        if not isinstance(self.layer, (int, np.integer)) or isinstance(self.layer, bool):
+            raise BregnetInputError(f"regulariser layer must be an int (a hidden layer 1..L-1); got {self.layer!r}")
+        a = float(self.alpha)
+        if not np.isfinite(a) or a < 0:
+            raise BregnetInputError(f"regulariser alpha must be a finite number >= 0; got {self.alpha!r}")
+        object.__setattr__(self, "layer", int(self.layer))
+        object.__setattr__(self, "alpha", a)
+
+
+@dataclass(frozen=True)
+class LiftedProblem:
+    r"""The lifted energy's fixed ingredients: activations :math:`\sigma_l`, weights :math:`\lambda_l`, regulariser.
+
+    Attributes
+    ----------
+    activations : tuple of Activation
+        :math:`\sigma_1, \dots, \sigma_L`; :math:`\Psi_L` defines the data term of (25).
+    lambdas : tuple of float
+        :math:`\lambda_1, \dots, \lambda_L > 0` (eq. (13), (26); :math:`\lambda_L` weights the data term).
+    regulariser : CodeRegulariser or None
+        Optional :math:`\alpha\|x_c\|_1` on a hidden layer; its activation must be one of
+        ``identity``, ``relu``, ``soft_threshold`` (then :math:`\Psi_c + \tfrac{\alpha}{\lambda_c}\|\cdot\|_1`
+        is again proximable, Section 6.2).
+
+    Examples
+    --------
+    >>> from bregnet.network import glorot_init
+    >>> net = glorot_init([3, 4, 2], ["relu", "identity"], seed=0)
+    >>> LiftedProblem.from_network(net, l1=(1, 0.1)).lambdas
+    (1.0, 1.0)
+    """
+
+    activations: tuple
+    lambdas: tuple
+    regulariser: CodeRegulariser | None = None
+
+    def __post_init__(self):
+        acts = tuple(self.activations)
+        L = len(acts)
+        for l, a in enumerate(acts, start=1):
+            if not isinstance(a, Activation):
+                raise BregnetInputError(f"activations[{l - 1}] must be a bregnet Activation; got {type(a).__name__}")
+        lam = tuple(float(v) for v in self.lambdas)
+        if len(lam) != L:
+            raise BregnetInputError(f"lambdas must give one weight per layer ({L}); got {len(lam)}")
+        for l, v in enumerate(lam, start=1):
+            if not np.isfinite(v) or v <= 0:
+                raise BregnetInputError(f"lambdas[{l - 1}] (lambda_{l}) must be a finite number > 0; got {v!r}")
+        reg = self.regulariser
+        if reg is not None:
+            if not isinstance(reg, CodeRegulariser):
+                reg = CodeRegulariser(*reg)
+            if not 1 <= reg.layer <= L - 1:
+                raise BregnetInputError(f"regulariser layer must be a hidden layer 1..{L - 1}; got {reg.layer}")
+            name = acts[reg.layer - 1].name
+            if reg.alpha > 0 and name not in L1_PROX_ACTIVATIONS:
+                raise BregnetInputError(
+                    f"an l1 regulariser on layer {reg.layer} needs a closed-form prox of Psi + alpha|.|_1; "
+                    f"implemented for {', '.join(L1_PROX_ACTIVATIONS)}, got activation {name!r}")
+        object.__setattr__(self, "activations", acts)
+        object.__setattr__(self, "lambdas", lam)
+        object.__setattr__(self, "regulariser", reg)
+
+    @classmethod
+    def from_network(cls, network: Network, lambdas=None, l1=None) -> "LiftedProblem":
+        """Problem with the network's activations; ``lambdas`` default to 1, ``l1`` is ``(layer, alpha)`` or None."""
+        L = network.n_layers
+        if lambdas is None:
+            lambdas = (1.0,) * L
+        elif np.isscalar(lambdas):
+            lambdas = (float(lambdas),) * L
+        if l1 is not None and not isinstance(l1, CodeRegulariser):
+            l1 = CodeRegulariser(*l1)
+        return cls(network.activations, tuple(lambdas), l1)
+
+    @property
+    def n_layers(self) -> int:
+        return len(self.activations)
+
+    def l1_alpha(self, j: int) -> float:
+        r""":math:`\alpha` of the regulariser on hidden layer ``j`` (0 if none)."""
+        reg = self.regulariser
+        return reg.alpha if (reg is not None and reg.layer == j) else 0.0
+
+
+# ------------------------------------------------------------------------------- state
+def forward_hidden(network: Network, X0) -> list:
+    r"""Auxiliary variables of a forward pass, :math:`X_l = \sigma_l(f(X_{l-1}, \Theta_l))`, l = 1..L-1 (eq. (4)).
+
+    The initialisation of Algorithm 1; it makes every hidden Bregman loss vanish.
+
+    Examples
+    --------
+    >>> from bregnet.network import glorot_init
+    >>> net = glorot_init([3, 4, 2], ["relu", "identity"], seed=0)
+    >>> [x.shape for x in forward_hidden(net, np.ones((5, 3)))]
+    [(5, 4)]
+    """
+    _, xs = network.forward_all(X0)
+    return xs[1:-1]
+
+
+def lifted_state(X0, hidden: Sequence, Y) -> list:
+    r"""``[X_0, X_1, ..., X_{L-1}, X_L]`` with :math:`X_L = Y` (the list every function here takes as ``xs``)."""
+    return [X0, *hidden, Y]
+
+
+def _pre(network: Network, xs, l: int) -> np.ndarray:
+    return xs[l - 1] @ network.weights[l - 1] + network.biases[l - 1]
+
+
+def layer_energies(problem: LiftedProblem, network: Network, xs) -> np.ndarray:
+    r"""The summands of (18)/(25): :math:`\frac{\lambda_l}{s}\sum_i B_{\Psi_l}(x_l^i, f(x_{l-1}^i, \Theta_l))`, l = 1..L.
+
+    Returns an array of shape ``(L,)`` (the regulariser is not included; see :func:`lifted_energy`).
+    """
+    s = xs[0].shape[0]
+    out = np.empty(problem.n_layers)
+    for l in range(1, problem.n_layers + 1):
+        z = _pre(network, xs, l)
+        out[l - 1] = problem.lambdas[l - 1] * float(np.sum(bregman_loss(problem.activations[l - 1], xs[l], z))) / s
+    return out
+
+
+def _reg_value(problem: LiftedProblem, xs) -> float:
+    reg = problem.regulariser
+    if reg is None or reg.alpha == 0:
+        return 0.0
+    return reg.alpha * float(np.sum(np.abs(xs[reg.layer]))) / xs[0].shape[0]
+
+
+def lifted_energy(problem: LiftedProblem, network: Network, xs) -> float:
+    r"""The lifted energy :math:`E(\Theta, \mathbf X)` of (18), (25)-(27) (mean over samples).
+
+    Examples
+    --------
+    >>> from bregnet.network import glorot_init
+    >>> net = glorot_init([3, 4, 2], ["relu", "identity"], seed=0)
+    >>> X0 = np.ones((5, 3)); Y = net.forward(X0)
+    >>> prob = LiftedProblem.from_network(net)
+    >>> lifted_energy(prob, net, lifted_state(X0, forward_hidden(net, X0), Y))   # consistent and exact
+    0.0
+    """
+    return float(np.sum(layer_energies(problem, network, xs))) + _reg_value(problem, xs)
+
+
+def energy_G(problem: LiftedProblem, xs) -> float:
+    r""":math:`G(\mathbf X) = \frac1s\sum_i[\sum_l \lambda_l\Phi_l(x_l^i) + R(x_c^i)]` (Section 4.1; l = L is a constant)."""
+    s = xs[0].shape[0]
+    g = 0.0
+    for l in range(1, problem.n_layers + 1):
+        g += problem.lambdas[l - 1] * float(np.sum(problem.activations[l - 1].phi(xs[l]))) / s
+    return g + _reg_value(problem, xs)
+
+
+def energy_H(problem: LiftedProblem, network: Network, xs) -> float:
+    r""":math:`H(\Theta, \mathbf X) = \frac1s\sum_i\sum_l\lambda_l[\Phi_l^*(z_l^i) - \langle x_l^i, z_l^i\rangle]` (Section 4.1)."""
+    s = xs[0].shape[0]
+    h = 0.0
+    for l in range(1, problem.n_layers + 1):
+        z = _pre(network, xs, l)
+        h += problem.lambdas[l - 1] * (float(np.sum(problem.activations[l - 1].conjugate(z))) - float(np.sum(xs[l] * z))) / s
+    return h
+
+
+# ------------------------------------------------------------------------------- gradients
+def theta_gradient(activation: Activation, lam: float, X_prev, X_cur, Z) -> tuple:
+    r"""Gradient of :math:`\frac{\lambda}{s}\sum_i B_\Psi(x_l^i, W^\top x_{l-1}^i + b)` in :math:`(W, b)` at ``Z`` (17a).
+
+    By Lemma 8: :math:`(\tfrac{\lambda}{s}X_{l-1}^\top D,\; \tfrac{\lambda}{s}\mathbf 1^\top D)` with
+    :math:`D = \sigma(Z) - X_l`; no derivative of :math:`\sigma` is needed.  Returns ``(gW, gb, D)``.
+    """
+    D = activation.prox(Z) - X_cur
+    c = lam / X_prev.shape[0]
+    return c * (X_prev.T @ D), c * D.sum(axis=0), D
+
+
+def grad_theta_H(problem: LiftedProblem, network: Network, xs) -> tuple[list, list]:
+    r""":math:`\nabla_{\Theta} H` for all layers (Lemma 8, eq. (17a)): lists ``(grads_W, grads_b)``."""
+    gW, gb = [], []
+    for l in range(1, problem.n_layers + 1):
+        w, b, _ = theta_gradient(problem.activations[l - 1], problem.lambdas[l - 1], xs[l - 1], xs[l],
+                                 _pre(network, xs, l))
+        gW.append(w)
+        gb.append(b)
+    return gW, gb
+
+
+def x_gradient(lam_j: float, lam_next: float, Z_j, D_next, W_next) -> np.ndarray:
+    r"""Per-sample gradient of the smooth part in :math:`x_j` (eq. (17b)):
+    :math:`-\lambda_j z_j + \lambda_{j+1}(\sigma_{j+1}(z_{j+1}) - x_{j+1}) W_{j+1}^\top`, rows = samples.
+
+    ``D_next`` is :math:`\sigma_{j+1}(Z_{j+1}) - X_{j+1}`.  Multiply by :math:`1/s` for :math:`\nabla_{X_j}H`.
+    """
+    return lam_next * (D_next @ W_next.T) - lam_j * Z_j
+
+
+def grad_x_H(problem: LiftedProblem, network: Network, xs) -> list:
+    r""":math:`\nabla_{X_j} H`, j = 1..L-1 (Lemma 8, eq. (17b)), each of shape ``(s, n_j)``."""
+    s = xs[0].shape[0]
+    out = []
+    for j in range(1, problem.n_layers):
+        Zj = _pre(network, xs, j)
+        Zn = _pre(network, xs, j + 1)
+        Dn = problem.activations[j].prox(Zn) - xs[j + 1]
+        out.append(x_gradient(problem.lambdas[j - 1], problem.lambdas[j], Zj, Dn, network.weights[j]) / s)
+    return out
+
+
+# ------------------------------------------------------------------------------- proximal maps
+def prox_psi_l1(activation: Activation, V, step: float, alpha: float = 0.0) -> np.ndarray:
+    r""":math:`\operatorname{prox}_{t(\Psi + \alpha\|\cdot\|_1)}(v)` (Section 6.2: the regulariser folded into :math:`\Psi`).
+
+    * identity (:math:`\Psi = 0`): soft-thresholding at :math:`t\alpha`;
+    * relu (:math:`\Psi = \chi_{\ge 0}`): the shifted ReLU :math:`\max(v - t\alpha, 0)`;
+    * soft_threshold (:math:`\Psi = \beta\|\cdot\|_1`): soft-thresholding at :math:`t(\beta + \alpha)`.
+
+    With ``alpha == 0`` this is ``activation.prox(V, step)`` for every activation.
+
+    Examples
+    --------
+    >>> from bregnet.activations import get
+    >>> prox_psi_l1(get("relu"), np.array([[-1.0, 0.5, 2.0]]), 0.5, alpha=1.0).tolist()
+    [[0.0, 0.0, 1.5]]
+    """
+    if alpha == 0:
+        return activation.prox(V, step)
+    name = activation.name
+    V = np.asarray(V)
+    thr = V.dtype.type(step * alpha)
+    if name == "relu":
+        return np.maximum(V - thr, 0)
+    if name == "identity":
+        return np.sign(V) * np.maximum(np.abs(V) - thr, 0)
+    if name == "soft_threshold":
+        thr = V.dtype.type(step * (activation.alpha + alpha))
+        return np.sign(V) * np.maximum(np.abs(V) - thr, 0)
+    raise BregnetInputError(f"prox of Psi + alpha|.|_1 is implemented for {', '.join(L1_PROX_ACTIVATIONS)}; "
+                            f"got activation {name!r}")
+
+
+def prox_layer(problem: LiftedProblem, j: int, V, t: float) -> np.ndarray:
+    r"""Per-sample prox of layer ``j``'s part of :math:`G`: :math:`\arg\min_x \tfrac12\|x - v\|^2 + t(\lambda_j\Phi_j(x) + \alpha_j\|x\|_1)`.
+
+    Completing the square (Beck 2017, Thm. 6.13; eq. (17b)):
+    :math:`\operatorname{prox}_{\frac{t\lambda_j}{1+t\lambda_j}(\Psi_j + \frac{\alpha_j}{\lambda_j}\|\cdot\|_1)}\big(\frac{v}{1+t\lambda_j}\big)`.
+    For the averaged energy :math:`E` (mean over :math:`s` samples), :math:`\operatorname{prox}_{\tau G}` is this with
+    :math:`t = \tau/s`.
+
+    Examples
+    --------
+    >>> from bregnet.network import glorot_init
+    >>> prob = LiftedProblem.from_network(glorot_init([2, 2, 1], ["relu", "identity"], seed=0))
+    >>> prox_layer(prob, 1, np.array([[3.0, -1.0]]), 1.0).tolist()   # max(v/2, 0)
+    [[1.5, 0.0]]
+    """
+    lam = problem.lambdas[j - 1]
+    a = problem.l1_alpha(j)
+    tl = t * lam
+    V = np.asarray(V)
+    return prox_psi_l1(problem.activations[j - 1], V / V.dtype.type(1.0 + tl), tl / (1.0 + tl), a / lam)
+
+
+# ------------------------------------------------------------------------------- update steps
+def theta_step(activation: Activation, lam: float, W, b, X_prev, X_cur, step: float, *, Z=None,
+               anchor: tuple | None = None, prox_weight: float = 0.0) -> tuple:
+    r"""One gradient step on :math:`\Theta_l = (W_l, b_l)` (eq. (17a), with the proximal term of (24)).
+
+    .. math::  \Theta_l^{+} = \Theta_l - \eta\Big(\frac{\lambda_l}{s}\sum_i(\sigma_l(z_l^i) - x_l^i)
+               J_f^\Theta(x_{l-1}^i, \Theta_l) + \rho(\Theta_l - \Theta_l^k)\Big)
+
+    where :math:`\rho` is ``prox_weight`` (the weight of :math:`\tfrac\rho2\|\Theta - \Theta^k\|^2`,
+    :math:`\Theta^k` = ``anchor``) and :math:`\eta` = ``step``.  Returns ``(W+, b+, D)`` with
+    :math:`D = \sigma_l(Z_l) - X_l` at the old parameters.
+    """
+    if Z is None:
+        Z = X_prev @ W + b
+    gW, gb, D = theta_gradient(activation, lam, X_prev, X_cur, Z)
+    if anchor is not None and prox_weight != 0:
+        gW = gW + prox_weight * (W - anchor[0])
+        gb = gb + prox_weight * (b - anchor[1])
+    dt = W.dtype.type
+    return W - dt(step) * gW, b - dt(step) * gb, D
+
+
+def x_step(problem: LiftedProblem, j: int, X_j, Z_j, D_next, W_next, t: float) -> np.ndarray:
+    r"""One proximal gradient step on the hidden variable :math:`X_j` (eq. (17b); Algorithm 1's x-update).
+
+    .. math::  x_j^{+} = \operatorname{prox}_{\frac{t\lambda_j}{1+t\lambda_j}(\Psi_j + \frac{\alpha}{\lambda_j}\|\cdot\|_1)}
+               \Big(\frac{1}{1+t\lambda_j}\big(x_j + t(\lambda_j z_j - \lambda_{j+1}(\sigma_{j+1}(z_{j+1}) - x_{j+1})
+               W_{j+1}^\top)\big)\Big)
+
+    per sample, with per-sample step ``t`` (``t`` = :math:`\tau_x/|B|` of Algorithm 1, :math:`\tau_{\mathbf X}/s` of (17)).
+    ``Z_j`` = :math:`f(X_{j-1}, \Theta_j)`, ``D_next`` = :math:`\sigma_{j+1}(Z_{j+1}) - X_{j+1}`.
+    """
+    lam_j, lam_n = problem.lambdas[j - 1], problem.lambdas[j]
+    V = X_j - X_j.dtype.type(t) * x_gradient(lam_j, lam_n, Z_j, D_next, W_next)
+    return prox_layer(problem, j, V, t)
+
+
+# ------------------------------------------------------------------------------- diagnostics
+def consistency_residuals(network: Network, xs) -> np.ndarray:
+    r"""Per hidden layer j = 1..L-1: :math:`\big(\frac1s\sum_i\|x_j^i - \sigma_j(f(x_{j-1}^i, \Theta_j))\|^2\big)^{1/2}`.
+
+    Zero exactly when the auxiliary variables are those of a forward pass (network consistency, Section 3.2).
+    """
+    s = xs[0].shape[0]
+    out = np.empty(network.n_layers - 1)
+    for j in range(1, network.n_layers):
+        r = xs[j] - network.activations[j - 1].prox(_pre(network, xs, j))
+        out[j - 1] = np.sqrt(float(np.sum(r * r)) / s)
+    return out
+
+
+def forward_loss(problem: LiftedProblem, network: Network, X0, Y) -> float:
+    r"""Loss of the forward network: :math:`\frac{\lambda_L}{s}\sum_i B_{\Psi_L}(y^i, f(\mathcal N_{L-1}(x_0^i), \Theta_L))` (data term of (25)).
+
+    Equals :func:`lifted_energy` (minus the regulariser) at the forward-pass auxiliary variables.
+    """
+    zs, _ = network.forward_all(X0)
+    L = problem.n_layers
+    return problem.lambdas[L - 1] * float(np.sum(bregman_loss(problem.activations[L - 1], Y, zs[-1]))) / X0.shape[0]

@@ -1,0 +1,216 @@
+"""Shared machinery of the lifted solvers: input validation, per-epoch history, divergence checks, checkpoints.
+
+Not an algorithm; every solver module in :mod:`bregnet.solvers` uses these so that they validate,
+report and checkpoint in the same way.
+"""
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..exceptions import BregnetInputError, DivergenceError
+from ..lifted import LiftedProblem, consistency_residuals, forward_loss, lifted_energy
+from ..network import Network
+
+__all__ = ["History", "TrainResult", "validate_data", "check_positive_option", "check_finite_state",
+           "make_rng", "save_checkpoint", "load_checkpoint", "record_epoch"]
+
+
+@dataclass
+class History:
+    """Per-epoch diagnostics of a lifted solver (Section 4; issue 3).
+
+    Attributes
+    ----------
+    epoch : list of int
+    energy : list of float            lifted energy E(Theta, X) (18)/(25) at the end of the epoch
+    residuals : list of ndarray       consistency residual per hidden layer (see lifted.consistency_residuals)
+    forward_loss : list of float      data term of the forward network
+    wall_time : list of float         seconds since the start of the run (cumulative over resumes)
+    """
+
+    epoch: list = field(default_factory=list)
+    energy: list = field(default_factory=list)
+    residuals: list = field(default_factory=list)
+    forward_loss: list = field(default_factory=list)
+    wall_time: list = field(default_factory=list)
+
+    def to_arrays(self) -> dict:
+        return {"epoch": np.asarray(self.epoch, dtype=np.int64),
+                "energy": np.asarray(self.energy, dtype=np.float64),
+                "residuals": np.asarray(self.residuals, dtype=np.float64).reshape(len(self.epoch), -1),
+                "forward_loss": np.asarray(self.forward_loss, dtype=np.float64),
+                "wall_time": np.asarray(self.wall_time, dtype=np.float64)}
+
+    @classmethod
+    def from_arrays(cls, d) -> "History":
+        return cls(epoch=[int(v) for v in d["epoch"]], energy=[float(v) for v in d["energy"]],
+                   residuals=[np.array(r) for r in d["residuals"]],
+                   forward_loss=[float(v) for v in d["forward_loss"]], wall_time=[float(v) for v in d["wall_time"]])
+
+
+@dataclass
+class TrainResult:
+    """What a lifted solver returns: the trained network, the auxiliary variables (if kept) and the history."""
+
+    network: Network
+    history: History
+    hidden: list | None = None
+
+
+def check_positive_option(name: str, value, *, allow_zero: bool = False, integer: bool = False):
+    """Validate a numeric option (finite, > 0 or >= 0); raise BregnetInputError naming it."""
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise BregnetInputError(f"{name} must be a number; got {value!r}") from None
+    ok = np.isfinite(v) and (v >= 0 if allow_zero else v > 0)
+    if not ok:
+        raise BregnetInputError(f"{name} must be a finite number {'>= 0' if allow_zero else '> 0'}; got {value!r}")
+    if integer:
+        if v != int(v):
+            raise BregnetInputError(f"{name} must be an integer; got {value!r}")
+        return int(v)
+    return v
+
+
+def validate_data(network: Network, X, Y, problem: LiftedProblem):
+    """Check and cast training data: shapes, finiteness, targets in dom Psi_L; returns ``(X, Y)`` in the network dtype."""
+    if not isinstance(network, Network):
+        raise BregnetInputError(f"network must be a bregnet Network; got {type(network).__name__}")
+    dtype = network.dtype
+    sizes = network.layer_sizes
+    arrs = []
+    for name, A, n in (("X", X, sizes[0]), ("Y", Y, sizes[-1])):
+        try:
+            A = np.asarray(A)
+        except Exception:
+            raise BregnetInputError(f"{name} must be array-like") from None
+        if A.dtype.kind not in "biuf":
+            raise BregnetInputError(f"{name} must be a real array; got dtype {A.dtype}")
+        if A.ndim != 2 or A.shape[1] != n:
+            raise BregnetInputError(f"{name} must have shape (n_samples, {n}); got {A.shape}")
+        if A.shape[0] == 0:
+            raise BregnetInputError(f"{name} has no samples")
+        A = np.ascontiguousarray(A, dtype=dtype)
+        if not np.all(np.isfinite(A)):
+            raise BregnetInputError(f"{name} contains NaN or Inf")
+        arrs.append(A)
+    X, Y = arrs
+    if X.shape[0] != Y.shape[0]:
+        raise BregnetInputError(f"X and Y must have the same number of samples; got {X.shape[0]} and {Y.shape[0]}")
+    if problem.n_layers != network.n_layers:
+        raise BregnetInputError("problem and network have different numbers of layers")
+    out_act = problem.activations[-1]
+    inside = out_act.in_domain(Y)
+    if not np.all(inside):
+        bad = int(np.size(inside) - np.count_nonzero(inside))
+        raise BregnetInputError(f"Y has {bad} row(s) outside the domain of Psi_L of the output activation {out_act!r}; "
+                                f"the data term B_Psi_L(y, z) is infinite there (choose targets in dom Psi_L or "
+                                f"another output activation)")
+    return X, Y
+
+
+def make_rng(seed=None, rng=None) -> np.random.Generator:
+    """The solver's random generator (``rng`` wins over ``seed``)."""
+    if rng is not None:
+        if not isinstance(rng, np.random.Generator):
+            raise BregnetInputError(f"rng must be a numpy.random.Generator; got {type(rng).__name__}")
+        return rng
+    return np.random.default_rng(seed)
+
+
+def check_finite_state(network: Network, what: str, epoch: int, extra=()):
+    """Raise DivergenceError if any parameter (or extra array) is not finite."""
+    for l, (W, b) in enumerate(zip(network.weights, network.biases), start=1):
+        if not (np.all(np.isfinite(W)) and np.all(np.isfinite(b))):
+            raise DivergenceError(f"{what}: parameters of layer {l} became non-finite in epoch {epoch}; "
+                                  f"the step sizes are too large (reduce step_scale) or the data are badly scaled")
+    for name, A in extra:
+        if not np.all(np.isfinite(A)):
+            raise DivergenceError(f"{what}: {name} became non-finite in epoch {epoch}; reduce the step sizes")
+
+
+def record_epoch(history: History, problem, network, X, Y, hidden, epoch: int, t0: float, what: str,
+                 time_offset: float = 0.0):
+    """Append the diagnostics of one epoch; raises DivergenceError on a non-finite energy."""
+    if hidden is None:
+        from ..lifted import forward_hidden
+        hidden = forward_hidden(network, X)
+    xs = [X, *hidden, Y]
+    with np.errstate(over="ignore", invalid="ignore"):
+        e = lifted_energy(problem, network, xs)
+        res = consistency_residuals(network, xs)
+        fl = forward_loss(problem, network, X, Y)
+    if not np.isfinite(e) or not np.isfinite(fl):
+        raise DivergenceError(f"{what}: the lifted energy became non-finite ({e}) in epoch {epoch}; "
+                              f"reduce the step sizes")
+    history.epoch.append(epoch)
+    history.energy.append(e)
+    history.residuals.append(res)
+    history.forward_loss.append(fl)
+    history.wall_time.append(time_offset + time.perf_counter() - t0)
+
+
+# ------------------------------------------------------------------------------- checkpoints
+def save_checkpoint(path, *, solver: str, fingerprint: dict, epoch: int, network: Network, history: History,
+                    rng: np.random.Generator, arrays: dict | None = None):
+    """Write a checkpoint atomically: a temporary file in the same directory, then ``os.replace``."""
+    path = os.fspath(path)
+    d = os.path.dirname(os.path.abspath(path))
+    payload = {f"W{l}": W for l, W in enumerate(network.weights)}
+    payload.update({f"b{l}": b for l, b in enumerate(network.biases)})
+    for k, v in history.to_arrays().items():
+        payload[f"history_{k}"] = v
+    for k, v in (arrays or {}).items():
+        payload[f"state_{k}"] = np.asarray(v)
+    meta = {"solver": solver, "fingerprint": fingerprint, "epoch": int(epoch),
+            "rng": rng.bit_generator.state, "n_layers": network.n_layers}
+    payload["meta"] = np.array(json.dumps(meta))
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-ckpt-", suffix=".npz", dir=d)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            np.savez(fh, **payload)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def load_checkpoint(path, *, solver: str, fingerprint: dict, network: Network):
+    """Read a checkpoint written by :func:`save_checkpoint`; check that it belongs to this solver and options.
+
+    Returns ``(epoch, network, history, rng_state, arrays)``.
+    """
+    path = os.fspath(path)
+    if not os.path.exists(path):
+        raise BregnetInputError(f"resume: checkpoint file {path!r} does not exist")
+    with np.load(path, allow_pickle=False) as z:
+        meta = json.loads(str(z["meta"]))
+        if meta["solver"] != solver:
+            raise BregnetInputError(f"resume: checkpoint {path!r} was written by {meta['solver']!r}, not {solver!r}")
+        if meta["fingerprint"] != json.loads(json.dumps(fingerprint)):
+            raise BregnetInputError(f"resume: checkpoint {path!r} was written with different options or data "
+                                    f"({meta['fingerprint']} vs {fingerprint})")
+        L = meta["n_layers"]
+        W = tuple(z[f"W{l}"] for l in range(L))
+        b = tuple(z[f"b{l}"] for l in range(L))
+        hist = History.from_arrays({k: z[f"history_{k}"] for k in ("epoch", "energy", "residuals", "forward_loss",
+                                                                   "wall_time")})
+        arrays = {k[len("state_"):]: z[k] for k in z.files if k.startswith("state_")}
+    net = Network(W, b, network.activations)
+    return meta["epoch"], net, hist, meta["rng"], arrays
+
+
+def data_fingerprint(X, Y) -> dict:
+    """A cheap identity check of the training data for resumes (shape, dtype, sums)."""
+    return {"shape": list(X.shape) + [Y.shape[1]], "dtype": str(X.dtype),
+            "sumX": float(np.sum(X, dtype=np.float64)), "sumY": float(np.sum(Y, dtype=np.float64))}

@@ -1,0 +1,276 @@
+r"""Implicit stochastic lifted Bregman learning: Algorithm 1 (LBN-S) and its deterministic form LBN-D (Section 4.2.3, 6).
+
+For each mini-batch :math:`B_p` (eq. (24), with the proximal weight :math:`\rho`)
+
+.. math::  (\Theta^{k+1}, \mathbf X^{p}) \approx \arg\min_{\Theta, \mathbf X^p}\;
+           \frac{1}{|B_p|}\sum_{i\in B_p}\sum_{l=1}^L\lambda_l B_{\Psi_l}(x_l^i, f(x_{l-1}^i, \Theta_l))
+           + \frac{\rho}{2}\|\Theta - \Theta^k\|^2  \qquad (24)
+
+is solved approximately by ``n_inner`` (:math:`N`) sweeps of block proximal gradient steps (17), starting
+from the forward-pass auxiliary variables :math:`x_j^i = \sigma_j(f(x_{j-1}^i, \Theta_j^k))`.  One sweep
+updates, in this order, :math:`\Theta_L, x_{L-1}, \Theta_{L-1}, x_{L-2}, \dots, x_1, \Theta_1`, each step
+with the newest values of the other blocks (the derivation of Algorithm 1 from (24) and (17); see
+"Deviations from the printed Algorithm 1" below):
+
+.. math::  \Theta_l \leftarrow \Theta_l - \eta_l\Big(\frac{\lambda_l}{|B_p|}\sum_{i\in B_p}
+           (\sigma_l(f(x_{l-1}^i, \Theta_l)) - x_l^i)J_f^\Theta(x_{l-1}^i, \Theta_l) + \rho(\Theta_l - \Theta_l^k)\Big)
+
+.. math::  x_j^i \leftarrow \operatorname{prox}_{\frac{t_j\lambda_j}{1+t_j\lambda_j}(\Psi_j + \frac{\alpha_j}{\lambda_j}|\cdot|_1)}
+           \Big(\frac{1}{1+t_j\lambda_j}\big(x_j^i + t_j(\lambda_j f(x_{j-1}^i, \Theta_j)
+           - \lambda_{j+1}(\sigma_{j+1}(f(x_j^i, \Theta_{j+1})) - x_{j+1}^i)W_{j+1}^\top)\big)\Big)
+
+Steps (Section 6.1, corrected): :math:`\eta_l = c/(\lambda_l(\|X_{l-1}^p\|_2^2/|B_p| + 1) + \rho)` for
+:math:`(W_l, b_l)` jointly, and per-sample :math:`t_j = c/(\lambda_{j+1}\|W_{j+1}\|_2^2)` (i.e.
+:math:`\tau_x = c|B_p|/\|W_{j+1}\|_2^2` in the units of Algorithm 1), :math:`c = 1.99`; both bound the
+Lipschitz constants of the blocks, so every step decreases the batch objective (24).
+
+LBN-D (Section 6.2) is the same with :math:`\rho = 0` and one batch of all samples per epoch.
+
+Deviations from the printed Algorithm 1 (reported in ``docs/errata.md``):
+
+* the gradient of the proximal term is :math:`\rho(\Theta_l - \Theta_l^k)` with :math:`\Theta^k` the
+  parameters at the start of the batch step (the print has :math:`\tau^k(\Theta_l^n - \Theta_l^{k-1})`;
+  (24) prints the term as :math:`\frac{1}{2\tau^k}\|\Theta - \Theta^k\|^2`, but :math:`\tau^k = 0` for LBN-D
+  and the step rule :math:`+\tau_k/2` treat :math:`\tau^k` as a weight, so ``prox_weight`` = the paper's
+  :math:`\tau^k` of Section 6);
+* the residual is :math:`(\sigma_l(f(x_{l-1}, \Theta_l)) - x_l)J_f^\Theta` (the print misplaces the
+  parenthesis and mixes the indices j and l);
+* the x-update uses the current :math:`\Theta_j`, not the anchor :math:`\Theta_j^k`;
+* the loops: N sweeps, each over all blocks (the print's "for l in {L..1} and j in {L-1..1}" is read as
+  the backward sweep above);
+* step sizes as above.
+"""
+from __future__ import annotations
+
+import os
+import time
+
+import numpy as np
+
+from ..exceptions import BregnetInputError
+from ..lifted import LiftedProblem, forward_hidden, theta_step, x_step
+from ..network import Network
+from ._common import (History, TrainResult, check_finite_state, check_positive_option, data_fingerprint,
+                      load_checkpoint, make_rng, record_epoch, save_checkpoint, validate_data)
+from .lipschitz import spectral_norm_sq, theta_lipschitz, x_lipschitz
+
+__all__ = ["lbn_s", "lbn_d", "lbn_batch_numpy", "lbn_batch_kernel", "kernel_supported"]
+
+_WHAT = "lbn_s"
+_TOL, _MAX_IT = 1e-7, 100
+
+
+def lbn_batch_numpy(problem: LiftedProblem, network: Network, X0, Y, *, n_inner: int = 15,
+                    prox_weight: float = 0.0, step_scale: float = 1.99, tol: float = _TOL,
+                    max_iter: int = _MAX_IT) -> tuple[Network, list]:
+    r"""One batch step of Algorithm 1 in NumPy (the readable twin of :func:`bregnet.kernels.lifted.lbn_inner_loop`).
+
+    Returns the new network and the final auxiliary variables ``[X_1, ..., X_{L-1}]`` of the batch.
+
+    Examples
+    --------
+    >>> from bregnet.network import glorot_init
+    >>> from bregnet.lifted import lifted_energy
+    >>> net = glorot_init([3, 5, 2], ["relu", "identity"], seed=0)
+    >>> rng = np.random.default_rng(0); X = rng.normal(size=(10, 3)); Y = rng.normal(size=(10, 2))
+    >>> prob = LiftedProblem.from_network(net)
+    >>> net2, hidden = lbn_batch_numpy(prob, net, X, Y, n_inner=5)
+    >>> e0 = lifted_energy(prob, net, [X, *forward_hidden(net, X), Y])
+    >>> bool(lifted_energy(prob, net2, [X, *hidden, Y]) < e0)
+    True
+    """
+    L = problem.n_layers
+    B = X0.shape[0]
+    c, rho = step_scale, prox_weight
+    xs = [X0, *forward_hidden(network, X0), Y]                 # x_j = sigma_j(f(x_{j-1}, Theta_j^k))
+    anchor_W, anchor_b = network.weights, network.biases      # Theta^k
+    Ws, bs = [W.copy() for W in anchor_W], [b.copy() for b in anchor_b]
+    vx = [None] * L
+    vw = [None] * L
+    nx = [0.0] * L
+    nx[0] = spectral_norm_sq(X0, tol=tol, max_iter=max_iter)
+    for l in range(1, L):
+        nx[l], vx[l] = spectral_norm_sq(xs[l], tol=tol, max_iter=max_iter, return_vector=True)
+    Z = [None] * (L + 1)                                       # cached Z_l = f(X_{l-1}, Theta_l)
+    for _ in range(n_inner):
+        for l in range(L, 0, -1):
+            lam = problem.lambdas[l - 1]
+            act = problem.activations[l - 1]
+            if Z[l] is None:
+                Z[l] = xs[l - 1] @ Ws[l - 1] + bs[l - 1]
+            eta = c / theta_lipschitz(nx[l - 1], B, lam, rho)
+            Ws[l - 1], bs[l - 1], _ = theta_step(act, lam, Ws[l - 1], bs[l - 1], xs[l - 1], xs[l], eta, Z=Z[l],
+                                                 anchor=(anchor_W[l - 1], anchor_b[l - 1]), prox_weight=rho)
+            Z[l] = None
+            if l == 1:
+                continue
+            j = l - 1                                          # x-step on x_j with the new Theta_{j+1}
+            D_next = act.prox(xs[j] @ Ws[l - 1] + bs[l - 1]) - xs[l]
+            Z[j] = xs[j - 1] @ Ws[j - 1] + bs[j - 1]
+            nw, vw[l - 1] = spectral_norm_sq(Ws[l - 1], v0=vw[l - 1], tol=tol, max_iter=max_iter, return_vector=True)
+            t = c / x_lipschitz(nw, lam)
+            xs[j] = x_step(problem, j, xs[j], Z[j], D_next, Ws[l - 1], t)
+            nx[j], vx[j] = spectral_norm_sq(xs[j], v0=vx[j], tol=tol, max_iter=max_iter, return_vector=True)
+    return Network(tuple(Ws), tuple(bs), network.activations), xs[1:L]
+
+
+def kernel_supported(problem: LiftedProblem) -> bool:
+    """True if every activation has a kernel code (identity, relu, soft_threshold)."""
+    from ..kernels.lifted import activation_code
+    return all(activation_code(a) is not None for a in problem.activations)
+
+
+def lbn_batch_kernel(problem: LiftedProblem, network: Network, X0, Y, *, n_inner: int = 15,
+                     prox_weight: float = 0.0, step_scale: float = 1.99, tol: float = _TOL,
+                     max_iter: int = _MAX_IT) -> tuple[Network, list]:
+    """:func:`lbn_batch_numpy` through the Numba kernel :func:`bregnet.kernels.lifted.lbn_inner_loop` (same result)."""
+    from numba.typed import List
+
+    from ..kernels.lifted import activation_code, lbn_inner_loop, power_sym, power_sq
+
+    L = problem.n_layers
+    dtype = network.dtype
+    codes = np.array([activation_code(a)[0] for a in problem.activations], dtype=np.int64)
+    betas = np.array([activation_code(a)[1] for a in problem.activations], dtype=np.float64)
+    lambdas = np.array(problem.lambdas, dtype=np.float64)
+    Wk = [np.ascontiguousarray(W) for W in network.weights]
+    bk = [np.ascontiguousarray(b) for b in network.biases]
+    # forward pass (Algorithm 1's initialisation); keep Z_1^k for the Gram form of layer 1
+    X0 = np.ascontiguousarray(X0, dtype=dtype)
+    Z1k = X0 @ Wk[0] + bk[0]
+    xs = [X0]
+    h = network.activations[0].prox(Z1k)
+    for l in range(1, L):
+        xs.append(np.ascontiguousarray(h))
+        h = network.activations[l].prox(h @ Wk[l] + bk[l])
+    xs.append(np.ascontiguousarray(Y, dtype=dtype))
+    K = X0 @ X0.T
+    v0 = np.zeros(X0.shape[0])
+    nx0 = power_sym(K, v0, tol, max_iter)
+    reg = problem.regulariser
+    l1_layer = reg.layer if reg is not None else -1
+    l1_alpha = reg.alpha if reg is not None else 0.0
+    Ws = List([W.copy() for W in Wk])
+    bs = List([b.copy() for b in bk])
+    xl = List(xs)
+    vx = List([np.zeros(x.shape[1]) for x in xs[:L]])
+    vw = List([np.zeros(W.shape[1]) for W in Wk])
+    lbn_inner_loop(Ws, bs, List(Wk), List(bk), xl, Z1k, K, nx0, codes, betas, lambdas, l1_layer, l1_alpha,
+                   int(n_inner), float(step_scale), float(prox_weight), float(tol), int(max_iter), vx, vw)
+    return Network(tuple(Ws), tuple(bs), network.activations), list(xl)[1:L]
+
+
+def _fingerprint(X, Y, problem, opts):
+    return {"data": data_fingerprint(X, Y), "lambdas": list(problem.lambdas),
+            "l1": None if problem.regulariser is None else [problem.regulariser.layer, problem.regulariser.alpha],
+            **opts}
+
+
+def lbn_s(network: Network, X, Y, *, epochs: int = 10, batch_size: int = 100, n_inner: int = 15,
+          prox_weight: float = 100.0, step_scale: float = 1.99, lambdas=None, l1=None, shuffle: bool = True,
+          use_kernel: bool | None = None, seed=None, rng=None, record: str = "epoch",
+          checkpoint=None, checkpoint_every: int = 1, resume: bool = False, _what: str = _WHAT) -> TrainResult:
+    r"""Train by Algorithm 1 (implicit stochastic lifted Bregman learning, LBN-S); see the module docstring.
+
+    Parameters
+    ----------
+    network : Network
+        Initial parameters :math:`\Theta^0` and activations (not modified).
+    X, Y : array_like, shapes (s, n_0), (s, n_L)
+        Inputs and targets (targets in :math:`\operatorname{dom}\Psi_L`).
+    epochs : int
+        :math:`K` passes over the data.
+    batch_size : int
+        :math:`|B_p|` (the last batch of an epoch may be smaller).
+    n_inner : int
+        :math:`N`, sweeps per batch.
+    prox_weight : float >= 0
+        :math:`\rho`, weight of :math:`\tfrac\rho2\|\Theta - \Theta^k\|^2` (the paper's :math:`\tau^k` of Section 6:
+        100 in 6.1, 1 in 6.2, 0.5 in 6.3; 0 for LBN-D).
+    step_scale : float in (0, 2)
+        :math:`c` of the steps.
+    lambdas, l1 : see :meth:`bregnet.lifted.LiftedProblem.from_network`.
+    shuffle : bool
+        Random batches (from ``seed``/``rng``) or in order.
+    use_kernel : bool or None
+        Use the Numba kernel (default: when every activation is supported).
+    record : ``"epoch"`` or ``"none"``
+        Diagnostics on the full data set every epoch (a forward pass plus the energy), or only at the end.
+    checkpoint, checkpoint_every, resume : atomic checkpoints every ``checkpoint_every`` epochs and exact resume.
+
+    Returns
+    -------
+    TrainResult
+        ``network`` and ``history`` (per epoch; the lifted energy is evaluated at the forward-pass auxiliary
+        variables, which Algorithm 1 uses to start every batch).
+    """
+    problem = LiftedProblem.from_network(network, lambdas, l1)
+    X, Y = validate_data(network, X, Y, problem)
+    epochs = check_positive_option("epochs", epochs, allow_zero=True, integer=True)
+    batch_size = check_positive_option("batch_size", batch_size, integer=True)
+    n_inner = check_positive_option("n_inner", n_inner, integer=True)
+    prox_weight = check_positive_option("prox_weight", prox_weight, allow_zero=True)
+    step_scale = check_positive_option("step_scale", step_scale)
+    checkpoint_every = check_positive_option("checkpoint_every", checkpoint_every, integer=True)
+    if record not in ("epoch", "none"):
+        raise BregnetInputError(f"record must be 'epoch' or 'none'; got {record!r}")
+    if use_kernel is None:
+        use_kernel = kernel_supported(problem)
+    elif use_kernel and not kernel_supported(problem):
+        raise BregnetInputError("use_kernel=True needs identity, relu or soft_threshold activations; "
+                                f"got {[a.name for a in problem.activations]}")
+    batch_step = lbn_batch_kernel if use_kernel else lbn_batch_numpy
+    gen = make_rng(seed, rng)
+    s = X.shape[0]
+    opts = {"batch_size": batch_size, "n_inner": n_inner, "prox_weight": prox_weight, "step_scale": step_scale,
+            "shuffle": bool(shuffle), "use_kernel": bool(use_kernel)}
+    fp = _fingerprint(X, Y, problem, opts)
+    net = network.copy()
+    history = History()
+    start, time_offset = 0, 0.0
+    t0 = time.perf_counter()
+    if resume and checkpoint is not None and os.path.exists(checkpoint):
+        start, net, history, rng_state, _ = load_checkpoint(checkpoint, solver=_what, fingerprint=fp,
+                                                            network=network)
+        gen.bit_generator.state = rng_state
+        time_offset = history.wall_time[-1] if history.wall_time else 0.0
+    elif record == "epoch":
+        record_epoch(history, problem, net, X, Y, None, 0, t0, _what)
+    for k in range(start + 1, epochs + 1):
+        order = gen.permutation(s) if shuffle else np.arange(s)
+        for p in range(0, s, batch_size):
+            idx = order[p:p + batch_size]
+            if not shuffle and batch_size >= s:
+                Xb, Yb = X, Y
+            else:
+                Xb, Yb = X[idx], Y[idx]
+            with np.errstate(over="ignore", invalid="ignore"):
+                net, _ = batch_step(problem, net, Xb, Yb, n_inner=n_inner, prox_weight=prox_weight,
+                                    step_scale=step_scale)
+            check_finite_state(net, _what, k)
+        if record == "epoch" or k == epochs:
+            record_epoch(history, problem, net, X, Y, None, k, t0, _what, time_offset)
+        if checkpoint is not None and (k % checkpoint_every == 0 or k == epochs):
+            save_checkpoint(checkpoint, solver=_what, fingerprint=fp, epoch=k, network=net, history=history, rng=gen)
+    return TrainResult(network=net, history=history)
+
+
+def lbn_d(network: Network, X, Y, *, epochs: int = 100, n_inner: int = 15, step_scale: float = 1.99,
+          lambdas=None, l1=None, use_kernel: bool | None = None, seed=None, rng=None, record: str = "epoch",
+          checkpoint=None, checkpoint_every: int = 1, resume: bool = False) -> TrainResult:
+    r"""LBN-D (Section 6.2): Algorithm 1 with :math:`\tau^k = 0` (no proximal term) and all samples every epoch.
+
+    Examples
+    --------
+    >>> from bregnet.network import glorot_init
+    >>> net = glorot_init([3, 5, 2], ["relu", "identity"], seed=0)
+    >>> rng = np.random.default_rng(0); X = rng.normal(size=(20, 3)); Y = rng.normal(size=(20, 2))
+    >>> res = lbn_d(net, X, Y, epochs=5)
+    >>> bool(res.history.forward_loss[-1] < res.history.forward_loss[0])
+    True
+    """
+    s = np.shape(X)[0] if np.ndim(X) == 2 else 1
+    return lbn_s(network, X, Y, epochs=epochs, batch_size=max(int(s), 1), n_inner=n_inner, prox_weight=0.0,
+                 step_scale=step_scale, lambdas=lambdas, l1=l1, shuffle=False, use_kernel=use_kernel, seed=seed,
+                 rng=rng, record=record, checkpoint=checkpoint, checkpoint_every=checkpoint_every, resume=resume,
+                 _what="lbn_d")
