@@ -69,12 +69,14 @@ def default_cache_dir() -> Path:
     Examples
     --------
     >>> import os
+    >>> saved = os.environ.pop("BREGNET_DATA_DIR", None)
+    >>> default_cache_dir().parts[-2:]
+    ('.cache', 'bregnet')
     >>> os.environ["BREGNET_DATA_DIR"] = "/tmp/bregnet-doc-cache"
     >>> str(default_cache_dir())
     '/tmp/bregnet-doc-cache'
-    >>> del os.environ["BREGNET_DATA_DIR"]
-    >>> default_cache_dir().parts[-2:]
-    ('.cache', 'bregnet')
+    >>> if saved is None: del os.environ["BREGNET_DATA_DIR"]
+    ... else: os.environ["BREGNET_DATA_DIR"] = saved
     """
     env = os.environ.get(DATA_DIR_ENV)
     if env:
@@ -202,6 +204,8 @@ class Dataset:
         (``None`` while the data are not centred).
     scale : float
         The raw pixel value that maps to 1.0 (255 for 8-bit images, 16 for scikit-learn's digits).
+    history : tuple of str
+        The processing steps applied since reading the raw data, in order.
     """
 
     X_train: np.ndarray

@@ -93,8 +93,8 @@ def load_fashion_mnist(data_dir=None, *, dtype=np.float64, cache_dir=None,
         A file is malformed or truncated (the message names it).
     """
     dt = check_dtype(dtype)
-    path = fashion_mnist_search_path(data_dir, cache_dir, system_dirs)
-    cache = path[-1 - len(tuple(system_dirs))][1]
-    files, directory = locate(path, "Fashion-MNIST", _how_to_get(cache))
+    search = fashion_mnist_search_path(data_dir, cache_dir, system_dirs)
+    cache = (Path(cache_dir) if cache_dir is not None else default_cache_dir()) / "fashion-mnist"
+    files, directory = locate(search, "Fashion-MNIST", _how_to_get(cache))
     return dataset_from_files(files, directory, name="fashion-mnist", title="Fashion-MNIST",
                               dtype=dt)
