@@ -646,8 +646,9 @@ def tanh_bias_sigma(y, b, param, out):
 
 # ====================================================================== softmax (temperature T)
 @numba.njit(cache=True)
-def _softmax_row(z, i, T):
-    # max_j z_ij / T and sum_j exp(z_ij / T - max): the shift of a stable log-sum-exp
+def _softmax_row(z, i, T, e):
+    # e_j = exp(w_j - max w), w = z_i / T (the shift of a stable log-sum-exp); returns sum_j e_j.
+    # One exponential per entry; w and w - max w are rounded in the array dtype, as in the twin.
     n1 = z.shape[1]
     m = z[i, 0] / T
     for j in range(1, n1):
@@ -656,8 +657,10 @@ def _softmax_row(z, i, T):
             m = w
     total = 0.0
     for j in range(n1):
-        total += math.exp(z[i, j] / T - m)
-    return m, total
+        ej = math.exp(z[i, j] / T - m)
+        e[j] = ej
+        total += ej
+    return total
 
 
 @numba.njit(cache=True)
@@ -673,10 +676,11 @@ def softmax_sigma(z, param, out):
     """
     T = z.dtype.type(param)
     n0, n1 = z.shape
+    e = np.empty(n1)
     for i in range(n0):
-        m, total = _softmax_row(z, i, T)
+        total = _softmax_row(z, i, T, e)
         for j in range(n1):
-            out[i, j] = math.exp(z[i, j] / T - m) / total
+            out[i, j] = e[j] / total
     return out
 
 
@@ -686,10 +690,10 @@ def _xlogx(v):
 
 
 @numba.njit(cache=True)
-def _softmax_loss_row(x, z, i, T, tol, grad_out, with_grad):
+def _softmax_loss_row(x, z, i, T, tol, e, grad_out, with_grad):
     # Theorem 10 item 4 for one row, s = softmax(z / T) by the shifted exponentials of log-sum-exp
     n1 = z.shape[1]
-    m, total = _softmax_row(z, i, T)
+    total = _softmax_row(z, i, T, e)
     acc = 0.0
     xsum = 0.0
     nonneg = True
@@ -701,7 +705,7 @@ def _softmax_loss_row(x, z, i, T, tol, grad_out, with_grad):
         xsum += xv
         # sigma(z)_j rounded to the array dtype, as the forward pass stores it, so that B = 0
         # exactly at x = sigma(z) also in float32
-        s = z.dtype.type(math.exp(zv / T - m) / total)
+        s = z.dtype.type(e[j] / total)
         xc = max(xv, 0.0)
         psix = T * _xlogx(xc) - 0.5 * xc * xc
         psis = T * _xlogx(s) - 0.5 * s * s
@@ -740,8 +744,9 @@ def softmax_bregman_loss(x, z, param, out):
     T = z.dtype.type(param)
     n0, n1 = z.shape
     tol = 16.0 * max(n1, 1) * np.finfo(z.dtype).eps
+    e = np.empty(n1)
     for i in range(n0):
-        out[i] = _softmax_loss_row(x, z, i, T, tol, x, False)
+        out[i] = _softmax_loss_row(x, z, i, T, tol, e, x, False)
     return out
 
 
@@ -757,10 +762,11 @@ def softmax_bregman_grad(x, z, param, out):
     """
     T = z.dtype.type(param)
     n0, n1 = z.shape
+    e = np.empty(n1)
     for i in range(n0):
-        m, total = _softmax_row(z, i, T)
+        total = _softmax_row(z, i, T, e)
         for j in range(n1):
-            out[i, j] = math.exp(z[i, j] / T - m) / total - x[i, j]
+            out[i, j] = e[j] / total - x[i, j]
     return out
 
 
@@ -779,8 +785,9 @@ def softmax_bregman_loss_and_grad(x, z, param, loss_out, grad_out):
     T = z.dtype.type(param)
     n0, n1 = z.shape
     tol = 16.0 * max(n1, 1) * np.finfo(z.dtype).eps
+    e = np.empty(n1)
     for i in range(n0):
-        loss_out[i] = _softmax_loss_row(x, z, i, T, tol, grad_out, True)
+        loss_out[i] = _softmax_loss_row(x, z, i, T, tol, e, grad_out, True)
     return loss_out, grad_out
 
 
@@ -796,6 +803,7 @@ def softmax_bias_sigma(y, b, param, out):
     """
     T = y.dtype.type(param)
     n0, n1 = y.shape
+    e = np.empty(n1)
     for i in range(n0):
         m = (y[i, 0] + b[0]) / T
         for j in range(1, n1):
@@ -804,9 +812,9 @@ def softmax_bias_sigma(y, b, param, out):
                 m = w
         total = 0.0
         for j in range(n1):
-            e = math.exp((y[i, j] + b[j]) / T - m)
-            out[i, j] = e
-            total += e
+            ej = math.exp((y[i, j] + b[j]) / T - m)
+            e[j] = ej
+            total += ej
         for j in range(n1):
-            out[i, j] = out[i, j] / total
+            out[i, j] = e[j] / total
     return out

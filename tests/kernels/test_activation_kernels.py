@@ -227,6 +227,22 @@ def test_affine_prox_equals_prox_of_affine_map(act, dtype):
     assert kern.affine_prox(X, W, b, out=out) is out
 
 
+def test_raw_compiled_kernels_equal_twins(act, dtype):
+    # the wrappers may route an elementwise role to a NumPy ufunc (tanh); the compiled kernels
+    # themselves must equal the twins as well
+    raw = kernel_for(act).raw
+    param = kernel_for(act).param
+    z = make_z(act, dtype, np.random.default_rng(9))
+    assert_twin(raw.sigma(z, param, np.empty_like(z)), act.prox(z), dtype)
+    x, zz = pair(act, dtype, seed=9)
+    assert_twin(raw.bregman_grad(x, zz, param, np.empty_like(zz)), bregman_grad(act, x, zz, check_domain=False),
+                dtype, scale=grad_scale(act, x, zz))
+    b = np.random.default_rng(9).normal(size=N).astype(dtype)
+    assert_twin(raw.bias_sigma(z, b, param, np.empty_like(z)), act.prox(z + b), dtype)
+    if raw.prox_step is not None:
+        assert_twin(raw.prox_step(z, 0.3, param, np.empty_like(z)), act.prox(z, step=0.3), dtype)
+
+
 def test_loss_at_huge_z_has_no_nan_and_matches(act, dtype):
     kern = kernel_for(act)
     z = np.array([[1e8] * N, [-1e8] * N], dtype=dtype)
