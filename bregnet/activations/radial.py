@@ -111,7 +111,7 @@ class BlockSoftThreshold(Activation):
     def _pieces(self, z):
         r = norm(z)
         active = r > self.alpha
-        ratio = np.where(active, self.alpha / np.where(r > 0, r, 1), 1)
+        ratio = np.where(active, self.alpha / np.where(active, r, 1), 1)
         return _unit(z, r), active, ratio
 
     def vjp(self, z, v):

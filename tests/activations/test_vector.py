@@ -17,7 +17,7 @@ from scipy.optimize import linprog, minimize
 
 from bregnet.activations import get
 from bregnet.activations.radial import BlockSoftThreshold, Squash
-from bregnet.activations.simplex import Entmax15, Softmax, Sparsemax, on_simplex
+from bregnet.activations.simplex import Entmax15, Softmax, Sparsemax, sparsemax_threshold
 
 SIMPLEX = ("softmax", "sparsemax", "entmax15")
 RADIAL = ("block_soft_threshold", "squash")
@@ -306,8 +306,6 @@ def test_jacobian_and_vjp_match_finite_differences(name, n):
     for _ in range(4):
         z = sample_z(rng, n)
         if name == "sparsemax":  # differentiable away from ties at the threshold
-            p, tau = act.prox(z[None])[0], None
-            from bregnet.activations.simplex import sparsemax_threshold
             _, tau = sparsemax_threshold(z)
             if np.min(np.abs(z - z.max() - tau)) < 1e-3:
                 continue
@@ -324,9 +322,14 @@ def test_jacobian_conventions_on_nondifferentiable_sets():
     """Documented choices: sparsemax leaves entries at the threshold out of the support; block
     soft-threshold has J = 0 on |z| = alpha; squash has J(0) = 0 (and is C^1 there)."""
     sp = get("sparsemax")
-    z = np.array([[1.0, 0.0, -5.0]])  # tau = 0: the second entry sits on the threshold
-    J = sp.jacobian(z)[0]
-    assert np.array_equal(J, np.diag([0.0, 0.0, 0.0]) + 0.0 * J) or np.allclose(J, np.zeros((3, 3)))
+    z = np.array([1.0, 1.0, 0.5])  # tau = 0.5: the third entry sits on the threshold
+    J = sp.jacobian(z[None])[0]
+    assert np.allclose(J, [[0.5, -0.5, 0.0], [-0.5, 0.5, 0.0], [0.0, 0.0, 0.0]])
+    # ... which is the Jacobian on the side where that entry is inactive (z_3 slightly lower)
+    zl = z - np.array([0.0, 0.0, 1e-3])
+    fd = np.stack([(sp.prox((zl + e)[None])[0] - sp.prox((zl - e)[None])[0]) / 2e-6 for e in 1e-6 * np.eye(3)], -1)
+    assert np.allclose(J, fd, atol=1e-8)
+    assert np.allclose(sp.vjp(z[None], np.array([[1.0, 2.0, 3.0]]))[0], J @ [1.0, 2.0, 3.0])
     bst = get("block_soft_threshold", alpha=5.0)
     assert np.array_equal(bst.jacobian(np.array([[3.0, 4.0]]))[0], np.zeros((2, 2)))
     sq = get("squash")
