@@ -655,3 +655,19 @@ class TestChecksCanFail:
         r = 0.5
         wrong = np.arcsin(np.sqrt(r)) - np.sqrt(r * (1 - r))  # forgot the -r^2/2
         assert not np.isclose(wrong, squash_profile_by_quadrature(r), rtol=1e-10)
+
+
+def test_block_prox_conjugate_is_ball_projection():
+    """Theorem 7: prox_{Psi*}(z) = z - sigma(z), the projection onto the alpha-ball; it stays in the
+    ball (Psi* finite) even at |z| = 1e8, where z - sigma(z) has lost the digits of alpha."""
+    act = build("block_soft_threshold")
+    rng = np.random.default_rng(31)
+    z = 2 * rng.standard_normal((50, 3))
+    assert np.allclose(act.prox_conjugate(z), z - act.prox(z), atol=1e-14)
+    assert np.allclose(act.prox_conjugate(z, step=2.5), z - 2.5 * act.prox(z / 2.5, step=1 / 2.5), atol=1e-13)
+    big = 1e8 * z
+    y = act.prox_conjugate(big)
+    assert np.all(np.isfinite(act.psi_conjugate(y)))
+    assert np.allclose(y, big - act.prox(big), atol=1e-6)
+    with pytest.raises(AssertionError):  # the generic z - sigma(z) leaves the ball there
+        assert np.all(np.isfinite(act.psi_conjugate(big - act.prox(big))))
