@@ -1,0 +1,282 @@
+r"""Block coordinate descent on the lifted energy (Appendix B.1, eq. (35)-(38)).
+
+The lifted energy :math:`E(\Theta, \mathbf X)` of (18)/(25) is convex in each block when the others are
+fixed.  Two orders are implemented:
+
+* ``scheme="sequential"`` (35): :math:`\Theta_1, \dots, \Theta_L` (35a), then
+  :math:`x_1, x_2, \dots, x_{L-1}` in turn (35b), each with the newest values of the others;
+* ``scheme="odd_even"`` (36)-(37): the :math:`\Theta` block (37a), then all odd :math:`x_i` (37b), then all even
+  :math:`x_j` (37c).  Within each of the three blocks the subproblems do not interact
+  (:math:`\Theta_l` couples only :math:`x_{l-1}, x_l`; :math:`x_i` only its neighbours, which lie in the other
+  parity), so they are solved from the same state, in parallel on any
+  :class:`concurrent.futures.Executor` (``executor``), and each one is vectorised over the samples.
+
+The block subproblems are solved inexactly:
+
+* ``inner="prox_grad"``: ``n_inner`` proximal gradient steps (17a)/(17b) on the block with steps
+  :math:`c/L` from the block's Lipschitz bound (:mod:`~bregnet.solvers.lipschitz`); with ``n_inner=1`` this
+  is the explicit (linearised) variant (38);
+* ``inner="admm"``: ``n_inner`` iterations of the ADMM of Appendix B.2 (:mod:`~bregnet.solvers.admm`),
+  started from the current block value.
+
+With ``monotone=True`` (default) an ADMM result that does not lower its block objective (possible after
+few iterations: ADMM iterates are not feasible descent steps) is rejected, per layer for :math:`\Theta_l`
+and per sample for :math:`x_j`, so the energy never increases.  Proximal gradient steps with
+:math:`c < 2` always decrease the block objective.
+"""
+from __future__ import annotations
+
+import os
+import time
+
+import numpy as np
+
+from ..bregman import bregman_loss
+from ..exceptions import BregnetInputError
+from ..lifted import LiftedProblem, forward_hidden, theta_step, x_step
+from ..network import Network
+from ._common import (History, TrainResult, check_finite_state, check_positive_option, data_fingerprint,
+                      load_checkpoint, make_rng, record_epoch, save_checkpoint, validate_data)
+from .admm import admm_theta, admm_x, x_block_objective
+from .executors import check_executor, map_ordered
+from .lipschitz import spectral_norm_sq, theta_lipschitz, x_lipschitz
+
+__all__ = ["coordinate_descent", "coordinate_descent_sweep", "solve_theta_block", "solve_x_block",
+           "check_hidden"]
+
+_WHAT = "coordinate_descent"
+_INNER = ("prox_grad", "admm")
+
+
+def _theta_objective(act, X_prev, X_cur, W, b) -> float:
+    with np.errstate(over="ignore", invalid="ignore"):
+        return float(np.sum(bregman_loss(act, X_cur, X_prev @ W + b)))
+
+
+def solve_theta_block(problem: LiftedProblem, l: int, W, b, X_prev, X_cur, *, inner: str = "prox_grad",
+                      n_inner: int = 5, step_scale: float = 1.99, delta: float = 1.0, tau: float = 1e-8,
+                      monotone: bool = True) -> tuple:
+    r"""Approximate (37a) for layer ``l``: ``n_inner`` steps (17a) or ADMM (39) iterations from ``(W, b)``.
+
+    Returns ``(W, b)``.
+
+    Examples
+    --------
+    >>> from bregnet.network import glorot_init
+    >>> net = glorot_init([3, 4, 2], ["relu", "identity"], seed=0)
+    >>> prob = LiftedProblem.from_network(net)
+    >>> rng = np.random.default_rng(0); X0 = rng.normal(size=(6, 3)); X1 = np.abs(rng.normal(size=(6, 4)))
+    >>> W, b = solve_theta_block(prob, 1, net.weights[0], net.biases[0], X0, X1, inner="admm", n_inner=20)
+    >>> bool(_theta_objective(prob.activations[0], X0, X1, W, b)
+    ...      <= _theta_objective(prob.activations[0], X0, X1, net.weights[0], net.biases[0]))
+    True
+    """
+    act, lam = problem.activations[l - 1], problem.lambdas[l - 1]
+    if inner == "prox_grad":
+        eta = step_scale / theta_lipschitz(spectral_norm_sq(X_prev), X_prev.shape[0], lam)
+        Wn, bn = W, b
+        for _ in range(n_inner):
+            Wn, bn, _ = theta_step(act, lam, Wn, bn, X_prev, X_cur, eta)
+        return Wn, bn
+    st = admm_theta(act, X_prev, X_cur, W, b, delta=delta, tau=tau, n_iter=n_inner)
+    if monotone and not (_theta_objective(act, X_prev, X_cur, st.W, st.b) <= _theta_objective(act, X_prev, X_cur, W, b)):
+        return W, b
+    return st.W, st.b
+
+
+def solve_x_block(problem: LiftedProblem, j: int, X_j, X_prev, X_next, W_j, b_j, W_next, b_next, *,
+                  inner: str = "prox_grad", n_inner: int = 5, step_scale: float = 1.99, delta: float = 1.0,
+                  monotone: bool = True) -> np.ndarray:
+    r"""Approximate (37b)/(37c) for hidden layer ``j``: ``n_inner`` steps (17b) or ADMM iterations (Appendix B.2).
+
+    ``(W_j, b_j)`` = :math:`\Theta_j`, ``(W_next, b_next)`` = :math:`\Theta_{j+1}`.  Returns the new :math:`X_j`.
+    """
+    A = X_prev @ W_j + b_j
+    if inner == "prox_grad":
+        act_n = problem.activations[j]
+        t = step_scale / x_lipschitz(spectral_norm_sq(W_next), problem.lambdas[j])
+        X = X_j
+        for _ in range(n_inner):
+            D = act_n.prox(X @ W_next + b_next) - X_next
+            X = x_step(problem, j, X, A, D, W_next, t)
+        return X
+    st = admm_x(problem, j, X_j, A, X_next, W_next, b_next, delta=delta, n_iter=n_inner)
+    if not monotone:
+        return st.X
+    with np.errstate(over="ignore", invalid="ignore"):
+        new = x_block_objective(problem, j, st.X, A, X_next, W_next, b_next)
+        old = x_block_objective(problem, j, X_j, A, X_next, W_next, b_next)
+    keep = ~(new <= old)
+    return np.where(keep[:, None], X_j, st.X)
+
+
+def coordinate_descent_sweep(problem: LiftedProblem, network: Network, xs, *, scheme: str = "odd_even",
+                             inner: str = "prox_grad", n_inner: int = 5, step_scale: float = 1.99,
+                             delta: float = 1.0, tau: float = 1e-8, monotone: bool = True, executor=None,
+                             callback=None) -> tuple[Network, list]:
+    r"""One sweep of (35) or (36)-(37) from ``xs = [X_0, X_1, ..., X_{L-1}, Y]``; returns ``(network, hidden)``.
+
+    ``callback(block, network, hidden)`` is called after each block (``"theta"``, ``"x_odd"``, ``"x_even"``
+    for the odd/even scheme; ``"theta"``, ``"x_1"``, ... for the sequential one).
+
+    Examples
+    --------
+    >>> from bregnet.network import glorot_init
+    >>> from bregnet.lifted import lifted_energy
+    >>> net = glorot_init([3, 4, 4, 2], ["relu", "relu", "identity"], seed=0)
+    >>> rng = np.random.default_rng(0); X = rng.normal(size=(8, 3)); Y = rng.normal(size=(8, 2))
+    >>> prob = LiftedProblem.from_network(net)
+    >>> xs = [X, *forward_hidden(net, X), Y]
+    >>> net2, hidden = coordinate_descent_sweep(prob, net, xs, inner="admm")
+    >>> bool(lifted_energy(prob, net2, [X, *hidden, Y]) < lifted_energy(prob, net, xs))
+    True
+    """
+    ex = check_executor(executor)
+    L = problem.n_layers
+    opts = dict(inner=inner, n_inner=n_inner, step_scale=step_scale, delta=delta, monotone=monotone)
+    # Theta block (35a)/(36a)/(37a): the layers are independent for fixed X
+    tasks = [(problem, l, network.weights[l - 1], network.biases[l - 1], xs[l - 1], xs[l]) for l in range(1, L + 1)]
+    res = map_ordered(ex, _theta_task, [(t, dict(opts, tau=tau)) for t in tasks])
+    net = Network(tuple(r[0] for r in res), tuple(r[1] for r in res), network.activations)
+    if callback is not None:
+        callback("theta", net, list(xs[1:L]))
+    xs = list(xs)
+    W, b = net.weights, net.biases
+
+    def x_task(j):
+        return (problem, j, xs[j], xs[j - 1], xs[j + 1], W[j - 1], b[j - 1], W[j], b[j])
+
+    if scheme == "sequential":                                   # (35b)
+        for j in range(1, L):
+            xs[j] = solve_x_block(*x_task(j), **opts)
+            if callback is not None:
+                callback(f"x_{j}", net, list(xs[1:L]))
+    else:                                                        # (36b), (36c) = (37b), (37c)
+        for parity, name in ((1, "x_odd"), (0, "x_even")):
+            js = [j for j in range(1, L) if j % 2 == parity]
+            if not js:
+                continue
+            new = map_ordered(ex, _x_task, [(x_task(j), opts) for j in js])
+            for j, Xj in zip(js, new):
+                xs[j] = Xj
+            if callback is not None:
+                callback(name, net, list(xs[1:L]))
+    return net, xs[1:L]
+
+
+def _theta_task(args, opts):
+    return solve_theta_block(*args, **opts)
+
+
+def _x_task(args, opts):
+    return solve_x_block(*args, **opts)
+
+
+def check_hidden(problem: LiftedProblem, network: Network, X, hidden) -> list:
+    """Validate user-given auxiliary variables X_1..X_{L-1} (shapes, finite, in dom Psi_j); default a forward pass."""
+    L = network.n_layers
+    if hidden is None:
+        return forward_hidden(network, X)
+    hidden = [np.ascontiguousarray(h, dtype=network.dtype) for h in hidden]
+    if len(hidden) != L - 1:
+        raise BregnetInputError(f"hidden must give X_1..X_{L - 1} ({L - 1} arrays); got {len(hidden)}")
+    for j, h in enumerate(hidden, start=1):
+        if h.shape != (X.shape[0], network.layer_sizes[j]):
+            raise BregnetInputError(f"hidden[{j - 1}] must have shape {(X.shape[0], network.layer_sizes[j])}; "
+                                    f"got {h.shape}")
+        if not np.all(np.isfinite(h)):
+            raise BregnetInputError(f"hidden[{j - 1}] contains NaN or Inf")
+        if not np.all(problem.activations[j - 1].in_domain(h)):
+            raise BregnetInputError(f"hidden[{j - 1}] lies outside dom Psi_{j}; the energy is infinite there")
+    return hidden
+
+
+def coordinate_descent(network: Network, X, Y, *, epochs: int = 50, scheme: str = "odd_even",
+                       inner: str = "prox_grad", n_inner: int = 5, step_scale: float = 1.99, delta: float = 1.0,
+                       tau: float = 1e-8, monotone: bool = True, lambdas=None, l1=None, hidden=None,
+                       executor=None, seed=None, rng=None, checkpoint=None, checkpoint_every: int = 10,
+                       resume: bool = False) -> TrainResult:
+    r"""Train by block coordinate descent (35) or the odd/even scheme (36)-(37); see the module docstring.
+
+    Parameters
+    ----------
+    network : Network
+        Initial parameters and activations (not modified).
+    X, Y : array_like, shapes (s, n_0), (s, n_L)
+        Inputs and targets (targets in :math:`\operatorname{dom}\Psi_L`).
+    epochs : int
+        Number of sweeps.
+    scheme : ``"odd_even"`` (36)-(37) or ``"sequential"`` (35).
+    inner : ``"prox_grad"`` (17) or ``"admm"`` (39), Appendix B.2.
+    n_inner : int
+        Inner iterations per block subproblem.
+    step_scale : float in (0, 2)
+        :math:`c` of the proximal gradient steps :math:`c/L`.
+    delta, tau : float
+        ADMM penalty :math:`\delta` and the weight of :math:`\tfrac\tau2\|W - W^j\|^2`.
+    monotone : bool
+        Reject ADMM block results that do not decrease their block objective.
+    lambdas, l1 : see :meth:`bregnet.lifted.LiftedProblem.from_network`.
+    hidden : list of arrays, optional
+        Initial :math:`X_1..X_{L-1}` (default: forward pass).
+    executor : concurrent.futures.Executor, optional
+        Runs the independent subproblems of a block (default: in the calling thread).
+    seed, rng : unused by the deterministic iteration; kept in checkpoints.
+    checkpoint, checkpoint_every, resume : atomic checkpoints and bit-identical resume.
+
+    Returns
+    -------
+    TrainResult
+        ``network``, ``hidden`` and per-epoch ``history`` (entry 0 = initial state).
+
+    Examples
+    --------
+    >>> from bregnet.network import glorot_init
+    >>> net = glorot_init([3, 5, 4, 2], ["relu", "tanh", "identity"], seed=0)
+    >>> rng = np.random.default_rng(0); X = rng.normal(size=(10, 3)); Y = rng.normal(size=(10, 2))
+    >>> res = coordinate_descent(net, X, Y, epochs=5)
+    >>> bool(np.all(np.diff(res.history.energy) <= 0))
+    True
+    """
+    problem = LiftedProblem.from_network(network, lambdas, l1)
+    X, Y = validate_data(network, X, Y, problem)
+    epochs = check_positive_option("epochs", epochs, allow_zero=True, integer=True)
+    if scheme not in ("odd_even", "sequential"):
+        raise BregnetInputError(f"scheme must be 'odd_even' or 'sequential'; got {scheme!r}")
+    if inner not in _INNER:
+        raise BregnetInputError(f"inner must be one of {_INNER}; got {inner!r}")
+    n_inner = check_positive_option("n_inner", n_inner, integer=True)
+    step_scale = check_positive_option("step_scale", step_scale)
+    delta = check_positive_option("delta", delta)
+    tau = check_positive_option("tau", tau, allow_zero=True)
+    checkpoint_every = check_positive_option("checkpoint_every", checkpoint_every, integer=True)
+    executor = check_executor(executor)
+    gen = make_rng(seed, rng)
+    L = network.n_layers
+    hidden = check_hidden(problem, network, X, hidden)
+    opts = {"scheme": scheme, "inner": inner, "n_inner": n_inner, "step_scale": step_scale, "delta": delta,
+            "tau": tau, "monotone": bool(monotone)}
+    fp = {"data": data_fingerprint(X, Y), "lambdas": list(problem.lambdas),
+          "l1": None if problem.regulariser is None else [problem.regulariser.layer, problem.regulariser.alpha],
+          **opts}
+    net = network.copy()
+    history = History()
+    start, time_offset = 0, 0.0
+    t0 = time.perf_counter()
+    if resume and checkpoint is not None and os.path.exists(checkpoint):
+        start, net, history, rng_state, arrays = load_checkpoint(checkpoint, solver=_WHAT, fingerprint=fp,
+                                                                 network=network)
+        gen.bit_generator.state = rng_state
+        hidden = [arrays[f"hidden{j}"] for j in range(L - 1)]
+        time_offset = history.wall_time[-1] if history.wall_time else 0.0
+    else:
+        record_epoch(history, problem, net, X, Y, hidden, 0, t0, _WHAT)
+    for k in range(start + 1, epochs + 1):
+        with np.errstate(over="ignore", invalid="ignore"):
+            net, hidden = coordinate_descent_sweep(problem, net, [X, *hidden, Y], executor=executor, **opts)
+        check_finite_state(net, _WHAT, k, extra=[(f"X_{j}", h) for j, h in enumerate(hidden, start=1)])
+        record_epoch(history, problem, net, X, Y, hidden, k, t0, _WHAT, time_offset)
+        if checkpoint is not None and (k % checkpoint_every == 0 or k == epochs):
+            save_checkpoint(checkpoint, solver=_WHAT, fingerprint=fp, epoch=k, network=net, history=history,
+                            rng=gen, arrays={f"hidden{j}": h for j, h in enumerate(hidden)})
+    return TrainResult(network=net, history=history, hidden=hidden)
