@@ -20,7 +20,7 @@ import numpy as np
 
 from ._elementary import asinhmx, log1pmx
 from ._params import check_interval
-from .base import SeparableActivation
+from .base import SeparableActivation, as_float_array, check_step
 from .registry import register
 
 
@@ -230,7 +230,11 @@ class BentIdentity(SeparableActivation):
     :math:`v = \tfrac12\bigl(b + \sqrt{b^2 + 4t}\bigr)`, :math:`b = 2z + 1 - t` (the positive root of
     :math:`v^2 + (t - 1 - 2z)v - t = 0`).  :math:`\sigma` is smooth: no kink convention needed.
     For :math:`z \to -\infty`, :math:`\sigma(z) \downarrow -\tfrac12` is kept at the next float above
-    :math:`-\tfrac12`, so that :math:`\Psi(\sigma(z))` stays finite in floating point.
+    :math:`-\tfrac12`, so that :math:`\Psi(\sigma(z))` stays finite in floating point.  For the same
+    reason ``prox_conjugate`` is the closed form
+    :math:`\operatorname{prox}_{t\Psi^*}(z) = \tfrac12(1 - w)`, :math:`w = \tfrac12\bigl(\sqrt{B^2 + 4t} - B\bigr)`,
+    :math:`B = 2z + t - 1` (the root of :math:`w^2 + Bw - t = 0`, :math:`w = 1 - 2y`), which stays
+    below the pole :math:`\tfrac12` of :math:`\Psi^*` where :math:`z - \sigma(z)` would round onto it.
 
     Examples
     --------
@@ -270,6 +274,18 @@ class BentIdentity(SeparableActivation):
         inside = y < 0.5
         u = -2 * np.where(inside, y, 0)
         return np.where(inside, -0.25 * log1pmx(u), np.inf).astype(y.dtype)
+
+    def prox_conjugate(self, z, step: float = 1.0):
+        t = check_step(step)
+        z = as_float_array(z)
+        with np.errstate(over="ignore", under="ignore"):
+            B = 2 * z + z.dtype.type(t - 1)
+            c = z.dtype.type(2 * math.sqrt(t))
+            Bn = np.minimum(B, 0)
+            Bp = np.maximum(B, 0)
+            w = np.where(B <= 0, 0.5 * (np.hypot(Bn, c) - Bn), (2 * t) / (Bp + np.hypot(Bp, c)))
+            y = 0.5 * (1 - w)
+            return np.minimum(y, np.nextafter(z.dtype.type(0.5), z.dtype.type(0))).astype(z.dtype)
 
     def _prox_step(self, z, t):
         b = 2 * z + z.dtype.type(1 - t)

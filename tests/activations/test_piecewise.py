@@ -365,6 +365,34 @@ def test_special_cases_reduce_to_known_maps():
     np.testing.assert_allclose(get("bent_identity").prox(z), (z + np.sqrt(z * z + 1) - 1) / 2, atol=1e-15)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_bent_identity_stays_off_the_poles(dtype):
+    """psi has a pole at -1/2 and Psi* at 1/2; sigma(z) and z - sigma(z) approach them but must not round onto them."""
+    act = get("bent_identity")
+    z = np.concatenate([np.geomspace(1.0, 1e9, 200), -np.geomspace(1.0, 1e9, 200)]).astype(dtype)[:, None]
+    s = act.prox(z)
+    assert np.all(np.isfinite(act.psi(s)))
+    for t in STEPS:
+        y = act.prox_conjugate(z, step=t)
+        assert y.dtype == dtype and np.all(np.isfinite(act.psi_conjugate(y)))
+        # Theorem 7 (extended): prox_{t Psi*}(z) = z - t prox_{Psi/t}(z/t)
+        z64 = z.astype(np.float64)
+        # (the reference subtracts numbers of size |z|: absolute accuracy ~ eps |z| <= 2e-7)
+        np.testing.assert_allclose(y, z64 - t * act.prox(z64 / t, step=1 / t), rtol=1e-6, atol=1e-6)
+
+
+def test_bent_identity_prox_conjugate_minimises():
+    """prox_{t Psi*}(z) against a direct minimisation of (y - z)^2/2 + t Psi*(y) over y < 1/2."""
+    act = get("bent_identity")
+    for t in STEPS:
+        for z in ZS:
+            def obj(y, z=z):
+                return 0.5 * (y - z) ** 2 + t * float(act.psi_conjugate([[y]])[0])
+            y_num = argmin(obj, -50.0, 0.5 - 1e-13)
+            y_cf = float(act.prox_conjugate([[z]], step=t)[0, 0])
+            assert obj(y_cf) <= obj(y_num) + 1e-12 and abs(y_cf - y_num) < 1e-6
+
+
 def test_common_bent_identity_is_not_proximal():
     """z + (sqrt(z^2+1) - 1)/2, the usual "bent identity", has slope > 1: not a proximal map."""
     z = np.linspace(-20, 20, 4001)
