@@ -1,0 +1,6 @@
+"""``python -m bregnet`` runs the ``bregnet`` command."""
+import sys
+
+from .cli import main
+
+sys.exit(main())
