@@ -207,7 +207,7 @@ def _shrink(v, a):
 
 @numba.njit(cache=True)
 def soft_threshold_sigma(z, param, out):
-    r"""Soft-thresholding :math:`\sigma(z)_j = \operatorname{sign}(z_j)\max(|z_j| - \alpha, 0)` (Example 1), ``param`` = :math:`\alpha`.
+    r"""Soft-thresholding :math:`\sigma(z)_j = \operatorname{sign}(z_j)\max(|z_j| - \alpha, 0)` (Example 1, eq. (9)), ``param`` = :math:`\alpha`.
 
     Twin: :meth:`bregnet.activations.thresholding.SoftThreshold.prox` with ``step=1``.
 
@@ -339,7 +339,7 @@ def soft_threshold_bias_sigma(y, b, param, out):
 # ====================================================================== identity
 @numba.njit(cache=True)
 def identity_sigma(z, param, out):
-    r"""Identity :math:`\sigma(z) = z = \operatorname{prox}_0(z)` (a copy into ``out``).
+    r"""Identity :math:`\sigma(z) = z = \operatorname{prox}_0(z)` (eq. (9) with :math:`\Psi = 0`; a copy into ``out``).
 
     Twin: :meth:`bregnet.activations.identity.Identity.prox` with ``step=1``.
 
@@ -509,7 +509,7 @@ def tanh_prox_scalar(z, t):
 
 @numba.njit(cache=True)
 def tanh_sigma(z, param, out):
-    r""":math:`\sigma(z) = \tanh z` (Example 1).
+    r""":math:`\sigma(z) = \tanh z = \operatorname{prox}_\Psi(z)` (Example 1, eq. (9)).
 
     Twin: :meth:`bregnet.activations.sigmoids.Tanh.prox` with ``step=1``.
 
@@ -665,7 +665,7 @@ def _softmax_row(z, i, T, e):
 
 @numba.njit(cache=True)
 def softmax_sigma(z, param, out):
-    r""":math:`\sigma(z)_j = e^{z_j/T} / \sum_k e^{z_k/T}` computed as :math:`e^{w_j - \max w}/\sum_k e^{w_k - \max w}`, :math:`w = z/T` (Example 1), ``param`` = :math:`T`.
+    r""":math:`\sigma(z)_j = e^{z_j/T} / \sum_k e^{z_k/T}` computed as :math:`e^{w_j - \max w}/\sum_k e^{w_k - \max w}`, :math:`w = z/T` (Example 1, eq. (9)), ``param`` = :math:`T`.
 
     Twin: :meth:`bregnet.activations.simplex.Softmax.prox` with ``step=1``
     (:func:`bregnet.activations.simplex.softmax`).

@@ -228,11 +228,11 @@ class ActivationKernels:
         _check_2d("x", x, z.dtype)
         if x.shape != z.shape:
             raise ValueError(f"x and z must have the same shape; got {x.shape} and {z.shape}")
-        self._check_width(z)
+        self._check_width(z.shape[1])
         return x, z
 
-    def _check_width(self, z):
-        if self.raw.name == "softmax" and z.shape[1] == 0:
+    def _check_width(self, n):
+        if self.raw.name == "softmax" and n == 0:
             raise ValueError("softmax needs at least one feature (n >= 1)")
 
     def sigma(self, z, out=None):
@@ -244,7 +244,7 @@ class ActivationKernels:
         dtype('float32')
         """
         _check_2d("z", z)
-        self._check_width(z)
+        self._check_width(z.shape[1])
         out = _check_out("out", out, z.shape, z.dtype)
         if self.raw.ufunc is not None:
             return self.raw.ufunc(z, out=out)
@@ -340,7 +340,7 @@ class ActivationKernels:
         if X.shape[1] != W.shape[0] or b.shape[0] != W.shape[1]:
             raise ValueError(f"shapes do not match for X W + b: X {X.shape}, W {W.shape}, b {b.shape}")
         shape = (X.shape[0], W.shape[1])
-        self._check_width(np.empty((0, shape[1])))
+        self._check_width(shape[1])
         out = _check_out("out", out, shape, X.dtype)
         if np.shares_memory(out, X) or np.shares_memory(out, W):
             raise ValueError("out must not overlap X or W")
