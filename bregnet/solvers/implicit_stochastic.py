@@ -62,10 +62,12 @@ _TOL, _MAX_IT = 1e-7, 100
 
 def lbn_batch_numpy(problem: LiftedProblem, network: Network, X0, Y, *, n_inner: int = 15,
                     prox_weight: float = 0.0, step_scale: float = 1.99, tol: float = _TOL,
-                    max_iter: int = _MAX_IT) -> tuple[Network, list]:
+                    max_iter: int = _MAX_IT, callback=None) -> tuple[Network, list]:
     r"""One batch step of Algorithm 1 in NumPy (the readable twin of :func:`bregnet.kernels.lifted.lbn_inner_loop`).
 
     Returns the new network and the final auxiliary variables ``[X_1, ..., X_{L-1}]`` of the batch.
+    ``callback(n, weights, biases, hidden)``, if given, is called after every inner sweep ``n = 1..N``
+    with the current lists (read-only; used by :mod:`bregnet.testing.reference_trajectories`).
 
     Examples
     --------
@@ -111,6 +113,8 @@ def lbn_batch_numpy(problem: LiftedProblem, network: Network, X0, Y, *, n_inner:
             t = c / x_lipschitz(nw, lam)
             xs[j] = x_step(problem, j, xs[j], Z[j], D_next, Ws[l - 1], t)
             nx[j], vx[j] = spectral_norm_sq(xs[j], v0=vx[j], tol=tol, max_iter=max_iter, return_vector=True)
+        if callback is not None:
+            callback(_ + 1, Ws, bs, xs[1:L])
     return Network(tuple(Ws), tuple(bs), network.activations), xs[1:L]
 
 
