@@ -24,3 +24,5 @@ from .strategies import __all__ as _strategies_all
 __all__ = ["laws", "strategies", *_laws_all, *_strategies_all]
 from .reference_trajectories import compare_trajectory, load_reference, reference_problem, TrajectoryComparison  # noqa: E402,F401
 __all__ += ["compare_trajectory", "load_reference", "reference_problem", "TrajectoryComparison"]
+from .reference import compare_to_reference, reference_case, reference_values, ReferenceMismatch, ReferenceReport  # noqa: E402,F401
+__all__ += ["compare_to_reference", "reference_case", "reference_values", "ReferenceMismatch", "ReferenceReport"]
