@@ -26,8 +26,8 @@ NOT_PROXIMAL: dict[str, str] = {
             "(max 1.10 at z = 2.4); a proximal map is nondecreasing and 1-Lipschitz",
     "mish": "Mish(z) = z*tanh(softplus(z)) is not monotone (minimum -0.31 at z = -1.19) and its slope exceeds 1; "
             "a proximal map is nondecreasing and 1-Lipschitz",
-    "selu": "SELU(z) = 1.0507*z for z > 0 has slope 1.0507 > 1, so it is not non-expansive; "
-            "a proximal map is 1-Lipschitz",
+    "selu": "SELU(z) = 1.0507*z for z > 0 has slope 1.0507 > 1, and its slope reaches "
+            "1.0507*1.6733 = 1.758 just left of 0, so it is not non-expansive; a proximal map is 1-Lipschitz",
     "sine": "sin is not monotone; a proximal map is nondecreasing",
     "gaussian": "exp(-z^2) is not monotone; a proximal map is nondecreasing",
     "hardswish": "HardSwish(z) = z*relu6(z+3)/6 is not monotone (minimum -0.375 at z = -1.5); "
