@@ -330,8 +330,8 @@ def check_prox_optimality(prox: Callable, psi: Callable, z, *, step: float = 1.0
     r"""Definition 1, eq. (9): :math:`\operatorname{prox}_{t\Psi}(z)` minimises :math:`E(u)=\tfrac12\|u-z\|^2+t\Psi(u)`.
 
     Law: :math:`E(\operatorname{prox}(z)) \le \min_u E(u) + \text{tol}`, where the minimum is found
-    by a direct SciPy minimisation (Nelder-Mead, restarted, from :math:`\operatorname{prox}(z)`,
-    from :math:`z` and from a point of the domain).  Because :math:`E` is 1-strongly convex this also
+    by a direct SciPy minimisation (Nelder-Mead, restarted once, from :math:`\operatorname{prox}(z)`
+    and from the centre of the domain's affine hull).  Because :math:`E` is 1-strongly convex this also
     bounds :math:`\tfrac12\|\operatorname{prox}(z)-u^*\|^2`.  Intended for small ``n`` (at most 6).
 
     ``affine_hull``: the minimisation runs over :math:`x_0 + \operatorname{span} V`; ``None`` means
@@ -360,7 +360,7 @@ def check_prox_optimality(prox: Callable, psi: Callable, z, *, step: float = 1.0
     else:
         x0, V = (np.asarray(a, dtype=np.float64) for a in affine_hull)
     m = V.shape[1]
-    maxiter = maxiter or 400 * max(m, 1)
+    maxiter = maxiter or 200 * max(m, 1)
     E_s = np.empty(len(zr))
     E_best = np.empty(len(zr))
     u_best = np.empty((len(zr), n))
@@ -376,20 +376,22 @@ def check_prox_optimality(prox: Callable, psi: Callable, z, *, step: float = 1.0
             if m == 0:
                 E_best[i], u_best[i] = E(np.zeros(0)), x0
                 continue
-            starts = [V.T @ (si - x0) if np.all(np.isfinite(si)) else np.zeros(m), V.T @ (zi - x0), np.zeros(m)]
+            # starting at prox(z) itself: any descent the search finds from there is a violation;
+            # the domain's centre is a second, independent start
+            starts = [V.T @ (si - x0) if np.all(np.isfinite(si)) else np.zeros(m), np.zeros(m)]
             best_w, best_E = None, np.inf
             for w0 in starts:
                 r = 0.1 * max(1.0, float(np.max(np.abs(zi))))
                 w = w0
-                for _ in range(3):  # restarts with a shrinking simplex
+                for _ in range(2):  # a restart with a smaller simplex
                     simplex = np.vstack([w] + [w + r * e for e in np.eye(m)])
                     res = minimize(E, w, method="Nelder-Mead",
-                                   options=dict(initial_simplex=simplex, maxiter=maxiter, xatol=1e-13,
+                                   options=dict(initial_simplex=simplex, maxiter=maxiter, xatol=1e-10 * r,
                                                 fatol=1e-15))
                     if res.fun < best_E:
                         best_w, best_E = res.x, float(res.fun)
                     w = res.x
-                    r *= 0.01
+                    r *= 1e-3
             E_best[i] = best_E
             u_best[i] = x0 + V @ best_w if best_w is not None else np.nan
         violation = np.where(np.isfinite(E_s), E_s - E_best, np.inf)
@@ -515,7 +517,7 @@ def check_moreau_identity(sigma: Callable, prox_conjugate: Callable, z, *, psi_s
 
 
 def check_psi_fenchel_young(sigma: Callable, psi: Callable, psi_star: Callable, z, x=None, y=None, *,
-                            rtol: float | None = None) -> float:
+                            prox_conjugate: Callable | None = None, rtol: float | None = None) -> float:
     r"""Definition 3 for :math:`\Psi`: Fenchel-Young for a closed-form :math:`\Psi^*` (eq. (14)).
 
     Equality on the graph of :math:`\partial\Psi` given by Remark 2,
@@ -525,13 +527,18 @@ def check_psi_fenchel_young(sigma: Callable, psi: Callable, psi_star: Callable, 
     and, if ``x`` and ``y`` are given, the inequality :math:`\Psi(x)+\Psi^*(y)\ge\langle x,y\rangle`
     (so :math:`\Psi^*` is the supremum of Definition 3 and not merely some function).
 
+    The dual point :math:`z-s` is ``prox_conjugate(z)`` if that is given (:math:`\sigma^*(z)`, the
+    implementation's own, Theorem 7), else computed here as ``z - sigma(z)``; with an open
+    :math:`\operatorname{dom}\Psi^*` the latter can round onto the boundary for huge :math:`|z|`,
+    so pass the implementation's ``prox_conjugate`` when it has one.
+
     Tolerance: ``rtol * (1 + |Psi(s)| + |Psi*(z - s)| + ||s|| ||z - s|| + ||s||^2)``.
     """
     z = _arr(z, "z")
     n = z.shape[-1]
     s = _arr(sigma(z), "sigma(z)")
     rtol = _rtol(rtol, z, s)
-    q = _like(_out(z) - _out(s), z)
+    q = _arr(prox_conjugate(z), "prox_conjugate(z)") if prox_conjugate is not None else _like(_out(z) - _out(s), z)
     ps, pq = _out(psi(s)), _out(psi_star(q))
     inner = _dot(s, q)
     with np.errstate(invalid="ignore"):
@@ -539,7 +546,7 @@ def check_psi_fenchel_young(sigma: Callable, psi: Callable, psi_star: Callable, 
     scale = _abs(ps, pq, inner, _norm(s) * (_norm(q) + _norm(s)))
     worst = _judge("Definition 3 / eq. (14) (Fenchel-Young for Psi, equality on the graph): "
                    "Psi(s) + Psi*(z - s) = <s, z - s>, s = sigma(z)",
-                   np.abs(gap), rtol * (1 + scale), {"z": z}, n, {"s": s, "Psi(s)": ps, "Psi*(z-s)": pq})
+                   np.abs(gap), rtol * (1 + scale), {"z": z}, n, {"s": s, "z - s": q, "Psi(s)": ps, "Psi*(z-s)": pq})
     if x is None or y is None:
         return worst
     x, y = _broadcast(_arr(x, "x"), _arr(y, "y"))

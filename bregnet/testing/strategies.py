@@ -37,6 +37,7 @@ __all__ = [
     "domain_points",
     "step_sizes",
     "simplex_boundary_rows",
+    "sphere_boundary_rows",
     "HINTS",
     "hints_for",
     "DEFAULT_THRESHOLDS",
@@ -87,15 +88,54 @@ def simplex_boundary_rows(n: int) -> np.ndarray:
     return np.array(rows)
 
 
+def sphere_boundary_rows(n: int) -> np.ndarray:
+    r"""Points of the unit sphere :math:`\|x\|_2 = 1` (the boundary of the unit ball), and just inside it.
+
+    Examples
+    --------
+    >>> np.linalg.norm(sphere_boundary_rows(3), axis=1).round(12).tolist()[:4]
+    [1.0, 1.0, 1.0, 1.0]
+    """
+    eye = np.eye(n)
+    rows = list(eye) + list(-eye) + [np.full(n, 1.0 / np.sqrt(n)), (1 - 1e-12) * eye[0]]
+    return np.array(rows)
+
+
+def _near(v, eps=1e-12):
+    """``v`` and a point ``eps`` (relative) inside the domain from it, towards 0."""
+    return (v, v - eps * np.sign(v) * max(abs(v), 1.0))
+
+
 #: Per-activation hints keyed by registry name: ``thresholds`` (kinks of sigma, where ties are
-#: interesting; a callable gets the activation and returns them), ``boundary_values`` (entries
-#: that may replace entries of a domain point: only for product domains), ``boundary_rows``
-#: (``n -> array (k, n)`` of whole boundary rows).  Activations not listed get no hints.
+#: interesting), ``boundary_values`` (entries that may replace entries of a domain point: only
+#: for product domains), ``boundary_rows`` (``n -> array (k, n)`` of whole boundary rows).
+#: ``thresholds`` and ``boundary_values`` may be callables of the activation (for parameters).
+#: Activations not listed get no hints; domain points then still reach the boundary through
+#: sigma of huge pre-activations.
 HINTS: dict[str, dict] = {
     "relu": {"boundary_values": (0.0,)},
+    "leaky_relu": {},
     "soft_threshold": {"thresholds": lambda a: (-a.alpha, a.alpha)},
+    "nonneg_soft_threshold": {"thresholds": lambda a: (a.alpha,), "boundary_values": (0.0,)},
+    "block_soft_threshold": {"thresholds": lambda a: (-a.alpha, a.alpha)},
     "tanh": {"boundary_values": (-1.0, 1.0, 1.0 - 1e-12, -1.0 + 1e-12)},
+    "sigmoid": {"boundary_values": (0.0, 1.0, 1e-12, 1.0 - 1e-12)},
+    "unimodal_sigmoid": {"boundary_values": (-0.5, 0.5, 0.5 - 1e-12)},
+    "hard_tanh": {"thresholds": lambda a: (a.lo, a.hi), "boundary_values": lambda a: (a.lo, a.hi)},
+    "hard_sigmoid": {"thresholds": lambda a: (-0.5 / a.slope, 0.5 / a.slope), "boundary_values": (0.0, 1.0)},
+    "elu": {"boundary_values": lambda a: (-a.alpha, 0.0, -a.alpha * (1 - 1e-12))},
+    "celu": {"boundary_values": lambda a: (-a.alpha, 0.0, -a.alpha * (1 - 1e-12))},
+    "log_sigmoid": {"boundary_values": (0.0, -1e-12)},
+    "isrlu": {"boundary_values": lambda a: (-1 / np.sqrt(a.a), 0.0)},
+    "isru": {"boundary_values": lambda a: (-1 / np.sqrt(a.alpha), 1 / np.sqrt(a.alpha))},
+    "softplus": {"boundary_values": (0.0, 1e-12)},
+    "softsign": {"boundary_values": _near(1.0)[1:] + _near(-1.0)[1:]},
+    "arctan": {"boundary_values": lambda a: (a.scale * np.pi / 2 * (1 - 1e-12), -a.scale * np.pi / 2 * (1 - 1e-12))},
+    "bent_identity": {"boundary_values": (-0.5 + 1e-12,)},
     "softmax": {"boundary_rows": simplex_boundary_rows},
+    "sparsemax": {"boundary_rows": simplex_boundary_rows},
+    "entmax15": {"boundary_rows": simplex_boundary_rows},
+    "squash": {"boundary_rows": sphere_boundary_rows},
 }
 
 
@@ -103,7 +143,8 @@ def hints_for(activation) -> dict:
     """The hints of :data:`HINTS` for an activation (or a registry name), with defaults filled in.
 
     Returns a dict with ``thresholds`` (tuple of floats), ``boundary_values`` (tuple of floats) and
-    ``boundary_rows`` (callable ``n -> array`` or ``None``).
+    ``boundary_rows`` (callable ``n -> array`` or ``None``).  Parameter-dependent hints need the
+    activation itself (a bare name gives the parameter-free hints only).
 
     Examples
     --------
@@ -115,11 +156,14 @@ def hints_for(activation) -> dict:
     """
     name = activation if isinstance(activation, str) else getattr(activation, "name", "")
     h = HINTS.get(name, {})
-    thr = h.get("thresholds", ())
-    if callable(thr):
-        thr = thr(activation) if not isinstance(activation, str) else ()
-    return {"thresholds": tuple(float(t) for t in thr),
-            "boundary_values": tuple(float(v) for v in h.get("boundary_values", ())),
+
+    def resolve(key):
+        v = h.get(key, ())
+        if callable(v):
+            v = () if isinstance(activation, str) else v(activation)
+        return tuple(float(t) for t in v)
+
+    return {"thresholds": resolve("thresholds"), "boundary_values": resolve("boundary_values"),
             "boundary_rows": h.get("boundary_rows")}
 
 
@@ -146,8 +190,9 @@ def pre_activations(n: int | None = None, *, magnitude: float = 1e8, dtype=np.fl
     r"""Strategy for pre-activation arrays :math:`z` of shape ``(batch, n)``.
 
     Entries mix: moderate values in :math:`[-10, 10]`; values of any size up to ``magnitude``;
-    exactly :math:`\pm` ``magnitude`` and intermediate powers of ten; exact ties at ``thresholds``
-    and :data:`DEFAULT_THRESHOLDS` and their floating-point neighbours in ``dtype``; tiny values.
+    and special values: exactly :math:`\pm` ``magnitude`` and the powers of ten below it, exact
+    ties at ``thresholds`` and :data:`DEFAULT_THRESHOLDS` and their floating-point neighbours in
+    ``dtype``, and tiny values (:math:`\pm10^{-6}`, :math:`\pm10^{-20}`, the smallest normal).
 
     Parameters
     ----------
@@ -175,23 +220,22 @@ def _elements(magnitude, dtype_str, thresholds):
     ties = [t for t in ties if abs(t) <= M]
     powers = sorted({float(dt.type(s * 10.0 ** k)) for k in range(0, int(np.log10(max(M, 1.0))) + 1)
                      for s in (-1, 1) if 10.0 ** k <= M} | {M, -M})
-    tiny = float(dt.type(1e-6))
+    tiny = [float(dt.type(v)) for v in (1e-6, 1e-20, float(np.finfo(dt).tiny))]
+    specials = sorted(set(ties) | set(powers) | set(tiny) | {-v for v in tiny})
     return st.one_of(
         st.floats(-10, 10, width=width),
         st.floats(-M, M, width=width),
-        st.sampled_from(powers),
-        st.sampled_from(ties),
-        st.floats(-tiny, tiny, width=width),
+        st.sampled_from(specials),
     )
 
 
-@lru_cache(maxsize=512)
+@lru_cache(maxsize=2048)
 def _array_strategy(dtype_str, shape, elements):
     _, hnp = _hypothesis()
     return hnp.arrays(np.dtype(dtype_str), shape, elements=elements)
 
 
-@lru_cache(maxsize=512)
+@lru_cache(maxsize=2048)
 def _pre_activations(n, magnitude, dtype_str, thresholds, batch, max_n):
     elements = _elements(magnitude, dtype_str, thresholds)
     return _shape(n, batch, max_n).flatmap(lambda shp: _array_strategy(dtype_str, shp, elements))
@@ -206,7 +250,8 @@ def domain_points(sigma: Callable, n: int | None = None, *, boundary_values: Ite
     boundary: :math:`\tanh(10^8)=1`, softmax of :math:`\pm10^8` is a vertex), then possibly
 
     * entries replaced by ``boundary_values`` (only for product domains such as
-      :math:`[-1,1]^n`: the caller decides);
+      :math:`[-1,1]^n`: the caller decides; values not exactly representable in ``dtype`` are
+      dropped, so that e.g. :math:`1-10^{-12}` cannot round onto an open boundary in float32);
     * whole rows replaced by rows of ``boundary_rows(n)`` (e.g. :func:`simplex_boundary_rows`);
     * rows replaced by a convex combination of two rows (the domain is convex).
 
@@ -222,17 +267,13 @@ def domain_points(sigma: Callable, n: int | None = None, *, boundary_values: Ite
     return _domain_points(*key)
 
 
-@lru_cache(maxsize=256)
-def _bool_arrays(shape):
-    _, hnp = _hypothesis()
-    return hnp.arrays(bool, shape)
-
-
-@lru_cache(maxsize=256)
+@lru_cache(maxsize=2048)
 def _domain_points(sigma, n, boundary_values, boundary_rows, magnitude, dtype_str, thresholds, batch, max_n):
     st, hnp = _hypothesis()
     dt = np.dtype(dtype_str)
-    bvals = sorted({float(dt.type(v)) for v in boundary_values})
+    # values that do not survive rounding to dtype are dropped (1 - 1e-12 would round onto an open
+    # boundary in float32)
+    bvals = sorted({float(v) for v in boundary_values if float(dt.type(v)) == float(v)})
     pre = pre_activations(n, magnitude=magnitude, dtype=dt, thresholds=thresholds, batch=batch, max_n=max_n)
     bval_elements = st.sampled_from(bvals) if bvals else None
     lams = st.sampled_from([0.5, 0.25, 0.9, 1e-3])
@@ -243,14 +284,14 @@ def _domain_points(sigma, n, boundary_values, boundary_rows, magnitude, dtype_st
         B, m = u.shape
         x = np.array(sigma(u), dtype=dt).reshape(B, m)
         if bvals and draw(st.booleans()):
-            mask = draw(_bool_arrays((B, m)))
-            vals = draw(_array_strategy(dt.str, (B, m), bval_elements))
+            bits = draw(st.integers(0, 2 ** (B * m) - 1))
+            mask = ((bits >> np.arange(B * m)) & 1).astype(bool).reshape(B, m)
+            vals = np.array(draw(st.lists(bval_elements, min_size=B * m, max_size=B * m)), dtype=dt).reshape(B, m)
             x = np.where(mask, vals, x).astype(dt)
         if boundary_rows is not None and draw(st.booleans()):
             rows = np.asarray(boundary_rows(m), dtype=dt)
-            idx = draw(st.lists(st.integers(0, len(rows) - 1), min_size=B, max_size=B))
-            keep = draw(_bool_arrays((B,)))
-            x = np.where(keep[:, None], x, rows[idx]).astype(dt)
+            idx = draw(st.lists(st.integers(-1, len(rows) - 1), min_size=B, max_size=B))
+            x = np.array([x[i] if k < 0 else rows[k] for i, k in enumerate(idx)], dtype=dt).reshape(B, m)
         if B > 1 and draw(st.booleans()):
             lam = draw(lams)
             x = (lam * x.astype(np.float64) + (1 - lam) * np.roll(x, 1, axis=0).astype(np.float64)).astype(dt)
