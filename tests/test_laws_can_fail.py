@@ -112,6 +112,12 @@ def test_psi_fenchel_young_can_fail_off_by_constant():
     fails(laws.check_psi_fenchel_young, relu, relu_psi, lambda y: relu_psi_star(y) + 0.5, Z)
 
 
+def test_psi_fenchel_young_can_fail_with_a_dual_point_outside_dom_psi_star():
+    laws.check_psi_fenchel_young(relu, relu_psi, relu_psi_star, Z, prox_conjugate=lambda z: np.minimum(z, 0))
+    fails(laws.check_psi_fenchel_young, relu, relu_psi, relu_psi_star, Z,
+          prox_conjugate=lambda z: np.minimum(z, 0) + 0.1)
+
+
 def test_psi_fenchel_young_can_fail_inequality():
     wrong_star = lambda y: np.where(np.all(np.asarray(y) <= 1, axis=-1), 0.0, np.inf)  # chi_{<=1}: too small
     laws.check_psi_fenchel_young(relu, relu_psi, wrong_star, Z)   # equality on the graph still holds
