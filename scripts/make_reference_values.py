@@ -54,6 +54,8 @@ EXTRA_PARAMS: dict[str, list[dict]] = {
     "hard_sigmoid": [{"slope": 1.0}, {"slope": 0.2}],
     "softplus": [{"beta": 2.0}],
     "softmax": [{"temperature": 0.5}, {"temperature": 2.0}],
+    "celu": [{"alpha": 2.0}],
+    "log_sigmoid": [{"beta": 2.0}],
 }
 
 #: scalar pre-activations of every separable activation (thresholds are added per activation)
@@ -90,6 +92,8 @@ SPECIAL = {
     "sigmoid": {"boundary": lambda a: (0.0, 1.0, 1e-12)},
     "unimodal_sigmoid": {"boundary": lambda a: (-0.5, 0.5)},
     "elu": {"boundary": lambda a: (-a.alpha, 0.0)},
+    "celu": {"boundary": lambda a: (-a.alpha, 0.0)},
+    "log_sigmoid": {"boundary": lambda a: (0.0, -1e-12)},
     "isrlu": {"boundary": lambda a: (-1 / math.sqrt(a.a), 0.0)},
     "isru": {"boundary": lambda a: (-1 / math.sqrt(a.alpha), 1 / math.sqrt(a.alpha))},
     "softplus": {"boundary": lambda a: (0.0, 1e-12)},
