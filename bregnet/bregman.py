@@ -249,18 +249,31 @@ def soft_threshold_bregman_loss(x, z, alpha: float = 1.0) -> np.ndarray:
 
 
 def tanh_bregman_loss(x, z) -> np.ndarray:
-    r"""Example 2, tanh: :math:`\sum_j \tfrac12\log\frac{1-x_j^2}{1-\tanh^2 z_j} + x_j(\tanh^{-1}x_j - z_j)` on :math:`|x|<1`.
+    r"""Example 2, tanh: :math:`\sum_j \tfrac12\log\frac{1-x_j^2}{1-\tanh^2 z_j} + x_j(\tanh^{-1}x_j - z_j)`.
 
-    Evaluated as :math:`\tfrac12\log(1-x^2) + \log\cosh z + x\tanh^{-1}x - xz` (the same expression,
-    since :math:`-\tfrac12\log(1-\tanh^2 z) = \log\cosh z`).
+    Evaluated as :math:`\tfrac12[(1+x)\log(1+x) + (1-x)\log(1-x)] + \log\cosh z - xz` (the same
+    expression on :math:`|x|<1`, since :math:`x\tanh^{-1}x + \tfrac12\log(1-x^2)` equals the first
+    bracket and :math:`-\tfrac12\log(1-\tanh^2 z) = \log\cosh z`), which is accurate near
+    :math:`|x| = 1`.  The paper prints :math:`\infty` for :math:`|x| \ge 1`; with the lower
+    semi-continuous :math:`\Psi` that Definition 1 requires, :math:`B` is finite at :math:`|x| = 1`,
+    :math:`B(\pm1, z) = \log(1 + e^{\mp 2z})`, and that is what is returned there (``docs/errata.md``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> bool(np.isclose(tanh_bregman_loss([[1.0]], [[0.5]])[0], np.log1p(np.exp(-1.0))))
+    True
     """
+    from scipy.special import xlog1py
+
     x = as_float_array(x, "x")
     z = as_float_array(z, "z")
-    inside = np.all(np.abs(x) < 1, axis=-1)
-    xc = np.where(np.abs(x) < 1, x, 0.0)
+    inside = np.all(np.abs(x) <= 1, axis=-1)
+    xc = np.clip(x, -1, 1)
     a = np.abs(z)
     logcosh = a + np.log1p(np.exp(-2 * a)) - np.log(2.0)
-    val = np.sum(0.5 * np.log1p(-xc * xc) + logcosh + xc * np.arctanh(xc) - xc * z, axis=-1)
+    phi = 0.5 * (xlog1py(1 + xc, xc) + xlog1py(1 - xc, -xc))
+    val = np.sum(phi + logcosh - xc * z, axis=-1)
     return np.where(inside, val, np.inf)
 
 

@@ -307,17 +307,12 @@ def test_example2_closed_forms(name, params, form, data):
     n, b, dtype = suite.shape(data)
     z = suite.draw_z(data, act, n, b, dtype)
     x = suite.draw_u(data, act, n, b, dtype, label="x")
-    if name == "tanh":
-        # the printed domain |x| < 1 (Example 2) differs from the lsc closure at |x| = 1: see the
-        # xfail test below and docs/errata.md (c)
-        x = np.where(np.abs(x) == 1, np.float64(0.5).astype(x.dtype), x)
     laws.check_example2_closed_form(form, act.psi, act.conjugate, x, z)
 
 
-@pytest.mark.xfail(strict=True, reason="bregnet.bregman.tanh_bregman_loss follows the printed domain |x| < 1 "
-                   "(Example 2) and returns inf at |x| = 1, where B (12) with the lsc Psi is finite: "
-                   "B(1, z) = log(1 + exp(-2z)); see docs/errata.md (c)")
 def test_example2_tanh_closed_form_at_boundary():
+    """The printed domain |x| < 1 excludes |x| = 1, where B (12) with the lsc Psi is finite,
+    B(1, z) = log(1 + exp(-2z)); bregnet.bregman.tanh_bregman_loss returns that value (docs/errata.md (c))."""
     act = get("tanh")
     x = np.array([[1.0], [-1.0]])
     z = np.array([[0.5], [-2.0]])

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .base import SeparableActivation
+from .base import SeparableActivation, as_float_array
 from ._params import check_positive
 from .registry import register
 
@@ -67,6 +67,26 @@ class SoftThreshold(SeparableActivation):
 
     def _prox_step(self, z, t):
         return self._shrink(z, z.dtype.type(t * self.alpha))
+
+    def prox_conjugate(self, z, step: float = 1.0):
+        r""":math:`\operatorname{prox}_{t\Psi^*}(z) = \operatorname{clip}(z, -\alpha, \alpha)`, the projection onto :math:`[-\alpha,\alpha]^n`.
+
+        Equal to :math:`z - \sigma(z)` (Theorem 7) and the same for every :math:`t` (:math:`t\chi = \chi`);
+        computed as a projection so that it never rounds outside the box where :math:`\Psi^* = \infty`
+        (e.g. :math:`\alpha = 0.3`, :math:`z = 1`: ``1 - 0.7`` is ``0.30000000000000004``).
+
+        Examples
+        --------
+        >>> from bregnet.activations import get
+        >>> get("soft_threshold", alpha=0.3).prox_conjugate([[1.0, -0.1]]).tolist()
+        [[0.3, -0.1]]
+        """
+        from .base import check_step
+
+        check_step(step)
+        z = as_float_array(z)
+        a = z.dtype.type(self.alpha)
+        return np.clip(z, -a, a)
 
 
 @register("nonneg_soft_threshold")
@@ -127,3 +147,21 @@ class NonnegSoftThreshold(SeparableActivation):
 
     def _prox_step(self, z, t):
         return np.maximum(z - z.dtype.type(t * self.alpha), 0)
+
+    def prox_conjugate(self, z, step: float = 1.0):
+        r""":math:`\operatorname{prox}_{t\Psi^*}(z) = \min(z, \alpha)`, the projection onto :math:`(-\infty, \alpha]^n`.
+
+        Equal to :math:`z - \sigma(z)` (Theorem 7), for every :math:`t`; computed as a projection so
+        that it never rounds above :math:`\alpha`, where :math:`\Psi^* = \infty`.
+
+        Examples
+        --------
+        >>> from bregnet.activations import get
+        >>> get("nonneg_soft_threshold", alpha=0.3).prox_conjugate([[1.0, -5.0]]).tolist()
+        [[0.3, -5.0]]
+        """
+        from .base import check_step
+
+        check_step(step)
+        z = as_float_array(z)
+        return np.minimum(z, z.dtype.type(self.alpha))
