@@ -19,6 +19,7 @@ from bregnet.testing import ReferenceMismatch, compare_to_reference, reference_c
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "scripts" / "make_reference_values.py"
+STALE_HINT = "python scripts/make_reference_values.py (and python docs/make_activation_docs.py)"
 
 
 def load_script():
@@ -84,7 +85,10 @@ def test_committed_file_equals_regenerated(script, data):
     from bregnet.testing.reference import decode
 
     fresh = decode(script.encode(script.build()))
-    assert_same_tree(fresh["activations"], data["activations"], "activations")
+    try:
+        assert_same_tree(fresh["activations"], data["activations"], "activations")
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}\nthe packaged reference values are stale: run {STALE_HINT}") from None
     assert fresh["header"]["format_version"] == data["header"]["format_version"]
 
 
@@ -104,7 +108,7 @@ def test_dumps_roundtrips_exactly(script):
 
 def test_every_registered_activation_is_present(data):
     acts = data["activations"]
-    assert sorted(acts) == names()
+    assert sorted(acts) == names(), f"run {STALE_HINT}"
     for name in names():
         default = [c for c in acts[name] if c["default"]]
         assert len(default) == 1, name
