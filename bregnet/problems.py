@@ -18,6 +18,8 @@ of Section 6 (:meth:`Problem.evaluate`).  Four builders give the paper's problem
   as printed), with the clean images as targets.
 * :func:`undercomplete_autoencoder` (Section 6.3): ReLU hidden layers, a 70-unit code, no
   regulariser.
+* :func:`regression`: the energy (25) with real-valued targets (not one of the paper's experiments;
+  used by :class:`~bregnet.estimators.LiftedBregmanRegressor`).
 
 **Output layer of the autoencoders.**  Section 6.2 says "soft-thresholding after the second affine
 transformation and ReLU activation functions for all other layers" and also "the MSE reconstruction
@@ -65,12 +67,12 @@ from .lifted import CodeRegulariser, LiftedProblem
 from .metrics import accuracy, code_sparsity, linear_activation_rate_from_preactivations, psnr
 from .network import Network, glorot_init, resolve_activations
 
-__all__ = ["PROBLEM_NAMES", "Problem", "ProblemData", "classification", "sparse_autoencoder",
+__all__ = ["PROBLEM_NAMES", "Problem", "ProblemData", "classification", "regression", "sparse_autoencoder",
            "denoising_autoencoder", "undercomplete_autoencoder", "make_problem", "default_layer_sizes",
            "PAPER_ALPHA", "PAPER_CODE_THRESHOLD", "PAPER_UNDERCOMPLETE_CODE"]
 
-#: Names of the problems, as accepted by :func:`make_problem` and ``bregnet train --problem``.
-PROBLEM_NAMES = ("classification", "sparse-ae", "denoising-ae", "undercomplete-ae")
+#: Names of the problems (``bregnet train --problem`` takes all but ``"regression"``).
+PROBLEM_NAMES = ("classification", "sparse-ae", "denoising-ae", "undercomplete-ae", "regression")
 #: :math:`\alpha` of the sparse autoencoders, Sections 6.2 and 6.3 (Fashion-MNIST-1K).
 PAPER_ALPHA = 0.09
 #: Default threshold :math:`\beta` of the soft-thresholding code activation (not printed in the paper).
@@ -190,8 +192,8 @@ class Problem:
 
     @property
     def supervised(self) -> bool:
-        """True for classification (targets are labels), False for the autoencoders."""
-        return self.name == "classification"
+        """True for classification and regression (given targets), False for the autoencoders."""
+        return self.name in ("classification", "regression")
 
     @property
     def l1_alpha(self) -> float:
@@ -270,6 +272,8 @@ class Problem:
         if n0 != self.layer_sizes[0]:
             raise BregnetInputError(f"{dataset.label} has {n0} features; the network's input layer has "
                                     f"{self.layer_sizes[0]} (set the layer sizes from the data)")
+        if self.name == "regression":
+            raise BregnetInputError("the image datasets have no regression targets; pass ProblemData directly")
         if self.supervised:
             if dataset.n_classes != self.layer_sizes[-1]:
                 raise BregnetInputError(f"{dataset.label} has {dataset.n_classes} classes; the output layer has "
@@ -325,14 +329,14 @@ class Problem:
         out["mse"] = mse
         if self.n_layers >= 2:
             out["linear_rate"] = [float(v) for v in linear_activation_rate_from_preactivations(zs[:-1])]
-        if self.supervised:
+        if self.name == "classification":
             out["accuracy"] = accuracy(Y, xs[-1])
         if X_val is not None:
             Xv = np.asarray(X_val)
             _, xv, vdata, vmse = self._terms(network, Xv, Y_val)
             out["val_loss"] = vdata
             out["val_mse"] = vmse
-            if self.supervised:
+            if self.name == "classification":
                 out["val_accuracy"] = accuracy(Y_val, xv[-1])
             if self.code_layer is not None:
                 out["val_code_sparsity"] = code_sparsity(xv[self.code_layer])
@@ -372,6 +376,18 @@ def classification(layer_sizes: Sequence[int] = (784, 64, 64, 10), *, hidden="re
     """
     sizes = tuple(int(n) for n in layer_sizes)
     return Problem("classification", sizes, tuple(_hidden(hidden, len(sizes) - 2) + [_act(output)]), lambdas)
+
+
+def regression(layer_sizes: Sequence[int], *, hidden="relu", output="identity", lambdas=None) -> Problem:
+    r"""Regression with the energy (25): real targets, data term :math:`B_{\Psi_L}(y, z_L)` (identity: MSE).
+
+    Examples
+    --------
+    >>> [a.name for a in regression((3, 8, 1)).activations]
+    ['relu', 'identity']
+    """
+    sizes = tuple(int(n) for n in layer_sizes)
+    return Problem("regression", sizes, tuple(_hidden(hidden, len(sizes) - 2) + [_act(output)]), lambdas)
 
 
 def _ae_sizes(n_features, hidden_sizes):
@@ -498,6 +514,8 @@ def make_problem(name: str, layer_sizes: Sequence[int], **options) -> Problem:
     sizes = tuple(int(n) for n in layer_sizes)
     if name == "classification":
         return classification(sizes, **options)
+    if name == "regression":
+        return regression(sizes, **options)
     if name not in PROBLEM_NAMES:
         raise BregnetInputError(f"unknown problem {name!r}; choose one of {', '.join(PROBLEM_NAMES)}")
     if sizes[0] != sizes[-1]:

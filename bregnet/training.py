@@ -67,7 +67,8 @@ TRAINING_STATE = "training-state.npz"
 SOLVER_STATE = "solver-state.npz"
 
 #: the paper's mini-batch sizes (Sections 6.1-6.3) by problem
-_PAPER_BATCH = {"classification": 100, "sparse-ae": 20, "denoising-ae": 20, "undercomplete-ae": 200}
+_PAPER_BATCH = {"classification": 100, "sparse-ae": 20, "denoising-ae": 20, "undercomplete-ae": 200,
+                "regression": 100}
 
 
 def default_batch_size(problem_name: str) -> int:

@@ -1,0 +1,499 @@
+r"""scikit-learn estimators for the problems of Section 5, trained by any lifted solver or baseline.
+
+* :class:`LiftedBregmanClassifier`: classification (25), one-hot targets, identity output and MSE
+  (Section 6.1) by default;
+* :class:`LiftedBregmanRegressor`: the same energy with real targets (single or multi-output);
+* :class:`SparseAutoencoder`: the sparse autoencoder (26), a transformer: ``transform`` gives the code
+  :math:`x_{L/2}` (soft-thresholded, :math:`\ell_1`-regularised), ``inverse_transform`` decodes it;
+* :class:`DenoisingAutoencoder`: the sparse denoising autoencoder (27), trained on noisy copies of the
+  inputs with the clean inputs as targets.
+
+Every estimator takes ``solver=`` any name of :data:`bregnet.training.SOLVERS` (``"lbn-s"``,
+``"lbn-d"``, ``"sgd-bp"``, ``"adam"``, ...), ``solver_options`` for that solver, ``epochs``,
+``batch_size``, ``random_state`` and ``warm_start``, supports ``partial_fit`` (one epoch on the given
+data, continuing the current network), and records the metrics of every epoch in ``history_``
+(a :class:`~bregnet.training.TrainingLog`; ``history_["objective"]`` is a column).
+
+**Defaults.**  The paper's settings are tuned for 60,000 images and 100 epochs (LBN-S with
+:math:`\tau^k = 100`, SGD-BP with learning rate :math:`10^{-3}`, Section 6.1); with the few epochs
+and small data sets typical of an estimator they barely move the network.  The estimators therefore
+default to settings that learn within ``epochs=10`` (:data:`ESTIMATOR_SOLVER_DEFAULTS`: LBN-S with
+proximal weight 1, the value of Section 6.2; the back-propagation baselines with learning rate 0.1,
+Adam 0.01); ``solver_options`` overrides them, e.g. ``{"prox_weight": 100.0}`` for the paper's
+classification setting.
+
+Examples
+--------
+>>> from sklearn.datasets import load_digits
+>>> X, y = load_digits(return_X_y=True)
+>>> X = X / 16 - (X[:500] / 16).mean(axis=0)                   # scaled and centred (Section 6)
+>>> clf = LiftedBregmanClassifier(hidden_layer_sizes=(32,), epochs=5, random_state=0).fit(X[:500], y[:500])
+>>> clf.score(X[500:1000], y[500:1000]) > 0.7
+True
+>>> len(clf.history_), clf.history_["epoch"][-1]
+(6, 5)
+"""
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin, ClassNamePrefixFeaturesOutMixin, RegressorMixin, TransformerMixin
+from sklearn.utils.multiclass import check_classification_targets, type_of_target
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from .datasets import add_gaussian_noise
+from .exceptions import BregnetInputError
+from .network import Network
+from .problems import PAPER_ALPHA, PAPER_CODE_THRESHOLD, PAPER_NOISE_STD, Problem, ProblemData, classification, \
+    regression, sparse_autoencoder
+from .training import TrainingLog, get_solver, train
+
+__all__ = ["LiftedBregmanClassifier", "LiftedBregmanRegressor", "SparseAutoencoder", "DenoisingAutoencoder",
+           "ESTIMATOR_SOLVER_DEFAULTS"]
+
+#: solver options the estimators use unless ``solver_options`` says otherwise (see the module docstring)
+ESTIMATOR_SOLVER_DEFAULTS = {
+    "lbn-s": {"prox_weight": 1.0},
+    "gd-bp": {"lr": 0.1},
+    "sgd-bp": {"lr": 0.1},
+    "isgd-bp": {"lr": 0.1},
+    "adam-bp": {"lr": 0.01},
+}
+
+
+def _generator(random_state) -> np.random.Generator:
+    """A numpy Generator from scikit-learn's ``random_state`` conventions (None, int, RandomState, Generator)."""
+    if random_state is None or isinstance(random_state, (numbers.Integral, np.integer)):
+        return np.random.default_rng(None if random_state is None else int(random_state))
+    if isinstance(random_state, np.random.Generator):
+        return random_state
+    if isinstance(random_state, np.random.RandomState):
+        return np.random.default_rng(int(random_state.randint(np.iinfo(np.int32).max)))
+    raise ValueError(f"random_state must be None, an int, a numpy RandomState or Generator; got {random_state!r}")
+
+
+class _LiftedEstimator(BaseEstimator):
+    """Shared fitting machinery: parameter checks, training through :func:`bregnet.training.train`, history."""
+
+    _problem_kind = ""
+
+    # -------------------------------------------------------------------- parameters
+    def _check_params(self):
+        try:
+            spec = get_solver(self.solver)
+        except BregnetInputError as exc:
+            raise ValueError(str(exc)) from None
+        for name in ("epochs",):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, (numbers.Integral, np.integer)) or v < 1:
+                raise ValueError(f"{name} must be a positive integer; got {v!r}")
+        bs = self.batch_size
+        if bs is not None and (isinstance(bs, bool) or not isinstance(bs, (numbers.Integral, np.integer)) or bs < 1):
+            raise ValueError(f"batch_size must be None or a positive integer; got {bs!r}")
+        if self.solver_options is not None and not isinstance(self.solver_options, dict):
+            raise ValueError(f"solver_options must be None or a dict; got {type(self.solver_options).__name__}")
+        return spec
+
+    def _hidden_sizes(self, default_width=None):
+        hs = self.hidden_layer_sizes
+        if hs is None:
+            return None
+        if isinstance(hs, (numbers.Integral, np.integer)) and not isinstance(hs, bool):
+            hs = (int(hs),)
+        try:
+            hs = tuple(int(h) for h in hs)
+        except TypeError:
+            raise ValueError(f"hidden_layer_sizes must be a sequence of positive integers; got {hs!r}") from None
+        if any(h < 1 for h in hs):
+            raise ValueError(f"hidden_layer_sizes must be positive; got {hs}")
+        return hs
+
+    def _solver_options(self, spec):
+        return {**ESTIMATOR_SOLVER_DEFAULTS.get(spec.name, {}), **(self.solver_options or {})}
+
+    # -------------------------------------------------------------------- training
+    def _run(self, problem: Problem, data: ProblemData, *, epochs: int, continue_training: bool):
+        spec = self._check_params()
+        network = self.network_ if continue_training else None
+        self._prepare_rng(continue_training)
+        bs = self.batch_size
+        if spec.stochastic and bs is None:
+            bs = min(100, data.n_train)
+        try:
+            out = train(problem, spec, data, epochs=epochs, batch_size=bs if spec.stochastic else None,
+                        seed=self._rng, options=self._solver_options(spec), network=network)
+        except BregnetInputError as exc:
+            raise ValueError(str(exc)) from exc
+        log = out.log
+        if continue_training and hasattr(self, "history_"):
+            offset = self.history_.last.get("epoch", 0)
+            for row in log.rows[1:]:
+                self.history_.append({**row, "epoch": row["epoch"] + offset,
+                                      "wall_time": row["wall_time"] + self.history_.last.get("wall_time", 0.0)})
+        else:
+            self.history_ = TrainingLog(log.rows)
+        self.network_ = out.network
+        self.problem_ = problem
+        self.n_epochs_ = int(self.history_.last.get("epoch", 0))
+        return self
+
+    def _prepare_rng(self, continue_training: bool):
+        """A fresh generator from ``random_state`` for a fresh fit; the running one when continuing."""
+        if not continue_training or not hasattr(self, "_rng"):
+            self._rng = _generator(self.random_state)
+
+    def _can_continue(self, problem: Problem) -> bool:
+        return (hasattr(self, "network_") and isinstance(self.network_, Network)
+                and self.network_.layer_sizes == problem.layer_sizes
+                and tuple(self.network_.activations) == tuple(problem.activations))
+
+    def _forward(self, X):
+        return self.network_.forward(X)
+
+
+# ---------------------------------------------------------------------------------------- classifier
+class LiftedBregmanClassifier(ClassifierMixin, _LiftedEstimator):
+    r"""Classifier trained on the lifted Bregman energy (25) (or by a baseline), Section 5.1 and 6.1.
+
+    The network maps :math:`n` features through ``hidden_layer_sizes`` to one unit per class; the
+    targets are one-hot rows and the data term is :math:`B_{\Psi_L}(y, z_L)`, the MSE for the identity
+    output (Section 6.1) or the cross-entropy for ``output_activation="softmax"``.  ``predict`` takes the
+    class of the largest output.
+
+    Parameters
+    ----------
+    hidden_layer_sizes : sequence of int
+        Widths of the hidden layers (the paper: (64, 64)).
+    activation : str
+        Activation of the hidden layers (a registered name, default ``"relu"``).
+    output_activation : str
+        :math:`\sigma_L` (default ``"identity"``).
+    solver : str
+        A lifted solver or baseline of :data:`bregnet.training.SOLVERS`.
+    epochs : int
+        Epochs per ``fit``.
+    batch_size : int or None
+        Mini-batch size of stochastic solvers (None: ``min(100, n_samples)``).
+    solver_options : dict or None
+        Options of the solver (override :data:`ESTIMATOR_SOLVER_DEFAULTS`).
+    random_state : None, int, RandomState or Generator
+        Initialisation and batch order.
+    warm_start : bool
+        ``fit`` continues from the current network (if the architecture still fits).
+
+    Attributes
+    ----------
+    classes_ : ndarray
+    network_ : bregnet.network.Network
+    problem_ : bregnet.problems.Problem
+    history_ : bregnet.training.TrainingLog
+        Per-epoch metrics (row 0: the initial network).
+    n_epochs_ : int
+    n_features_in_ : int
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0); X = rng.normal(size=(200, 2)); y = (X[:, 0] + X[:, 1] > 0).astype(int)
+    >>> clf = LiftedBregmanClassifier(hidden_layer_sizes=(8,), solver="sgd-bp", epochs=20, random_state=0).fit(X, y)
+    >>> clf.score(X, y) > 0.9
+    True
+    """
+
+    def __init__(self, hidden_layer_sizes=(32,), activation="relu", output_activation="identity", solver="lbn-s",
+                 epochs=10, batch_size=None, solver_options=None, random_state=None, warm_start=False):
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.output_activation = output_activation
+        self.solver = solver
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.solver_options = solver_options
+        self.random_state = random_state
+        self.warm_start = warm_start
+
+    def _problem(self, n_features, n_classes):
+        try:
+            return classification((n_features, *self._hidden_sizes(), n_classes), hidden=self.activation,
+                                  output=self.output_activation)
+        except (BregnetInputError, KeyError) as exc:
+            raise ValueError(str(exc)) from None
+
+    def _targets(self, y):
+        idx = np.searchsorted(self.classes_, y)
+        if np.any(idx >= len(self.classes_)) or np.any(self.classes_[np.minimum(idx, len(self.classes_) - 1)] != y):
+            raise ValueError(f"y contains labels not in classes_ {self.classes_.tolist()}")
+        return np.eye(len(self.classes_))[idx]
+
+    def _fit(self, X, y, *, epochs, partial, classes=None):
+        first = not (partial and hasattr(self, "classes_"))
+        X, y = validate_data(self, X, y, reset=first)
+        check_classification_targets(y)
+        if type_of_target(y) not in ("binary", "multiclass"):
+            raise ValueError(f"{type(self).__name__} supports binary and multiclass targets; got {type_of_target(y)}")
+        if first:
+            self.classes_ = np.unique(y) if classes is None else np.unique(np.asarray(classes))
+            if len(self.classes_) < 2:
+                raise ValueError(f"{type(self).__name__} needs samples of at least 2 classes; got 1 class "
+                                 f"({self.classes_.tolist()})")
+        problem = self._problem(X.shape[1], len(self.classes_))
+        cont = (partial and not first) or (self.warm_start and not partial and self._can_continue(problem))
+        data = ProblemData(X, self._targets(y))
+        return self._run(problem, data, epochs=epochs, continue_training=cont and self._can_continue(problem))
+
+    def fit(self, X, y):
+        """Train ``epochs`` epochs on ``(X, y)`` (from a fresh network unless ``warm_start``)."""
+        if not self.warm_start:
+            for a in ("classes_", "network_", "history_"):
+                self.__dict__.pop(a, None)
+        return self._fit(X, y, epochs=self.epochs, partial=False)
+
+    def partial_fit(self, X, y, classes=None):
+        """One epoch on ``(X, y)``, continuing the current network; ``classes`` is needed on the first call."""
+        if not hasattr(self, "classes_") and classes is None:
+            raise ValueError("classes must be passed on the first call to partial_fit")
+        return self._fit(X, y, epochs=1, partial=True, classes=classes)
+
+    def decision_function(self, X):
+        """Network outputs, shape (n_samples, n_classes); for two classes the score ``out[:, 1] - out[:, 0]``."""
+        check_is_fitted(self, "network_")
+        X = validate_data(self, X, reset=False)
+        out = self._forward(X)
+        if len(self.classes_) == 2:
+            return out[:, 1] - out[:, 0]
+        return out
+
+    def predict(self, X):
+        """The class of the largest network output."""
+        check_is_fitted(self, "network_")
+        X = validate_data(self, X, reset=False)
+        return self.classes_[np.argmax(self._forward(X), axis=1)]
+
+
+# ---------------------------------------------------------------------------------------- regressor
+class LiftedBregmanRegressor(RegressorMixin, _LiftedEstimator):
+    r"""Regressor trained on the lifted Bregman energy (25) with real targets (MSE for the identity output).
+
+    Parameters are those of :class:`LiftedBregmanClassifier`; ``y`` may have several columns.
+    ``predict`` returns the shape of the ``y`` seen by ``fit`` (1-D for 1-D targets).
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0); X = rng.normal(size=(200, 3)); y = X @ [1.0, -2.0, 0.5]
+    >>> reg = LiftedBregmanRegressor(hidden_layer_sizes=(16,), epochs=20, random_state=0).fit(X, y)
+    >>> reg.score(X, y) > 0.9
+    True
+    """
+
+    def __init__(self, hidden_layer_sizes=(32,), activation="relu", output_activation="identity", solver="lbn-s",
+                 epochs=10, batch_size=None, solver_options=None, random_state=None, warm_start=False):
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.output_activation = output_activation
+        self.solver = solver
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.solver_options = solver_options
+        self.random_state = random_state
+        self.warm_start = warm_start
+
+    def _fit(self, X, y, *, epochs, partial):
+        first = not (partial and hasattr(self, "network_"))
+        X, y = validate_data(self, X, y, reset=first, multi_output=True, y_numeric=True)
+        Y = np.asarray(y, dtype=np.float64)
+        one_d = Y.ndim == 1
+        Y = Y.reshape(-1, 1) if one_d else Y
+        if first:
+            self._y_1d = one_d
+        try:
+            problem = regression((X.shape[1], *self._hidden_sizes(), Y.shape[1]), hidden=self.activation,
+                                 output=self.output_activation)
+        except (BregnetInputError, KeyError) as exc:
+            raise ValueError(str(exc)) from None
+        cont = (partial and not first) or (self.warm_start and not partial and self._can_continue(problem))
+        return self._run(problem, ProblemData(X, Y), epochs=epochs,
+                         continue_training=cont and self._can_continue(problem))
+
+    def fit(self, X, y):
+        """Train ``epochs`` epochs on ``(X, y)`` (from a fresh network unless ``warm_start``)."""
+        if not self.warm_start:
+            for a in ("network_", "history_"):
+                self.__dict__.pop(a, None)
+        return self._fit(X, y, epochs=self.epochs, partial=False)
+
+    def partial_fit(self, X, y):
+        """One epoch on ``(X, y)``, continuing the current network."""
+        return self._fit(X, y, epochs=1, partial=True)
+
+    def predict(self, X):
+        """Network outputs (1-D if ``fit`` saw 1-D targets)."""
+        check_is_fitted(self, "network_")
+        X = validate_data(self, X, reset=False)
+        out = self._forward(X)
+        return out[:, 0] if self._y_1d else out
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        return tags
+
+
+# ---------------------------------------------------------------------------------------- autoencoders
+class SparseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _LiftedEstimator):
+    r"""Sparse autoencoder (26): ``transform`` gives the sparse code :math:`x_{L/2}`, ``inverse_transform`` decodes.
+
+    The network has ``hidden_layer_sizes`` hidden layers (an odd number; the code is the middle one),
+    ReLU (``activation``) on the others, soft-thresholding with threshold ``threshold`` on the code, the
+    regulariser :math:`\alpha\|x_{L/2}\|_1` (``alpha``, 0.09 in Section 6.2) and ``output_activation``
+    (identity: the data term is the MSE) on the output.
+
+    Parameters
+    ----------
+    hidden_layer_sizes : sequence of int or None
+        Default ``None``: three layers as wide as the input (Section 6.2: no explicit reduction).
+    alpha, threshold : float
+        :math:`\alpha \ge 0` and the code activation's :math:`\beta > 0`.
+    activation, output_activation, solver, epochs, batch_size, solver_options, random_state, warm_start
+        As in :class:`LiftedBregmanClassifier`.
+
+    Attributes
+    ----------
+    code_layer_ : int
+        The layer whose activations ``transform`` returns.
+    network_, problem_, history_, n_epochs_, n_features_in_
+        As in :class:`LiftedBregmanClassifier`; ``history_`` has the code sparsity per epoch.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0); X = rng.normal(size=(100, 6))
+    >>> ae = SparseAutoencoder(epochs=5, random_state=0).fit(X)
+    >>> C = ae.transform(X)
+    >>> C.shape, ae.inverse_transform(C).shape
+    ((100, 6), (100, 6))
+    >>> ae.history_["objective"][-1] < ae.history_["objective"][0]
+    True
+    """
+
+    _noise = False
+
+    def __init__(self, hidden_layer_sizes=None, alpha=PAPER_ALPHA, threshold=PAPER_CODE_THRESHOLD, activation="relu",
+                 output_activation="identity", solver="lbn-s", epochs=10, batch_size=None, solver_options=None,
+                 random_state=None, warm_start=False):
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.alpha = alpha
+        self.threshold = threshold
+        self.activation = activation
+        self.output_activation = output_activation
+        self.solver = solver
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.solver_options = solver_options
+        self.random_state = random_state
+        self.warm_start = warm_start
+
+    def _problem(self, n_features):
+        try:
+            return sparse_autoencoder(n_features, self._hidden_sizes(), alpha=self.alpha, threshold=self.threshold,
+                                      hidden=self.activation, output=self.output_activation)
+        except (BregnetInputError, KeyError) as exc:
+            raise ValueError(str(exc)) from None
+
+    def _inputs(self, X):
+        return X
+
+    def _fit(self, X, *, epochs, partial):
+        first = not (partial and hasattr(self, "network_"))
+        X = validate_data(self, X, reset=first, dtype=np.float64)
+        problem = self._problem(X.shape[1])
+        cont = (partial and not first) or (self.warm_start and not partial and self._can_continue(problem))
+        cont = bool(cont and self._can_continue(problem))
+        self._prepare_rng(cont)
+        data = ProblemData(self._inputs(X), X)
+        self._run(problem, data, epochs=epochs, continue_training=cont)
+        self.code_layer_ = problem.code_layer
+        self._n_features_out = problem.layer_sizes[problem.code_layer]
+        return self
+
+    def fit(self, X, y=None):
+        """Train ``epochs`` epochs on ``X`` (``y`` is ignored)."""
+        if not self.warm_start:
+            for a in ("network_", "history_"):
+                self.__dict__.pop(a, None)
+        return self._fit(X, epochs=self.epochs, partial=False)
+
+    def partial_fit(self, X, y=None):
+        """One epoch on ``X``, continuing the current network."""
+        return self._fit(X, epochs=1, partial=True)
+
+    def transform(self, X):
+        r"""The code :math:`x_{L/2}` of every sample, shape (n_samples, code width)."""
+        check_is_fitted(self, "network_")
+        X = validate_data(self, X, reset=False)
+        return self.network_.forward_all(X)[1][self.code_layer_]
+
+    def inverse_transform(self, X):
+        r"""Decode codes: the layers :math:`L/2 + 1, \dots, L` applied to ``X`` (shape (n, code width))."""
+        check_is_fitted(self, "network_")
+        from sklearn.utils import check_array
+
+        C = check_array(X, dtype=np.float64)
+        c = self.code_layer_
+        if C.shape[1] != self.network_.layer_sizes[c]:
+            raise ValueError(f"X has {C.shape[1]} features, but inverse_transform expects codes of width "
+                             f"{self.network_.layer_sizes[c]}")
+        net = self.network_
+        for l in range(c + 1, net.n_layers + 1):
+            C = net.activations[l - 1].prox(net.pre_activation(l, C))
+        return C
+
+    def reconstruct(self, X):
+        """The network output for ``X`` (for the denoising autoencoder: the denoised images)."""
+        check_is_fitted(self, "network_")
+        X = validate_data(self, X, reset=False)
+        return self.network_.forward(X)
+
+    def score(self, X, y=None):
+        r"""Minus the reconstruction MSE :math:`\frac1s\sum_i\tfrac12\|x^i - \hat x^i\|^2` (higher is better).
+
+        ``y`` is ignored (scikit-learn's convention for unsupervised estimators); to score denoising
+        use :func:`bregnet.metrics.mean_squared_error` on ``reconstruct(X_noisy)`` and the clean images.
+        """
+        R = self.reconstruct(X)
+        d = R - validate_data(self, X, reset=False, dtype=np.float64)
+        return -float(0.5 * np.sum(d * d) / R.shape[0])
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.required = False
+        return tags
+
+
+class DenoisingAutoencoder(SparseAutoencoder):
+    r"""Sparse denoising autoencoder (27): trained on :math:`\tilde x = x + \epsilon`, :math:`\epsilon\sim N(0, \sigma^2)`, with target :math:`x`.
+
+    ``noise_std`` is :math:`\sigma` (:math:`10^{-3}` as printed in Section 6.3); the noise is drawn afresh
+    from ``random_state`` at every ``fit``/``partial_fit``.  ``reconstruct`` denoises; ``transform`` and
+    ``inverse_transform`` are those of :class:`SparseAutoencoder`.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0); X = rng.normal(size=(100, 6))
+    >>> dae = DenoisingAutoencoder(noise_std=0.1, epochs=5, random_state=0).fit(X)
+    >>> dae.reconstruct(X + 0.1 * rng.normal(size=X.shape)).shape
+    (100, 6)
+    """
+
+    def __init__(self, hidden_layer_sizes=None, alpha=PAPER_ALPHA, threshold=PAPER_CODE_THRESHOLD,
+                 noise_std=PAPER_NOISE_STD, activation="relu", output_activation="identity", solver="lbn-s",
+                 epochs=10, batch_size=None, solver_options=None, random_state=None, warm_start=False):
+        super().__init__(hidden_layer_sizes=hidden_layer_sizes, alpha=alpha, threshold=threshold,
+                         activation=activation, output_activation=output_activation, solver=solver, epochs=epochs,
+                         batch_size=batch_size, solver_options=solver_options, random_state=random_state,
+                         warm_start=warm_start)
+        self.noise_std = noise_std
+
+    def _inputs(self, X):
+        std = self.noise_std
+        if isinstance(std, bool) or not isinstance(std, (numbers.Real, np.floating)) or not np.isfinite(std) or std < 0:
+            raise ValueError(f"noise_std must be a finite number >= 0; got {std!r}")
+        return add_gaussian_noise(X, float(std), seed=self._rng)
