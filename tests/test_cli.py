@@ -1,0 +1,139 @@
+"""The ``bregnet`` command, run in-process: demo, train (every problem, a lifted solver and a baseline),
+metrics.json, resume, and the documented exit codes."""
+import json
+
+import numpy as np
+import pytest
+
+from bregnet import cli
+from bregnet.cli import EXIT_DIVERGED, EXIT_NO_DATA, EXIT_OK, EXIT_USAGE, main
+
+SMALL = ["--dataset", "digits", "--n-train", "120", "--n-test", "40", "--quiet"]
+
+
+def _metrics(d):
+    with open(d / "metrics.json") as fh:
+        return json.load(fh)
+
+
+def test_demo_writes_table_plots_and_metrics(tmp_path, monkeypatch, capsys):
+    # the demo's runs with one epoch each (the code path of `bregnet demo`, fast)
+    monkeypatch.setattr(cli, "DEMO_RUNS", tuple((k, s, 1, b, o, l) for k, s, _, b, o, l in cli.DEMO_RUNS))
+    assert main(["demo", "--out", str(tmp_path), "--quiet"]) == EXIT_OK
+    text = capsys.readouterr().out
+    for word in ("LBN-S", "SGD-BP", "test acc", "Table 2", "val MSE", "code sparsity"):
+        assert word in text
+    for name in ("demo-classification.png", "demo-sparse-autoencoder.png", "demo-reconstructions.png"):
+        assert (tmp_path / name).stat().st_size > 1000
+    m = _metrics(tmp_path)
+    assert m["command"] == "demo" and m["status"] == "ok"
+    assert [(r["problem"]["name"], r["solver"]) for r in m["runs"]] == [
+        ("classification", "lbn-s"), ("classification", "sgd-bp"), ("sparse-ae", "lbn-s"), ("sparse-ae", "sgd-bp")]
+    assert all(r["history"]["epoch"] == [0, 1] for r in m["runs"])
+    # both classifiers start from the same Glorot initialisation (same seed)
+    assert m["runs"][0]["history"]["objective"][0] == m["runs"][1]["history"]["objective"][0]
+
+
+@pytest.mark.parametrize("problem", ["classification", "sparse-ae", "denoising-ae", "undercomplete-ae"])
+@pytest.mark.parametrize("solver", ["lbn-s", "sgd-bp"])
+def test_train_every_problem(tmp_path, problem, solver):
+    layers = "64,16,10" if problem == "classification" else "64,16,8,16,64"
+    rc = main(["train", "--problem", problem, "--solver", solver, "--layers", layers, "--epochs", "2",
+               "--out", str(tmp_path), *SMALL])
+    assert rc == EXIT_OK
+    m = _metrics(tmp_path)
+    assert m["status"] == "ok" and m["command"] == "train"
+    assert m["config"]["problem"] == problem and m["solver"]["name"] == solver
+    assert m["problem"]["layer_sizes"] == [int(v) for v in layers.split(",")]
+    assert m["history"]["epoch"] == [0, 1, 2]
+    assert m["final"]["epoch"] == 2
+    for key in ("python", "numpy", "scipy", "numba", "bregnet"):
+        assert m["versions"][key]
+    assert m["wall_time"]["training_s"] >= 0 and m["wall_time"]["this_invocation_s"] > 0
+    assert m["dataset"]["n_train"] == 120 and m["dataset"]["is_subset"]
+    assert all(np.isfinite(v) for v in m["history"]["objective"])
+    assert (tmp_path / "history.png").exists()
+    assert (tmp_path / "checkpoint" / "training-state.npz").exists()
+    if problem == "classification":
+        assert m["final"]["val_accuracy"] is not None and m["final"]["code_sparsity"] is None
+    else:
+        assert m["final"]["val_mse"] is not None and m["final"]["code_sparsity"] is not None
+        assert (tmp_path / "reconstructions.png").exists()
+    if problem in ("sparse-ae", "denoising-ae"):
+        assert m["problem"]["l1"] == {"layer": 2, "alpha": 0.09}
+    if problem == "denoising-ae":
+        assert m["final"]["val_psnr"] is not None
+
+
+@pytest.mark.parametrize("solver", ["lbn-s", "sgd-bp", "proximal-gradient"])
+def test_resume_continues_exactly(tmp_path, solver):
+    args = ["train", "--problem", "classification", "--solver", solver, "--layers", "64,16,10", *SMALL]
+    assert main(args + ["--epochs", "1", "--out", str(tmp_path / "a")]) == EXIT_OK
+    assert main(args + ["--epochs", "3", "--out", str(tmp_path / "a"), "--resume"]) == EXIT_OK
+    assert main(args + ["--epochs", "3", "--out", str(tmp_path / "b")]) == EXIT_OK
+    a, b = _metrics(tmp_path / "a"), _metrics(tmp_path / "b")
+    assert a["resumed_from_epoch"] == 1 and b["resumed_from_epoch"] is None
+    assert a["history"]["epoch"] == [0, 1, 2, 3]
+    assert a["history"]["objective"] == b["history"]["objective"]          # bit-identical continuation
+    assert a["final"]["val_accuracy"] == b["final"]["val_accuracy"]
+
+
+def test_resume_with_other_configuration_is_a_usage_error(tmp_path, capsys):
+    args = ["train", "--problem", "classification", "--layers", "64,16,10", "--out", str(tmp_path), *SMALL]
+    assert main(args + ["--epochs", "1"]) == EXIT_OK
+    assert main(args + ["--epochs", "2", "--resume", "--option", "prox_weight=5"]) == EXIT_USAGE
+    assert "different" in capsys.readouterr().err
+
+
+def test_float32(tmp_path):
+    rc = main(["train", "--problem", "sparse-ae", "--layers", "64,16,8,16,64", "--epochs", "1", "--dtype", "float32",
+               "--out", str(tmp_path), *SMALL])
+    assert rc == EXIT_OK
+    assert _metrics(tmp_path)["config"]["dtype"] == "float32"
+
+
+def test_missing_data_exit_code_and_instructions(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("BREGNET_DATA_DIR", str(tmp_path / "cache"))
+    monkeypatch.delenv("BREGNET_MNIST_DIR", raising=False)
+    rc = main(["train", "--problem", "classification", "--dataset", "mnist", "--out", str(tmp_path / "o"), "--quiet"])
+    assert rc == EXIT_NO_DATA
+    err = capsys.readouterr().err
+    assert "not found" in err and "--download" in err and "--data-dir" in err
+
+
+def test_divergence_exit_code_keeps_partial_history(tmp_path, capsys):
+    rc = main(["train", "--problem", "classification", "--solver", "sgd-bp", "--layers", "64,16,10", "--epochs", "3",
+               "--option", "lr=1e12", "--out", str(tmp_path), *SMALL])
+    assert rc == EXIT_DIVERGED
+    m = _metrics(tmp_path)
+    assert m["status"] == "diverged" and "non-finite" in m["error"]
+    assert m["history"]["epoch"][0] == 0
+    assert "diverged" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("argv", [
+    ["train", "--problem", "classification", "--solver", "newton"],
+    ["train", "--problem", "classification", "--layers", "64,x"],
+    ["train", "--problem", "classification", "--layers", "64,16,3"],                    # digits has 10 classes
+    ["train", "--problem", "classification", "--option", "momentum=0.9"],                # not an lbn-s option
+    ["train", "--problem", "classification", "--option", "novalue"],
+    ["train", "--problem", "sparse-ae", "--solver", "mac-qp"],                           # no l1 term
+    ["train", "--problem", "sparse-ae", "--layers", "64,16,8,64"],                       # even number of hidden layers
+    ["train", "--problem", "classification", "--alpha", "0.1"],
+    ["train", "--problem", "classification", "--dataset", "digits", "--data-dir", "/tmp"],
+    ["train", "--problem", "regression"],                                                # argparse choice
+    ["train"],                                                                           # --problem missing
+    ["frobnicate"],
+    [],
+])
+def test_usage_errors_exit_2(tmp_path, argv, capsys):
+    assert main(argv + ["--out", str(tmp_path)] if argv and argv[0] == "train" and len(argv) > 1 else argv) == EXIT_USAGE
+
+
+def test_help_and_solvers_and_check_still_work(capsys):
+    assert main(["--help"]) == EXIT_OK
+    assert main(["solvers"]) == EXIT_OK
+    out = capsys.readouterr().out
+    assert "lbn-s" in out and "sgd-bp" in out and "classical-lifted" in out
+    assert main(["check", "relu", "identity"]) == EXIT_OK
+    assert "laws held" in capsys.readouterr().out
