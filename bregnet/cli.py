@@ -508,6 +508,32 @@ def _cmd_solvers(args) -> int:
     return EXIT_OK
 
 
+def _validation_dir():
+    """The repository's ``validation/`` directory (it is not installed with the package)."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    v = root / "validation" / "run.py"
+    return root if v.is_file() else None
+
+
+def _cmd_reproduce(args) -> int:
+    root = _validation_dir()
+    if root is None:
+        _err("reproduce", "the validation/ directory of the bregnet repository was not found next to the installed "
+             "package; run `bregnet reproduce` from an editable install of a bregnet checkout "
+             "(python3 -m pip install -e .), or run `python validation/run.py NAME` in the checkout")
+        return EXIT_USAGE
+    if str(root) not in sys.path:
+        sys.path.insert(0, str(root))
+    from validation.run import main as run_main
+
+    try:
+        return int(run_main([args.name, *args.rest]) or 0)
+    except SystemExit as exc:
+        return int(exc.code) if isinstance(exc.code, int) else EXIT_USAGE
+
+
 # ------------------------------------------------------------------------------------------ parser
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="bregnet", description="Lifted Bregman training of neural networks (Wang & Benning, 2023).",
@@ -543,6 +569,14 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--quiet", action="store_true", help="no progress bar or summary")
     t.add_argument("--dtype", default="float64", choices=("float32", "float64"))
     t.set_defaults(func=_cmd_train)
+
+    r = sub.add_parser("reproduce", help="reproduce a table or figure of Section 6 (validation/run.py)",
+                       description="Run one of the paper's experiments: table1, table2, fig3, fig6, fig7, fig8. "
+                                   "Further options (--quick, --resume, --epochs, --dataset, --out, ...) are passed to "
+                                   "validation/run.py; `bregnet reproduce table1 --help` lists them.")
+    r.add_argument("name", choices=("table1", "table2", "fig3", "fig6", "fig7", "fig8"))
+    r.add_argument("rest", nargs=argparse.REMAINDER, help="options for validation/run.py")
+    r.set_defaults(func=_cmd_reproduce)
 
     s = sub.add_parser("solvers", help="list the solvers --solver accepts")
     s.set_defaults(func=_cmd_solvers)
