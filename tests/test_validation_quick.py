@@ -44,7 +44,7 @@ def test_quick_files(quick_runs, name):
     meta = json.loads((out / "metrics.json").read_text())
     assert meta["experiment"] == name and meta["quick"] is True and meta["status"] == "complete"
     assert {"numpy", "python", "git_commit"} <= set(meta["versions"])
-    assert (out / "COMMAND").read_text().startswith("python validation/run.py " + name)
+    assert "python validation/run.py " + name in (out / "COMMAND").read_text()
     for m, rec in meta["methods"].items():
         h = rec["history"]
         assert h["epoch"] == [0, 1], m

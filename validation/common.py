@@ -33,6 +33,7 @@ import numpy as np
 
 REPO = Path(__file__).resolve().parent.parent
 RESULTS = REPO / "validation" / "results"
+PLOT_ONLY = False   # set by run.py --plot-only
 
 
 # ------------------------------------------------------------------------------- small utilities
@@ -45,6 +46,7 @@ def atomic_write_bytes(path, data: bytes):
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
+        os.chmod(tmp, 0o644)
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
@@ -84,7 +86,9 @@ def versions() -> dict:
 
 def command_line(argv) -> str:
     import shlex
-    return "python validation/run.py " + " ".join(shlex.quote(a) for a in argv)
+    env = os.environ.get("BREGNET_CKPT_DIR")
+    prefix = f"BREGNET_CKPT_DIR={shlex.quote(env)} " if env and "--ckpt-dir" not in argv else ""
+    return prefix + "python validation/run.py " + " ".join(shlex.quote(a) for a in argv)
 
 
 # ------------------------------------------------------------------------------- evaluation
@@ -198,7 +202,7 @@ class _Recorder:
 
 
 def train_method(method: Method, *, ckpt_path: Path, record_path: Path, resume: bool, seed: int, on_epoch=None,
-                 quick: bool = False):
+                 quick: bool = False, command: str = ""):
     """Train one method to ``method.epochs`` with a checkpoint at every epoch boundary; returns the record."""
     from bregnet.backprop import classical_lifted, gd_bp, isgd_bp, sgd_bp
     from bregnet.solvers import lbn_d, lbn_s
@@ -226,6 +230,7 @@ def train_method(method: Method, *, ckpt_path: Path, record_path: Path, resume: 
     def checkpoint(epoch, network, wall):
         R.add(epoch, network, wall)
         R.record["status"] = "complete" if epoch >= method.epochs else "running"
+        R.record["command"] = command
         if method.solver != "classical-lifted" or epoch >= method.epochs:
             _save_ckpt(ckpt_path, network=network, rng=rng, record=R.record, fingerprint=fp)
         atomic_write_json(record_path, R.record)
@@ -288,29 +293,38 @@ class Context:
     quick: bool
     resume: bool
     only: list | None = None
+    plot_only: bool = False
 
 
 def run_experiment(ctx: Context, *, config: dict, methods: list, plot=None, reduced_note: str | None = None,
                    extra=None):
     """Train every method (in order), rewriting metrics.json after every epoch; then plot."""
+    ctx.plot_only = ctx.plot_only or PLOT_ONLY
     ctx.out.mkdir(parents=True, exist_ok=True)
     ctx.ckpt.mkdir(parents=True, exist_ok=True)
-    atomic_write_bytes(ctx.out / "COMMAND", (command_line(ctx.argv) + "\n").encode())
+    cmd_file = ctx.out / "COMMAND"     # every command that wrote into this directory, in order (methods may run
+    cmds = cmd_file.read_text().splitlines() if cmd_file.exists() else []   # in separate processes)
+    if command_line(ctx.argv) not in cmds:
+        cmds.append(command_line(ctx.argv))
+    atomic_write_bytes(cmd_file, ("\n".join(cmds) + "\n").encode())
     rec_dir = ctx.out / "methods"
     rec_dir.mkdir(exist_ok=True)
     t_start = time.time()
 
     def assemble():
         recs = {}
-        for m in methods:
-            p = rec_dir / f"{m.name}.json"
+        order = [m.name for m in methods]
+        extra_names = sorted(p.stem for p in rec_dir.glob("*.json") if p.stem not in order)
+        for name in order + extra_names:   # also records of other processes writing to the same directory
+            p = rec_dir / f"{name}.json"
             if p.exists():
-                recs[m.name] = json.loads(p.read_text())
+                recs[name] = json.loads(p.read_text())
         reduced = any(m.epochs < config.get("paper_epochs", {}).get(m.name, m.epochs) for m in methods)
-        done = all(recs.get(m.name, {}).get("status") == "complete" for m in methods)
+        done = all(recs.get(m.name, {}).get("status") == "complete" for m in methods) and \
+            all(r.get("status") == "complete" for r in recs.values())
         meta = {"experiment": ctx.name, "quick": ctx.quick, "reduced": bool(reduced),
                 "reduced_note": reduced_note if reduced else None, "seed": ctx.seed,
-                "command": command_line(ctx.argv), "configuration": config, "versions": versions(),
+                "command": command_line(ctx.argv), "commands": cmds, "configuration": config, "versions": versions(),
                 "status": "complete" if done else "partial",
                 "methods": recs, "updated": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
         if extra is not None:
@@ -319,13 +333,13 @@ def run_experiment(ctx: Context, *, config: dict, methods: list, plot=None, redu
         return meta
 
     for m in methods:
-        if ctx.only and m.name not in ctx.only:
+        if ctx.plot_only or (ctx.only and m.name not in ctx.only):
             continue
         from bregnet.exceptions import DivergenceError
         try:
             train_method(m, ckpt_path=ctx.ckpt / f"{m.name}.npz", record_path=rec_dir / f"{m.name}.json",
                          resume=ctx.resume, seed=ctx.seed, on_epoch=lambda *_: assemble(),
-                         quick=ctx.quick)
+                         quick=ctx.quick, command=command_line(ctx.argv))
         except DivergenceError as exc:     # recorded, not hidden: the report says so
             p = rec_dir / f"{m.name}.json"
             rec = json.loads(p.read_text()) if p.exists() else {"config": m.config(), "history": {}, "epochs_done": 0}

@@ -65,7 +65,8 @@ def _status(meta, rec=None):
         bits.append("QUICK smoke run (not comparable)")
     if rec is not None:
         done, total = r.get("epochs_done", 0), r.get("config", {}).get("epochs")
-        bits.append(f"{r.get('status', '?')}, {done}/{total} epochs")
+        st = {"running": "partial"}.get(r.get("status", "?"), r.get("status", "?"))
+        bits.append(f"{st}, {done}/{total} epochs")
         paper_ep = meta.get("configuration", {}).get("paper_epochs", {})
         name = r.get("_name")
         if name in paper_ep and total is not None and total < paper_ep[name]:
@@ -73,6 +74,10 @@ def _status(meta, rec=None):
     elif meta.get("reduced"):
         bits.append("REDUCED: " + str(meta.get("reduced_note")))
     return "; ".join(bits)
+
+
+def _cmdfile(meta):
+    return f"results/{meta['experiment']}/COMMAND"
 
 
 def _methods(meta):
@@ -141,7 +146,40 @@ def table_sections(results: Path) -> list:
         L += [""] + [f"- {s}" for s in sentences]
         if short:
             L += [f"- Where ours fall short: {TRIED['table1']}"]
-        L += [f"- Curves: `results/table1/{ds}/table1_curves.png`.  Command: `{meta['command']}`", ""]
+            n_tr = conf.get("n_train")
+            if n_tr and n_tr < 60000:
+                L += [f"- This run has {n_tr:,} training images: 100 epochs of batch 100 are {n_tr // 100 * 100:,} "
+                      f"parameter updates instead of the paper's 60,000."]
+        L += [f"- Curves: `results/table1/{ds}/table1_curves.png`.  Commands: `results/table1/{ds}/COMMAND`.", ""]
+        grid = {k: r for k, r in recs.items() if k.startswith("sgd-bp-lr") or k == "sgd-bp"}
+        if len(grid) > 1:
+            L += ["SGD-BP step-size sensitivity in our loss normalisation (the paper picked 1e-3 from its grid "
+                  "{1e-5, ..., 5e-1} by the lowest training objective; these extra runs repeat that selection for the "
+                  "upper part of the grid; not the paper's setting):", "",
+                  "| lr | final train MSE | train acc | test acc | run |", "|---|---|---|---|---|"]
+            rows = []
+            for k, r in grid.items():
+                lr = r.get("config", {}).get("options", {}).get("lr")
+                f = r.get("final", {})
+                rows.append((lr, f.get("train_mse"), f.get("train_accuracy"), f.get("val_accuracy"), _status(meta, r)))
+            rows.sort(key=lambda t: t[0])
+            for lr, mse, tr, te, st in rows:
+                L.append(f"| {lr:g} | {'-' if mse is None else f'{mse:.4g}'} | {_pct(tr)} | {_pct(te)} | {st} |")
+            fin = [t for t in rows if t[1] is not None and t[1] == t[1]]
+            p_sgd = T_PAPER["table1"][key]["sgd-bp"]
+            withacc = [t for t in rows if t[2] is not None]
+            if withacc:
+                near = min(withacc, key=lambda t: abs(100 * t[2] - p_sgd[0]))
+                L += ["", f"- The rate whose final training accuracy is closest to the paper's SGD-BP ({p_sgd[0]:.1f}%) is "
+                          f"lr {near[0]:g} (train {_pct(near[2])}, test {_pct(near[3])} vs the paper's {p_sgd[1]:.1f}% "
+                          f"test); a loss summed over the batch of 100 instead of averaged would turn the printed 1e-3 "
+                          f"into 0.1 in our normalisation."]
+            if fin:
+                best = min(fin, key=lambda t: t[1])
+                L += ["", f"- Best of these by training objective (the paper's criterion): lr {best[0]:g} "
+                          f"(train {_pct(best[2])}, test {_pct(best[3])}); the paper's choice was 1e-3"
+                          f"{' (same)' if abs(best[0] - 1e-3) < 1e-12 else ', so the printed rate does not carry over to this normalisation'}.",
+                      ""]
         # table 2
         t2 += [head, ""] + caveat
         t2 += ["| Model | paper L1 | ours L1 | diff | paper L2 | ours L2 | diff | paper L3 | run |",
@@ -195,7 +233,8 @@ def _final_table(recs, names, keys=("train_objective", "val_mse", "train_sparsit
         mn = f"{min(vm):.4g} ({h['epoch'][vm.index(min(vm))]})" if vm else "-"
         wt = h.get("wall_time", [])[1:]
         spe = f"{sum(wt) / len(wt):.1f}" if wt else "-"
-        status = r.get("status", "?") + f", {r.get('epochs_done', 0)}/{r.get('config', {}).get('epochs')} epochs"
+        status = {"running": "partial"}.get(r.get("status", "?"), r.get("status", "?")) + \
+            f", {r.get('epochs_done', 0)}/{r.get('config', {}).get('epochs')} epochs"
         if r.get("error"):
             status += " (" + r["error"][:80] + ")"
         L.append(f"| {AE.get(m, m)} | " + " | ".join(vals) + f" | {mn} | {spe} | {status} |")
@@ -260,7 +299,7 @@ def fig_sections(results: Path) -> list:
         L += [f"- Where ours fall short: {TRIED['fig']}",
               "- Plots: `results/fig3/fig3_objective_sparsity.png` (Fig. 3), `fig4_train_reconstructions.png` (Fig. 4), "
               "`fig5_val_reconstructions.png` (Fig. 5); the paper's Figures 4, 5 and 14 are images, compared by eye only.",
-              f"- Command: `{meta['command']}`", ""]
+              f"- Commands: `{_cmdfile(meta)}`", ""]
     # ---- Figure 6
     meta = _load(results / "fig6" / "metrics.json")
     L += ["## Figures 6, 9, 10: sparse denoising autoencoder on Fashion-MNIST-1K (Section 6.3)", ""]
@@ -292,7 +331,7 @@ def fig_sections(results: Path) -> list:
         L += [f"- Where ours fall short: {TRIED['fig']}",
               "- Plots: `results/fig6/fig6_objective_sparsity.png` (Fig. 6), `fig9_train_denoised.png` (Fig. 9), "
               "`fig10_val_denoised.png` (Fig. 10); image figures compared by eye only.",
-              f"- Command: `{meta['command']}`", ""]
+              f"- Commands: `{_cmdfile(meta)}`", ""]
     # ---- Figure 7
     meta7 = _load(results / "fig7" / "metrics.json")
     L += ["## Figures 7, 11, 12: sparse denoising autoencoder on Fashion-MNIST-10K (Section 6.3)", ""]
@@ -319,7 +358,7 @@ def fig_sections(results: Path) -> list:
         L += [f"- Where ours fall short: {TRIED['fig']}",
               "- Plots: `results/fig7/fig7_objective_sparsity.png` (Fig. 7), `fig11_train_denoised.png`, "
               "`fig12_val_denoised.png` (Figs. 11/12 with the 50-epoch SGD-BP; the paper shows the 1,500-epoch "
-              "SGD-BP there); compared by eye only.", f"- Command: `{meta7['command']}`", ""]
+              "SGD-BP there); compared by eye only.", f"- Commands: `{_cmdfile(meta7)}`", ""]
     # ---- Figure 8
     meta = _load(results / "fig8" / "metrics.json")
     L += ["## Figure 8: long SGD-BP run and undercomplete autoencoders (Section 6.3)", ""]
@@ -346,7 +385,32 @@ def fig_sections(results: Path) -> list:
                      f"UAE SGD-BP {v['val_mse']:.4g}).")
             s.append(f"Paper: LBN trains the UAE faster than SGD-BP; ours: UAE LBN {u['train_mse']:.4g} vs UAE SGD-BP "
                      f"{v['train_mse']:.4g} final training MSE ({'agree' if u['train_mse'] < v['train_mse'] else 'do not agree'}).")
-        L += [f"- {x}" for x in s] + ["- Plot: `results/fig8/fig8.png`.", f"- Command: `{meta['command']}`", ""]
+        L += [f"- {x}" for x in s] + ["- Plot: `results/fig8/fig8.png`.", f"- Commands: `{_cmdfile(meta)}`", ""]
+    return L
+
+
+def status_section(results: Path) -> list:
+    """Every method run found: epochs done / planned, paper epochs, seconds per epoch, estimated time left."""
+    L = ["## Status of the runs", "",
+         "| experiment | method | status | epochs done / planned (paper) | s/epoch | est. time to the paper's epochs |",
+         "|---|---|---|---|---|---|"]
+    for p in sorted(results.glob("**/metrics.json")):
+        meta = _load(p)
+        rel = p.parent.relative_to(results)
+        paper_ep = meta.get("configuration", {}).get("paper_epochs", {})
+        for k, r in meta.get("methods", {}).items():
+            wt = r.get("history", {}).get("wall_time", [])[1:]
+            spe = sum(wt) / len(wt) if wt else None
+            done, planned = r.get("epochs_done", 0), r.get("config", {}).get("epochs")
+            pe = paper_ep.get(k, planned)
+            left = "-" if spe is None or pe is None or done >= pe else f"{(pe - done) * spe / 60:.0f} min"
+            st = {"running": "partial"}.get(r.get("status", "?"), r.get("status", "?")) + (" (QUICK)" if meta.get("quick") else "")
+            if planned is not None and pe is not None and planned < pe:
+                st += ", REDUCED"
+            L.append(f"| {rel} | {k} | {st} | {done} / {planned} ({pe}) | "
+                     f"{'-' if spe is None else f'{spe:.1f}'} | {left} |")
+    L += ["", "Resume any run with its command from the directory's `COMMAND` file plus `--resume` (checkpoints in "
+              "`--ckpt-dir`, default `$BREGNET_CKPT_DIR`); a larger `--epochs` continues a reduced run exactly.", ""]
     return L
 
 
@@ -383,6 +447,7 @@ def main(argv=None) -> int:
          "hand.  The paper's numbers are transcribed from the printed tables and text; ours are read from the "
          "result files.  Differences are ours minus the paper's, in percentage points.  Runs marked REDUCED used fewer "
          "epochs than the paper; runs marked partial are still running (see the run column).", "", CHOICES]
+    L += status_section(results)
     L += table_sections(results)
     L += fig_sections(results)
     Path(a.out).write_text("\n".join(L) + "\n")

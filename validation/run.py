@@ -36,8 +36,12 @@ def parser():
                    help="epochs (default the paper's; fewer marks the run as reduced); fig8: the long SGD-BP run")
     p.add_argument("--uae-epochs", type=int, default=None, help="fig8: epochs of the undercomplete AEs (paper 50)")
     p.add_argument("--classical-epochs", type=int, default=None, help="table1: sweeps of the classical lifted net")
+    p.add_argument("--sgd-lr-grid", default=None,
+                   help="table1: extra SGD-BP runs at these comma-separated learning rates (sensitivity study)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--methods", default=None, help="comma-separated subset of the experiment's methods to train")
+    p.add_argument("--plot-only", action="store_true",
+                   help="train nothing: rewrite metrics.json and the plots from the records and checkpoints")
     p.add_argument("--ckpt-dir", default=os.environ.get("BREGNET_CKPT_DIR"), help="checkpoint root")
     p.add_argument("--fig7-results", default=None, help="fig8: fig7's metrics.json (default next to --out)")
     add_args(p)
@@ -56,6 +60,8 @@ def main(argv=None) -> int:
     name = "table1" if args.name == "table2" else args.name
     from importlib import import_module
     mod = import_module(f".{name}", __package__ or "validation")
+    from . import common
+    common.PLOT_ONLY = args.plot_only
     meta = mod.run(args, argv)
     out = Path(args.out) if args.out else None
     print(f"{args.name}: status {meta['status']}; results in {out or 'validation/results/' + name}")
