@@ -142,6 +142,8 @@ class BregmanOutputLoss(OutputLoss):
     name = "bregman"
 
     def per_sample(self, activation, y, z, x):
+        if not np.all(np.isfinite(z)):  # a diverged run: report it as a non-finite loss, not a bad input
+            return np.full(z.shape[:-1], np.inf, dtype=z.dtype)
         return bregman_loss(activation, y, z).astype(z.dtype, copy=False)
 
     def grad_z(self, activation, y, z, x):

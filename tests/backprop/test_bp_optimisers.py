@@ -173,6 +173,14 @@ def test_divergence_error_on_huge_learning_rate(digits, solver, kw):
         solver(_net(), Xtr[:100], Ytr[:100], epochs=20, lr=lr, **kw)
 
 
+def test_divergence_error_with_bregman_output_loss(digits):
+    """A diverging run with the Bregman output loss (softmax output) raises DivergenceError, not ValueError."""
+    Xtr, Ytr, _, _ = digits
+    net = glorot_init([64, 16, 10], ["relu", "softmax"], seed=0)
+    with pytest.raises(DivergenceError, match="non-finite"):
+        sgd_bp(net, Xtr[:100], Ytr[:100], epochs=20, lr=1e8, batch_size=10, loss="bregman")
+
+
 @pytest.mark.parametrize("bad,match", [
     ({"X": np.zeros((5, 3))}, "shape"),
     ({"Y": np.zeros((4, 10))}, "same number of samples"),
