@@ -1,47 +1,57 @@
-"""Seconds per LBN-S epoch (Algorithm 1) against an SGD-BP epoch, side by side (issue 3; Section 6.1 setting).
+"""Seconds per LBN-S epoch (Algorithm 1) against SGD-BP epochs, side by side in one run (issue 3; Table 1 setting).
 
-Setting of Table 1: 784-64-64-10, ReLU hidden, identity output with MSE (identity Bregman loss),
-|B| = 100, N = 15, float64.  Data: Fashion-MNIST from /usr/share/datasets/fashion-mnist if present
-(centred, one-hot targets), otherwise synthetic data of the same shape.  Baselines in the same run:
-a NumPy SGD-BP epoch (plain forward/backward, lr 1e-3, written here) and a PyTorch SGD epoch if
-``import torch`` works.  Run by hand, not a test:
+Setting of Table 1 (Section 6.1): 784-64-64-10, ReLU hidden, identity output with MSE (identity Bregman
+loss), |B| = 100, N = 15, rho = 100, float64.  Data: Fashion-MNIST (``bregnet.datasets.load("fashion-mnist",
+centre=True)``, one-hot targets) if available, otherwise synthetic data of the same shape.  Timed in the
+same process, interleaved (the order of the methods rotates from repeat to repeat), on disjoint subsets of
+``--samples`` training samples, each timing scaled to a 60000-sample epoch; the medians over ``--repeats``
+are compared:
 
-    python benchmarks/bench_lbn_epoch.py [--samples 60000] [--repeats 1] [--threads N]
+* LBN-S (bregnet, Numba kernel: one kernel call per epoch),
+* SGD-BP (NumPy): plain mini-batch SGD with back-propagation, lr 1e-3, batch 100, written here,
+* SGD-BP (PyTorch): the same network and loss (``torch.nn.Linear`` / ``ReLU``, ``.double()``, MSE = ``0.5 |out -
+  y|^2`` averaged over the batch, ``torch.optim.SGD(lr=1e-3)``), if ``import torch`` works,
+* the NumPy twin of Algorithm 1 (``use_kernel=False``), once, for reference.
+
+Threads: ``--threads`` (default 2) for both BLAS libraries (NumPy's, and SciPy's which Numba calls; set by
+threadpoolctl after both are loaded) and ``torch.set_num_threads``.  Wall time is the measure; process CPU
+time is printed too (on a loaded machine it is the steadier of the two).  Run by hand, not a test:
+
+    python benchmarks/bench_lbn_epoch.py [--samples 6000] [--repeats 5] [--threads 2] [--full]
+
+``--full`` adds one full 60000-sample epoch of LBN-S and of PyTorch SGD-BP at the end.
 """
 from __future__ import annotations
 
 import argparse
-import gzip
+import datetime
 import os
+import platform
+import sys
 import time
 
 import numpy as np
 
-DATA = "/usr/share/datasets/fashion-mnist"
+# benchmark this checkout (not whatever bregnet an editable install points to)
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+LR, BATCH, N_INNER, RHO = 1e-3, 100, 15, 100.0
+SIZES, ACTS = [784, 64, 64, 10], ["relu", "relu", "identity"]
 
 
-def _read_idx(path):
-    with gzip.open(path, "rb") as fh:
-        raw = fh.read()
-    ndim = raw[3]
-    shape = tuple(int.from_bytes(raw[4 + 4 * k: 8 + 4 * k], "big") for k in range(ndim))
-    return np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * ndim).reshape(shape)
-
-
-def load_data(n):
-    if os.path.isdir(DATA):
-        X = _read_idx(os.path.join(DATA, "train-images-idx3-ubyte.gz")).reshape(-1, 784).astype(np.float64) / 255.0
-        y = _read_idx(os.path.join(DATA, "train-labels-idx1-ubyte.gz")).astype(np.int64)
-        src = "Fashion-MNIST"
-    else:
+def load_data():
+    from bregnet import datasets
+    try:
+        d = datasets.load("fashion-mnist", centre=True)
+        X, y, src = d.X_train, d.y_train, "Fashion-MNIST (centred)"
+    except Exception as exc:                                   # noqa: BLE001 - any failure: synthetic data
         rng = np.random.default_rng(0)
         X = rng.uniform(size=(60000, 784))
+        X -= X.mean(axis=0)
         y = rng.integers(0, 10, size=60000)
-        src = "synthetic"
-    X = X[:n]
-    y = y[:n]
-    X = X - X.mean(axis=0)
-    return np.ascontiguousarray(X), np.eye(10)[y], src
+        src = f"synthetic ({type(exc).__name__}: Fashion-MNIST not available)"
+    X = np.ascontiguousarray(X, dtype=np.float64)
+    return X, np.eye(10)[y], src
 
 
 def sgd_numpy_epoch(Ws, bs, X, Y, lr, batch, rng):
@@ -67,6 +77,7 @@ def sgd_numpy_epoch(Ws, bs, X, Y, lr, batch, rng):
 
 
 def torch_epoch(X, Y, lr, batch, model, opt, torch):
+    """One epoch of PyTorch SGD-BP (same network, loss and batches as :func:`sgd_numpy_epoch`)."""
     perm = torch.randperm(X.shape[0])
     for p in range(0, X.shape[0], batch):
         idx = perm[p:p + batch]
@@ -77,61 +88,99 @@ def torch_epoch(X, Y, lr, batch, model, opt, torch):
         opt.step()
 
 
+def _timed(f):
+    c, w = time.process_time(), time.perf_counter()
+    f()
+    return time.perf_counter() - w, time.process_time() - c
+
+
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--samples", type=int, default=60000)
-    ap.add_argument("--repeats", type=int, default=1)
+    ap.add_argument("--samples", type=int, default=6000, help="samples per timed subset (scaled to 60000)")
+    ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--full", action="store_true", help="also one full 60000-sample epoch of LBN-S and PyTorch")
     args = ap.parse_args()
+    import threadpoolctl
+
     from bregnet.network import glorot_init
     from bregnet.solvers.implicit_stochastic import lbn_s
 
-    X, Y, src = load_data(args.samples)
-    print(f"data: {src}, {X.shape[0]} x {X.shape[1]}, float64; 784-64-64-10, relu/relu/identity, B=100, N=15")
-    net = glorot_init([784, 64, 64, 10], ["relu", "relu", "identity"], seed=0)
-    # warm-up (Numba compilation / cache load) on a small slice
-    lbn_s(net, X[:300], Y[:300], epochs=1, batch_size=100, n_inner=15, prox_weight=100.0, record="none", seed=0)
-    results = {}
-    t_lbn = []
-    for r in range(args.repeats):
-        t = time.perf_counter()
-        res = lbn_s(net, X, Y, epochs=1, batch_size=100, n_inner=15, prox_weight=100.0, record="none", seed=r)
-        t_lbn.append(time.perf_counter() - t)
-    results["LBN-S (bregnet, kernel)"] = min(t_lbn)
-    t = time.perf_counter()
-    lbn_s(net, X[:max(100, X.shape[0] // 10)], Y[:max(100, X.shape[0] // 10)], epochs=1, batch_size=100,
-          n_inner=15, prox_weight=100.0, record="none", seed=0, use_kernel=False)
-    results["LBN-S (bregnet, NumPy twin; timed on 1/10 of the data, x10)"] = 10 * (time.perf_counter() - t)
-    t_sgd = []
-    for r in range(args.repeats):
-        Ws = [W.copy() for W in net.weights]
-        bs = [b.copy() for b in net.biases]
-        t = time.perf_counter()
-        sgd_numpy_epoch(Ws, bs, X, Y, 1e-3, 100, np.random.default_rng(r))
-        t_sgd.append(time.perf_counter() - t)
-    results["SGD-BP (NumPy)"] = min(t_sgd)
+    print(f"# {datetime.datetime.now().isoformat(timespec='seconds')}  {platform.node()}  "
+          f"{os.cpu_count()} CPUs  load average at start {os.getloadavg()}")
+    print(f"# command: python {' '.join(sys.argv)}")
+    X, Y, src = load_data()
+    n = min(args.samples, X.shape[0])
+    print(f"data: {src}, {X.shape[0]} x {X.shape[1]}, float64; 784-64-64-10, relu/relu/identity, B={BATCH}, "
+          f"N={N_INNER}, rho={RHO}; subsets of {n} samples, {args.repeats} repeats, {args.threads} threads")
+    net = glorot_init(SIZES, ACTS, seed=0)
+    lbn_kw = dict(epochs=1, batch_size=BATCH, n_inner=N_INNER, prox_weight=RHO, record="none")
+    lbn_s(net, X[:300], Y[:300], seed=0, **lbn_kw)            # Numba compilation / cache load
     try:
         import torch
     except ImportError:
         torch = None
+        print("PyTorch: not installed (import torch failed); comparing with the NumPy SGD-BP epoch only")
+    threadpoolctl.threadpool_limits(args.threads)              # NumPy's and SciPy's (Numba's) BLAS
+    methods = {}
+    state = {"lbn": net}
+
+    def lbn(Xs, Ys, r):
+        state["lbn"] = lbn_s(state["lbn"], Xs, Ys, seed=r, **lbn_kw).network
+    methods["LBN-S (bregnet, Numba kernel)"] = lbn
+    Ws, bs = [W.copy() for W in net.weights], [b.copy() for b in net.biases]
+    methods["SGD-BP (NumPy)"] = lambda Xs, Ys, r: sgd_numpy_epoch(Ws, bs, Xs, Ys, LR, BATCH, np.random.default_rng(r))
+    tname = None
     if torch is not None:
+        torch.set_num_threads(args.threads)
+        torch.manual_seed(0)
         model = torch.nn.Sequential(torch.nn.Linear(784, 64), torch.nn.ReLU(), torch.nn.Linear(64, 64),
                                     torch.nn.ReLU(), torch.nn.Linear(64, 10)).double()
-        opt = torch.optim.SGD(model.parameters(), lr=1e-3)
-        Xt, Yt = torch.from_numpy(X), torch.from_numpy(Y)
-        t_t = []
-        for r in range(args.repeats):
-            t = time.perf_counter()
-            torch_epoch(Xt, Yt, 1e-3, 100, model, opt, torch)
-            t_t.append(time.perf_counter() - t)
-        results[f"SGD-BP (PyTorch {torch.__version__}, {torch.get_num_threads()} threads)"] = min(t_t)
-    else:
-        print("PyTorch: not installed (import torch failed); comparing with the NumPy SGD-BP epoch only")
-    for k, v in results.items():
-        print(f"{k:62s} {v:8.3f} s/epoch")
-    lbn = results["LBN-S (bregnet, kernel)"]
-    for k, v in results.items():
-        if k.startswith("SGD"):
-            print(f"ratio LBN-S / {k}: {lbn / v:.2f}")
+        opt = torch.optim.SGD(model.parameters(), lr=LR)
+        Xt, Yt = torch.from_numpy(X.copy()), torch.from_numpy(Y.copy())
+        torch_epoch(Xt[:1000], Yt[:1000], LR, BATCH, model, opt, torch)          # warm-up
+        tname = f"SGD-BP (PyTorch {torch.__version__}, {torch.get_num_threads()} threads)"
+        methods[tname] = lambda Xs, Ys, r: torch_epoch(Xt[Xs], Yt[Xs], LR, BATCH, model, opt, torch)
+
+    names = list(methods)
+    wall = {k: [] for k in names}
+    cpu = {k: [] for k in names}
+    for r in range(args.repeats):
+        lo = (r * n) % X.shape[0]
+        sl = slice(lo, min(lo + n, X.shape[0]))
+        scale = X.shape[0] / (sl.stop - sl.start)
+        for k in names[r % len(names):] + names[:r % len(names)]:           # rotate the order
+            if k == tname:
+                w, c = _timed(lambda: methods[k](sl, sl, r))
+            else:
+                w, c = _timed(lambda: methods[k](X[sl], Y[sl], r))
+            wall[k].append(w * scale)
+            cpu[k].append(c * scale)
+    m = max(100, n // 10)
+    w, c = _timed(lambda: lbn_s(net, X[:m], Y[:m], seed=0, use_kernel=False, **lbn_kw))
+    twin = (w * X.shape[0] / m, c * X.shape[0] / m)
+
+    print(f"\n{'method':52s} {'wall median':>12s} {'wall min':>9s} {'CPU median':>11s}   (s per 60000-sample epoch)")
+    for k in names:
+        print(f"{k:52s} {np.median(wall[k]):12.3f} {np.min(wall[k]):9.3f} {np.median(cpu[k]):11.3f}")
+    print(f"{'LBN-S (bregnet, NumPy twin; once, ' + str(m) + ' samples)':52s} {twin[0]:12.3f} {'':9s} {twin[1]:11.3f}")
+    lk = names[0]
+    print()
+    for k in names[1:]:
+        print(f"ratio LBN-S / {k}: wall medians {np.median(wall[lk]) / np.median(wall[k]):.2f}, "
+              f"per-repeat wall ratios {np.round(np.array(wall[lk]) / np.array(wall[k]), 2).tolist()}, "
+              f"CPU medians {np.median(cpu[lk]) / np.median(cpu[k]):.2f}")
+    if args.full:
+        full = {}
+        full[lk] = _timed(lambda: lbn(X, Y, 99))
+        if tname is not None:
+            full[tname] = _timed(lambda: torch_epoch(Xt, Yt, LR, BATCH, model, opt, torch))
+        print("\nfull 60000-sample epochs (one each):")
+        for k, (w, c) in full.items():
+            print(f"{k:52s} {w:12.3f} {'':9s} {c:11.3f}")
+        if tname is not None:
+            print(f"ratio LBN-S / {tname} (full epochs): {full[lk][0] / full[tname][0]:.2f}")
+    print(f"# load average at end {os.getloadavg()}")
 
 
 if __name__ == "__main__":

@@ -30,7 +30,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-__all__ = ["KERNEL_CODES", "activation_code", "prox_l1_codes", "power_sq", "lbn_inner_loop"]
+__all__ = ["KERNEL_CODES", "activation_code", "prox_l1_codes", "power_sq", "power_sym", "lbn_inner_loop", "lbn_epoch"]
 
 #: activation name -> kernel code
 KERNEL_CODES = {"identity": 0, "relu": 1, "soft_threshold": 2}
@@ -105,32 +105,150 @@ def power_sq(A, v, tol, max_iter):
     return max(lam, last)
 
 
+# ----------------------------------------------------------------------------- allocation-free helpers
+#: reassociation (vectorised reductions) and fused multiply-add; no finite-math assumptions
+_FM = {"reassoc", "contract"}
+
+
+@njit(cache=True, fastmath=_FM)
+def _ata_into(A, v, u, w):
+    # u = A v ; w = A^T u  (float64 accumulation; row-major friendly)
+    m, n = A.shape
+    for i in range(m):
+        s = 0.0
+        for k in range(n):
+            s += A[i, k] * v[k]
+        u[i] = s
+    for k in range(n):
+        w[k] = 0.0
+    for i in range(m):
+        ui = u[i]
+        for k in range(n):
+            w[k] += A[i, k] * ui
+
+
+@njit(cache=True, fastmath=_FM)
+def _sym_into(K, v, w):
+    # w = K v
+    n = K.shape[0]
+    for i in range(n):
+        s = 0.0
+        for k in range(n):
+            s += K[i, k] * v[k]
+        w[i] = s
+
+
+@njit(cache=True, fastmath=_FM)
+def _dot1(a, b):
+    s = 0.0
+    for k in range(a.shape[0]):
+        s += a[k] * b[k]
+    return s
+
+
+@njit(cache=True)
+def _start(v):
+    # normalise the warm start in place (a zero vector becomes the fixed positive ramp of spectral_norm_sq)
+    n = v.shape[0]
+    nv = np.sqrt(_dot1(v, v))
+    if nv == 0.0:
+        for k in range(n):
+            v[k] = 1.0 + k / max(n, 1)
+        nv = np.sqrt(_dot1(v, v))
+    for k in range(n):
+        v[k] /= nv
+
+
+@njit(cache=True)
+def _power_sq_buf(A, v, u, w, tol, max_iter):
+    # power_sq without allocations: u (m,), w (n,) are scratch; same iteration and stopping rule
+    _start(v)
+    n = v.shape[0]
+    lam = 0.0
+    for _ in range(max_iter):
+        _ata_into(A, v, u, w)
+        new = _dot1(v, w)
+        nw = np.sqrt(_dot1(w, w))
+        if nw == 0.0:
+            lam = 0.0
+            break
+        for k in range(n):
+            v[k] = w[k] / nw
+        if abs(new - lam) <= tol * max(new, 1e-300):
+            lam = new
+            break
+        lam = new
+    _ata_into(A, v, u, w)
+    return max(lam, _dot1(v, w))
+
+
+@njit(cache=True)
+def _power_sym_buf(K, v, w, tol, max_iter):
+    # power_sym without allocations
+    _start(v)
+    n = v.shape[0]
+    lam = 0.0
+    for _ in range(max_iter):
+        _sym_into(K, v, w)
+        new = _dot1(v, w)
+        nw = np.sqrt(_dot1(w, w))
+        if nw == 0.0:
+            return 0.0
+        for k in range(n):
+            v[k] = w[k] / nw
+        if abs(new - lam) <= tol * max(new, 1e-300):
+            lam = new
+            break
+        lam = new
+    _sym_into(K, v, w)
+    return max(lam, _dot1(v, w))
+
+
+@njit(cache=True)
+def _affine_residual(Z, b, code, beta, X, D):
+    # Z += b (row-wise); D = sigma(Z) - X   (one pass)
+    for i in range(Z.shape[0]):
+        for k in range(Z.shape[1]):
+            z = Z[i, k] + b[k]
+            Z[i, k] = z
+            D[i, k] = _prox_scalar(code, beta, z, 1.0, 0.0) - X[i, k]
+
+
+@njit(cache=True)
+def _add_bias(Z, b):
+    for i in range(Z.shape[0]):
+        for k in range(Z.shape[1]):
+            Z[i, k] += b[k]
+
+
 @njit(cache=True)
 def _residual(code, beta, Z, X, D):
-    # D = sigma(Z) - X ; returns nothing
+    # D = sigma(Z) - X
     for i in range(Z.shape[0]):
         for k in range(Z.shape[1]):
             D[i, k] = _prox_scalar(code, beta, Z[i, k], 1.0, 0.0) - X[i, k]
 
 
 @njit(cache=True)
-def _theta_update(W, b, Xp, D, Wk, bk, eta, scale, rho):
-    # W -= eta (scale Xp^T D + rho (W - Wk)); b -= eta (scale 1^T D + rho (b - bk))
-    G = Xp.T @ D
+def _theta_update(W, b, Xp, D, Wk, bk, eta, scale, rho, G, s):
+    # W -= eta (scale Xp^T D + rho (W - Wk)); b -= eta (scale 1^T D + rho (b - bk)); G, s: scratch
+    np.dot(Xp.T, D, G)
     for p in range(W.shape[0]):
         for q in range(W.shape[1]):
             W[p, q] -= eta * (scale * G[p, q] + rho * (W[p, q] - Wk[p, q]))
     for q in range(W.shape[1]):
-        s = 0.0
-        for i in range(D.shape[0]):
-            s += D[i, q]
-        b[q] -= eta * (scale * s + rho * (b[q] - bk[q]))
+        s[q] = 0.0
+    for i in range(D.shape[0]):
+        for q in range(D.shape[1]):
+            s[q] += D[i, q]
+    for q in range(W.shape[1]):
+        b[q] -= eta * (scale * s[q] + rho * (b[q] - bk[q]))
 
 
 @njit(cache=True)
-def _x_update(code, beta, Xj, Zj, Dn, Wn, t, lam_j, lam_n, alpha):
-    # x_j <- prox_layer(x_j - t(lam_n Dn Wn^T - lam_j Zj))   (17b), in place
-    G = Dn @ Wn.T
+def _x_update(code, beta, Xj, Zj, Dn, Wn, t, lam_j, lam_n, alpha, G):
+    # x_j <- prox_layer(x_j - t(lam_n Dn Wn^T - lam_j Zj))   (17b), in place; G: scratch (B, n_j)
+    np.dot(Dn, Wn.T, G)
     tl = t * lam_j
     inv = 1.0 / (1.0 + tl)
     st = tl / (1.0 + tl)
@@ -142,77 +260,170 @@ def _x_update(code, beta, Xj, Zj, Dn, Wn, t, lam_j, lam_n, alpha):
 
 
 @njit(cache=True)
-def lbn_inner_loop(Ws, bs, Wk, bk, xs, Z1k, K, nx0, codes, betas, lambdas, l1_layer, l1_alpha,
-                   n_inner, c, rho, tol, max_iter, vx, vw):
-    r"""The inner loop of Algorithm 1 on one batch, in place (twin: ``implicit_stochastic.lbn_batch_numpy``).
+def _all_finite(Ws, bs):
+    for l in range(len(Ws)):
+        W = Ws[l]
+        for p in range(W.shape[0]):
+            for q in range(W.shape[1]):
+                if not np.isfinite(W[p, q]):
+                    return False
+        b = bs[l]
+        for q in range(b.shape[0]):
+            if not np.isfinite(b[q]):
+                return False
+    return True
 
-    ``Ws``, ``bs``: typed lists of the current parameters (start = anchor ``Wk``, ``bk``); ``xs``: typed list
-    ``[X_0, X_1, ..., X_{L-1}, Y]`` with the hidden layers initialised by a forward pass; ``Z1k`` =
-    :math:`X_0W_1^k + b_1^k`; ``K`` = :math:`X_0X_0^\top`; ``nx0`` = :math:`\|X_0\|_2^2`; ``vx``, ``vw``:
-    warm-start vectors of the power iterations for :math:`\|X_l\|` and :math:`\|W_l\|`.
-    ``Ws[0]`` is returned as :math:`W_1^k - X_0^\top A` at the end.
+
+# ----------------------------------------------------------------------------- Algorithm 1, one batch
+@njit(cache=True)
+def lbn_inner_loop(Ws, bs, X0, Y, vx, vw, codes, betas, lambdas, l1_layer, l1_alpha,
+                   n_inner, c, rho, tol, max_iter):
+    r"""One batch step of Algorithm 1, in place on ``Ws``, ``bs`` (twin: ``implicit_stochastic.lbn_batch_numpy``).
+
+    ``Ws``, ``bs``: typed lists of the parameters :math:`\Theta^k` (overwritten by :math:`\Theta^{k+1}`);
+    ``X0``, ``Y``: the batch (C-contiguous, the parameters' dtype); ``vx[l]`` (length :math:`n_l`, l = 1..L-1)
+    and ``vw[l-1]`` (length :math:`n_l`): float64 warm-start vectors of the power iterations for
+    :math:`\|X_l\|_2^2` and :math:`\|W_l\|_2^2`, updated in place (zeros: the default start).
+    Returns the final auxiliary variables ``[X_1, ..., X_{L-1}]``.
+
+    Initialisation by a forward pass (its pre-activations are cached), :math:`K = X_0X_0^\top` and
+    :math:`\|X_0\|_2^2 = \lambda_{\max}(K)`; then ``n_inner`` sweeps; every product writes into a buffer
+    allocated once per batch.  :math:`W_1` is kept as :math:`W_1^k - X_0^\top A` (module docstring).
     """
     L = len(Ws)
-    B = xs[0].shape[0]
+    B = X0.shape[0]
+    dt = X0.dtype
     n1 = Ws[0].shape[1]
-    X0 = xs[0]
-    A = np.zeros((B, n1), dtype=Z1k.dtype)
-    beta1 = np.zeros(n1, dtype=Z1k.dtype)
+    # anchors Theta^k of layers 2..L (layer 1 is never modified before the end)
+    Wk = [Ws[l].copy() for l in range(L)]
+    bk = [bs[l].copy() for l in range(L)]
+    # forward pass: Zc[l-1] = f(X_{l-1}, Theta_l^k), xs[l] = sigma_l(Zc[l-1])
+    xs = [X0]
+    Zc = [np.empty((B, Ws[l].shape[1]), dtype=dt) for l in range(L)]
+    D = [np.empty((B, Ws[l].shape[1]), dtype=dt) for l in range(L)]
+    Gx = [np.empty((B, Ws[l].shape[0]), dtype=dt) for l in range(L)]     # D_l W_l^T  (B, n_{l-1})
+    GW = [np.empty(Ws[l].shape, dtype=dt) for l in range(L)]            # X_{l-1}^T D_l
+    sb = [np.empty(Ws[l].shape[1], dtype=dt) for l in range(L)]
+    for l in range(L):
+        np.dot(xs[l], Ws[l], Zc[l])
+        _add_bias(Zc[l], bs[l])
+        if l < L - 1:
+            h = np.empty((B, Ws[l].shape[1]), dtype=dt)
+            for i in range(B):
+                for k in range(h.shape[1]):
+                    h[i, k] = _prox_scalar(codes[l], betas[l], Zc[l][i, k], 1.0, 0.0)
+            xs.append(h)
+    xs.append(Y)
+    Z1k = Zc[0].copy()
+    Zvalid = np.ones(L, dtype=np.bool_)
+    K = np.dot(X0, X0.T)
+    A = np.zeros((B, n1), dtype=dt)
+    KA = np.empty((B, n1), dtype=dt)
+    beta1 = np.zeros(n1, dtype=dt)
+    # power-iteration scratch
+    nmax = 1
+    for l in range(L):
+        nmax = max(nmax, Ws[l].shape[0], Ws[l].shape[1])
+    pu = np.empty(max(nmax, B))
+    pw = np.empty(max(nmax, B))
+    v0 = np.zeros(B)
     nx = np.zeros(L)
-    nx[0] = nx0
+    nx[0] = _power_sym_buf(K, v0, pw[:B], tol, max_iter)
     for l in range(1, L):
-        nx[l] = power_sq(xs[l], vx[l], tol, max_iter)
-    # cached pre-activations Z_l (index l-1); valid flags
-    Zc = [np.empty((B, Ws[l].shape[1]), dtype=Z1k.dtype) for l in range(L)]
-    Zvalid = np.zeros(L, dtype=np.bool_)
-    Zc[0][:, :] = Z1k
-    Zvalid[0] = True
-    D = [np.empty((B, Ws[l].shape[1]), dtype=Z1k.dtype) for l in range(L)]
+        nx[l] = _power_sq_buf(xs[l], vx[l], pu, pw[:xs[l].shape[1]], tol, max_iter)
     for n in range(n_inner):
         for l in range(L, 0, -1):
             lam = lambdas[l - 1]
             eta = c / (lam * (nx[l - 1] / B + 1.0) + rho)
             if l == 1:
                 if not Zvalid[0]:
-                    Zc[0][:, :] = Z1k - K @ A - beta1
+                    np.dot(K, A, KA)
+                    for i in range(B):
+                        for q in range(n1):
+                            Zc[0][i, q] = Z1k[i, q] - KA[i, q] - beta1[q]
                     Zvalid[0] = True
                 _residual(codes[0], betas[0], Zc[0], xs[1], D[0])
                 s = lam / B
+                for q in range(n1):
+                    sb[0][q] = 0.0
                 for i in range(B):
                     for q in range(n1):
-                        A[i, q] += eta * (s * D[0][i, q] - rho * A[i, q])
+                        d = D[0][i, q]
+                        A[i, q] += eta * (s * d - rho * A[i, q])
+                        sb[0][q] += d
                 for q in range(n1):
-                    acc = 0.0
-                    for i in range(B):
-                        acc += D[0][i, q]
-                    beta1[q] += eta * (s * acc - rho * beta1[q])
+                    beta1[q] += eta * (s * sb[0][q] - rho * beta1[q])
                 Zvalid[0] = False
                 continue
-            if not Zvalid[l - 1]:
-                Zc[l - 1][:, :] = xs[l - 1] @ Ws[l - 1] + bs[l - 1]
-            _residual(codes[l - 1], betas[l - 1], Zc[l - 1], xs[l], D[l - 1])
-            _theta_update(Ws[l - 1], bs[l - 1], xs[l - 1], D[l - 1], Wk[l - 1], bk[l - 1], eta, lam / B, rho)
-            # x-step on x_j, j = l - 1, with the new Theta_l
+            if Zvalid[l - 1]:
+                _residual(codes[l - 1], betas[l - 1], Zc[l - 1], xs[l], D[l - 1])
+            else:
+                np.dot(xs[l - 1], Ws[l - 1], Zc[l - 1])
+                _affine_residual(Zc[l - 1], bs[l - 1], codes[l - 1], betas[l - 1], xs[l], D[l - 1])
+            _theta_update(Ws[l - 1], bs[l - 1], xs[l - 1], D[l - 1], Wk[l - 1], bk[l - 1], eta, lam / B, rho,
+                          GW[l - 1], sb[l - 1])
+            # x-step on x_j, j = l - 1, with the new Theta_l: D_l = sigma_l(X_j W_l + b_l) - X_l
             j = l - 1
-            Zn = xs[j] @ Ws[l - 1] + bs[l - 1]
-            _residual(codes[l - 1], betas[l - 1], Zn, xs[l], D[l - 1])
+            np.dot(xs[j], Ws[l - 1], Zc[l - 1])
+            _affine_residual(Zc[l - 1], bs[l - 1], codes[l - 1], betas[l - 1], xs[l], D[l - 1])
             if j == 1:
                 if not Zvalid[0]:
-                    Zc[0][:, :] = Z1k - K @ A - beta1
+                    np.dot(K, A, KA)
+                    for i in range(B):
+                        for q in range(n1):
+                            Zc[0][i, q] = Z1k[i, q] - KA[i, q] - beta1[q]
                     Zvalid[0] = True
             else:
-                Zc[j - 1][:, :] = xs[j - 1] @ Ws[j - 1] + bs[j - 1]
+                np.dot(xs[j - 1], Ws[j - 1], Zc[j - 1])
+                _add_bias(Zc[j - 1], bs[j - 1])
                 Zvalid[j - 1] = True
-            t = c / (lambdas[l - 1] * power_sq(Ws[l - 1], vw[l - 1], tol, max_iter))
+            W = Ws[l - 1]
+            t = c / (lam * _power_sq_buf(W, vw[l - 1], pu[:W.shape[0]], pw[:W.shape[1]], tol, max_iter))
             alpha = l1_alpha if l1_layer == j else 0.0
-            _x_update(codes[j - 1], betas[j - 1], xs[j], Zc[j - 1], D[l - 1], Ws[l - 1], t,
-                      lambdas[j - 1], lam, alpha)
-            nx[j] = power_sq(xs[j], vx[j], tol, max_iter)
+            _x_update(codes[j - 1], betas[j - 1], xs[j], Zc[j - 1], D[l - 1], W, t,
+                      lambdas[j - 1], lam, alpha, Gx[l - 1])
             Zvalid[l - 1] = False
-    W1 = Wk[0] - X0.T @ A
-    Ws[0][:, :] = W1
+            if n < n_inner - 1:          # ||X_j|| is next used by Theta_{j+1} in the next sweep
+                nx[j] = _power_sq_buf(xs[j], vx[j], pu, pw[:xs[j].shape[1]], tol, max_iter)
+    # W_1 = W_1^k - X_0^T A, b_1 = b_1^k - beta
+    G1 = np.dot(X0.T, A)
+    W1 = Ws[0]
+    for p in range(W1.shape[0]):
+        for q in range(n1):
+            W1[p, q] -= G1[p, q]
     for q in range(n1):
-        bs[0][q] = bk[0][q] - beta1[q]
+        bs[0][q] -= beta1[q]
+    return xs[1:L]
+
+
+@njit(cache=True)
+def lbn_epoch(Ws, bs, X, Y, order, batch_size, vx, vw, codes, betas, lambdas, l1_layer, l1_alpha,
+              n_inner, c, rho, tol, max_iter):
+    r"""All mini-batches of one epoch of Algorithm 1 (batches ``order[p:p + batch_size]``), in place on ``Ws``, ``bs``.
+
+    Equal to calling :func:`lbn_inner_loop` batch by batch with the same warm-start vectors ``vx``, ``vw``
+    (carried from batch to batch).  Returns ``-1``, or the index of the first batch after which a parameter
+    is not finite (the epoch stops there).
+    """
+    s = order.shape[0]
+    dt = Ws[0].dtype
+    nb = 0
+    for p in range(0, s, batch_size):
+        q = min(p + batch_size, s)
+        Xb = np.empty((q - p, X.shape[1]), dtype=dt)
+        Yb = np.empty((q - p, Y.shape[1]), dtype=dt)
+        for i in range(q - p):
+            r = order[p + i]
+            for k in range(X.shape[1]):
+                Xb[i, k] = X[r, k]
+            for k in range(Y.shape[1]):
+                Yb[i, k] = Y[r, k]
+        lbn_inner_loop(Ws, bs, Xb, Yb, vx, vw, codes, betas, lambdas, l1_layer, l1_alpha,
+                       n_inner, c, rho, tol, max_iter)
+        if not _all_finite(Ws, bs):
+            return nb
+        nb += 1
+    return -1
 
 
 @njit(cache=True)

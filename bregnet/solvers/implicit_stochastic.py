@@ -54,7 +54,7 @@ from ._common import (History, TrainResult, check_finite_state, check_positive_o
                       load_checkpoint, make_rng, record_epoch, save_checkpoint, validate_data)
 from .lipschitz import spectral_norm_sq, theta_lipschitz, x_lipschitz
 
-__all__ = ["lbn_s", "lbn_d", "lbn_batch_numpy", "lbn_batch_kernel", "kernel_supported"]
+__all__ = ["lbn_s", "lbn_d", "lbn_batch_numpy", "lbn_batch_kernel", "kernel_supported", "warm_start_vectors"]
 
 _WHAT = "lbn_s"
 _TOL, _MAX_IT = 1e-7, 100
@@ -62,12 +62,15 @@ _TOL, _MAX_IT = 1e-7, 100
 
 def lbn_batch_numpy(problem: LiftedProblem, network: Network, X0, Y, *, n_inner: int = 15,
                     prox_weight: float = 0.0, step_scale: float = 1.99, tol: float = _TOL,
-                    max_iter: int = _MAX_IT, callback=None) -> tuple[Network, list]:
+                    max_iter: int = _MAX_IT, callback=None, warm: dict | None = None) -> tuple[Network, list]:
     r"""One batch step of Algorithm 1 in NumPy (the readable twin of :func:`bregnet.kernels.lifted.lbn_inner_loop`).
 
     Returns the new network and the final auxiliary variables ``[X_1, ..., X_{L-1}]`` of the batch.
     ``callback(n, weights, biases, hidden)``, if given, is called after every inner sweep ``n = 1..N``
     with the current lists (read-only; used by :mod:`bregnet.testing.reference_trajectories`).
+    ``warm``, if given (from :func:`warm_start_vectors`), holds the start vectors of the power iterations for
+    :math:`\|X_l\|_2^2` and :math:`\|W_l\|_2^2` and receives their final iterates, so that the next batch
+    starts where this one stopped (Algorithm 1 carries them from batch to batch within an epoch).
 
     Examples
     --------
@@ -87,14 +90,15 @@ def lbn_batch_numpy(problem: LiftedProblem, network: Network, X0, Y, *, n_inner:
     xs = [X0, *forward_hidden(network, X0), Y]                 # x_j = sigma_j(f(x_{j-1}, Theta_j^k))
     anchor_W, anchor_b = network.weights, network.biases      # Theta^k
     Ws, bs = [W.copy() for W in anchor_W], [b.copy() for b in anchor_b]
-    vx = [None] * L
-    vw = [None] * L
+    if warm is None:
+        warm = warm_start_vectors(network)
+    vx, vw = warm["vx"], warm["vw"]                           # power-iteration start vectors (updated)
     nx = [0.0] * L
     nx[0] = spectral_norm_sq(X0, tol=tol, max_iter=max_iter)
     for l in range(1, L):
         nx[l], vx[l] = spectral_norm_sq(xs[l], tol=tol, max_iter=max_iter, return_vector=True)
     Z = [None] * (L + 1)                                       # cached Z_l = f(X_{l-1}, Theta_l)
-    for _ in range(n_inner):
+    for n in range(n_inner):
         for l in range(L, 0, -1):
             lam = problem.lambdas[l - 1]
             act = problem.activations[l - 1]
@@ -112,9 +116,10 @@ def lbn_batch_numpy(problem: LiftedProblem, network: Network, X0, Y, *, n_inner:
             nw, vw[l - 1] = spectral_norm_sq(Ws[l - 1], v0=vw[l - 1], tol=tol, max_iter=max_iter, return_vector=True)
             t = c / x_lipschitz(nw, lam)
             xs[j] = x_step(problem, j, xs[j], Z[j], D_next, Ws[l - 1], t)
-            nx[j], vx[j] = spectral_norm_sq(xs[j], v0=vx[j], tol=tol, max_iter=max_iter, return_vector=True)
+            if n < n_inner - 1:                                # next used by Theta_{j+1} in sweep n + 1
+                nx[j], vx[j] = spectral_norm_sq(xs[j], v0=vx[j], tol=tol, max_iter=max_iter, return_vector=True)
         if callback is not None:
-            callback(_ + 1, Ws, bs, xs[1:L])
+            callback(n + 1, Ws, bs, xs[1:L])
     return Network(tuple(Ws), tuple(bs), network.activations), xs[1:L]
 
 
@@ -124,44 +129,76 @@ def kernel_supported(problem: LiftedProblem) -> bool:
     return all(activation_code(a) is not None for a in problem.activations)
 
 
-def lbn_batch_kernel(problem: LiftedProblem, network: Network, X0, Y, *, n_inner: int = 15,
-                     prox_weight: float = 0.0, step_scale: float = 1.99, tol: float = _TOL,
-                     max_iter: int = _MAX_IT) -> tuple[Network, list]:
-    """:func:`lbn_batch_numpy` through the Numba kernel :func:`bregnet.kernels.lifted.lbn_inner_loop` (same result)."""
-    from numba.typed import List
+def warm_start_vectors(network: Network) -> dict:
+    r"""Zero start vectors (= the default start) for the power iterations of Algorithm 1's step sizes.
 
-    from ..kernels.lifted import activation_code, lbn_inner_loop, power_sym, power_sq
+    ``{"vx": [v_0, ..., v_{L-1}], "vw": [w_1, ..., w_L]}`` with :math:`v_l \in \mathbb R^{n_l}` for
+    :math:`\|X_l\|_2^2` (``v_0`` unused) and :math:`w_l \in \mathbb R^{n_l}` for :math:`\|W_l\|_2^2` (``w_1`` unused).
 
-    L = problem.n_layers
-    dtype = network.dtype
+    Examples
+    --------
+    >>> from bregnet.network import glorot_init
+    >>> [v.shape for v in warm_start_vectors(glorot_init([3, 5, 2], ["relu", "identity"], seed=0))["vw"]]
+    [(5,), (2,)]
+    """
+    return {"vx": [np.zeros(W.shape[0]) for W in network.weights],
+            "vw": [np.zeros(W.shape[1]) for W in network.weights]}
+
+
+def _kernel_args(problem: LiftedProblem):
+    from ..kernels.lifted import activation_code
     codes = np.array([activation_code(a)[0] for a in problem.activations], dtype=np.int64)
     betas = np.array([activation_code(a)[1] for a in problem.activations], dtype=np.float64)
     lambdas = np.array(problem.lambdas, dtype=np.float64)
-    Wk = [np.ascontiguousarray(W) for W in network.weights]
-    bk = [np.ascontiguousarray(b) for b in network.biases]
-    # forward pass (Algorithm 1's initialisation); keep Z_1^k for the Gram form of layer 1
-    X0 = np.ascontiguousarray(X0, dtype=dtype)
-    Z1k = X0 @ Wk[0] + bk[0]
-    xs = [X0]
-    h = network.activations[0].prox(Z1k)
-    for l in range(1, L):
-        xs.append(np.ascontiguousarray(h))
-        h = network.activations[l].prox(h @ Wk[l] + bk[l])
-    xs.append(np.ascontiguousarray(Y, dtype=dtype))
-    K = X0 @ X0.T
-    v0 = np.zeros(X0.shape[0])
-    nx0 = power_sym(K, v0, tol, max_iter)
     reg = problem.regulariser
     l1_layer = reg.layer if reg is not None else -1
     l1_alpha = reg.alpha if reg is not None else 0.0
-    Ws = List([W.copy() for W in Wk])
-    bs = List([b.copy() for b in bk])
-    xl = List(xs)
-    vx = List([np.zeros(x.shape[1]) for x in xs[:L]])
-    vw = List([np.zeros(W.shape[1]) for W in Wk])
-    lbn_inner_loop(Ws, bs, List(Wk), List(bk), xl, Z1k, K, nx0, codes, betas, lambdas, l1_layer, l1_alpha,
-                   int(n_inner), float(step_scale), float(prox_weight), float(tol), int(max_iter), vx, vw)
-    return Network(tuple(Ws), tuple(bs), network.activations), list(xl)[1:L]
+    return codes, betas, lambdas, int(l1_layer), float(l1_alpha)
+
+
+def _typed(arrays, dtype=None):
+    from numba.typed import List
+    return List([np.array(a, dtype=dtype, order="C", copy=True) for a in arrays])
+
+
+def lbn_batch_kernel(problem: LiftedProblem, network: Network, X0, Y, *, n_inner: int = 15,
+                     prox_weight: float = 0.0, step_scale: float = 1.99, tol: float = _TOL,
+                     max_iter: int = _MAX_IT, warm: dict | None = None) -> tuple[Network, list]:
+    """:func:`lbn_batch_numpy` through the Numba kernel :func:`bregnet.kernels.lifted.lbn_inner_loop` (same result)."""
+    from numba.typed import List
+
+    from ..kernels.lifted import lbn_inner_loop
+
+    L = problem.n_layers
+    dtype = network.dtype
+    if warm is None:
+        warm = warm_start_vectors(network)
+    vx = List([np.ascontiguousarray(v, dtype=np.float64) for v in warm["vx"]])
+    vw = List([np.ascontiguousarray(v, dtype=np.float64) for v in warm["vw"]])
+    Ws, bs = _typed(network.weights, dtype), _typed(network.biases, dtype)
+    hidden = lbn_inner_loop(Ws, bs, np.ascontiguousarray(X0, dtype=dtype), np.ascontiguousarray(Y, dtype=dtype),
+                            vx, vw, *_kernel_args(problem), int(n_inner), float(step_scale), float(prox_weight),
+                            float(tol), int(max_iter))
+    warm["vx"][:], warm["vw"][:] = list(vx), list(vw)
+    return Network(tuple(Ws), tuple(bs), network.activations), list(hidden)
+
+
+def _kernel_epoch(problem: LiftedProblem, network: Network, X, Y, order, batch_size, *, n_inner, prox_weight,
+                  step_scale, tol: float = _TOL, max_iter: int = _MAX_IT) -> tuple[Network, int]:
+    """One epoch of Algorithm 1 in a single kernel call (:func:`bregnet.kernels.lifted.lbn_epoch`).
+
+    Equal to :func:`lbn_batch_kernel` batch by batch with the warm starts carried over (one set per epoch).
+    Returns the new network and ``-1`` or the index of the first batch that left non-finite parameters.
+    """
+    from ..kernels.lifted import lbn_epoch
+
+    dtype = network.dtype
+    warm = warm_start_vectors(network)
+    Ws, bs = _typed(network.weights, dtype), _typed(network.biases, dtype)
+    bad = lbn_epoch(Ws, bs, X, Y, np.ascontiguousarray(order, dtype=np.int64), int(batch_size),
+                    _typed(warm["vx"]), _typed(warm["vw"]), *_kernel_args(problem), int(n_inner), float(step_scale),
+                    float(prox_weight), float(tol), int(max_iter))
+    return Network(tuple(Ws), tuple(bs), network.activations), int(bad)
 
 
 def _fingerprint(X, Y, problem, opts):
@@ -223,7 +260,6 @@ def lbn_s(network: Network, X, Y, *, epochs: int = 10, batch_size: int = 100, n_
     elif use_kernel and not kernel_supported(problem):
         raise BregnetInputError("use_kernel=True needs identity, relu or soft_threshold activations; "
                                 f"got {[a.name for a in problem.activations]}")
-    batch_step = lbn_batch_kernel if use_kernel else lbn_batch_numpy
     gen = make_rng(seed, rng)
     s = X.shape[0]
     opts = {"batch_size": batch_size, "n_inner": n_inner, "prox_weight": prox_weight, "step_scale": step_scale,
@@ -240,18 +276,26 @@ def lbn_s(network: Network, X, Y, *, epochs: int = 10, batch_size: int = 100, n_
         time_offset = history.wall_time[-1] if history.wall_time else 0.0
     elif record == "epoch":
         record_epoch(history, problem, net, X, Y, None, 0, t0, _what)
+    if use_kernel:
+        Xc, Yc = np.ascontiguousarray(X, dtype=net.dtype), np.ascontiguousarray(Y, dtype=net.dtype)
     for k in range(start + 1, epochs + 1):
         order = gen.permutation(s) if shuffle else np.arange(s)
-        for p in range(0, s, batch_size):
-            idx = order[p:p + batch_size]
-            if not shuffle and batch_size >= s:
-                Xb, Yb = X, Y
-            else:
-                Xb, Yb = X[idx], Y[idx]
-            with np.errstate(over="ignore", invalid="ignore"):
-                net, _ = batch_step(problem, net, Xb, Yb, n_inner=n_inner, prox_weight=prox_weight,
-                                    step_scale=step_scale)
+        if use_kernel:                                         # the whole epoch in one kernel call
+            net, _ = _kernel_epoch(problem, net, Xc, Yc, order, batch_size, n_inner=n_inner,
+                                   prox_weight=prox_weight, step_scale=step_scale)
             check_finite_state(net, _what, k)
+        else:
+            warm = warm_start_vectors(net)                     # carried from batch to batch within the epoch
+            for p in range(0, s, batch_size):
+                idx = order[p:p + batch_size]
+                if not shuffle and batch_size >= s:
+                    Xb, Yb = X, Y
+                else:
+                    Xb, Yb = X[idx], Y[idx]
+                with np.errstate(over="ignore", invalid="ignore"):
+                    net, _ = lbn_batch_numpy(problem, net, Xb, Yb, n_inner=n_inner, prox_weight=prox_weight,
+                                             step_scale=step_scale, warm=warm)
+                check_finite_state(net, _what, k)
         if record == "epoch" or k == epochs:
             record_epoch(history, problem, net, X, Y, None, k, t0, _what, time_offset)
         if checkpoint is not None and (k % checkpoint_every == 0 or k == epochs):

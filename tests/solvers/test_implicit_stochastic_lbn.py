@@ -7,7 +7,8 @@ from bregnet.exceptions import BregnetInputError, DivergenceError
 from bregnet.kernels.lifted import activation_code, power_sq, power_sym, prox_l1_codes
 from bregnet.lifted import LiftedProblem, forward_hidden, lifted_energy, prox_psi_l1
 from bregnet.network import glorot_init
-from bregnet.solvers.implicit_stochastic import lbn_batch_kernel, lbn_batch_numpy, lbn_d, lbn_s
+from bregnet.solvers.implicit_stochastic import (lbn_batch_kernel, lbn_batch_numpy, lbn_d, lbn_s,
+                                                 warm_start_vectors)
 from bregnet.solvers.lipschitz import spectral_norm_sq
 
 
@@ -31,6 +32,48 @@ def test_lbn_kernel_equals_numpy_twin(dtype, rtol, acts, l1):
     # the comparison can fail: one more inner sweep is detected
     c, _ = lbn_batch_kernel(prob, net, X, Y, n_inner=7, prox_weight=0.5)
     assert not np.allclose(c.weights[0], a.weights[0], rtol=rtol, atol=rtol)
+
+
+def test_lbn_kernel_equals_twin_over_batches_with_warm_starts():
+    """Consecutive batches carrying the power-iteration start vectors: kernel and twin stay equal."""
+    rng = np.random.default_rng(4)
+    net = glorot_init([7, 6, 5, 3], ["relu", "relu", "identity"], seed=3, bias=0.05)
+    prob = LiftedProblem.from_network(net)
+    wa, wb = warm_start_vectors(net), warm_start_vectors(net)
+    a = b = net
+    for _ in range(4):
+        X, Y = rng.normal(size=(9, 7)), rng.normal(size=(9, 3))
+        a, ha = lbn_batch_numpy(prob, a, X, Y, n_inner=4, prox_weight=0.5, warm=wa)
+        b, hb = lbn_batch_kernel(prob, b, X, Y, n_inner=4, prox_weight=0.5, warm=wb)
+        for p, q in zip(a.weights + a.biases + tuple(ha), b.weights + b.biases + tuple(hb)):
+            np.testing.assert_allclose(q, p, rtol=1e-7, atol=1e-7)
+    for p, q in zip(wa["vw"][1:] + wa["vx"][1:], wb["vw"][1:] + wb["vx"][1:]):     # W_1, X_0: no power iteration
+        assert np.any(q)                                # the start vectors were carried
+        np.testing.assert_allclose(q, p, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("dtype,rtol", [(np.float64, 1e-4), (np.float32, 2e-3)])
+@pytest.mark.parametrize("acts,l1", [(("relu", "relu", "identity"), None),
+                                      (("relu", "soft_threshold", "identity"), (1, 0.1))])
+def test_lbn_s_epoch_kernel_equals_twin_path(dtype, rtol, acts, l1):
+    """lbn_s through the one-call-per-epoch kernel equals lbn_s through the NumPy twin (last batch smaller).
+
+    Over 10 batches the two paths differ by more than rounding only because the power iterations stop at
+    a relative tolerance of 1e-7 (their rounding differs, so the step sizes differ at that level).
+    """
+    rng = np.random.default_rng(6)
+    net = glorot_init([6, 5, 4, 3], list(acts), seed=2, dtype=dtype, bias=0.05)
+    X, Y = rng.normal(size=(23, 6)), rng.normal(size=(23, 3))
+    kw = dict(epochs=2, batch_size=5, n_inner=4, prox_weight=2.0, l1=l1, seed=3)
+    a = lbn_s(net, X, Y, use_kernel=False, **kw)
+    b = lbn_s(net, X, Y, use_kernel=True, **kw)
+    for p, q in zip(a.network.weights + a.network.biases, b.network.weights + b.network.biases):
+        assert q.dtype == dtype
+        np.testing.assert_allclose(q, p, rtol=rtol, atol=rtol)
+    np.testing.assert_allclose(b.history.energy, a.history.energy, rtol=rtol)
+    # the comparison can fail: a different step scale is detected
+    c = lbn_s(net, X, Y, use_kernel=True, step_scale=1.5, **kw)
+    assert not np.allclose(c.network.weights[0], a.network.weights[0], rtol=rtol, atol=rtol)
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
