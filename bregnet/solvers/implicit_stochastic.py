@@ -22,7 +22,11 @@ with the newest values of the other blocks (the derivation of Algorithm 1 from (
 Steps (Section 6.1, corrected): :math:`\eta_l = c/(\lambda_l(\|X_{l-1}^p\|_2^2/|B_p| + 1) + \rho)` for
 :math:`(W_l, b_l)` jointly, and per-sample :math:`t_j = c/(\lambda_{j+1}\|W_{j+1}\|_2^2)` (i.e.
 :math:`\tau_x = c|B_p|/\|W_{j+1}\|_2^2` in the units of Algorithm 1), :math:`c = 1.99`; both bound the
-Lipschitz constants of the blocks, so every step decreases the batch objective (24).
+Lipschitz constants of the blocks, so every step decreases the batch objective (24).  The spectral norms
+are computed by power iteration (relative tolerance ``1e-7`` of the Rayleigh quotient, at most 100 iterations,
+:func:`bregnet.solvers.lipschitz.spectral_norm_sq`) warm-started from the previous iterate: the previous
+sweep's, and within an epoch the previous batch's (reset at each epoch, so that resuming from a checkpoint is
+exact).  The start vector only changes the estimate within the tolerance.
 
 LBN-D (Section 6.2) is the same with :math:`\rho = 0` and one batch of all samples per epoch.
 
@@ -178,27 +182,42 @@ def lbn_batch_kernel(problem: LiftedProblem, network: Network, X0, Y, *, n_inner
     Ws, bs = _typed(network.weights, dtype), _typed(network.biases, dtype)
     hidden = lbn_inner_loop(Ws, bs, np.ascontiguousarray(X0, dtype=dtype), np.ascontiguousarray(Y, dtype=dtype),
                             vx, vw, *_kernel_args(problem), int(n_inner), float(step_scale), float(prox_weight),
-                            float(tol), int(max_iter))
+                            float(tol), int(max_iter), np.empty((0, 0), dtype=dtype))
     warm["vx"][:], warm["vw"][:] = list(vx), list(vw)
     return Network(tuple(Ws), tuple(bs), network.activations), list(hidden)
 
 
 def _kernel_epoch(problem: LiftedProblem, network: Network, X, Y, order, batch_size, *, n_inner, prox_weight,
-                  step_scale, tol: float = _TOL, max_iter: int = _MAX_IT) -> tuple[Network, int]:
-    """One epoch of Algorithm 1 in a single kernel call (:func:`bregnet.kernels.lifted.lbn_epoch`).
+                  step_scale, tol: float = _TOL, max_iter: int = _MAX_IT, chunk: int = 32) -> tuple[Network, int]:
+    """One epoch of Algorithm 1 through :func:`bregnet.kernels.lifted.lbn_epoch`, ``chunk`` batches per call.
 
-    Equal to :func:`lbn_batch_kernel` batch by batch with the warm starts carried over (one set per epoch).
-    Returns the new network and ``-1`` or the index of the first batch that left non-finite parameters.
+    Per chunk, NumPy gathers the batches (in order) and forms every :math:`K = X_0X_0^\top` by ``syrk``;
+    the kernel does the rest.  Equal to :func:`lbn_batch_kernel` batch by batch with the warm starts carried
+    over (one set per epoch).  Returns the new network and ``-1`` or the index of the first batch that left
+    non-finite parameters.
     """
     from ..kernels.lifted import lbn_epoch
 
     dtype = network.dtype
     warm = warm_start_vectors(network)
+    vx, vw = _typed(warm["vx"]), _typed(warm["vw"])
     Ws, bs = _typed(network.weights, dtype), _typed(network.biases, dtype)
-    bad = lbn_epoch(Ws, bs, X, Y, np.ascontiguousarray(order, dtype=np.int64), int(batch_size),
-                    _typed(warm["vx"]), _typed(warm["vw"]), *_kernel_args(problem), int(n_inner), float(step_scale),
-                    float(prox_weight), float(tol), int(max_iter))
-    return Network(tuple(Ws), tuple(bs), network.activations), int(bad)
+    args = _kernel_args(problem)
+    s = order.shape[0]
+    span = chunk * batch_size
+    for p0 in range(0, s, span):
+        idx = order[p0:p0 + span]
+        Xc, Yc = X[idx], Y[idx]
+        nfull = idx.shape[0] // batch_size if batch_size <= 4 * X.shape[1] else 0   # Gram form pays off
+        Ks = np.empty((nfull, batch_size, batch_size), dtype=dtype)
+        for i in range(nfull):
+            Xb = Xc[i * batch_size:(i + 1) * batch_size]
+            np.matmul(Xb, Xb.T, out=Ks[i])                     # syrk
+        bad = lbn_epoch(Ws, bs, Xc, Yc, int(batch_size), Ks, vx, vw, *args, int(n_inner), float(step_scale),
+                        float(prox_weight), float(tol), int(max_iter))
+        if bad >= 0:
+            return Network(tuple(Ws), tuple(bs), network.activations), p0 // batch_size + bad
+    return Network(tuple(Ws), tuple(bs), network.activations), -1
 
 
 def _fingerprint(X, Y, problem, opts):
