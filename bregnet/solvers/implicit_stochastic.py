@@ -46,6 +46,7 @@ Deviations from the printed Algorithm 1 (reported in ``docs/errata.md``):
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 
@@ -187,12 +188,32 @@ def lbn_batch_kernel(problem: LiftedProblem, network: Network, X0, Y, *, n_inner
     return Network(tuple(Ws), tuple(bs), network.activations), list(hidden)
 
 
+_BLAS_CTL = []
+
+
+def _kernel_blas_one_thread():
+    """Context in which the BLAS calls of the kernel run on one thread (if threadpoolctl is installed).
+
+    The kernel's products inside the sweeps are small (100 x 64 x 64 in the Table 1 setting): splitting them
+    over threads costs a synchronisation per call, 150 per batch, and on a shared machine each one can wait
+    for a time slice.  :math:`K = X_0X_0^\top` is formed before, with the caller's thread setting.
+    """
+    try:
+        from threadpoolctl import ThreadpoolController
+    except ImportError:                                        # optional: then BLAS keeps its own setting
+        return contextlib.nullcontext()
+    if not _BLAS_CTL:
+        import scipy.linalg.cython_blas  # noqa: F401  (load the BLAS that Numba's np.dot calls)
+        _BLAS_CTL.append(ThreadpoolController())
+    return _BLAS_CTL[0].limit(limits=1, user_api="blas")
+
+
 def _kernel_epoch(problem: LiftedProblem, network: Network, X, Y, order, batch_size, *, n_inner, prox_weight,
                   step_scale, tol: float = _TOL, max_iter: int = _MAX_IT, chunk: int = 32) -> tuple[Network, int]:
     """One epoch of Algorithm 1 through :func:`bregnet.kernels.lifted.lbn_epoch`, ``chunk`` batches per call.
 
     Per chunk, NumPy gathers the batches (in order) and forms every :math:`K = X_0X_0^\top` by ``syrk``;
-    the kernel does the rest.  Equal to :func:`lbn_batch_kernel` batch by batch with the warm starts carried
+    the kernel does the rest, with single-threaded BLAS (:func:`_kernel_blas_one_thread`).  Equal to :func:`lbn_batch_kernel` batch by batch with the warm starts carried
     over (one set per epoch).  Returns the new network and ``-1`` or the index of the first batch that left
     non-finite parameters.
     """
@@ -213,8 +234,9 @@ def _kernel_epoch(problem: LiftedProblem, network: Network, X, Y, order, batch_s
         for i in range(nfull):
             Xb = Xc[i * batch_size:(i + 1) * batch_size]
             np.matmul(Xb, Xb.T, out=Ks[i])                     # syrk
-        bad = lbn_epoch(Ws, bs, Xc, Yc, int(batch_size), Ks, vx, vw, *args, int(n_inner), float(step_scale),
-                        float(prox_weight), float(tol), int(max_iter))
+        with _kernel_blas_one_thread():
+            bad = lbn_epoch(Ws, bs, Xc, Yc, int(batch_size), Ks, vx, vw, *args, int(n_inner), float(step_scale),
+                            float(prox_weight), float(tol), int(max_iter))
         if bad >= 0:
             return Network(tuple(Ws), tuple(bs), network.activations), p0 // batch_size + bad
     return Network(tuple(Ws), tuple(bs), network.activations), -1
