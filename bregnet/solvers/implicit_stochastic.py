@@ -195,8 +195,9 @@ def _kernel_blas_one_thread():
     """Context in which the BLAS calls of the kernel run on one thread (if threadpoolctl is installed).
 
     The kernel's products inside the sweeps are small (100 x 64 x 64 in the Table 1 setting): splitting them
-    over threads costs a synchronisation per call, 150 per batch, and on a shared machine each one can wait
-    for a time slice.  :math:`K = X_0X_0^\top` is formed before, with the caller's thread setting.
+    over threads costs a synchronisation per call, about 150 per batch, and on a shared machine each one can
+    wait for a time slice (measured: a 2-thread OpenBLAS product of these sizes then takes milliseconds instead
+    of microseconds).  The per-batch :math:`K = X_0X_0^\top` (100 x 784 x 100) is formed in the same context.
     """
     try:
         from threadpoolctl import ThreadpoolController
@@ -213,7 +214,7 @@ def _kernel_epoch(problem: LiftedProblem, network: Network, X, Y, order, batch_s
     """One epoch of Algorithm 1 through :func:`bregnet.kernels.lifted.lbn_epoch`, ``chunk`` batches per call.
 
     Per chunk, NumPy gathers the batches (in order) and forms every :math:`K = X_0X_0^\top` by ``syrk``;
-    the kernel does the rest, with single-threaded BLAS (:func:`_kernel_blas_one_thread`).  Equal to :func:`lbn_batch_kernel` batch by batch with the warm starts carried
+    the kernel does the rest; both with single-threaded BLAS (:func:`_kernel_blas_one_thread`).  Equal to :func:`lbn_batch_kernel` batch by batch with the warm starts carried
     over (one set per epoch).  Returns the new network and ``-1`` or the index of the first batch that left
     non-finite parameters.
     """
@@ -231,10 +232,10 @@ def _kernel_epoch(problem: LiftedProblem, network: Network, X, Y, order, batch_s
         Xc, Yc = X[idx], Y[idx]
         nfull = idx.shape[0] // batch_size if batch_size <= 4 * X.shape[1] else 0   # Gram form pays off
         Ks = np.empty((nfull, batch_size, batch_size), dtype=dtype)
-        for i in range(nfull):
-            Xb = Xc[i * batch_size:(i + 1) * batch_size]
-            np.matmul(Xb, Xb.T, out=Ks[i])                     # syrk
         with _kernel_blas_one_thread():
+            for i in range(nfull):
+                Xb = Xc[i * batch_size:(i + 1) * batch_size]
+                np.matmul(Xb, Xb.T, out=Ks[i])                 # syrk
             bad = lbn_epoch(Ws, bs, Xc, Yc, int(batch_size), Ks, vx, vw, *args, int(n_inner), float(step_scale),
                             float(prox_weight), float(tol), int(max_iter))
         if bad >= 0:
