@@ -14,11 +14,11 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..exceptions import BregnetInputError, DivergenceError
-from ..lifted import LiftedProblem, consistency_residuals, forward_loss, lifted_energy
+from ..lifted import LiftedProblem, consistency_residuals, forward_hidden, forward_loss, lifted_energy
 from ..network import Network
 
 __all__ = ["History", "TrainResult", "validate_data", "check_positive_option", "check_finite_state",
-           "make_rng", "save_checkpoint", "load_checkpoint", "record_epoch"]
+           "make_rng", "save_checkpoint", "load_checkpoint", "record_epoch", "check_hidden"]
 
 
 @dataclass
@@ -214,3 +214,22 @@ def data_fingerprint(X, Y) -> dict:
     """A cheap identity check of the training data for resumes (shape, dtype, sums)."""
     return {"shape": list(X.shape) + [Y.shape[1]], "dtype": str(X.dtype),
             "sumX": float(np.sum(X, dtype=np.float64)), "sumY": float(np.sum(Y, dtype=np.float64))}
+
+
+def check_hidden(problem: LiftedProblem, network: Network, X, hidden) -> list:
+    """Validate user-given auxiliary variables X_1..X_{L-1} (shapes, finite, in dom Psi_j); default a forward pass."""
+    L = network.n_layers
+    if hidden is None:
+        return forward_hidden(network, X)
+    hidden = [np.ascontiguousarray(h, dtype=network.dtype) for h in hidden]
+    if len(hidden) != L - 1:
+        raise BregnetInputError(f"hidden must give X_1..X_{L - 1} ({L - 1} arrays); got {len(hidden)}")
+    for j, h in enumerate(hidden, start=1):
+        if h.shape != (X.shape[0], network.layer_sizes[j]):
+            raise BregnetInputError(f"hidden[{j - 1}] must have shape {(X.shape[0], network.layer_sizes[j])}; "
+                                    f"got {h.shape}")
+        if not np.all(np.isfinite(h)):
+            raise BregnetInputError(f"hidden[{j - 1}] contains NaN or Inf")
+        if not np.all(problem.activations[j - 1].in_domain(h)):
+            raise BregnetInputError(f"hidden[{j - 1}] lies outside dom Psi_{j}; the energy is infinite there")
+    return hidden

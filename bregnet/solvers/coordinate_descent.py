@@ -35,7 +35,7 @@ from ..bregman import bregman_loss
 from ..exceptions import BregnetInputError
 from ..lifted import LiftedProblem, forward_hidden, theta_step, x_step
 from ..network import Network
-from ._common import (History, TrainResult, check_finite_state, check_positive_option, data_fingerprint,
+from ._common import (check_hidden, History, TrainResult, check_finite_state, check_positive_option, data_fingerprint,
                       load_checkpoint, make_rng, record_epoch, save_checkpoint, validate_data)
 from .admm import admm_theta, admm_x, x_block_objective
 from .executors import check_executor, map_ordered
@@ -170,25 +170,6 @@ def _theta_task(args, opts):
 
 def _x_task(args, opts):
     return solve_x_block(*args, **opts)
-
-
-def check_hidden(problem: LiftedProblem, network: Network, X, hidden) -> list:
-    """Validate user-given auxiliary variables X_1..X_{L-1} (shapes, finite, in dom Psi_j); default a forward pass."""
-    L = network.n_layers
-    if hidden is None:
-        return forward_hidden(network, X)
-    hidden = [np.ascontiguousarray(h, dtype=network.dtype) for h in hidden]
-    if len(hidden) != L - 1:
-        raise BregnetInputError(f"hidden must give X_1..X_{L - 1} ({L - 1} arrays); got {len(hidden)}")
-    for j, h in enumerate(hidden, start=1):
-        if h.shape != (X.shape[0], network.layer_sizes[j]):
-            raise BregnetInputError(f"hidden[{j - 1}] must have shape {(X.shape[0], network.layer_sizes[j])}; "
-                                    f"got {h.shape}")
-        if not np.all(np.isfinite(h)):
-            raise BregnetInputError(f"hidden[{j - 1}] contains NaN or Inf")
-        if not np.all(problem.activations[j - 1].in_domain(h)):
-            raise BregnetInputError(f"hidden[{j - 1}] lies outside dom Psi_{j}; the energy is infinite there")
-    return hidden
 
 
 def coordinate_descent(network: Network, X, Y, *, epochs: int = 50, scheme: str = "odd_even",

@@ -39,7 +39,7 @@ import numpy as np
 from ..exceptions import BregnetInputError, DivergenceError
 from ..lifted import LiftedProblem, forward_hidden, lifted_energy, prox_layer, theta_step, x_step
 from ..network import Network
-from ._common import (History, TrainResult, check_finite_state, check_positive_option, data_fingerprint,
+from ._common import (check_hidden, History, TrainResult, check_finite_state, check_positive_option, data_fingerprint,
                       load_checkpoint, make_rng, record_epoch, save_checkpoint, validate_data)
 from .lipschitz import spectral_norm_sq, theta_lipschitz, x_lipschitz
 
@@ -164,20 +164,7 @@ def proximal_gradient(network: Network, X, Y, *, epochs: int = 100, lambdas=None
     checkpoint_every = check_positive_option("checkpoint_every", checkpoint_every, integer=True)
     gen = make_rng(seed, rng)
     L = network.n_layers
-    if hidden is None:
-        hidden = forward_hidden(network, X)
-    else:
-        hidden = [np.ascontiguousarray(h, dtype=network.dtype) for h in hidden]
-        if len(hidden) != L - 1:
-            raise BregnetInputError(f"hidden must give X_1..X_{L - 1} ({L - 1} arrays); got {len(hidden)}")
-        for j, h in enumerate(hidden, start=1):
-            if h.shape != (X.shape[0], network.layer_sizes[j]):
-                raise BregnetInputError(f"hidden[{j - 1}] must have shape {(X.shape[0], network.layer_sizes[j])}; "
-                                        f"got {h.shape}")
-            if not np.all(np.isfinite(h)):
-                raise BregnetInputError(f"hidden[{j - 1}] contains NaN or Inf")
-            if not np.all(problem.activations[j - 1].in_domain(h)):
-                raise BregnetInputError(f"hidden[{j - 1}] lies outside dom Psi_{j}; the energy is infinite there")
+    hidden = check_hidden(problem, network, X, hidden)
 
     opts = {"scheme": scheme, "step_scale": step_scale, "acceleration": acceleration, "momentum": momentum,
             "monotone": bool(monotone), "norm_method": norm_method}
