@@ -319,11 +319,19 @@ def run_experiment(ctx: Context, *, config: dict, methods: list, plot=None, redu
             p = rec_dir / f"{name}.json"
             if p.exists():
                 recs[name] = json.loads(p.read_text())
-        reduced = any(m.epochs < config.get("paper_epochs", {}).get(m.name, m.epochs) for m in methods)
+        paper_ep = config.get("paper_epochs", {})
+        short = {k: {"epochs_done": r.get("epochs_done", 0), "paper_epochs": paper_ep[k], "status": r.get("status")}
+                 for k, r in recs.items() if k in paper_ep and r.get("epochs_done", 0) < paper_ep[k]}
+        reduced = bool(short) or any(m.epochs < paper_ep.get(m.name, m.epochs) for m in methods)
         done = all(recs.get(m.name, {}).get("status") == "complete" for m in methods) and \
             all(r.get("status") == "complete" for r in recs.values())
+        if short and not reduced_note:
+            auto = "; ".join(f"{k}: {v['epochs_done']} of the paper's {v['paper_epochs']} epochs" for k, v in short.items())
+            note = "reduced (fewer epochs than the paper; runs may be continuing): " + auto
+        else:
+            note = reduced_note
         meta = {"experiment": ctx.name, "quick": ctx.quick, "reduced": bool(reduced),
-                "reduced_note": reduced_note if reduced else None, "seed": ctx.seed,
+                "reduced_note": note if reduced else None, "reduced_methods": short, "seed": ctx.seed,
                 "command": command_line(ctx.argv), "commands": cmds, "configuration": config, "versions": versions(),
                 "status": "complete" if done else "partial",
                 "methods": recs, "updated": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}

@@ -69,8 +69,9 @@ def _status(meta, rec=None):
         bits.append(f"{st}, {done}/{total} epochs")
         paper_ep = meta.get("configuration", {}).get("paper_epochs", {})
         name = r.get("_name")
-        if name in paper_ep and total is not None and total < paper_ep[name]:
-            bits.append(f"REDUCED (paper: {paper_ep[name]} epochs)")
+        if name in paper_ep and done < paper_ep[name]:
+            ref = "our default" if name == "classical-lifted" else "the paper's"
+            bits.append(f"REDUCED: {done} of {ref} {paper_ep[name]} epochs")
     elif meta.get("reduced"):
         bits.append("REDUCED: " + str(meta.get("reduced_note")))
     return "; ".join(bits)
@@ -82,9 +83,11 @@ def _cmdfile(meta):
 
 def _methods(meta):
     out = {}
+    paper_ep = (meta or {}).get("configuration", {}).get("paper_epochs", {})
     for k, r in (meta or {}).get("methods", {}).items():
         r = dict(r)
         r["_name"] = k
+        r["_paper_epochs"] = paper_ep.get(k)
         out[k] = r
     return out
 
@@ -235,6 +238,8 @@ def _final_table(recs, names, keys=("train_objective", "val_mse", "train_sparsit
         spe = f"{sum(wt) / len(wt):.1f}" if wt else "-"
         status = {"running": "partial"}.get(r.get("status", "?"), r.get("status", "?")) + \
             f", {r.get('epochs_done', 0)}/{r.get('config', {}).get('epochs')} epochs"
+        if r.get("_paper_epochs") and r.get("epochs_done", 0) < r["_paper_epochs"]:
+            status += f"; REDUCED ({r['_paper_epochs']} in the paper)"
         if r.get("error"):
             status += " (" + r["error"][:80] + ")"
         L.append(f"| {AE.get(m, m)} | " + " | ".join(vals) + f" | {mn} | {spe} | {status} |")
