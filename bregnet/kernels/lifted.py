@@ -91,33 +91,14 @@ def prox_l1_codes(code, beta, V, t, a):
 
 @njit(cache=True)
 def power_sq(A, v, tol, max_iter):
-    r""":math:`\|A\|_2^2` by power iteration on :math:`A^\top A` from ``v`` (updated in place; twin: ``spectral_norm_sq``)."""
-    n = A.shape[1]
-    A64 = A.astype(np.float64)
-    nv = np.sqrt(np.sum(v * v))
-    if nv == 0.0:
-        for k in range(n):
-            v[k] = 1.0 + k / max(n, 1)
-        nv = np.sqrt(np.sum(v * v))
-    for k in range(n):
-        v[k] /= nv
-    lam = 0.0
-    for _ in range(max_iter):
-        w = A64.T @ (A64 @ v)
-        new = np.sum(v * w)
-        nw = np.sqrt(np.sum(w * w))
-        if nw == 0.0:
-            lam = 0.0
-            break
-        for k in range(n):
-            v[k] = w[k] / nw
-        if abs(new - lam) <= tol * max(new, 1e-300):
-            lam = new
-            break
-        lam = new
-    w = A64.T @ (A64 @ v)
-    last = np.sum(v * w)
-    return max(lam, last)
+    r""":math:`\|A\|_2^2` by power iteration on :math:`A^\top A` from ``v`` (updated in place; twin: ``spectral_norm_sq``).
+
+    Allocates its scratch and calls the allocation-free iteration the kernels use (same start, iteration and
+    stopping rule: relative change of the Rayleigh quotient below ``tol``, at most ``max_iter`` steps).
+    """
+    if v.shape[0] != A.shape[1]:
+        raise ValueError("power_sq: v must have length A.shape[1]")
+    return _power_sq_buf(A.astype(np.float64), v, np.empty(A.shape[0]), np.empty(A.shape[1]), tol, max_iter)
 
 
 # ----------------------------------------------------------------------------- allocation-free helpers
@@ -443,28 +424,9 @@ def lbn_epoch(Ws, bs, X, Y, batch_size, Ks, vx, vw, codes, betas, lambdas, l1_la
 def power_sym(K, v, tol, max_iter):
     r""":math:`\lambda_{\max}(K)` of a symmetric PSD ``K`` by power iteration from ``v`` (in place).
 
-    Used with :math:`K = X_0X_0^\top` for :math:`\|X_0\|_2^2` (twin: ``spectral_norm_sq(X_0)``).
+    Used with :math:`K = X_0X_0^\top` for :math:`\|X_0\|_2^2` (twin: ``spectral_norm_sq(X_0)``); allocates its
+    scratch and calls the allocation-free iteration the kernels use.
     """
-    n = K.shape[0]
-    K64 = K.astype(np.float64)
-    nv = np.sqrt(np.sum(v * v))
-    if nv == 0.0:
-        for k in range(n):
-            v[k] = 1.0 + k / max(n, 1)
-        nv = np.sqrt(np.sum(v * v))
-    for k in range(n):
-        v[k] /= nv
-    lam = 0.0
-    for _ in range(max_iter):
-        w = K64 @ v
-        new = np.sum(v * w)
-        nw = np.sqrt(np.sum(w * w))
-        if nw == 0.0:
-            return 0.0
-        for k in range(n):
-            v[k] = w[k] / nw
-        if abs(new - lam) <= tol * max(new, 1e-300):
-            lam = new
-            break
-        lam = new
-    return max(lam, np.sum(v * (K64 @ v)))
+    if v.shape[0] != K.shape[0] or K.shape[0] != K.shape[1]:
+        raise ValueError("power_sym: K must be square and v of length K.shape[0]")
+    return _power_sym_buf(K.astype(np.float64), v, np.empty(K.shape[0]), tol, max_iter)
