@@ -9,6 +9,9 @@ are compared:
 
 * LBN-S (bregnet, Numba kernel: one kernel call per epoch),
 * SGD-BP (NumPy): plain mini-batch SGD with back-propagation, lr 1e-3, batch 100, written here,
+* SGD-BP (bregnet): :func:`bregnet.backprop.sgd_bp` with the same options, timed by its own clock
+  (``history.wall_time``: the epoch's steps, not the evaluation of the objective it records before and after;
+  no CPU time for it),
 * SGD-BP (PyTorch): the same network and loss (``torch.nn.Linear`` / ``ReLU``, ``.double()``, MSE = ``0.5 |out -
   y|^2`` averaged over the batch, ``torch.optim.SGD(lr=1e-3)``), if ``import torch`` works,
 * the NumPy twin of Algorithm 1 (``use_kernel=False``), once, for reference.
@@ -20,6 +23,16 @@ time is printed too (on a loaded machine it is the steadier of the two).  Run by
     python benchmarks/bench_lbn_epoch.py [--samples 6000] [--repeats 5] [--threads 2] [--full]
 
 ``--full`` adds one full 60000-sample epoch of LBN-S and of PyTorch SGD-BP at the end.
+
+GEMM throughput (issue 5): the multiply-adds of the matrix products of one LBN-S batch step are counted by
+:func:`macs_lbn_batch`, which follows the control flow of ``bregnet.kernels.lifted.lbn_inner_loop`` (which
+products each sweep recomputes and which cached pre-activations it reuses) plus the ``syrk`` of
+:math:`K = X_0X_0^\top` done by the driver; those of an SGD-BP forward/backward pass by :func:`macs_sgd_batch`.
+The power iterations (matrix-vector products, a few per cent of the work) and the elementwise work are not
+counted.  Multiply-adds per epoch divided by the median seconds per epoch give the achieved rate, printed
+next to NumPy's matmul peak measured at the end of the same run (best of several ``np.matmul`` calls on
+1024 x 1024 float64 and on the shapes of the products above, at ``--threads`` and, because the LBN-S driver
+runs its BLAS on one thread, also at one thread), and PyTorch's ``torch.mm`` on 1024 x 1024.
 """
 from __future__ import annotations
 
@@ -88,6 +101,73 @@ def torch_epoch(X, Y, lr, batch, model, opt, torch):
         opt.step()
 
 
+def macs_lbn_batch(sizes, B, N, gram=True):
+    """Multiply-adds of the matrix products of one LBN-S batch step (``lbn_inner_loop`` + the driver's syrk).
+
+    Mirrors the kernel's control flow: the forward pass (its pre-activations valid), K = X0 X0^T (syrk: half
+    of a B x n0 x B product, when the driver passes K in, i.e. ``gram``), then per sweep l = L..1 the same
+    ``Zvalid`` bookkeeping: layer l >= 2 recomputes Z_{l-1} only if invalid, forms X_{l-1}^T D (theta step),
+    X_{l-1} W_l (x-step residual), the pre-activation of layer l-1 (K A for layer 1, else X_{j-1} W_j) if
+    invalid, and D W^T (x-step); layer 1 only updates A.  At the end W_1 = W_1^k - X0^T A.
+    Returns a dict of the parts and ``"total"``.
+    """
+    L = len(sizes) - 1
+    n = list(sizes)
+    parts = {"forward": sum(B * n[l] * n[l + 1] for l in range(L)),
+             "K = X0 X0^T": B * B * n[0] // 2 if gram else B * B * n[0], "sweeps": 0, "X0^T A": n[0] * B * n[1]}
+    valid = [True] * L                    # Zvalid[l]: pre-activation of layer l+1 cached
+    for _ in range(N):
+        for l in range(L, 0, -1):
+            if l == 1:
+                if not valid[0]:
+                    parts["sweeps"] += B * B * n[1]                          # K A
+                    valid[0] = True
+                valid[0] = False
+                continue
+            if not valid[l - 1]:
+                parts["sweeps"] += B * n[l - 1] * n[l]                       # X_{l-1} W_l
+            parts["sweeps"] += n[l - 1] * B * n[l]                           # X_{l-1}^T D  (theta step)
+            parts["sweeps"] += B * n[l - 1] * n[l]                           # X_{l-1} W_l  (new theta)
+            j = l - 1
+            if j == 1:
+                if not valid[0]:
+                    parts["sweeps"] += B * B * n[1]                          # K A
+                    valid[0] = True
+            else:
+                parts["sweeps"] += B * n[j - 1] * n[j]                       # X_{j-1} W_j
+                valid[j - 1] = True
+            parts["sweeps"] += B * n[l] * n[l - 1]                           # D W^T  (x-step)
+            valid[l - 1] = False
+    parts["total"] = sum(parts.values())
+    return parts
+
+
+def macs_sgd_batch(sizes, B):
+    """Multiply-adds of one SGD-BP step: forward X W, backward X^T delta for every layer, delta W^T for l >= 2."""
+    L = len(sizes) - 1
+    fwd = sum(B * sizes[l] * sizes[l + 1] for l in range(L))
+    return fwd + fwd + sum(B * sizes[l + 1] * sizes[l] for l in range(1, L))
+
+
+def matmul_rate(m, k, n, repeats=5, min_time=0.05, torch=None):
+    """Best-of-``repeats`` multiply-adds per second of (m x k) @ (k x n) float64 (NumPy, or torch.mm)."""
+    rng = np.random.default_rng(0)
+    a, b = rng.standard_normal((m, k)), rng.standard_normal((k, n))
+    out = np.empty((m, n))
+    if torch is not None:
+        a, b, out = torch.from_numpy(a), torch.from_numpy(b), torch.from_numpy(out)
+        f = lambda: torch.mm(a, b, out=out)                        # noqa: E731
+    else:
+        f = lambda: np.matmul(a, b, out=out)                       # noqa: E731
+    f()
+    calls = max(1, int(min_time / max(_timed(f)[0], 1e-7)))
+    best = min(_timed(lambda: [f() for _ in range(calls)])[0] / calls for _ in range(repeats))
+    return m * k * n / best
+
+
+PEAK_SHAPES = [(1024, 1024, 1024), (100, 784, 64), (784, 100, 64), (100, 100, 64), (100, 64, 64), (100, 64, 10)]
+
+
 def _timed(f):
     c, w = time.process_time(), time.perf_counter()
     f()
@@ -130,6 +210,14 @@ def main():
     methods["LBN-S (bregnet, Numba kernel)"] = lbn
     Ws, bs = [W.copy() for W in net.weights], [b.copy() for b in net.biases]
     methods["SGD-BP (NumPy)"] = lambda Xs, Ys, r: sgd_numpy_epoch(Ws, bs, Xs, Ys, LR, BATCH, np.random.default_rng(r))
+    from bregnet.backprop import sgd_bp
+    bname = "SGD-BP (bregnet.backprop.sgd_bp)"
+    state["sgd"] = net
+
+    def sgd_bregnet(Xs, Ys, r):
+        state["sgd"], hist = sgd_bp(state["sgd"], Xs, Ys, epochs=1, batch_size=BATCH, lr=LR, seed=r)
+        return hist.wall_time[-1]                                  # its own clock: the steps only
+    methods[bname] = sgd_bregnet
     tname = None
     if torch is not None:
         torch.set_num_threads(args.threads)
@@ -152,6 +240,8 @@ def main():
         for k in names[r % len(names):] + names[:r % len(names)]:           # rotate the order
             if k == tname:
                 w, c = _timed(lambda: methods[k](sl, sl, r))
+            elif k == bname:
+                w, c = methods[k](X[sl], Y[sl], r), float("nan")
             else:
                 w, c = _timed(lambda: methods[k](X[sl], Y[sl], r))
             wall[k].append(w * scale)
@@ -180,6 +270,30 @@ def main():
             print(f"{k:52s} {w:12.3f} {'':9s} {c:11.3f}")
         if tname is not None:
             print(f"ratio LBN-S / {tname} (full epochs): {full[lk][0] / full[tname][0]:.2f}")
+    # GEMM throughput against NumPy's matmul peak, measured now, in the same process
+    nb = X.shape[0] / BATCH
+    lbn_parts = macs_lbn_batch(SIZES, BATCH, N_INNER)
+    sgd_macs = macs_sgd_batch(SIZES, BATCH)
+    print(f"\nmultiply-adds per batch step (products only): LBN-S {lbn_parts['total'] / 1e6:.2f} M ("
+          + ", ".join(f"{k} {v / 1e6:.2f} M" for k, v in lbn_parts.items() if k != "total")
+          + f"); SGD-BP forward/backward {sgd_macs / 1e6:.2f} M; ratio {lbn_parts['total'] / sgd_macs:.2f}")
+    print(f"{'method':52s} {'G madd/epoch':>12s} {'G madd/s (wall median)':>23s} {'(wall min)':>11s}")
+    for k in names:
+        per = (lbn_parts["total"] if k == lk else sgd_macs) * nb
+        print(f"{k:52s} {per / 1e9:12.2f} {per / np.median(wall[k]) / 1e9:23.2f} {per / np.min(wall[k]) / 1e9:11.2f}")
+    thread_counts = [args.threads] + ([1] if args.threads != 1 else [])
+    print(f"\nNumPy matmul peak (float64, best of 5, G multiply-adds/s); shape m x k x n:")
+    print(f"{'threads':>8s} " + " ".join(f"{'x'.join(map(str, sh)):>14s}" for sh in PEAK_SHAPES))
+    for th in thread_counts:
+        with threadpoolctl.threadpool_limits(th):
+            rates = [matmul_rate(*sh) / 1e9 for sh in PEAK_SHAPES]
+        print(f"{th:8d} " + " ".join(f"{r:14.2f}" for r in rates))
+    if torch is not None:
+        for th in thread_counts:
+            torch.set_num_threads(th)
+            print(f"torch.mm 1024x1024x1024, {th} thread(s): {matmul_rate(1024, 1024, 1024, torch=torch) / 1e9:.2f} "
+                  f"G multiply-adds/s")
+        torch.set_num_threads(args.threads)
     print(f"# load average at end {os.getloadavg()}")
 
 
