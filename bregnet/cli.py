@@ -28,14 +28,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import platform
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
+
+from ._atomic import atomic_write_bytes
 
 __all__ = ["main", "check_activation", "build_parser", "EXIT_OK", "EXIT_FAILURE", "EXIT_USAGE", "EXIT_NO_DATA",
            "EXIT_DIVERGED"]
@@ -171,18 +171,7 @@ def _plain(o):
 
 def write_json(path, obj) -> None:
     """Write ``obj`` as JSON atomically (a temporary file in the same directory, then ``os.replace``)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".json", dir=str(path.parent))
-    try:
-        with os.fdopen(fd, "w") as fh:
-            json.dump(_plain(obj), fh, indent=1)
-            fh.write("\n")
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    atomic_write_bytes(path, (json.dumps(_plain(obj), indent=1) + "\n").encode())
 
 
 class _Progress:

@@ -43,7 +43,6 @@ from __future__ import annotations
 
 import inspect
 import json
-import os
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -52,6 +51,7 @@ from typing import Callable, Mapping
 
 import numpy as np
 
+from ._atomic import atomic_savez
 from .backprop import adam_bp, classical_lifted, gd_bp, isgd_bp, mac_qp, sgd_bp
 from .exceptions import BregnetInputError, DivergenceError
 from .network import Network
@@ -321,17 +321,7 @@ def _save_state(path: Path, *, epoch, network, log, rng_state, fingerprint):
     meta = {"epoch": int(epoch), "rng": rng_state, "fingerprint": fingerprint, "log": log.rows,
             "n_layers": network.n_layers}
     payload["meta"] = np.array(json.dumps(meta, default=float))
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-training-", suffix=".npz", dir=str(path.parent))
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            np.savez(fh, **payload)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    atomic_savez(path, payload)
 
 
 def _load_state(path: Path, fingerprint, activations):

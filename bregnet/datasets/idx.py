@@ -22,14 +22,13 @@ Examples
 from __future__ import annotations
 
 import gzip
-import os
 import struct
-import tempfile
 import zlib
 from pathlib import Path
 
 import numpy as np
 
+from .._atomic import atomic_write_bytes
 from .base import IDXFormatError
 
 __all__ = ["read_idx", "write_idx", "read_idx_header", "IDX_DTYPES", "IDX_SPLIT_FILES",
@@ -198,34 +197,6 @@ def write_idx(path, array, *, compress: bool | None = None) -> Path:
     if compress:
         data = gzip.compress(data, mtime=0)
     atomic_write_bytes(path, data)
-    return path
-
-
-def atomic_write_bytes(path, data: bytes) -> Path:
-    """Write ``data`` to ``path`` via a temporary file in the same directory and :func:`os.replace`.
-
-    A reader never sees a partly written file, and a crash leaves no file at ``path``.
-
-    Examples
-    --------
-    >>> import tempfile, os
-    >>> p = atomic_write_bytes(os.path.join(tempfile.mkdtemp(), "f.bin"), b"abc")
-    >>> open(p, "rb").read()
-    b'abc'
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix="." + path.name + ".", suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
     return path
 
 

@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 import time
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from .._atomic import atomic_savez
 from ..exceptions import BregnetInputError, DivergenceError
 from ..lifted import LiftedProblem, consistency_residuals, forward_hidden, forward_loss, lifted_energy
 from ..network import Network
@@ -162,7 +162,6 @@ def save_checkpoint(path, *, solver: str, fingerprint: dict, epoch: int, network
                     rng: np.random.Generator, arrays: dict | None = None):
     """Write a checkpoint atomically: a temporary file in the same directory, then ``os.replace``."""
     path = os.fspath(path)
-    d = os.path.dirname(os.path.abspath(path))
     payload = {f"W{l}": W for l, W in enumerate(network.weights)}
     payload.update({f"b{l}": b for l, b in enumerate(network.biases)})
     for k, v in history.to_arrays().items():
@@ -172,17 +171,7 @@ def save_checkpoint(path, *, solver: str, fingerprint: dict, epoch: int, network
     meta = {"solver": solver, "fingerprint": fingerprint, "epoch": int(epoch),
             "rng": rng.bit_generator.state, "n_layers": network.n_layers}
     payload["meta"] = np.array(json.dumps(meta))
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-ckpt-", suffix=".npz", dir=d)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            np.savez(fh, **payload)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    atomic_savez(path, payload)
 
 
 def load_checkpoint(path, *, solver: str, fingerprint: dict, network: Network):

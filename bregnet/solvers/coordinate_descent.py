@@ -33,7 +33,7 @@ import numpy as np
 
 from ..bregman import bregman_loss
 from ..exceptions import BregnetInputError
-from ..lifted import LiftedProblem, forward_hidden, theta_step, x_step
+from ..lifted import LiftedProblem, forward_hidden, theta_step, x_step  # noqa: F401  (forward_hidden: doctests)
 from ..network import Network
 from ._common import (check_hidden, History, TrainResult, check_finite_state, check_positive_option, data_fingerprint,
                       load_checkpoint, make_rng, record_epoch, save_checkpoint, validate_data)

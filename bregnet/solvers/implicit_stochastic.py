@@ -174,7 +174,6 @@ def lbn_batch_kernel(problem: LiftedProblem, network: Network, X0, Y, *, n_inner
 
     from ..kernels.lifted import lbn_inner_loop
 
-    L = problem.n_layers
     dtype = network.dtype
     if warm is None:
         warm = warm_start_vectors(network)

@@ -37,7 +37,7 @@ import time
 import numpy as np
 
 from ..exceptions import BregnetInputError, DivergenceError
-from ..lifted import LiftedProblem, forward_hidden, lifted_energy, prox_layer, theta_step, x_step
+from ..lifted import LiftedProblem, forward_hidden, lifted_energy, theta_step, x_step  # noqa: F401  (forward_hidden: doctests)
 from ..network import Network
 from ._common import (check_hidden, History, TrainResult, check_finite_state, check_positive_option, data_fingerprint,
                       load_checkpoint, make_rng, record_epoch, save_checkpoint, validate_data)

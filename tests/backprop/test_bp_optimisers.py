@@ -6,7 +6,7 @@ from sklearn.datasets import load_digits
 from bregnet.backprop import adam_bp, gd_bp, isgd_bp, objective, sgd_bp
 from bregnet.exceptions import BregnetInputError, DivergenceError
 from bregnet.metrics import accuracy
-from bregnet.network import Network, glorot_init
+from bregnet.network import glorot_init
 
 
 @pytest.fixture(scope="module")

@@ -120,7 +120,6 @@ def test_prox_layer_is_argmin(name, alpha):
 def test_x_step_is_argmin_of_its_subproblem():
     """x_step = argmin_x <g, x> + |x - x_j|^2/(2t) + lam_j Phi_j(x) + alpha|x|_1 (linearised subproblem of (17b))."""
     net, prob, X, Y, hidden = _setup(acts=("relu", "relu", "identity"), l1=(1, 0.25))
-    xs = [X, *hidden, Y]
     j, t = 1, 0.4
     Zj = X @ net.weights[0] + net.biases[0]
     Dn = prob.activations[1].prox(hidden[0] @ net.weights[1] + net.biases[1]) - hidden[1]

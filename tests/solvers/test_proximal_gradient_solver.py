@@ -4,9 +4,9 @@ import pytest
 from hypothesis import given, strategies as st
 
 from bregnet.exceptions import BregnetInputError, DivergenceError
-from bregnet.lifted import LiftedProblem, forward_hidden, lifted_energy
+from bregnet.lifted import forward_hidden
 from bregnet.network import glorot_init
-from bregnet.solvers import proximal_gradient, proximal_gradient_step
+from bregnet.solvers import proximal_gradient
 
 ACTS = ["relu", "tanh", "soft_threshold", "identity"]
 
