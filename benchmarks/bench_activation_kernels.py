@@ -23,6 +23,7 @@ within one run.
 from __future__ import annotations
 
 import argparse
+import datetime
 import os
 import platform
 import sys
@@ -48,6 +49,9 @@ if ARGS.cold:
     os.environ["NUMBA_CACHE_DIR"] = tempfile.mkdtemp(prefix="bregnet-numba-cold-")
 for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[_var] = str(ARGS.threads)
+
+# benchmark this checkout (not whatever bregnet an editable install points to)
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import numba  # noqa: E402  (after NUMBA_CACHE_DIR is set)
 import numpy as np  # noqa: E402
@@ -211,6 +215,9 @@ def affine_table(dtypes, rng):
 
 def main():
     rng = np.random.default_rng(ARGS.seed)
+    print(f"# {datetime.datetime.now().isoformat(timespec='seconds')}  {platform.node()}  "
+          f"load average at start {os.getloadavg()}")
+    print(f"# command: python {' '.join(sys.argv)}")
     print(f"bregnet activation kernels vs NumPy twins | python {platform.python_version()}, "
           f"numpy {np.__version__}, numba {numba.__version__}, {os.cpu_count()} CPU(s), "
           f"BLAS threads {ARGS.threads}, load average {os.getloadavg()[0]:.1f}, "
@@ -223,6 +230,7 @@ def main():
     main_table(ARGS.small, ARGS.features, [np.float64], rng, with_first_call=False)
     print("\n[3] affine layer sigma(X W + b): np.matmul outside + fused elementwise kernel vs np.dot inside njit")
     affine_table(dtypes, rng)
+    print(f"# load average at end {os.getloadavg()}")
     return 0
 
 
