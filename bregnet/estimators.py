@@ -153,7 +153,23 @@ class _LiftedEstimator(BaseEstimator):
 
 
 # ---------------------------------------------------------------------------------------- classifier
-class LiftedBregmanClassifier(ClassifierMixin, _LiftedEstimator):
+class _LiftedMLP(_LiftedEstimator):
+    """The parameters shared by :class:`LiftedBregmanClassifier` and :class:`LiftedBregmanRegressor`."""
+
+    def __init__(self, hidden_layer_sizes=(32,), activation="relu", output_activation="identity", solver="lbn-s",
+                 epochs=10, batch_size=None, solver_options=None, random_state=None, warm_start=False):
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.output_activation = output_activation
+        self.solver = solver
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.solver_options = solver_options
+        self.random_state = random_state
+        self.warm_start = warm_start
+
+
+class LiftedBregmanClassifier(ClassifierMixin, _LiftedMLP):
     r"""Classifier trained on the lifted Bregman energy (25) (or by a baseline), Section 5.1 and 6.1.
 
     The network maps :math:`n` features through ``hidden_layer_sizes`` to one unit per class; the
@@ -199,18 +215,6 @@ class LiftedBregmanClassifier(ClassifierMixin, _LiftedEstimator):
     >>> clf.score(X, y) > 0.9
     True
     """
-
-    def __init__(self, hidden_layer_sizes=(32,), activation="relu", output_activation="identity", solver="lbn-s",
-                 epochs=10, batch_size=None, solver_options=None, random_state=None, warm_start=False):
-        self.hidden_layer_sizes = hidden_layer_sizes
-        self.activation = activation
-        self.output_activation = output_activation
-        self.solver = solver
-        self.epochs = epochs
-        self.batch_size = batch_size
-        self.solver_options = solver_options
-        self.random_state = random_state
-        self.warm_start = warm_start
 
     def _problem(self, n_features, n_classes):
         try:
@@ -271,7 +275,7 @@ class LiftedBregmanClassifier(ClassifierMixin, _LiftedEstimator):
 
 
 # ---------------------------------------------------------------------------------------- regressor
-class LiftedBregmanRegressor(RegressorMixin, _LiftedEstimator):
+class LiftedBregmanRegressor(RegressorMixin, _LiftedMLP):
     r"""Regressor trained on the lifted Bregman energy (25) with real targets (MSE for the identity output).
 
     Parameters are those of :class:`LiftedBregmanClassifier`; ``y`` may have several columns.
@@ -284,18 +288,6 @@ class LiftedBregmanRegressor(RegressorMixin, _LiftedEstimator):
     >>> reg.score(X, y) > 0.9
     True
     """
-
-    def __init__(self, hidden_layer_sizes=(32,), activation="relu", output_activation="identity", solver="lbn-s",
-                 epochs=10, batch_size=None, solver_options=None, random_state=None, warm_start=False):
-        self.hidden_layer_sizes = hidden_layer_sizes
-        self.activation = activation
-        self.output_activation = output_activation
-        self.solver = solver
-        self.epochs = epochs
-        self.batch_size = batch_size
-        self.solver_options = solver_options
-        self.random_state = random_state
-        self.warm_start = warm_start
 
     def _fit(self, X, y, *, epochs, partial):
         first = not (partial and hasattr(self, "network_"))
