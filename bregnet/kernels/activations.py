@@ -11,6 +11,14 @@ For ReLU, soft-thresholding, identity, tanh and softmax (with temperature) this 
   :math:`\sigma(XW + b)` of eq. (1) (the matrix product is left to BLAS, see
   :mod:`bregnet.kernels.dispatch`).
 
+Each Bregman loss formula is written once, in a row helper
+``_<name>_loss_row(x, z, i, [param,] grad_out, with_grad)`` that returns :math:`B_\Psi(x_i, z_i)`
+(``+inf`` outside :math:`\operatorname{dom}\Psi`, clipped at 0) and, if ``with_grad``, writes
+:math:`\sigma(z_i) - x_i` into ``grad_out[i]`` in the same pass; ``<name>_bregman_loss`` (which passes
+``x`` as the unused ``grad_out``) and ``<name>_bregman_loss_and_grad`` are loops over the rows that
+call it.  ``<name>_bregman_grad`` keeps its own one-line loop over :math:`\sigma(z) - x`, so that
+it does not pay for the loss.
+
 Every kernel is the compiled twin of a readable NumPy function that stays the reference: the
 activation's own methods (``prox``) in :mod:`bregnet.activations` and :func:`bregnet.bregman.bregman_loss`
 / :func:`bregnet.bregman.bregman_grad`.  The docstring of each kernel names its twin; the tests in
@@ -100,6 +108,27 @@ def relu_prox_step(z, t, param, out):
 
 
 @numba.njit(cache=True)
+def _relu_loss_row(x, z, i, grad_out, with_grad):
+    # B(x_i, z_i) of Theorem 10 item 4 for row i, s = max(z, 0), Psi = chi_{>=0} (0 on its domain):
+    #   sum_j 1/2 (x_j - s_j)^2 - (z_j - s_j)(x_j - s_j),  +inf if some x_j < 0,  clipped at 0.
+    # With with_grad, also grad_out[i] = s - x (Lemma 8).
+    n1 = z.shape[1]
+    acc = 0.0
+    inside = True
+    for j in range(n1):
+        xv = x[i, j]
+        zv = z[i, j]
+        if xv < 0.0:
+            inside = False
+        s = _relu(zv)
+        d = xv - s
+        acc += 0.5 * d * d - (zv - s) * d
+        if with_grad:
+            grad_out[i, j] = s - xv
+    return max(acc, 0.0) if inside else _INF
+
+
+@numba.njit(cache=True)
 def relu_bregman_loss(x, z, param, out):
     r"""ReLU Bregman loss per row, Theorem 10 item 4 / Example 2:
 
@@ -114,19 +143,8 @@ def relu_bregman_loss(x, z, param, out):
     >>> relu_bregman_loss(np.array([[0.5], [-0.5]]), np.array([[-1.0], [1.0]]), 0.0, np.empty(2)).tolist()
     [0.625, inf]
     """
-    n0, n1 = z.shape
-    for i in range(n0):
-        acc = 0.0
-        inside = True
-        for j in range(n1):
-            xv = x[i, j]
-            zv = z[i, j]
-            if xv < 0.0:
-                inside = False
-            s = _relu(zv)
-            d = xv - s
-            acc += 0.5 * d * d - (zv - s) * d
-        out[i] = max(acc, 0.0) if inside else _INF
+    for i in range(z.shape[0]):
+        out[i] = _relu_loss_row(x, z, i, x, False)
     return out
 
 
@@ -160,20 +178,8 @@ def relu_bregman_loss_and_grad(x, z, param, loss_out, grad_out):
     >>> loss.tolist(), grad.tolist()
     ([0.625], [[-0.5]])
     """
-    n0, n1 = z.shape
-    for i in range(n0):
-        acc = 0.0
-        inside = True
-        for j in range(n1):
-            xv = x[i, j]
-            zv = z[i, j]
-            if xv < 0.0:
-                inside = False
-            s = _relu(zv)
-            d = xv - s
-            acc += 0.5 * d * d - (zv - s) * d
-            grad_out[i, j] = s - xv
-        loss_out[i] = max(acc, 0.0) if inside else _INF
+    for i in range(z.shape[0]):
+        loss_out[i] = _relu_loss_row(x, z, i, grad_out, True)
     return loss_out, grad_out
 
 
@@ -237,6 +243,28 @@ def soft_threshold_prox_step(z, t, param, out):
 
 
 @numba.njit(cache=True)
+def _soft_threshold_loss_row(x, z, i, a, grad_out, with_grad):
+    # B(x_i, z_i) of Theorem 10 item 4 for row i, s = sigma(z), Psi = a ||.||_1:
+    #   sum_j 1/2 (x_j - s_j)^2 + a|x_j| - a|s_j| - (z_j - s_j)(x_j - s_j),  clipped at 0.
+    # With with_grad, also grad_out[i] = s - x (Lemma 8).
+    n1 = z.shape[1]
+    acc = 0.0
+    inside = True
+    for j in range(n1):
+        xv = x[i, j]
+        zv = z[i, j]
+        psix = a * abs(xv)
+        if not math.isfinite(psix):
+            inside = False
+        s = _shrink(zv, a)
+        d = xv - s
+        acc += 0.5 * d * d + psix - a * abs(s) - (zv - s) * d
+        if with_grad:
+            grad_out[i, j] = s - xv
+    return max(acc, 0.0) if inside else _INF
+
+
+@numba.njit(cache=True)
 def soft_threshold_bregman_loss(x, z, param, out):
     r"""Soft-thresholding Bregman loss per row, Theorem 10 item 4:
 
@@ -252,20 +280,8 @@ def soft_threshold_bregman_loss(x, z, param, out):
     [1.0]
     """
     a = z.dtype.type(param)
-    n0, n1 = z.shape
-    for i in range(n0):
-        acc = 0.0
-        inside = True
-        for j in range(n1):
-            xv = x[i, j]
-            zv = z[i, j]
-            psix = a * abs(xv)
-            if not math.isfinite(psix):
-                inside = False
-            s = _shrink(zv, a)
-            d = xv - s
-            acc += 0.5 * d * d + psix - a * abs(s) - (zv - s) * d
-        out[i] = max(acc, 0.0) if inside else _INF
+    for i in range(z.shape[0]):
+        out[i] = _soft_threshold_loss_row(x, z, i, a, x, False)
     return out
 
 
@@ -300,21 +316,8 @@ def soft_threshold_bregman_loss_and_grad(x, z, param, loss_out, grad_out):
     ([1.0], [[-1.0]])
     """
     a = z.dtype.type(param)
-    n0, n1 = z.shape
-    for i in range(n0):
-        acc = 0.0
-        inside = True
-        for j in range(n1):
-            xv = x[i, j]
-            zv = z[i, j]
-            psix = a * abs(xv)
-            if not math.isfinite(psix):
-                inside = False
-            s = _shrink(zv, a)
-            d = xv - s
-            acc += 0.5 * d * d + psix - a * abs(s) - (zv - s) * d
-            grad_out[i, j] = s - xv
-        loss_out[i] = max(acc, 0.0) if inside else _INF
+    for i in range(z.shape[0]):
+        loss_out[i] = _soft_threshold_loss_row(x, z, i, a, grad_out, True)
     return loss_out, grad_out
 
 
@@ -368,6 +371,20 @@ def identity_prox_step(z, t, param, out):
 
 
 @numba.njit(cache=True)
+def _identity_loss_row(x, z, i, grad_out, with_grad):
+    # B(x_i, z_i) = 1/2 ||x_i - z_i||^2 (eq. (12) with Psi = 0, s = z); never negative, so no clipping.
+    # With with_grad, also grad_out[i] = z - x (Lemma 8), written as -(x - z).
+    n1 = z.shape[1]
+    acc = 0.0
+    for j in range(n1):
+        d = x[i, j] - z[i, j]
+        acc += 0.5 * d * d
+        if with_grad:
+            grad_out[i, j] = -d
+    return acc
+
+
+@numba.njit(cache=True)
 def identity_bregman_loss(x, z, param, out):
     r"""Identity Bregman loss per row: :math:`B(x, z) = \tfrac12\|x - z\|^2` (eq. (12) with :math:`\Psi = 0`).
 
@@ -377,13 +394,8 @@ def identity_bregman_loss(x, z, param, out):
     >>> identity_bregman_loss(np.array([[1.0, 2.0]]), np.array([[0.0, 0.0]]), 0.0, np.empty(1)).tolist()
     [2.5]
     """
-    n0, n1 = z.shape
-    for i in range(n0):
-        acc = 0.0
-        for j in range(n1):
-            d = x[i, j] - z[i, j]
-            acc += 0.5 * d * d
-        out[i] = acc
+    for i in range(z.shape[0]):
+        out[i] = _identity_loss_row(x, z, i, x, False)
     return out
 
 
@@ -416,14 +428,8 @@ def identity_bregman_loss_and_grad(x, z, param, loss_out, grad_out):
     >>> loss.tolist(), grad.tolist()
     ([2.5], [[-1.0, -2.0]])
     """
-    n0, n1 = z.shape
-    for i in range(n0):
-        acc = 0.0
-        for j in range(n1):
-            d = x[i, j] - z[i, j]
-            acc += 0.5 * d * d
-            grad_out[i, j] = -d
-        loss_out[i] = acc
+    for i in range(z.shape[0]):
+        loss_out[i] = _identity_loss_row(x, z, i, grad_out, True)
     return loss_out, grad_out
 
 
@@ -545,6 +551,29 @@ def tanh_prox_step(z, t, param, out):
 
 
 @numba.njit(cache=True)
+def _tanh_loss_row(x, z, i, grad_out, with_grad):
+    # B(x_i, z_i) of Theorem 10 item 4 for row i, s = tanh z, Psi = sum_j psi(u_j) (see _tanh_psi):
+    #   sum_j 1/2 (x_j - s_j)^2 + psi(x_j) - psi(s_j) - (z_j - s_j)(x_j - s_j),
+    #   +inf if some |x_j| > 1,  clipped at 0.
+    # With with_grad, also grad_out[i] = s - x (Lemma 8).
+    n1 = z.shape[1]
+    acc = 0.0
+    inside = True
+    for j in range(n1):
+        xv = x[i, j]
+        zv = z[i, j]
+        psix = _tanh_psi(xv)
+        if not math.isfinite(psix):
+            inside = False
+        s = math.tanh(zv)
+        d = xv - s
+        acc += 0.5 * d * d + psix - _tanh_psi(s) - (zv - s) * d
+        if with_grad:
+            grad_out[i, j] = s - xv
+    return max(acc, 0.0) if inside else _INF
+
+
+@numba.njit(cache=True)
 def tanh_bregman_loss(x, z, param, out):
     r"""tanh Bregman loss per row, Theorem 10 item 4:
 
@@ -563,20 +592,8 @@ def tanh_bregman_loss(x, z, param, out):
     >>> tanh_bregman_loss(np.array([[1.0], [1.5]]), np.array([[1e8], [0.0]]), 0.0, np.empty(2)).tolist()
     [0.0, inf]
     """
-    n0, n1 = z.shape
-    for i in range(n0):
-        acc = 0.0
-        inside = True
-        for j in range(n1):
-            xv = x[i, j]
-            zv = z[i, j]
-            psix = _tanh_psi(xv)
-            if not math.isfinite(psix):
-                inside = False
-            s = math.tanh(zv)
-            d = xv - s
-            acc += 0.5 * d * d + psix - _tanh_psi(s) - (zv - s) * d
-        out[i] = max(acc, 0.0) if inside else _INF
+    for i in range(z.shape[0]):
+        out[i] = _tanh_loss_row(x, z, i, x, False)
     return out
 
 
@@ -609,21 +626,8 @@ def tanh_bregman_loss_and_grad(x, z, param, loss_out, grad_out):
     >>> loss.tolist(), grad.tolist()
     ([0.0], [[0.0]])
     """
-    n0, n1 = z.shape
-    for i in range(n0):
-        acc = 0.0
-        inside = True
-        for j in range(n1):
-            xv = x[i, j]
-            zv = z[i, j]
-            psix = _tanh_psi(xv)
-            if not math.isfinite(psix):
-                inside = False
-            s = math.tanh(zv)
-            d = xv - s
-            acc += 0.5 * d * d + psix - _tanh_psi(s) - (zv - s) * d
-            grad_out[i, j] = s - xv
-        loss_out[i] = max(acc, 0.0) if inside else _INF
+    for i in range(z.shape[0]):
+        loss_out[i] = _tanh_loss_row(x, z, i, grad_out, True)
     return loss_out, grad_out
 
 
@@ -805,16 +809,10 @@ def softmax_bias_sigma(y, b, param, out):
     n0, n1 = y.shape
     e = np.empty(n1)
     for i in range(n0):
-        m = (y[i, 0] + b[0]) / T
-        for j in range(1, n1):
-            w = (y[i, j] + b[j]) / T
-            if w > m:
-                m = w
-        total = 0.0
+        # the shifted row y_i + b, rounded to the array dtype as in the twin, then its softmax
         for j in range(n1):
-            ej = math.exp((y[i, j] + b[j]) / T - m)
-            e[j] = ej
-            total += ej
+            out[i, j] = y[i, j] + b[j]
+        total = _softmax_row(out, i, T, e)
         for j in range(n1):
             out[i, j] = e[j] / total
     return out
