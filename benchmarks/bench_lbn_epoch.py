@@ -28,7 +28,8 @@ time is printed too (on a loaded machine it is the steadier of the two).  Run by
 
     python benchmarks/bench_lbn_epoch.py [--samples 6000] [--repeats 5] [--threads 2] [--full]
 
-``--full`` adds one full 60000-sample epoch of LBN-S and of PyTorch SGD-BP at the end.
+``--full`` adds full 60000-sample epochs of LBN-S and of PyTorch SGD-BP at the end (``--full-repeats`` of each,
+interleaved; default one).
 
 GEMM throughput (issue 5): the multiply-adds of the matrix products of one LBN-S batch step are counted by
 :func:`macs_lbn_batch`, which follows the control flow of ``bregnet.kernels.lifted.lbn_inner_loop`` (which
@@ -209,7 +210,9 @@ def main():
     ap.add_argument("--samples", type=int, default=6000, help="samples per timed subset (scaled to 60000)")
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--full", action="store_true", help="also one full 60000-sample epoch of LBN-S and PyTorch")
+    ap.add_argument("--full", action="store_true", help="also full 60000-sample epochs of LBN-S and PyTorch")
+    ap.add_argument("--full-repeats", type=int, default=1,
+                    help="with --full: this many full epochs of each, interleaved (medians compared)")
     args = ap.parse_args()
     import threadpoolctl
 
@@ -304,17 +307,27 @@ def main():
     if tname is not None:
         print(f"ratio whole lbn_s call / {tname}: wall medians {np.median(whole_sub) / np.median(wall[tname]):.2f}")
     if args.full:
-        full = {}
+        reps = max(1, args.full_repeats)
+        full = {lk: []}
+        if tname is not None:
+            full[tname] = []
         whole.clear()
-        full[lk] = lbn(X, Y, 99)
+        for r in range(reps):                                   # interleaved, order alternating
+            order = list(full) if r % 2 == 0 else list(full)[::-1]
+            for k in order:
+                if k == lk:
+                    full[lk].append(lbn(X, Y, 99 + r))
+                else:
+                    full[k].append(_timed(lambda: torch_epoch(Xt, Yt, LR, BATCH, model, opt, torch)))
+        print(f"\nfull 60000-sample epochs ({reps} each, interleaved; median wall, min wall, median CPU):")
+        for k, v in full.items():
+            w = np.array([x[0] for x in v]); c = np.array([x[1] for x in v])
+            print(f"{k:52s} {np.median(w):12.3f} {np.min(w):9.3f} {np.median(c):11.3f}")
+        print(f"{'  whole lbn_s call (incl. end-of-call diagnostics)':52s} {np.median(whole):12.3f}")
         if tname is not None:
-            full[tname] = _timed(lambda: torch_epoch(Xt, Yt, LR, BATCH, model, opt, torch))
-        print("\nfull 60000-sample epochs (one each):")
-        for k, (w, c) in full.items():
-            print(f"{k:52s} {w:12.3f} {'':9s} {c:11.3f}")
-        print(f"{'  whole lbn_s call (incl. end-of-call diagnostics)':52s} {whole[0]:12.3f}")
-        if tname is not None:
-            print(f"ratio LBN-S / {tname} (full epochs): {full[lk][0] / full[tname][0]:.2f}")
+            wl = np.array([x[0] for x in full[lk]]); wt = np.array([x[0] for x in full[tname]])
+            print(f"ratio LBN-S / {tname} (full epochs): medians {np.median(wl) / np.median(wt):.2f}, "
+                  f"per pair {np.round(wl / wt, 2).tolist()}")
     # GEMM throughput against NumPy's matmul peak, measured now, in the same process
     nb = X.shape[0] / BATCH
     lbn_parts = macs_lbn_batch(SIZES, BATCH, N_INNER)
