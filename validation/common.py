@@ -23,13 +23,13 @@ import json
 import os
 import platform
 import subprocess
-import sys
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+
+from bregnet._atomic import atomic_write_bytes
 
 REPO = Path(__file__).resolve().parent.parent
 RESULTS = REPO / "validation" / "results"
@@ -37,23 +37,6 @@ PLOT_ONLY = False   # set by run.py --plot-only
 
 
 # ------------------------------------------------------------------------------- small utilities
-def atomic_write_bytes(path, data: bytes):
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
 def atomic_write_json(path, obj):
     atomic_write_bytes(path, (json.dumps(obj, indent=1, default=_json_default) + "\n").encode())
 
@@ -309,7 +292,6 @@ def run_experiment(ctx: Context, *, config: dict, methods: list, plot=None, redu
     atomic_write_bytes(cmd_file, ("\n".join(cmds) + "\n").encode())
     rec_dir = ctx.out / "methods"
     rec_dir.mkdir(exist_ok=True)
-    t_start = time.time()
 
     def assemble():
         recs = {}

@@ -18,7 +18,8 @@ from ..lifted import LiftedProblem, consistency_residuals, forward_hidden, forwa
 from ..network import Network
 
 __all__ = ["History", "TrainResult", "validate_data", "check_positive_option", "check_finite_state",
-           "make_rng", "save_checkpoint", "load_checkpoint", "record_epoch", "check_hidden"]
+           "make_rng", "save_checkpoint", "load_checkpoint", "record_epoch", "check_hidden",
+           "solver_fingerprint"]
 
 
 @dataclass
@@ -197,6 +198,13 @@ def load_checkpoint(path, *, solver: str, fingerprint: dict, network: Network):
         arrays = {k[len("state_"):]: z[k] for k in z.files if k.startswith("state_")}
     net = Network(W, b, network.activations)
     return meta["epoch"], net, hist, meta["rng"], arrays
+
+
+def solver_fingerprint(X, Y, problem: LiftedProblem, opts: dict) -> dict:
+    """What a checkpoint must match to be resumed: the data, the energy's weights and l1 term, the options."""
+    reg = problem.regulariser
+    return {"data": data_fingerprint(X, Y), "lambdas": list(problem.lambdas),
+            "l1": None if reg is None else [reg.layer, reg.alpha], **opts}
 
 
 def data_fingerprint(X, Y) -> dict:

@@ -36,7 +36,7 @@ import numpy as np
 from ..exceptions import BregnetInputError
 from ..lifted import LiftedProblem, theta_gradient, x_step
 from ..network import Network
-from ._common import (History, TrainResult, check_finite_state, check_positive_option, data_fingerprint,
+from ._common import (History, TrainResult, check_finite_state, check_positive_option, solver_fingerprint,
                       load_checkpoint, make_rng, record_epoch, save_checkpoint, validate_data)
 from .coordinate_descent import check_hidden
 from .lipschitz import spectral_norm_sq, theta_lipschitz, x_lipschitz
@@ -196,9 +196,7 @@ def bregman_iterations(network: Network, X, Y, *, epochs: int = 100, regulariser
         duals = [_dual_from_weights(regulariser, W, alpha) for W in network.weights]
     hidden = check_hidden(problem, net, X, hidden)
     opts = {"regulariser": regulariser, "alpha": alpha, "init": init, "step_scale": step_scale}
-    fp = {"data": data_fingerprint(X, Y), "lambdas": list(problem.lambdas),
-          "l1": None if problem.regulariser is None else [problem.regulariser.layer, problem.regulariser.alpha],
-          **opts}
+    fp = solver_fingerprint(X, Y, problem, opts)
     history = History()
     start, time_offset = 0, 0.0
     t0 = time.perf_counter()

@@ -41,7 +41,7 @@ import numpy as np
 from ..exceptions import BregnetInputError
 from ..lifted import LiftedProblem, layer_energies
 from ..network import Network
-from ._common import (History, TrainResult, check_finite_state, check_positive_option, data_fingerprint,
+from ._common import (History, TrainResult, check_finite_state, check_positive_option, solver_fingerprint,
                       load_checkpoint, make_rng, record_epoch, save_checkpoint, validate_data)
 from .coordinate_descent import check_hidden, coordinate_descent
 from .proximal_gradient import proximal_gradient
@@ -143,9 +143,7 @@ def constrained(network: Network, X, Y, *, outer: int = 10, inner_epochs: int = 
     hidden = check_hidden(problem, network, X, hidden)
     opts = {"inner_epochs": inner_epochs, "tau": tau, "inner": inner, "step_scale": step_scale,
             "multipliers0": lam.tolist()}
-    fp = {"data": data_fingerprint(X, Y),
-          "l1": None if problem.regulariser is None else [problem.regulariser.layer, problem.regulariser.alpha],
-          **opts}
+    fp = solver_fingerprint(X, Y, problem, opts)
     net = network.copy()
     history = History()
     result = ConstrainedResult(network=net, history=history)

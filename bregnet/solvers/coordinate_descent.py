@@ -35,7 +35,7 @@ from ..bregman import bregman_loss
 from ..exceptions import BregnetInputError
 from ..lifted import LiftedProblem, forward_hidden, theta_step, x_step  # noqa: F401  (forward_hidden: doctests)
 from ..network import Network
-from ._common import (check_hidden, History, TrainResult, check_finite_state, check_positive_option, data_fingerprint,
+from ._common import (check_hidden, History, TrainResult, check_finite_state, check_positive_option, solver_fingerprint,
                       load_checkpoint, make_rng, record_epoch, save_checkpoint, validate_data)
 from .admm import admm_theta, admm_x, x_block_objective
 from .executors import check_executor, map_ordered
@@ -237,9 +237,7 @@ def coordinate_descent(network: Network, X, Y, *, epochs: int = 50, scheme: str 
     hidden = check_hidden(problem, network, X, hidden)
     opts = {"scheme": scheme, "inner": inner, "n_inner": n_inner, "step_scale": step_scale, "delta": delta,
             "tau": tau, "monotone": bool(monotone)}
-    fp = {"data": data_fingerprint(X, Y), "lambdas": list(problem.lambdas),
-          "l1": None if problem.regulariser is None else [problem.regulariser.layer, problem.regulariser.alpha],
-          **opts}
+    fp = solver_fingerprint(X, Y, problem, opts)
     net = network.copy()
     history = History()
     start, time_offset = 0, 0.0

@@ -55,7 +55,7 @@ import numpy as np
 from ..exceptions import BregnetInputError
 from ..lifted import LiftedProblem, forward_hidden, theta_step, x_step
 from ..network import Network
-from ._common import (History, TrainResult, check_finite_state, check_positive_option, data_fingerprint,
+from ._common import (History, TrainResult, check_finite_state, check_positive_option, solver_fingerprint,
                       load_checkpoint, make_rng, record_epoch, save_checkpoint, validate_data)
 from .lipschitz import spectral_norm_sq, theta_lipschitz, x_lipschitz
 
@@ -242,12 +242,6 @@ def _kernel_epoch(problem: LiftedProblem, network: Network, X, Y, order, batch_s
     return Network(tuple(Ws), tuple(bs), network.activations), -1
 
 
-def _fingerprint(X, Y, problem, opts):
-    return {"data": data_fingerprint(X, Y), "lambdas": list(problem.lambdas),
-            "l1": None if problem.regulariser is None else [problem.regulariser.layer, problem.regulariser.alpha],
-            **opts}
-
-
 def lbn_s(network: Network, X, Y, *, epochs: int = 10, batch_size: int = 100, n_inner: int = 15,
           prox_weight: float = 100.0, step_scale: float = 1.99, lambdas=None, l1=None, shuffle: bool = True,
           use_kernel: bool | None = None, seed=None, rng=None, record: str = "epoch",
@@ -305,7 +299,7 @@ def lbn_s(network: Network, X, Y, *, epochs: int = 10, batch_size: int = 100, n_
     s = X.shape[0]
     opts = {"batch_size": batch_size, "n_inner": n_inner, "prox_weight": prox_weight, "step_scale": step_scale,
             "shuffle": bool(shuffle), "use_kernel": bool(use_kernel)}
-    fp = _fingerprint(X, Y, problem, opts)
+    fp = solver_fingerprint(X, Y, problem, opts)
     net = network.copy()
     history = History()
     start, time_offset = 0, 0.0

@@ -36,7 +36,7 @@ import numpy as np
 from ..exceptions import BregnetInputError
 from ..lifted import LiftedProblem
 from ..network import Network
-from ._common import (History, TrainResult, check_finite_state, check_positive_option, data_fingerprint,
+from ._common import (History, TrainResult, check_finite_state, check_positive_option, solver_fingerprint,
                       load_checkpoint, make_rng, record_epoch, save_checkpoint, validate_data)
 from .executors import check_executor, map_ordered
 
@@ -181,9 +181,7 @@ def model_averaging(network: Network, X, Y, *, rounds: int = 10, n_batches: int 
     opts = {"rounds_batches": n_batches, "method": method if isinstance(method, str) else getattr(method, "__name__",
             "callable"), "n_inner": n_inner, "prox_weight": prox_weight, "step_scale": step_scale,
             "use_kernel": use_kernel}
-    fp = {"data": data_fingerprint(X, Y), "lambdas": list(problem.lambdas),
-          "l1": None if problem.regulariser is None else [problem.regulariser.layer, problem.regulariser.alpha],
-          **opts}
+    fp = solver_fingerprint(X, Y, problem, opts)
     net = network.copy()
     history = History()
     start, time_offset = 0, 0.0

@@ -39,7 +39,7 @@ import numpy as np
 from ..exceptions import BregnetInputError, DivergenceError
 from ..lifted import LiftedProblem, forward_hidden, lifted_energy, theta_step, x_step  # noqa: F401  (forward_hidden: doctests)
 from ..network import Network
-from ._common import (check_hidden, History, TrainResult, check_finite_state, check_positive_option, data_fingerprint,
+from ._common import (check_hidden, History, TrainResult, check_finite_state, check_positive_option, solver_fingerprint,
                       load_checkpoint, make_rng, record_epoch, save_checkpoint, validate_data)
 from .lipschitz import spectral_norm_sq, theta_lipschitz, x_lipschitz
 
@@ -92,12 +92,6 @@ def proximal_gradient_step(problem: LiftedProblem, network: Network, xs, *, sche
         t = c / x_lipschitz(spectral_norm_sq(Wn, method=norm_method), problem.lambdas[j])
         new_xs[j] = x_step(problem, j, src[j], Zj, Dn, Wn, t)
     return new_net, new_xs[1:L]
-
-
-def _fingerprint(X, Y, problem, opts):
-    return {"data": data_fingerprint(X, Y), "lambdas": list(problem.lambdas),
-            "l1": None if problem.regulariser is None else [problem.regulariser.layer, problem.regulariser.alpha],
-            **opts}
 
 
 def proximal_gradient(network: Network, X, Y, *, epochs: int = 100, lambdas=None, l1=None,
@@ -168,7 +162,7 @@ def proximal_gradient(network: Network, X, Y, *, epochs: int = 100, lambdas=None
 
     opts = {"scheme": scheme, "step_scale": step_scale, "acceleration": acceleration, "momentum": momentum,
             "monotone": bool(monotone), "norm_method": norm_method}
-    fp = _fingerprint(X, Y, problem, opts)
+    fp = solver_fingerprint(X, Y, problem, opts)
     net = network.copy()
     history = History()
     start = 0

@@ -41,7 +41,7 @@ from ..bregman import bregman_loss
 from ..exceptions import BregnetInputError, DivergenceError
 from ..lifted import LiftedProblem, prox_layer, theta_step
 from ..network import Network
-from ._common import (History, TrainResult, check_finite_state, check_positive_option, data_fingerprint,
+from ._common import (History, TrainResult, check_finite_state, check_positive_option, solver_fingerprint,
                       load_checkpoint, make_rng, save_checkpoint, validate_data)
 from .lipschitz import spectral_norm_sq, theta_lipschitz
 
@@ -284,9 +284,7 @@ def residual_proximal_gradient(network: Network, X, Y, *, epochs: int = 100, res
         if not np.all(problem.activations[j - 1].in_domain(us[j - 1])):
             raise BregnetInputError(f"the increment u_{j} lies outside dom Psi_{j}; the energy is infinite there")
     opts = {"residual": list(residual), "step_scale": step_scale}
-    fp = {"data": data_fingerprint(X, Y), "lambdas": list(problem.lambdas),
-          "l1": None if problem.regulariser is None else [problem.regulariser.layer, problem.regulariser.alpha],
-          **opts}
+    fp = solver_fingerprint(X, Y, problem, opts)
     net = network.copy()
     history = History()
     start, time_offset, t_u = 0, 0.0, None

@@ -33,7 +33,7 @@ import numpy as np
 from ..exceptions import BregnetInputError
 from ..lifted import LiftedProblem, theta_step, x_step
 from ..network import Network
-from ._common import (History, TrainResult, check_finite_state, check_positive_option, data_fingerprint,
+from ._common import (History, TrainResult, check_finite_state, check_positive_option, solver_fingerprint,
                       load_checkpoint, make_rng, record_epoch, save_checkpoint, validate_data)
 from .coordinate_descent import check_hidden
 from .lipschitz import spectral_norm_sq, theta_lipschitz, x_lipschitz
@@ -143,9 +143,7 @@ def stochastic_proximal_gradient(network: Network, X, Y, *, epochs: int = 10, ba
     hidden = [h.copy() for h in check_hidden(problem, network, X, hidden)]
     opts = {"batch_size": batch_size, "step_scale": step_scale, "step_decay": step_decay, "scheme": scheme,
             "shuffle": bool(shuffle)}
-    fp = {"data": data_fingerprint(X, Y), "lambdas": list(problem.lambdas),
-          "l1": None if problem.regulariser is None else [problem.regulariser.layer, problem.regulariser.alpha],
-          **opts}
+    fp = solver_fingerprint(X, Y, problem, opts)
     net = network.copy()
     history = History()
     start, time_offset, it = 0, 0.0, 0
