@@ -248,6 +248,21 @@ def test_theorem10_item8_can_fail_in_x():
     assert "convex in x" in msg
 
 
+def test_theorem10_item8_rounded_midpoint_at_an_infinite_slope():
+    """Regression (thorough profile): ISRU at x1 = 1 - 2^-53, x2 = 1, z = 0.  The rounded midpoint is 1.0 and
+    B moves by ~1.5e-8 over that half ulp (Psi ~ Psi(1) - sqrt(2(1 - x))); the law allows the midpoint's
+    one-ulp sensitivity, so the true statement passes ..."""
+    from bregnet.activations import get
+    from bregnet.bregman import bregman_loss
+    isru = get("isru")
+    B = lambda x, z: bregman_loss(isru, x, z)
+    laws.check_theorem10_item8(B, [[np.nextafter(1.0, 0.0)]], [[1.0]], [[0.0]], [[0.0]])
+    # ... while a function that is concave near such a singularity is still rejected
+    concave_sqrt = lambda x, z: np.sum(np.sqrt(np.clip(1.0 - x, 0.0, None)), axis=-1) + 0.0 * np.sum(z, axis=-1)
+    msg = fails(laws.check_theorem10_item8, concave_sqrt, [[0.0]], [[1.0]], [[0.0]], [[0.0]])
+    assert "convex in x" in msg
+
+
 def test_theorem10_item8_can_fail_in_z():
     nonconvex_z = lambda x, z: 0.5 * np.sum((x - np.tanh(z)) ** 2, axis=-1)
     msg = fails(laws.check_theorem10_item8, nonconvex_z, [[0.0]], [[0.0]], [[1.0]], [[3.0]])
