@@ -200,6 +200,12 @@ def train_method(method: Method, *, ckpt_path: Path, record_path: Path, resume: 
         net, rng_state, rec = _load_ckpt(ckpt_path, method.network, fp)
         if rng_state is not None:
             rng.bit_generator.state = rng_state
+        if method.solver == "classical-lifted" and rec["epochs_done"] < method.epochs:
+            # its auxiliary variables are internal to classical_lifted, so a shorter complete run cannot be
+            # continued: rerun the (deterministic) method from its initial network to the new sweep count
+            print(f"resume: {method.name} was checkpointed after {rec['epochs_done']} of {method.epochs} sweeps; "
+                  "the classical lifted network restarts from its initial network", flush=True)
+            net, rng, rec = method.network.copy(), np.random.default_rng([seed, 7]), None
     R = _Recorder(method, rec)
     R.record["config"]["epochs"] = method.epochs
     start = R.record["epochs_done"]
@@ -257,8 +263,7 @@ def train_method(method: Method, *, ckpt_path: Path, record_path: Path, resume: 
         elif method.solver == "gd-bp":
             gd_bp(net, P.X_train, P.Y_train, epochs=remaining, callback=cb, **opts)
         elif method.solver == "classical-lifted":
-            if start:  # auxiliary variables are internal to classical_lifted: restart the (deterministic) run
-                raise AssertionError("unreachable: classical-lifted checkpoints only when complete")
+            assert start == 0, "a partial classical-lifted run is restarted above, never continued"
             classical_lifted(net, P.X_train, P.Y_train, epochs=remaining, callback=cb, **opts)
         else:
             raise ValueError(f"unknown solver {method.solver!r}")
