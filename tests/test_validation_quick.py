@@ -102,3 +102,28 @@ def test_classical_lifted_more_sweeps_restarts(quick_runs, tmp_path, capsys):
     assert run.main(argv[:3] + [str(fresh_out), "--ckpt-dir", str(tmp_path / "ck")] + argv[6:]) == 0
     fresh = json.loads((fresh_out / "metrics.json").read_text())["methods"]["classical-lifted"]
     assert resumed["history"]["train_objective"] == pytest.approx(fresh["history"]["train_objective"], rel=1e-12)
+
+
+def test_eval_every_records_sparse_history_and_same_training(tmp_path):
+    """--eval-every 2 records epochs 0, 2, 3 (the last) and trains exactly as per-epoch evaluation does;
+    seconds per epoch counts the unrecorded epochs."""
+    base = ["fig6", "--quick", "--dataset", "digits", "--methods", "sgd-bp", "--epochs", "3"]
+    assert run.main(base + ["--out", str(tmp_path / "a"), "--ckpt-dir", str(tmp_path / "ca")]) == 0
+    assert run.main(base + ["--out", str(tmp_path / "b"), "--ckpt-dir", str(tmp_path / "cb"),
+                            "--eval-every", "2"]) == 0
+    every = json.loads((tmp_path / "a" / "metrics.json").read_text())["methods"]["sgd-bp"]
+    sparse = json.loads((tmp_path / "b" / "metrics.json").read_text())["methods"]["sgd-bp"]
+    assert every["history"]["epoch"] == [0, 1, 2, 3]
+    assert sparse["history"]["epoch"] == [0, 2, 3] and sparse["config"]["eval_every"] == 2
+    for k in (0, 2, 3):
+        assert sparse["history"]["train_objective"][[0, 2, 3].index(k)] == \
+            pytest.approx(every["history"]["train_objective"][k], rel=1e-12)
+    assert make_report.seconds_per_epoch(sparse["history"]) == pytest.approx(sum(sparse["history"]["wall_time"]) / 3)
+    with pytest.raises(SystemExit):
+        run.main(base + ["--out", str(tmp_path / "c"), "--eval-every", "0"])
+
+
+def test_seconds_per_epoch_rejects_short_or_inconsistent_history():
+    assert make_report.seconds_per_epoch({"epoch": [0], "wall_time": [0.0]}) is None
+    assert make_report.seconds_per_epoch({"epoch": [0, 1, 2], "wall_time": [0.0, 1.0]}) is None
+    assert make_report.seconds_per_epoch({"epoch": [0, 5], "wall_time": [0.0, 10.0]}) == 2.0

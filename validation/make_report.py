@@ -44,6 +44,14 @@ TRIED = {
 }
 
 
+def seconds_per_epoch(history: dict):
+    """Training seconds per epoch of a history (``wall_time[i]`` covers the epochs since entry ``i - 1``)."""
+    ep, wt = history.get("epoch", []), history.get("wall_time", [])
+    if len(ep) < 2 or len(wt) != len(ep) or ep[-1] <= ep[0]:
+        return None
+    return sum(wt[1:]) / (ep[-1] - ep[0])
+
+
 def _load(p: Path):
     return json.loads(p.read_text()) if p.exists() else None
 
@@ -234,8 +242,8 @@ def _final_table(recs, names, keys=("train_objective", "val_mse", "train_sparsit
             vals.append("-" if v is None else (f"{100 * v:.1f}%" if "sparsity" in k else f"{v:.4g}"))
         vm = h.get("val_mse") or []
         mn = f"{min(vm):.4g} ({h['epoch'][vm.index(min(vm))]})" if vm else "-"
-        wt = h.get("wall_time", [])[1:]
-        spe = f"{sum(wt) / len(wt):.1f}" if wt else "-"
+        spe_v = seconds_per_epoch(h)
+        spe = "-" if spe_v is None else f"{spe_v:.1f}"
         status = {"running": "partial"}.get(r.get("status", "?"), r.get("status", "?")) + \
             f", {r.get('epochs_done', 0)}/{r.get('config', {}).get('epochs')} epochs"
         if r.get("_paper_epochs") and r.get("epochs_done", 0) < r["_paper_epochs"]:
@@ -404,8 +412,7 @@ def status_section(results: Path) -> list:
         rel = p.parent.relative_to(results)
         paper_ep = meta.get("configuration", {}).get("paper_epochs", {})
         for k, r in meta.get("methods", {}).items():
-            wt = r.get("history", {}).get("wall_time", [])[1:]
-            spe = sum(wt) / len(wt) if wt else None
+            spe = seconds_per_epoch(r.get("history", {}))
             done, planned = r.get("epochs_done", 0), r.get("config", {}).get("epochs")
             pe = paper_ep.get(k, planned)
             left = "-" if spe is None or pe is None or done >= pe else f"{(pe - done) * spe / 60:.0f} min"

@@ -42,6 +42,9 @@ def parser():
     p.add_argument("--methods", default=None, help="comma-separated subset of the experiment's methods to train")
     p.add_argument("--plot-only", action="store_true",
                    help="train nothing: rewrite metrics.json and the plots from the records and checkpoints")
+    p.add_argument("--eval-every", type=int, default=1,
+                   help="evaluate and record the metrics every K epochs and at the last (checkpoints stay per "
+                        "epoch); for the 1,500-epoch run of fig8, where evaluation costs a large share of an epoch")
     p.add_argument("--ckpt-dir", default=os.environ.get("BREGNET_CKPT_DIR"), help="checkpoint root")
     p.add_argument("--fig7-results", default=None, help="fig8: fig7's metrics.json (default next to --out)")
     add_args(p)
@@ -57,11 +60,14 @@ def main(argv=None) -> int:
         args.out = tempfile.mkdtemp(prefix=f"bregnet-quick-{args.name}-")
     if args.epochs is not None and args.epochs < 1:
         raise SystemExit("--epochs must be >= 1")
+    if args.eval_every < 1:
+        raise SystemExit("--eval-every must be >= 1")
     name = "table1" if args.name == "table2" else args.name
     from importlib import import_module
     mod = import_module(f".{name}", __package__ or "validation")
     from . import common
     common.PLOT_ONLY = args.plot_only
+    common.EVAL_EVERY = args.eval_every
     meta = mod.run(args, argv)
     out = Path(args.out) if args.out else None
     print(f"{args.name}: status {meta['status']}; results in {out or 'validation/results/' + name}")
