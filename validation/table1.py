@@ -87,7 +87,7 @@ def run(args, argv):
     out = Path(args.out) if args.out else RESULTS / name / config["dataset"]
     ckpt = Path(args.ckpt_dir) / name / config["dataset"] if args.ckpt_dir else out / ".ckpt"
     ctx = Context(name, out, ckpt, argv, args.seed, args.quick, args.resume, args.methods)
-    note = (f"reduced: {args.epochs} epochs instead of the paper's 100" if args.epochs and not args.quick else None)
+    note = (f"reduced: {args.epochs} epochs instead of the paper's 100" if args.epochs and args.epochs < 100 and not args.quick else None)
 
     def extra(recs):
         t1, t2 = {}, {}
