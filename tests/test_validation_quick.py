@@ -127,3 +127,16 @@ def test_seconds_per_epoch_rejects_short_or_inconsistent_history():
     assert make_report.seconds_per_epoch({"epoch": [0], "wall_time": [0.0]}) is None
     assert make_report.seconds_per_epoch({"epoch": [0, 1, 2], "wall_time": [0.0, 1.0]}) is None
     assert make_report.seconds_per_epoch({"epoch": [0, 5], "wall_time": [0.0, 10.0]}) == 2.0
+
+
+def test_fig7_images_include_the_long_sgd_run(quick_runs):
+    """Figs. 11/12 show the fig8 long SGD-BP run (as in the paper) once its checkpoint exists."""
+    ck = quick_runs / "ckpt"
+    assert (ck / "fig8" / "sgd-bp-1500.npz").exists()
+    out = quick_runs / "results" / "fig7"
+    from matplotlib.image import imread
+    before = imread(out / "fig11_train_denoised.png").shape
+    assert run.main(["fig7", "--quick", "--out", str(out), "--ckpt-dir", str(ck), "--plot-only", "--epochs", "1",
+                     "--dataset", "digits"]) == 0
+    after = imread(out / "fig11_train_denoised.png").shape
+    assert after[0] > before[0]        # one more row of images

@@ -364,17 +364,23 @@ def run_experiment(ctx: Context, *, config: dict, methods: list, plot=None, redu
     return meta
 
 
+def checkpointed_network(path: Path, template):
+    """The network stored in the checkpoint ``path`` (activations of ``template``) and its epochs done."""
+    from bregnet.network import Network
+    with np.load(path, allow_pickle=False) as z:
+        L = template.n_layers
+        net = Network(tuple(z[f"W{l}"] for l in range(L)), tuple(z[f"b{l}"] for l in range(L)), template.activations)
+        done = int(json.loads(str(z["meta"]))["record"].get("epochs_done", 0))
+    return net, done
+
+
 def final_networks(ctx: Context, methods: list) -> dict:
     """The last checkpointed network of every method that has a checkpoint."""
     out = {}
     for m in methods:
         p = ctx.ckpt / f"{m.name}.npz"
         if p.exists():
-            with np.load(p, allow_pickle=False) as z:
-                from bregnet.network import Network
-                L = m.network.n_layers
-                out[m.name] = Network(tuple(z[f"W{l}"] for l in range(L)), tuple(z[f"b{l}"] for l in range(L)),
-                                      m.network.activations)
+            out[m.name] = checkpointed_network(p, m.network)[0]
     return out
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from .autoencoders import AE_LABELS, ae_network, bp_opts, image_panels, lifted_opts
-from .common import Context, Method, RESULTS, final_networks, plot_curves, run_experiment
+from .common import Context, Method, RESULTS, checkpointed_network, final_networks, plot_curves, run_experiment
 from .fig6 import denoising_problem
 
 #: numbers stated in the text of Section 6.3 (the rest is only plotted)
@@ -62,9 +62,14 @@ def run(args, argv):
     def plot(ctx, meta):
         plot_curves(ctx.out / "fig7_objective_sparsity.png", meta["methods"], labels=AE_LABELS,
                     title=f"Fig. 7: sparse denoising AE, {config['data_label']}")
-        nets = final_networks(ctx, methods)
+        nets, labels = final_networks(ctx, methods), dict(AE_LABELS)
+        long_run = ctx.ckpt.parent / "fig8" / "sgd-bp-1500.npz"   # the paper's Figs. 11/12 show this SGD-BP
+        if long_run.exists():
+            nets["sgd-bp-1500"], done = checkpointed_network(long_run, methods[1].network)
+            labels["sgd-bp-1500"] = f"SGD-BP, {done} epochs (fig8)"
         image_panels(ctx, meta, nets, P, clean_train=P.Y_train, clean_val=P.Y_val, image_shape=shape, mean=mean,
-                     names=["lbn", "sgd-bp", "isgd-bp"], figs=("fig11_train_denoised.png", "fig12_val_denoised.png"),
-                     labels=AE_LABELS, noisy=True, seed=args.seed)
+                     names=["lbn", "sgd-bp", "sgd-bp-1500", "isgd-bp"],
+                     figs=("fig11_train_denoised.png", "fig12_val_denoised.png"), labels=labels, noisy=True,
+                     seed=args.seed)
 
     return run_experiment(ctx, config=config, methods=methods, plot=plot, reduced_note=note)

@@ -370,8 +370,8 @@ def fig_sections(results: Path) -> list:
         L += [f"- {x}" for x in s]
         L += [f"- Where ours fall short: {TRIED['fig']}",
               "- Plots: `results/fig7/fig7_objective_sparsity.png` (Fig. 7), `fig11_train_denoised.png`, "
-              "`fig12_val_denoised.png` (Figs. 11/12 with the 50-epoch SGD-BP; the paper shows the 1,500-epoch "
-              "SGD-BP there); compared by eye only.", f"- Commands: `{_cmdfile(meta7)}`", ""]
+              "`fig12_val_denoised.png` (Figs. 11/12: the 50-epoch SGD-BP and, as in the paper, the long SGD-BP run "
+              "of fig8 at the epochs it has done, from its checkpoint); compared by eye only.", f"- Commands: `{_cmdfile(meta7)}`", ""]
     # ---- Figure 8
     meta = _load(results / "fig8" / "metrics.json")
     L += ["## Figure 8: long SGD-BP run and undercomplete autoencoders (Section 6.3)", ""]
