@@ -9,6 +9,7 @@ import json
 import os
 import time
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 
@@ -19,7 +20,7 @@ from ..network import Network
 
 __all__ = ["History", "TrainResult", "validate_data", "check_positive_option", "check_finite_state",
            "make_rng", "save_checkpoint", "load_checkpoint", "record_epoch", "check_hidden",
-           "solver_fingerprint"]
+           "solver_fingerprint", "RunStart", "start_or_resume"]
 
 
 @dataclass
@@ -198,6 +199,90 @@ def load_checkpoint(path, *, solver: str, fingerprint: dict, network: Network):
         arrays = {k[len("state_"):]: z[k] for k in z.files if k.startswith("state_")}
     net = Network(W, b, network.activations)
     return meta["epoch"], net, hist, meta["rng"], arrays
+
+
+class RunStart(NamedTuple):
+    """Where a solver run begins, as returned by :func:`start_or_resume`; unpacks as a tuple of five.
+
+    Attributes
+    ----------
+    start : int
+        The last epoch already done: 0 on a fresh start, the checkpoint's epoch on a resume.  The solver runs the
+        epochs ``start + 1, ..., epochs``.
+    network : Network
+        The network to continue from: on a fresh start a copy of the given network (or ``initial``), on a resume
+        the checkpoint's.
+    history : History
+        Empty on a fresh start; on a resume the checkpoint's history, to be appended to.
+    arrays : dict or None
+        ``None`` on a fresh start; on a resume the solver's own arrays saved with ``save_checkpoint(arrays=...)``
+        (keyed without the ``state_`` prefix; empty if it saved none).  ``arrays is not None`` tells a resume.
+    time_offset : float
+        Seconds spent before this run: the last wall time of the resumed history, 0.0 on a fresh start (pass it
+        to :func:`record_epoch`, so that wall times stay cumulative over resumes).
+    """
+
+    start: int
+    network: Network
+    history: History
+    arrays: dict | None
+    time_offset: float
+
+
+def start_or_resume(checkpoint, resume, *, solver: str, fingerprint: dict, network: Network,
+                    rng: np.random.Generator, initial: Network | None = None) -> RunStart:
+    """Start a solver run at epoch 0, or resume it from its checkpoint.
+
+    The run resumes when ``resume`` is true, ``checkpoint`` is given and the file exists; otherwise it starts
+    afresh (a checkpoint file that does not exist yet is no error: the run starts and writes it).  On a resume
+    the checkpoint is read with :func:`load_checkpoint`, which checks that it was written by ``solver`` with
+    the same ``fingerprint``, and the generator state stored in it is restored into ``rng`` in place.
+    The solver's own arrays (auxiliary variables, duals, momentum, ...) are returned for the solver to restore.
+
+    Parameters
+    ----------
+    checkpoint : str, os.PathLike or None
+        The checkpoint file of the run (see :func:`save_checkpoint`), or None for no checkpoint.
+    resume : bool
+        Whether to continue from ``checkpoint`` if it exists.
+    solver : str
+        The solver's name, as stored in its checkpoints.
+    fingerprint : dict
+        The run's :func:`solver_fingerprint`; a checkpoint with another one is rejected.
+    network : Network
+        The network the solver was given: a fresh start continues from a copy of it (unless ``initial`` is
+        given); its activations rebuild the checkpoint's network.
+    rng : numpy.random.Generator
+        The solver's generator; on a resume its state is set to the checkpoint's.
+    initial : Network, optional
+        The network of a fresh start, used as it is (not copied), for a solver that derives its starting point
+        from ``network`` (e.g. :func:`~bregnet.solvers.bregman_iterations` with ``init="zero"``).
+
+    Returns
+    -------
+    RunStart
+        ``(start, network, history, arrays, time_offset)``.
+
+    Raises
+    ------
+    BregnetInputError
+        If the checkpoint was written by another solver or with other options or data.
+
+    Examples
+    --------
+    >>> from bregnet.network import glorot_init
+    >>> net = glorot_init([2, 3, 1], ["relu", "identity"], seed=0)
+    >>> run = start_or_resume(None, True, solver="demo", fingerprint={}, network=net, rng=np.random.default_rng(0))
+    >>> run.start, run.arrays, run.time_offset, len(run.history.epoch), run.network is net
+    (0, None, 0.0, 0, False)
+    """
+    if resume and checkpoint is not None and os.path.exists(checkpoint):
+        start, net, history, rng_state, arrays = load_checkpoint(checkpoint, solver=solver, fingerprint=fingerprint,
+                                                                 network=network)
+        rng.bit_generator.state = rng_state
+        time_offset = history.wall_time[-1] if history.wall_time else 0.0
+        return RunStart(start, net, history, arrays, time_offset)
+    return RunStart(0, network.copy() if initial is None else initial, History(), None, 0.0)
 
 
 def solver_fingerprint(X, Y, problem: LiftedProblem, opts: dict) -> dict:

@@ -28,7 +28,6 @@ weights stay sparse / low rank and gain entries / rank gradually.  The steps :ma
 """
 from __future__ import annotations
 
-import os
 import time
 
 import numpy as np
@@ -36,8 +35,8 @@ import numpy as np
 from ..exceptions import BregnetInputError
 from ..lifted import LiftedProblem, theta_gradient, x_step
 from ..network import Network
-from ._common import (History, TrainResult, check_finite_state, check_positive_option, solver_fingerprint,
-                      load_checkpoint, make_rng, record_epoch, save_checkpoint, validate_data)
+from ._common import (TrainResult, check_finite_state, check_positive_option, solver_fingerprint,
+                      make_rng, start_or_resume, record_epoch, save_checkpoint, validate_data)
 from .coordinate_descent import check_hidden
 from .lipschitz import spectral_norm_sq, theta_lipschitz, x_lipschitz
 
@@ -197,16 +196,12 @@ def bregman_iterations(network: Network, X, Y, *, epochs: int = 100, regulariser
     hidden = check_hidden(problem, net, X, hidden)
     opts = {"regulariser": regulariser, "alpha": alpha, "init": init, "step_scale": step_scale}
     fp = solver_fingerprint(X, Y, problem, opts)
-    history = History()
-    start, time_offset = 0, 0.0
     t0 = time.perf_counter()
-    if resume and checkpoint is not None and os.path.exists(checkpoint):
-        start, net, history, rng_state, arrays = load_checkpoint(checkpoint, solver=_WHAT, fingerprint=fp,
-                                                                 network=network)
-        gen.bit_generator.state = rng_state
+    start, net, history, arrays, time_offset = start_or_resume(checkpoint, resume, solver=_WHAT, fingerprint=fp,
+                                                               network=network, rng=gen, initial=net)
+    if arrays is not None:
         hidden = [arrays[f"hidden{j}"] for j in range(L - 1)]
         duals = [arrays[f"dual{l}"] for l in range(L)]
-        time_offset = history.wall_time[-1] if history.wall_time else 0.0
     else:
         record_epoch(history, problem, net, X, Y, hidden, 0, t0, _WHAT)
     for k in range(start + 1, epochs + 1):

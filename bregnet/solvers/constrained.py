@@ -32,7 +32,6 @@ Remarks (reported with the errata):
 """
 from __future__ import annotations
 
-import os
 import time
 from dataclasses import dataclass, field
 
@@ -41,8 +40,8 @@ import numpy as np
 from ..exceptions import BregnetInputError
 from ..lifted import LiftedProblem, layer_energies
 from ..network import Network
-from ._common import (History, TrainResult, check_finite_state, check_positive_option, solver_fingerprint,
-                      load_checkpoint, make_rng, record_epoch, save_checkpoint, validate_data)
+from ._common import (TrainResult, check_finite_state, check_positive_option, solver_fingerprint,
+                      make_rng, start_or_resume, record_epoch, save_checkpoint, validate_data)
 from .coordinate_descent import check_hidden, coordinate_descent
 from .proximal_gradient import proximal_gradient
 
@@ -144,21 +143,15 @@ def constrained(network: Network, X, Y, *, outer: int = 10, inner_epochs: int = 
     opts = {"inner_epochs": inner_epochs, "tau": tau, "inner": inner, "step_scale": step_scale,
             "multipliers0": lam.tolist()}
     fp = solver_fingerprint(X, Y, problem, opts)
-    net = network.copy()
-    history = History()
-    result = ConstrainedResult(network=net, history=history)
-    start, time_offset = 0, 0.0
     t0 = time.perf_counter()
-    if resume and checkpoint is not None and os.path.exists(checkpoint):
-        start, net, history, rng_state, arrays = load_checkpoint(checkpoint, solver=_WHAT, fingerprint=fp,
-                                                                 network=network)
-        gen.bit_generator.state = rng_state
+    start, net, history, arrays, time_offset = start_or_resume(checkpoint, resume, solver=_WHAT, fingerprint=fp,
+                                                               network=network, rng=gen)
+    result = ConstrainedResult(network=net, history=history)
+    if arrays is not None:
         hidden = [arrays[f"hidden{j}"] for j in range(L - 1)]
         result.multipliers = [m for m in arrays["multipliers"]]
         result.constraints = [c for c in arrays["constraints"]]
         lam = result.multipliers[-1].copy()
-        time_offset = history.wall_time[-1] if history.wall_time else 0.0
-        result.history = history
     else:
         record_epoch(history, problem, net, X, Y, hidden, 0, t0, _WHAT)
         result.multipliers.append(lam.copy())

@@ -26,7 +26,6 @@ and per sample for :math:`x_j`, so the energy never increases.  Proximal gradien
 """
 from __future__ import annotations
 
-import os
 import time
 
 import numpy as np
@@ -35,8 +34,8 @@ from ..bregman import bregman_loss
 from ..exceptions import BregnetInputError
 from ..lifted import LiftedProblem, forward_hidden, theta_step, x_step  # noqa: F401  (forward_hidden: doctests)
 from ..network import Network
-from ._common import (check_hidden, History, TrainResult, check_finite_state, check_positive_option, solver_fingerprint,
-                      load_checkpoint, make_rng, record_epoch, save_checkpoint, validate_data)
+from ._common import (check_hidden, TrainResult, check_finite_state, check_positive_option, solver_fingerprint,
+                      make_rng, start_or_resume, record_epoch, save_checkpoint, validate_data)
 from .admm import admm_theta, admm_x, x_block_objective
 from .executors import check_executor, map_ordered
 from .lipschitz import spectral_norm_sq, theta_lipschitz, x_lipschitz
@@ -238,16 +237,11 @@ def coordinate_descent(network: Network, X, Y, *, epochs: int = 50, scheme: str 
     opts = {"scheme": scheme, "inner": inner, "n_inner": n_inner, "step_scale": step_scale, "delta": delta,
             "tau": tau, "monotone": bool(monotone)}
     fp = solver_fingerprint(X, Y, problem, opts)
-    net = network.copy()
-    history = History()
-    start, time_offset = 0, 0.0
     t0 = time.perf_counter()
-    if resume and checkpoint is not None and os.path.exists(checkpoint):
-        start, net, history, rng_state, arrays = load_checkpoint(checkpoint, solver=_WHAT, fingerprint=fp,
-                                                                 network=network)
-        gen.bit_generator.state = rng_state
+    start, net, history, arrays, time_offset = start_or_resume(checkpoint, resume, solver=_WHAT, fingerprint=fp,
+                                                               network=network, rng=gen)
+    if arrays is not None:
         hidden = [arrays[f"hidden{j}"] for j in range(L - 1)]
-        time_offset = history.wall_time[-1] if history.wall_time else 0.0
     else:
         record_epoch(history, problem, net, X, Y, hidden, 0, t0, _WHAT)
     for k in range(start + 1, epochs + 1):

@@ -47,7 +47,6 @@ Deviations from the printed Algorithm 1 (reported in ``docs/errata.md``):
 from __future__ import annotations
 
 import contextlib
-import os
 import time
 
 import numpy as np
@@ -55,8 +54,8 @@ import numpy as np
 from ..exceptions import BregnetInputError
 from ..lifted import LiftedProblem, forward_hidden, theta_step, x_step
 from ..network import Network
-from ._common import (History, TrainResult, check_finite_state, check_positive_option, solver_fingerprint,
-                      load_checkpoint, make_rng, record_epoch, save_checkpoint, validate_data)
+from ._common import (TrainResult, check_finite_state, check_positive_option, solver_fingerprint,
+                      make_rng, start_or_resume, record_epoch, save_checkpoint, validate_data)
 from .lipschitz import spectral_norm_sq, theta_lipschitz, x_lipschitz
 
 __all__ = ["lbn_s", "lbn_d", "lbn_batch_numpy", "lbn_batch_kernel", "kernel_supported", "warm_start_vectors"]
@@ -300,16 +299,10 @@ def lbn_s(network: Network, X, Y, *, epochs: int = 10, batch_size: int = 100, n_
     opts = {"batch_size": batch_size, "n_inner": n_inner, "prox_weight": prox_weight, "step_scale": step_scale,
             "shuffle": bool(shuffle), "use_kernel": bool(use_kernel)}
     fp = solver_fingerprint(X, Y, problem, opts)
-    net = network.copy()
-    history = History()
-    start, time_offset = 0, 0.0
     t0 = time.perf_counter()
-    if resume and checkpoint is not None and os.path.exists(checkpoint):
-        start, net, history, rng_state, _ = load_checkpoint(checkpoint, solver=_what, fingerprint=fp,
-                                                            network=network)
-        gen.bit_generator.state = rng_state
-        time_offset = history.wall_time[-1] if history.wall_time else 0.0
-    elif record == "epoch":
+    start, net, history, arrays, time_offset = start_or_resume(checkpoint, resume, solver=_what, fingerprint=fp,
+                                                               network=network, rng=gen)
+    if arrays is None and record == "epoch":                 # a fresh start (LBN saves no arrays of its own)
         record_epoch(history, problem, net, X, Y, None, 0, t0, _what)
     if use_kernel:
         Xc, Yc = np.ascontiguousarray(X, dtype=net.dtype), np.ascontiguousarray(Y, dtype=net.dtype)

@@ -28,7 +28,6 @@ batch task gets its own :class:`numpy.random.SeedSequence` spawned from the run'
 """
 from __future__ import annotations
 
-import os
 import time
 
 import numpy as np
@@ -36,8 +35,8 @@ import numpy as np
 from ..exceptions import BregnetInputError
 from ..lifted import LiftedProblem
 from ..network import Network
-from ._common import (History, TrainResult, check_finite_state, check_positive_option, solver_fingerprint,
-                      load_checkpoint, make_rng, record_epoch, save_checkpoint, validate_data)
+from ._common import (TrainResult, check_finite_state, check_positive_option, solver_fingerprint,
+                      make_rng, start_or_resume, record_epoch, save_checkpoint, validate_data)
 from .executors import check_executor, map_ordered
 
 __all__ = ["model_averaging", "parallel_implicit", "solve_batch", "average_networks", "BATCH_METHODS"]
@@ -182,16 +181,11 @@ def model_averaging(network: Network, X, Y, *, rounds: int = 10, n_batches: int 
             "callable"), "n_inner": n_inner, "prox_weight": prox_weight, "step_scale": step_scale,
             "use_kernel": use_kernel}
     fp = solver_fingerprint(X, Y, problem, opts)
-    net = network.copy()
-    history = History()
-    start, time_offset = 0, 0.0
     t0 = time.perf_counter()
-    if resume and checkpoint is not None and os.path.exists(checkpoint):
-        start, net, history, rng_state, arrays = load_checkpoint(checkpoint, solver=_WHAT, fingerprint=fp,
-                                                                 network=network)
-        gen.bit_generator.state = rng_state
+    start, net, history, arrays, time_offset = start_or_resume(checkpoint, resume, solver=_WHAT, fingerprint=fp,
+                                                               network=network, rng=gen)
+    if arrays is not None:
         root = np.random.SeedSequence(int(str(arrays["root_entropy"])))
-        time_offset = history.wall_time[-1] if history.wall_time else 0.0
     elif record == "epoch":
         record_epoch(history, problem, net, X, Y, None, 0, t0, _WHAT)
     for k in range(start + 1, rounds + 1):

@@ -39,8 +39,8 @@ import numpy as np
 from ..exceptions import BregnetInputError, DivergenceError
 from ..lifted import LiftedProblem, forward_hidden, lifted_energy, theta_step, x_step  # noqa: F401  (forward_hidden: doctests)
 from ..network import Network
-from ._common import (check_hidden, History, TrainResult, check_finite_state, check_positive_option, solver_fingerprint,
-                      load_checkpoint, make_rng, record_epoch, save_checkpoint, validate_data)
+from ._common import (check_hidden, TrainResult, check_finite_state, check_positive_option, solver_fingerprint,
+                      make_rng, start_or_resume, record_epoch, save_checkpoint, validate_data)
 from .lipschitz import spectral_norm_sq, theta_lipschitz, x_lipschitz
 
 __all__ = ["proximal_gradient", "proximal_gradient_step"]
@@ -163,24 +163,18 @@ def proximal_gradient(network: Network, X, Y, *, epochs: int = 100, lambdas=None
     opts = {"scheme": scheme, "step_scale": step_scale, "acceleration": acceleration, "momentum": momentum,
             "monotone": bool(monotone), "norm_method": norm_method}
     fp = solver_fingerprint(X, Y, problem, opts)
-    net = network.copy()
-    history = History()
-    start = 0
     prev = None          # (net, hidden) of the previous iterate, for acceleration
     tk = 1.0
-    time_offset = 0.0
     t0 = time.perf_counter()
-    if resume and checkpoint is not None and __import__("os").path.exists(checkpoint):
-        start, net, history, rng_state, arrays = load_checkpoint(checkpoint, solver=_WHAT, fingerprint=fp,
-                                                                 network=network)
-        gen.bit_generator.state = rng_state
+    start, net, history, arrays, time_offset = start_or_resume(checkpoint, resume, solver=_WHAT, fingerprint=fp,
+                                                               network=network, rng=gen)
+    if arrays is not None:
         hidden = [arrays[f"hidden{j}"] for j in range(L - 1)]
         tk = float(arrays["tk"])
         if int(arrays["has_prev"]):
             pW = tuple(arrays[f"prevW{l}"] for l in range(L))
             pb = tuple(arrays[f"prevb{l}"] for l in range(L))
             prev = (Network(pW, pb, network.activations), [arrays[f"prevhidden{j}"] for j in range(L - 1)])
-        time_offset = history.wall_time[-1] if history.wall_time else 0.0
     else:
         record_epoch(history, problem, net, X, Y, hidden, 0, t0, _WHAT)
 

@@ -32,7 +32,6 @@ proximal gradient step on :math:`\mathbf U` with backtracking, so the energy dec
 """
 from __future__ import annotations
 
-import os
 import time
 
 import numpy as np
@@ -41,8 +40,8 @@ from ..bregman import bregman_loss
 from ..exceptions import BregnetInputError, DivergenceError
 from ..lifted import LiftedProblem, prox_layer, theta_step
 from ..network import Network
-from ._common import (History, TrainResult, check_finite_state, check_positive_option, solver_fingerprint,
-                      load_checkpoint, make_rng, save_checkpoint, validate_data)
+from ._common import (TrainResult, check_finite_state, check_positive_option, solver_fingerprint,
+                      make_rng, start_or_resume, save_checkpoint, validate_data)
 from .lipschitz import spectral_norm_sq, theta_lipschitz
 
 __all__ = ["residual_layers", "residual_forward", "increments", "states_from_increments", "residual_energy",
@@ -285,18 +284,14 @@ def residual_proximal_gradient(network: Network, X, Y, *, epochs: int = 100, res
             raise BregnetInputError(f"the increment u_{j} lies outside dom Psi_{j}; the energy is infinite there")
     opts = {"residual": list(residual), "step_scale": step_scale}
     fp = solver_fingerprint(X, Y, problem, opts)
-    net = network.copy()
-    history = History()
-    start, time_offset, t_u = 0, 0.0, None
     t0 = time.perf_counter()
-    if resume and checkpoint is not None and os.path.exists(checkpoint):
-        start, net, history, rng_state, arrays = load_checkpoint(checkpoint, solver=_WHAT, fingerprint=fp,
-                                                                 network=network)
-        gen.bit_generator.state = rng_state
+    start, net, history, arrays, time_offset = start_or_resume(checkpoint, resume, solver=_WHAT, fingerprint=fp,
+                                                               network=network, rng=gen)
+    t_u = None
+    if arrays is not None:
         us = [arrays[f"u{j}"] for j in range(L - 1)] + [Y]
         t_u = float(arrays["t_u"])
         t_u = None if t_u < 0 else t_u
-        time_offset = history.wall_time[-1] if history.wall_time else 0.0
     else:
         _record(history, problem, net, X, Y, us, residual, 0, t0, 0.0)
     s = X.shape[0]

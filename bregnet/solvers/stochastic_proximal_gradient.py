@@ -25,7 +25,6 @@ as printed.
 """
 from __future__ import annotations
 
-import os
 import time
 
 import numpy as np
@@ -33,8 +32,8 @@ import numpy as np
 from ..exceptions import BregnetInputError
 from ..lifted import LiftedProblem, theta_step, x_step
 from ..network import Network
-from ._common import (History, TrainResult, check_finite_state, check_positive_option, solver_fingerprint,
-                      load_checkpoint, make_rng, record_epoch, save_checkpoint, validate_data)
+from ._common import (TrainResult, check_finite_state, check_positive_option, solver_fingerprint,
+                      make_rng, start_or_resume, record_epoch, save_checkpoint, validate_data)
 from .coordinate_descent import check_hidden
 from .lipschitz import spectral_norm_sq, theta_lipschitz, x_lipschitz
 
@@ -144,17 +143,13 @@ def stochastic_proximal_gradient(network: Network, X, Y, *, epochs: int = 10, ba
     opts = {"batch_size": batch_size, "step_scale": step_scale, "step_decay": step_decay, "scheme": scheme,
             "shuffle": bool(shuffle)}
     fp = solver_fingerprint(X, Y, problem, opts)
-    net = network.copy()
-    history = History()
-    start, time_offset, it = 0, 0.0, 0
     t0 = time.perf_counter()
-    if resume and checkpoint is not None and os.path.exists(checkpoint):
-        start, net, history, rng_state, arrays = load_checkpoint(checkpoint, solver=_WHAT, fingerprint=fp,
-                                                                 network=network)
-        gen.bit_generator.state = rng_state
+    start, net, history, arrays, time_offset = start_or_resume(checkpoint, resume, solver=_WHAT, fingerprint=fp,
+                                                               network=network, rng=gen)
+    it = 0
+    if arrays is not None:
         hidden = [arrays[f"hidden{j}"].copy() for j in range(L - 1)]
         it = int(arrays["iteration"])
-        time_offset = history.wall_time[-1] if history.wall_time else 0.0
     else:
         record_epoch(history, problem, net, X, Y, hidden, 0, t0, _WHAT)
     for k in range(start + 1, epochs + 1):
