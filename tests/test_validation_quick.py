@@ -140,3 +140,21 @@ def test_fig7_images_include_the_long_sgd_run(quick_runs):
                      "--dataset", "digits"]) == 0
     after = imread(out / "fig11_train_denoised.png").shape
     assert after[0] > before[0]        # one more row of images
+
+
+def test_table1_lbn_prox_grid(tmp_path):
+    """--lbn-prox-grid adds LBN runs at other proximal weights, and the report tables them."""
+    out = tmp_path / "results" / "table1" / "digits"
+    assert run.main(["table1", "--quick", "--dataset", "digits", "--epochs", "1", "--out", str(out),
+                     "--ckpt-dir", str(tmp_path / "ck"), "--methods", "lbn,lbn-prox1", "--lbn-prox-grid", "1"]) == 0
+    recs = json.loads((out / "metrics.json").read_text())["methods"]
+    assert recs["lbn-prox1"]["config"]["options"]["prox_weight"] == 1.0
+    assert recs["lbn"]["config"]["options"]["prox_weight"] == 100.0
+    assert recs["lbn-prox1"]["history"]["train_objective"] != recs["lbn"]["history"]["train_objective"]
+    report = tmp_path / "REPORT.md"
+    make_report.main(["--results", str(tmp_path / "results"), "--out", str(report)])
+    assert "LBN proximal-weight sensitivity" in report.read_text()
+    for bad in ("0", "-1", "x", "inf"):
+        with pytest.raises(SystemExit):
+            run.main(["table1", "--quick", "--dataset", "digits", "--out", str(tmp_path / "bad"),
+                      "--lbn-prox-grid", bad])

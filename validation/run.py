@@ -38,6 +38,9 @@ def parser():
     p.add_argument("--classical-epochs", type=int, default=None, help="table1: sweeps of the classical lifted net")
     p.add_argument("--sgd-lr-grid", default=None,
                    help="table1: extra SGD-BP runs at these comma-separated learning rates (sensitivity study)")
+    p.add_argument("--lbn-prox-grid", default=None,
+                   help="table1: extra LBN runs at these comma-separated proximal weights tau^k (sensitivity study; "
+                        "tau^k = 100 in the paper)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--methods", default=None, help="comma-separated subset of the experiment's methods to train")
     p.add_argument("--plot-only", action="store_true",

