@@ -1,0 +1,33 @@
+"""The benchmark scripts (run by hand, results in benchmarks/RESULTS.md) at least parse their options.
+
+No timing here: performance is measured by the scripts themselves, never asserted in tests.
+"""
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BENCH = Path(__file__).resolve().parent.parent / "benchmarks"
+SCRIPTS = sorted(BENCH.glob("bench_*.py")) if BENCH.is_dir() else []
+if not SCRIPTS:  # pragma: no cover - installed without the scripts
+    pytest.skip("benchmarks/ not present", allow_module_level=True)
+
+
+def _run(*args):
+    return subprocess.run([sys.executable, *map(str, args)], capture_output=True, text=True, timeout=120)
+
+
+@pytest.mark.parametrize("script", SCRIPTS, ids=lambda p: p.name)
+def test_help(script):
+    res = _run(script, "--help")
+    assert res.returncode == 0, res.stderr
+    assert "usage" in res.stdout.lower()
+
+
+@pytest.mark.parametrize("bad", [["--rho", "0"], ["--lr", "-1"], ["--methods", "adam"]])
+def test_time_to_accuracy_rejects_bad_options(bad):
+    res = _run(BENCH / "bench_time_to_accuracy.py", *bad)
+    assert res.returncode == 2 and "error" in res.stderr
