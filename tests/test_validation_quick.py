@@ -158,3 +158,15 @@ def test_table1_lbn_prox_grid(tmp_path):
         with pytest.raises(SystemExit):
             run.main(["table1", "--quick", "--dataset", "digits", "--out", str(tmp_path / "bad"),
                       "--lbn-prox-grid", bad])
+
+
+def test_plot_only_without_checkpoints_warns(quick_runs, tmp_path, capsys):
+    """--plot-only pointed at no checkpoints says so (the images would lack the trained networks)."""
+    out = tmp_path / "fig6"
+    assert run.main(["fig6", "--quick", "--out", str(out), "--ckpt-dir", str(tmp_path / "none"), "--plot-only",
+                     "--epochs", "1", "--dataset", "digits"]) == 0
+    assert "no checkpoints" in capsys.readouterr().err
+    assert not (tmp_path / "none").exists()
+    assert run.main(["fig6", "--quick", "--out", str(out), "--ckpt-dir", str(quick_runs / "ckpt"), "--plot-only",
+                     "--epochs", "1", "--dataset", "digits"]) == 0
+    assert "no checkpoints" not in capsys.readouterr().err

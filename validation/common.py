@@ -23,6 +23,7 @@ import json
 import os
 import platform
 import subprocess
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -304,7 +305,11 @@ def run_experiment(ctx: Context, *, config: dict, methods: list, plot=None, redu
     """Train every method (in order), rewriting metrics.json after every epoch; then plot."""
     ctx.plot_only = ctx.plot_only or PLOT_ONLY
     ctx.out.mkdir(parents=True, exist_ok=True)
-    ctx.ckpt.mkdir(parents=True, exist_ok=True)
+    if not ctx.plot_only:
+        ctx.ckpt.mkdir(parents=True, exist_ok=True)
+    elif not any(ctx.ckpt.glob("*.npz")):
+        print(f"warning: no checkpoints in {ctx.ckpt}: the image figures are drawn without trained networks "
+              "(pass --ckpt-dir or set BREGNET_CKPT_DIR to where the runs wrote them)", file=sys.stderr)
     cmd_file = ctx.out / "COMMAND"     # every command that wrote into this directory, in order (methods may run
     cmds = cmd_file.read_text().splitlines() if cmd_file.exists() else []   # in separate processes)
     if command_line(ctx.argv) not in cmds:
@@ -438,12 +443,14 @@ def plot_curves(path, recs: dict, *, title: str, labels: dict | None = None, log
         axes[0].set_yscale("log")
     axes[0].set_xlabel("epoch")
     axes[0].set_ylabel("objective (train: MSE + alpha l1; val: MSE)")
-    axes[0].legend(fontsize=7)
+    if axes[0].get_legend_handles_labels()[0]:        # no records yet: no legend
+        axes[0].legend(fontsize=7)
     axes[0].set_title(title, fontsize=9)
     if sparsity:
         axes[1].set_xlabel("epoch")
         axes[1].set_ylabel("code sparsity (% zeros, training data)")
-        axes[1].legend(fontsize=7)
+        if axes[1].get_legend_handles_labels()[0]:
+            axes[1].legend(fontsize=7)
     fig.tight_layout()
     fig.savefig(path, dpi=90)
     plt.close(fig)

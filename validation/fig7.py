@@ -66,7 +66,7 @@ def run(args, argv):
         long_run = ctx.ckpt.parent / "fig8" / "sgd-bp-1500.npz"   # the paper's Figs. 11/12 show this SGD-BP
         if long_run.exists():
             nets["sgd-bp-1500"], done = checkpointed_network(long_run, methods[1].network)
-            labels["sgd-bp-1500"] = f"SGD-BP, {done} epochs (fig8)"
+            labels["sgd-bp-1500"] = f"SGD-BP\n{done} epochs\n(fig8)"
         image_panels(ctx, meta, nets, P, clean_train=P.Y_train, clean_val=P.Y_val, image_shape=shape, mean=mean,
                      names=["lbn", "sgd-bp", "sgd-bp-1500", "isgd-bp"],
                      figs=("fig11_train_denoised.png", "fig12_val_denoised.png"), labels=labels, noisy=True,
