@@ -100,6 +100,22 @@ def _methods(meta):
     return out
 
 
+def _grid_rows(meta, grid: dict, option: str) -> list:
+    """``(value, final, status)`` of each run of a sensitivity grid, sorted by the varied option's value."""
+    return sorted(((r.get("config", {}).get("options", {}).get(option), r.get("final", {}), _status(meta, r))
+                   for r in grid.values()), key=lambda t: t[0])
+
+
+def _grid_table(rows: list, name: str) -> list:
+    """Markdown table of a sensitivity grid's final numbers (rows from :func:`_grid_rows`)."""
+    L = [f"| {name} | final train MSE | train acc | test acc | run |", "|---|---|---|---|---|"]
+    for value, f, status in rows:
+        mse = f.get("train_mse")
+        L.append(f"| {value:g} | {'-' if mse is None else f'{mse:.4g}'} | {_pct(f.get('train_accuracy'))} | "
+                 f"{_pct(f.get('val_accuracy'))} | {status} |")
+    return L
+
+
 # ------------------------------------------------------------------------------- tables 1 and 2
 def table_sections(results: Path) -> list:
     L = ["## Table 1: classification accuracy (Section 6.1)", ""]
@@ -166,42 +182,32 @@ def table_sections(results: Path) -> list:
         if len(grid) > 1:
             L += ["SGD-BP step-size sensitivity in our loss normalisation (the paper picked 1e-3 from its grid "
                   "{1e-5, ..., 5e-1} by the lowest training objective; these extra runs repeat that selection for the "
-                  "upper part of the grid; not the paper's setting):", "",
-                  "| lr | final train MSE | train acc | test acc | run |", "|---|---|---|---|---|"]
-            rows = []
-            for k, r in grid.items():
-                lr = r.get("config", {}).get("options", {}).get("lr")
-                f = r.get("final", {})
-                rows.append((lr, f.get("train_mse"), f.get("train_accuracy"), f.get("val_accuracy"), _status(meta, r)))
-            rows.sort(key=lambda t: t[0])
-            for lr, mse, tr, te, st in rows:
-                L.append(f"| {lr:g} | {'-' if mse is None else f'{mse:.4g}'} | {_pct(tr)} | {_pct(te)} | {st} |")
-            fin = [t for t in rows if t[1] is not None and t[1] == t[1]]
+                  "upper part of the grid; not the paper's setting):", ""]
+            rows = _grid_rows(meta, grid, "lr")
+            L += _grid_table(rows, "lr")
             p_sgd = T_PAPER["table1"][key]["sgd-bp"]
-            withacc = [t for t in rows if t[2] is not None]
+            withacc = [t for t in rows if t[1].get("train_accuracy") is not None]
             if withacc:
-                near = min(withacc, key=lambda t: abs(100 * t[2] - p_sgd[0]))
+                lr, f, _ = min(withacc, key=lambda t: abs(100 * t[1]["train_accuracy"] - p_sgd[0]))
                 L += ["", f"- The rate whose final training accuracy is closest to the paper's SGD-BP ({p_sgd[0]:.1f}%) is "
-                          f"lr {near[0]:g} (train {_pct(near[2])}, test {_pct(near[3])} vs the paper's {p_sgd[1]:.1f}% "
-                          f"test); a loss summed over the batch of 100 instead of averaged would turn the printed 1e-3 "
-                          f"into 0.1 in our normalisation."]
+                          f"lr {lr:g} (train {_pct(f.get('train_accuracy'))}, test {_pct(f.get('val_accuracy'))} vs the "
+                          f"paper's {p_sgd[1]:.1f}% test); a loss summed over the batch of 100 instead of averaged would "
+                          f"turn the printed 1e-3 into 0.1 in our normalisation."]
+            fin = [t for t in rows if t[1].get("train_mse") is not None and t[1]["train_mse"] == t[1]["train_mse"]]
             if fin:
-                best = min(fin, key=lambda t: t[1])
-                L += ["", f"- Best of these by training objective (the paper's criterion): lr {best[0]:g} "
-                          f"(train {_pct(best[2])}, test {_pct(best[3])}); the paper's choice was 1e-3"
-                          f"{' (same)' if abs(best[0] - 1e-3) < 1e-12 else ', so the printed rate does not carry over to this normalisation'}.",
+                lr, f, _ = min(fin, key=lambda t: t[1]["train_mse"])
+                L += ["", f"- Best of these by training objective (the paper's criterion): lr {lr:g} "
+                          f"(train {_pct(f.get('train_accuracy'))}, test {_pct(f.get('val_accuracy'))}); the paper's "
+                          f"choice was 1e-3"
+                          f"{' (same)' if abs(lr - 1e-3) < 1e-12 else ', so the printed rate does not carry over to this normalisation'}.",
                       ""]
         lgrid = {k: r for k, r in recs.items() if k.startswith("lbn-prox") or k == "lbn"}
         if len(lgrid) > 1:
             L += ["LBN proximal-weight sensitivity (not the paper's setting): our batch energy is the mean over the "
                   "batch, so the printed tau^k = 100 with an energy summed over the batch of 100 would be tau^k = 1 "
-                  "here.", "", "| tau^k | final train MSE | train acc | test acc | run |", "|---|---|---|---|---|"]
-            rows = sorted(((r.get("config", {}).get("options", {}).get("prox_weight"), r.get("final", {}), _status(meta, r))
-                           for r in lgrid.values()), key=lambda t: t[0])
-            for tau, f, st in rows:
-                mse = f.get("train_mse")
-                L.append(f"| {tau:g} | {'-' if mse is None else f'{mse:.4g}'} | {_pct(f.get('train_accuracy'))} | "
-                         f"{_pct(f.get('val_accuracy'))} | {st} |")
+                  "here.", ""]
+            rows = _grid_rows(meta, lgrid, "prox_weight")
+            L += _grid_table(rows, "tau^k")
             p_lbn = T_PAPER["table1"][key]["lbn"]
             withacc = [t for t in rows if t[1].get("val_accuracy") is not None]
             if withacc:
