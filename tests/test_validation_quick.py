@@ -160,6 +160,25 @@ def test_table1_lbn_prox_grid(tmp_path):
                       "--lbn-prox-grid", bad])
 
 
+def test_table1_sgd_lr_grid(tmp_path):
+    """--sgd-lr-grid adds SGD-BP runs at other rates; the report tables them sorted by rate and names the best."""
+    out = tmp_path / "results" / "table1" / "digits"
+    assert run.main(["table1", "--quick", "--dataset", "digits", "--epochs", "1", "--out", str(out),
+                     "--ckpt-dir", str(tmp_path / "ck"), "--methods", "sgd-bp,sgd-bp-lr0.1",
+                     "--sgd-lr-grid", "0.1"]) == 0
+    recs = json.loads((out / "metrics.json").read_text())["methods"]
+    assert recs["sgd-bp-lr0.1"]["config"]["options"]["lr"] == 0.1
+    assert recs["sgd-bp"]["config"]["options"]["lr"] == 1e-3
+    report = tmp_path / "REPORT.md"
+    make_report.main(["--results", str(tmp_path / "results"), "--out", str(report)])
+    text = report.read_text()
+    assert "SGD-BP step-size sensitivity" in text
+    assert text.index("| 0.001 |") < text.index("| 0.1 |")
+    mse = {k: recs[k]["final"]["train_mse"] for k in ("sgd-bp", "sgd-bp-lr0.1")}
+    best = "0.001" if mse["sgd-bp"] <= mse["sgd-bp-lr0.1"] else "0.1"
+    assert f"Best of these by training objective (the paper's criterion): lr {best} " in text
+
+
 def test_plot_only_without_checkpoints_warns(quick_runs, tmp_path, capsys):
     """--plot-only pointed at no checkpoints says so (the images would lack the trained networks)."""
     out = tmp_path / "fig6"
