@@ -6,6 +6,7 @@ Fashion-MNIST), not the numbers.
 from __future__ import annotations
 
 import json
+import shutil
 import sys
 from pathlib import Path
 
@@ -85,6 +86,35 @@ def test_report_generation(quick_runs, tmp_path):
     text = report.read_text()
     assert "Table 1" in text and "Figure 3" in text and "Figure 8" in text
     assert "quick" in text.lower()
+
+
+def _set_finals(results, name, finals):
+    """Overwrite final numbers (and the last history entry) of methods in a copied result directory."""
+    path = results / name / "metrics.json"
+    meta = json.loads(path.read_text())
+    for m, values in finals.items():
+        meta["methods"][m]["final"].update(values)
+        for k, v in values.items():
+            meta["methods"][m]["history"][k][-1] = v
+    path.write_text(json.dumps(meta))
+
+
+@pytest.mark.parametrize("sgd_val, lbn_val, verdict", [
+    (4.0, 5.0, "SGD-BP matches ISGD-BP (largest relative difference 0.0%"),
+    (4.0, 3.0, "the paper's statement holds."),
+    (4.0, 5.0, "is below in validation error"),
+    (8.0, 5.0, "SGD-BP does not match ISGD-BP (largest relative difference 100.0%"),
+])
+def test_report_fig8_verdict(quick_runs, tmp_path, sgd_val, lbn_val, verdict):
+    """The Fig. 8 sentence judges the long SGD-BP run against ISGD-BP (within 5%) and LBN (stays above)."""
+    results = tmp_path / "results"
+    shutil.copytree(quick_runs / "results", results)
+    _set_finals(results, "fig7", {"isgd-bp": {"train_objective": 5.0, "val_mse": 4.0},
+                                  "lbn": {"train_objective": 3.0, "val_mse": lbn_val}})
+    _set_finals(results, "fig8", {"sgd-bp-1500": {"train_objective": 5.0, "val_mse": sgd_val}})
+    report = tmp_path / "REPORT.md"
+    make_report.main(["--results", str(results), "--out", str(report)])
+    assert verdict in report.read_text()
 
 
 def test_classical_lifted_more_sweeps_restarts(quick_runs, tmp_path, capsys):
