@@ -517,10 +517,17 @@ def _cmd_reproduce(args) -> int:
         sys.path.insert(0, str(root))
     from validation.run import main as run_main
 
+    from .datasets import DatasetNotFoundError
     try:
         return int(run_main([args.name, *args.rest]) or 0)
-    except SystemExit as exc:
-        return int(exc.code) if isinstance(exc.code, int) else EXIT_USAGE
+    except DatasetNotFoundError as exc:
+        _err("reproduce", str(exc))
+        return EXIT_NO_DATA
+    except SystemExit as exc:                       # argparse (int codes) or a message from validation/
+        if isinstance(exc.code, int) or exc.code is None:
+            return int(exc.code or 0)
+        _err("reproduce", str(exc.code))
+        return EXIT_USAGE
 
 
 # ------------------------------------------------------------------------------------------ parser

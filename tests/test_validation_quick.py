@@ -10,6 +10,7 @@ import shutil
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -190,6 +191,33 @@ def test_table1_lbn_prox_grid(tmp_path):
                       "--lbn-prox-grid", bad])
 
 
+def test_table1_full_mnist_from_user_idx_files(tmp_path):
+    """table1 --dataset mnist reads the user's IDX files (--data-dir); the report sections them as MNIST and
+    labels a split other than 60,000/10,000."""
+    from bregnet.datasets import write_idx
+    idx = tmp_path / "idx"
+    idx.mkdir()
+    rng = np.random.default_rng(0)
+    for split, n in (("train", 300), ("t10k", 150)):
+        write_idx(idx / f"{split}-images-idx3-ubyte", rng.integers(0, 256, (n, 28, 28), dtype=np.uint8))
+        write_idx(idx / f"{split}-labels-idx1-ubyte", rng.integers(0, 10, n, dtype=np.uint8))
+    out = tmp_path / "results" / "table1" / "mnist"
+    assert run.main(["table1", "--quick", "--dataset", "mnist", "--data-dir", str(idx), "--out", str(out),
+                     "--ckpt-dir", str(tmp_path / "ck"), "--epochs", "1"]) == 0
+    conf = json.loads((out / "metrics.json").read_text())["configuration"]
+    assert conf["dataset"] == "mnist" and "non-standard split 300/150" in conf["dataset_label"]
+    assert not conf["comparable_to_paper"]
+    report = tmp_path / "REPORT.md"
+    make_report.main(["--results", str(tmp_path / "results"), "--out", str(report)])
+    text = report.read_text()
+    assert "### MNIST (non-standard split 300/150)" in text and "Paper column: MNIST 60,000/10,000" in text
+    assert "Full MNIST (60,000/10,000): not run" not in text
+    from bregnet.datasets import DatasetNotFoundError
+    with pytest.raises(DatasetNotFoundError, match="data_dir argument"):
+        run.main(["table1", "--quick", "--dataset", "mnist", "--data-dir", str(tmp_path / "missing"),
+                  "--out", str(tmp_path / "bad")])
+
+
 def test_table1_sgd_lr_grid(tmp_path):
     """--sgd-lr-grid adds SGD-BP runs at other rates; the report tables them sorted by rate and names the best."""
     out = tmp_path / "results" / "table1" / "digits"
@@ -219,3 +247,13 @@ def test_plot_only_without_checkpoints_warns(quick_runs, tmp_path, capsys):
     assert run.main(["fig6", "--quick", "--out", str(out), "--ckpt-dir", str(quick_runs / "ckpt"), "--plot-only",
                      "--epochs", "1", "--dataset", "digits"]) == 0
     assert "no checkpoints" not in capsys.readouterr().err
+
+
+def test_run_script_reports_missing_data(tmp_path):
+    """`python validation/run.py` with missing data prints where to get them (no traceback), exit status 3."""
+    import subprocess
+    proc = subprocess.run([sys.executable, str(ROOT / "validation" / "run.py"), "table1", "--dataset", "mnist",
+                           "--data-dir", str(tmp_path / "none"), "--out", str(tmp_path / "out")],
+                          capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert proc.returncode == 3, proc.stderr
+    assert proc.stderr.startswith("run.py: MNIST:") and "Traceback" not in proc.stderr

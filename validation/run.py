@@ -77,5 +77,15 @@ def main(argv=None) -> int:
     return 0
 
 
+def _script() -> int:
+    """``python validation/run.py``: missing data end with where to get them, not a traceback."""
+    from bregnet.datasets import DatasetNotFoundError
+    try:
+        return main()
+    except DatasetNotFoundError as err:
+        print(f"run.py: {err}", file=sys.stderr)
+        return 3
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(_script())
