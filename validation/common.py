@@ -53,6 +53,20 @@ def _json_default(o):
     raise TypeError(f"not JSON serialisable: {type(o).__name__}")
 
 
+def parse_grid(text, flag):
+    """The positive finite numbers of a comma-separated sensitivity option such as ``--lbn-prox-grid``
+    (empty without it); anything else ends the run with a message naming ``flag``."""
+    if not text:
+        return []
+    try:
+        vals = [float(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise SystemExit(f"{flag} must be comma-separated numbers, got {text!r}") from None
+    if not vals or any(not (v > 0 and v < float("inf")) for v in vals):
+        raise SystemExit(f"{flag} must hold positive finite numbers, got {text!r}")
+    return vals
+
+
 def versions() -> dict:
     import numba
     import scipy

@@ -10,7 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from .autoencoders import AE_LABELS, ae_network, bp_opts, image_panels, lifted_opts
-from .common import Context, Method, RESULTS, checkpointed_network, final_networks, plot_curves, run_experiment
+from .common import (Context, Method, RESULTS, checkpointed_network, final_networks, parse_grid, plot_curves,
+                     run_experiment)
 from .fig6 import denoising_problem
 
 #: numbers stated in the text of Section 6.3 (the rest is only plotted)
@@ -44,11 +45,16 @@ def build(args):
         Method("isgd-bp", "isgd-bp", net, bp_opts(lr=LR, alpha=ALPHA, batch_size=batch, tau=TAU, inner=n_inner),
                epochs, P),
     ]
+    # sensitivity (not the paper's setting): our batch energy is the mean over the batch, so tau_k = 1 on an
+    # energy summed over the batch of 200 is prox_weight 1/200 = 0.005 here
+    prox_grid = parse_grid(getattr(args, "lbn_prox_grid", None), "--lbn-prox-grid")
+    methods += [Method(f"lbn-prox{tau:g}", "lbn-s", net, lifted_opts(batch_size=batch, n_inner=n_inner, tau=tau,
+                                                                   alpha=ALPHA), epochs, P) for tau in prox_grid]
     data_label = f"{label}-10K denoising: {P.X_train.shape[0]} training, {P.X_val.shape[0]} validation images"
     config = {"dataset": dataset, "data_label": data_label, "alpha": ALPHA, "tau": TAU, "batch_size": batch,
               "lr_bp": LR, "n_inner": n_inner, "noise_std": 1e-3, "layer_sizes": list(net.layer_sizes),
               "activations": [repr(a) for a in net.activations], "output_activation": args.output_activation,
-              "code_layer": 2, "paper_epochs": {m.name: 50 for m in methods}}
+              "code_layer": 2, "lbn_prox_grid": prox_grid, "paper_epochs": {m.name: 50 for m in methods}}
     return methods, config, P, shape, mean
 
 
@@ -60,7 +66,8 @@ def run(args, argv):
     note = f"reduced: {args.epochs} epochs instead of the paper's 50" if args.epochs and args.epochs < 50 and not args.quick else None
 
     def plot(ctx, meta):
-        plot_curves(ctx.out / "fig7_objective_sparsity.png", meta["methods"], labels=AE_LABELS,
+        grid_labels = {m.name: f"LBN tau_k={m.options['prox_weight']:g}" for m in methods[3:]}
+        plot_curves(ctx.out / "fig7_objective_sparsity.png", meta["methods"], labels={**AE_LABELS, **grid_labels},
                     title=f"Fig. 7: sparse denoising AE, {config['data_label']}")
         nets, labels = final_networks(ctx, methods), dict(AE_LABELS)
         long_run = ctx.ckpt.parent / "fig8" / "sgd-bp-1500.npz"   # the paper's Figs. 11/12 show this SGD-BP

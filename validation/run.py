@@ -39,8 +39,8 @@ def parser():
     p.add_argument("--sgd-lr-grid", default=None,
                    help="table1: extra SGD-BP runs at these comma-separated learning rates (sensitivity study)")
     p.add_argument("--lbn-prox-grid", default=None,
-                   help="table1: extra LBN runs at these comma-separated proximal weights tau^k (sensitivity study; "
-                        "tau^k = 100 in the paper)")
+                   help="table1, fig7: extra LBN runs (methods lbn-prox<tau>) at these comma-separated proximal "
+                        "weights tau^k (sensitivity study; the paper: tau^k = 100 in table1, 1 in fig7)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--methods", default=None, help="comma-separated subset of the experiment's methods to train")
     p.add_argument("--plot-only", action="store_true",

