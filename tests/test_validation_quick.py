@@ -278,3 +278,24 @@ def test_run_script_reports_missing_data(tmp_path):
                           capture_output=True, text=True, cwd=ROOT, timeout=300)
     assert proc.returncode == 3, proc.stderr
     assert proc.stderr.startswith("run.py: MNIST:") and "Traceback" not in proc.stderr
+
+
+def test_method_colours_distinct_for_sensitivity_runs():
+    """Extra runs get colours of their own (they used to share matplotlib's cycle with the fixed ones)."""
+    from validation.common import METHOD_COLOURS, method_colours
+    names = ["lbn", "sgd-bp", "isgd-bp", "lbn-prox0.005", "lbn-prox0.05"]
+    c = method_colours(names)
+    assert [c[n] for n in names[:3]] == [METHOD_COLOURS[n] for n in names[:3]]
+    assert len(set(c.values())) == len(names)
+
+
+def test_separate_grid_processes_keep_each_others_paper_epochs(tmp_path):
+    """Two invocations with different --lbn-prox-grid values writing one directory: metrics.json keeps the
+    paper epochs (and so the REDUCED label) of both runs."""
+    out = tmp_path / "fig7"
+    base = ["fig7", "--quick", "--dataset", "digits", "--epochs", "1", "--out", str(out), "--ckpt-dir", str(tmp_path / "ck")]
+    assert run.main(base + ["--methods", "lbn-prox0.5", "--lbn-prox-grid", "0.5"]) == 0
+    assert run.main(base + ["--methods", "lbn-prox2", "--lbn-prox-grid", "2"]) == 0
+    meta = json.loads((out / "metrics.json").read_text())
+    assert {"lbn-prox0.5", "lbn-prox2"} <= set(meta["configuration"]["paper_epochs"])
+    assert {"lbn-prox0.5", "lbn-prox2"} <= set(meta["methods"])

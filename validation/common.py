@@ -340,7 +340,14 @@ def run_experiment(ctx: Context, *, config: dict, methods: list, plot=None, redu
             p = rec_dir / f"{name}.json"
             if p.exists():
                 recs[name] = json.loads(p.read_text())
-        paper_ep = config.get("paper_epochs", {})
+        # methods of other processes (e.g. other values of a sensitivity grid) keep the paper epochs they recorded
+        prev = ctx.out / "metrics.json"
+        try:
+            paper_ep = dict(json.loads(prev.read_text())["configuration"].get("paper_epochs", {})) if prev.exists() else {}
+        except (ValueError, KeyError):
+            paper_ep = {}
+        paper_ep.update(config.get("paper_epochs", {}))
+        config["paper_epochs"] = paper_ep
         short = {k: {"epochs_done": r.get("epochs_done", 0), "paper_epochs": paper_ep[k], "status": r.get("status")}
                  for k, r in recs.items() if k in paper_ep and r.get("epochs_done", 0) < paper_ep[k]}
         reduced = bool(short) or any(m.epochs < paper_ep.get(m.name, m.epochs) for m in methods)
@@ -438,15 +445,24 @@ METHOD_COLOURS = {"lbn-s": "C0", "lbn": "C0", "lbn-d": "C1", "gd-bp": "C2", "sgd
                   "classical-lifted": "C5", "sgd-bp-1500": "C3", "uae-lbn": "C6", "uae-sgd-bp": "C7"}
 
 
+def method_colours(names: list) -> dict:
+    """One colour per method, the same in every panel: the fixed colour of a known method, else the next
+    colour no method of ``names`` uses (sensitivity runs such as ``lbn-prox0.05``)."""
+    used = {METHOD_COLOURS[n] for n in names if n in METHOD_COLOURS}
+    spare = iter([c for c in [f"C{i}" for i in range(10)] + ["k", "olive", "navy", "teal", "maroon"] if c not in used])
+    return {n: METHOD_COLOURS.get(n) or next(spare, None) for n in names}
+
+
 def plot_curves(path, recs: dict, *, title: str, labels: dict | None = None, log=True, sparsity=True,
                 train_key="train_objective", val_key="val_mse"):
     import matplotlib.pyplot as plt
     ncol = 2 if sparsity else 1
     fig, axes = plt.subplots(1, ncol, figsize=(5.5 * ncol, 4))
     axes = np.atleast_1d(axes)
+    colours = method_colours(list(recs))
     for name, r in recs.items():
         h = r["history"]
-        c = METHOD_COLOURS.get(name, None)
+        c = colours[name]
         lab = (labels or {}).get(name, name)
         axes[0].plot(h["epoch"], h[train_key], "-", color=c, label=f"{lab} train")
         if val_key in h:

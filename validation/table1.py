@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .common import Context, Method, Problem, RESULTS, final_networks, parse_grid, run_experiment
+from .common import Context, Method, Problem, RESULTS, final_networks, method_colours, parse_grid, run_experiment
 
 #: Section 6.1 (printed)
 PAPER = {
@@ -111,9 +111,10 @@ def run(args, argv):
         import numpy as np
         recs = meta["methods"]
         fig, ax = plt.subplots(1, 2, figsize=(11, 4))
-        for i, (k, r) in enumerate(recs.items()):
+        colours = method_colours(list(recs))
+        for k, r in recs.items():
             h = r["history"]
-            c = f"C{i % 10}"
+            c = colours[k]
             ax[0].plot(h["epoch"], np.array(h["train_accuracy"]) * 100, "-", color=c, label=f"{k} train")
             ax[0].plot(h["epoch"], np.array(h["val_accuracy"]) * 100, "--", color=c, label=f"{k} test")
             ax[1].plot(h["epoch"], h["train_mse"], "-", color=c, label=k)
