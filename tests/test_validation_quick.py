@@ -299,3 +299,9 @@ def test_separate_grid_processes_keep_each_others_paper_epochs(tmp_path):
     meta = json.loads((out / "metrics.json").read_text())
     assert {"lbn-prox0.5", "lbn-prox2"} <= set(meta["configuration"]["paper_epochs"])
     assert {"lbn-prox0.5", "lbn-prox2"} <= set(meta["methods"])
+    # a report of a directory with grid runs only (no tau_k = 1 run to compare with) still renders
+    results = tmp_path / "results"
+    results.mkdir()
+    shutil.copytree(out, results / "fig7")
+    make_report.main(["--results", str(results), "--out", str(tmp_path / "REPORT.md")])
+    assert "## Figures 7, 11, 12" in (tmp_path / "REPORT.md").read_text()

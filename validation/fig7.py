@@ -66,7 +66,8 @@ def run(args, argv):
     note = f"reduced: {args.epochs} epochs instead of the paper's 50" if args.epochs and args.epochs < 50 and not args.quick else None
 
     def plot(ctx, meta):
-        grid_labels = {m.name: f"LBN tau_k={m.options['prox_weight']:g}" for m in methods[3:]}
+        grid_labels = {k: f"LBN tau_k={r['config']['options']['prox_weight']:g}"     # from the records, so a
+                       for k, r in meta["methods"].items() if k.startswith("lbn-prox")}  # --plot-only needs no grid
         plot_curves(ctx.out / "fig7_objective_sparsity.png", meta["methods"], labels={**AE_LABELS, **grid_labels},
                     title=f"Fig. 7: sparse denoising AE, {config['data_label']}")
         nets, labels = final_networks(ctx, methods), dict(AE_LABELS)

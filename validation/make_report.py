@@ -410,7 +410,7 @@ def fig_sections(results: Path) -> list:
         L += [f"- {x}" for x in s]
         grid = sorted((k for k in recs if k.startswith("lbn-prox") and recs[k].get("final")),
                       key=lambda k: recs[k]["config"]["options"]["prox_weight"])
-        if grid:
+        if grid and recs.get("lbn", {}).get("final"):
             L += ["", "LBN proximal-weight sensitivity (not the paper's setting): our batch energy is the mean over the "
                   "batch, so the printed tau_k = 1 on an energy summed over the batch of 200 would be tau_k = 0.005 "
                   "here.", ""]
