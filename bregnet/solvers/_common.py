@@ -20,7 +20,40 @@ from ..network import Network
 
 __all__ = ["History", "TrainResult", "validate_data", "check_positive_option", "check_finite_state",
            "make_rng", "save_checkpoint", "load_checkpoint", "record_epoch", "check_hidden",
-           "solver_fingerprint", "RunStart", "start_or_resume"]
+           "solver_fingerprint", "RunStart", "start_or_resume", "lifted_diagnostics", "split_run_options",
+           "RUN_OPTIONS"]
+
+#: the keyword options of :func:`bregnet.solvers.engine.run` (everything else a solver function takes is a
+#: hyperparameter of its solver)
+RUN_OPTIONS = ("lambdas", "l1", "hidden", "validation_data", "seed", "rng", "callback", "progress", "checkpoint",
+               "checkpoint_every", "resume", "record", "divergence")
+
+
+def split_run_options(solver_class, options: dict) -> tuple[dict, dict]:
+    """Split a solver function's keyword options into ``(hyperparameters, run options)``; reject unknown names."""
+    import dataclasses
+    fields = {f.name for f in dataclasses.fields(solver_class)}
+    unknown = sorted(set(options) - fields - set(RUN_OPTIONS))
+    if unknown:
+        raise BregnetInputError(f"{solver_class.name}: unknown option(s) {unknown}; hyperparameters are "
+                                f"{sorted(fields)}, run options {list(RUN_OPTIONS)}")
+    hyper = {k: v for k, v in options.items() if k in fields}
+    return hyper, {k: v for k, v in options.items() if k not in fields}
+
+
+def lifted_diagnostics(task, network: Network, hidden) -> dict:
+    """The history row of a lifted solver: lifted energy (18)/(25), consistency residuals, forward loss.
+
+    ``hidden=None`` evaluates the energy at the forward-pass auxiliary variables (where Algorithm 1 starts
+    every batch).
+    """
+    X, Y, problem = task.X, task.Y, task.problem
+    if hidden is None:
+        hidden = forward_hidden(network, X)
+    xs = [X, *hidden, Y]
+    with np.errstate(over="ignore", invalid="ignore"):
+        return {"energy": lifted_energy(problem, network, xs), "residuals": consistency_residuals(network, xs),
+                "forward_loss": forward_loss(problem, network, X, Y)}
 
 
 @dataclass

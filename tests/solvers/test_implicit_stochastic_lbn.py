@@ -154,9 +154,10 @@ def test_lbn_s_errors():
     with pytest.raises(BregnetInputError, match="Y contains NaN"):
         lbn_s(net, X, np.full((5, 2), np.inf))
     rng = np.random.default_rng(0)
-    with pytest.raises(DivergenceError):
-        lbn_s(net, 10 * rng.normal(size=(20, 3)), rng.normal(size=(20, 2)), epochs=50, batch_size=5,
-              step_scale=40.0, prox_weight=0.0, seed=0)
+    for c in (2.0, 2.5, 3.0, 40.0):           # outside (0, 2): refused when the solver is built (was a
+        with pytest.raises(BregnetInputError, match=r"step_scale must be a real number in \(0, 2\)"):
+            lbn_s(net, 10 * rng.normal(size=(20, 3)), rng.normal(size=(20, 2)), epochs=50, batch_size=5,
+                  step_scale=c, prox_weight=0.0, seed=0)      # ZeroDivisionError or an objective of 1e39)
 
 
 @pytest.mark.parametrize("use_kernel", [True, False])

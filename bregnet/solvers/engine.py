@@ -1,0 +1,457 @@
+r"""The training engine: every solver as hyperparameters, an explicit state and one update (issue 11).
+
+A solver (Sections 4, Appendix B and the baselines of Section 2) is a small frozen object of its hyperparameters
+(:class:`Solver`, validated once by :mod:`bregnet.solvers.params`) with three methods:
+
+* ``init(task, network, hidden, rng) -> state``: the state before the first epoch (a dict of arrays and
+  scalars: parameters, auxiliary variables, warm starts, momentum, multipliers, ...);
+* ``update(task, state, rng) -> state``: one epoch (one pass over the data, one outer iteration, one round);
+* ``diagnostics(task, state) -> dict``: the numbers recorded after the epoch (lifted energy, losses, ...).
+
+:func:`run` owns everything around it, the same for every solver: data validation, the history, callbacks and
+progress, divergence detection, checkpoints (the checkpoint is the state itself, so a resumed run equals the
+uninterrupted one bit for bit) and one result type, :class:`Result`.  This is the shape of jaxopt's
+``init_state``/``update``/``run`` and optax's ``init``/``update``, written for NumPy solvers.
+
+Examples
+--------
+>>> import numpy as np
+>>> from bregnet.network import glorot_init
+>>> from bregnet.solvers.proximal_gradient import ProximalGradient
+>>> net = glorot_init([3, 4, 2], ["relu", "identity"], seed=0)
+>>> rng = np.random.default_rng(0); X = rng.normal(size=(20, 3)); Y = rng.normal(size=(20, 2))
+>>> res = run(ProximalGradient(), net, X, Y, epochs=5)
+>>> res.history.epoch, bool(res.history.energy[-1] < res.history.energy[0])
+([0, 1, 2, 3, 4, 5], True)
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+import sys
+import time
+from dataclasses import dataclass, field
+from typing import Callable, ClassVar
+
+import numpy as np
+
+from ..exceptions import BregnetInputError, DivergenceError
+from ..lifted import LiftedProblem
+from ..network import Network
+from .checkpoint import load_checkpoint, save_checkpoint
+from .params import Hyperparameters
+
+__all__ = ["Solver", "Task", "History", "Result", "run", "DivergenceRule", "data_fingerprint"]
+
+
+# ---------------------------------------------------------------------------------------------- the task
+@dataclass(frozen=True)
+class Task:
+    r"""What a solver trains on: the lifted problem (activations, :math:`\lambda_l`, l1 term) and validated data.
+
+    Attributes
+    ----------
+    problem : LiftedProblem
+    X, Y : ndarray
+        Inputs and targets, C-contiguous, writeable, in the network's dtype.
+    X_val, Y_val : ndarray or None
+        Validation data (diagnostics only).
+    """
+
+    problem: LiftedProblem
+    X: np.ndarray
+    Y: np.ndarray
+    X_val: np.ndarray | None = None
+    Y_val: np.ndarray | None = None
+
+    @property
+    def n_samples(self) -> int:
+        return self.X.shape[0]
+
+
+def _as_array(name, A, n, dtype) -> np.ndarray:
+    try:
+        A = np.asarray(A)
+    except Exception:
+        raise BregnetInputError(f"{name} must be array-like") from None
+    if A.dtype.kind not in "biuf":
+        raise BregnetInputError(f"{name} must be a real array; got dtype {A.dtype}")
+    if A.ndim != 2 or A.shape[1] != n:
+        raise BregnetInputError(f"{name} must have shape (n_samples, {n}); got {A.shape}")
+    if A.shape[0] == 0:
+        raise BregnetInputError(f"{name} has no samples")
+    A = np.ascontiguousarray(A, dtype=dtype)
+    if not A.flags.writeable:          # datasets hand out read-only views; the Numba kernels need writable arrays
+        A = A.copy()
+    if not np.all(np.isfinite(A)):
+        raise BregnetInputError(f"{name} contains NaN or Inf")
+    return A
+
+
+def _check_targets(problem: LiftedProblem, name: str, Y) -> None:
+    out_act = problem.activations[-1]
+    inside = out_act.in_domain(Y)
+    if not np.all(inside):
+        bad = int(np.size(inside) - np.count_nonzero(inside))
+        raise BregnetInputError(f"{name} has {bad} row(s) outside the domain of Psi_L of the output activation "
+                                f"{out_act!r}; the data term B_Psi_L(y, z) is infinite there (choose targets in "
+                                f"dom Psi_L or another output activation)")
+
+
+def make_task(network: Network, X, Y, problem: LiftedProblem, validation_data=None) -> Task:
+    """Validate and cast the data (shapes, finiteness, targets in dom Psi_L) into a :class:`Task`."""
+    if not isinstance(network, Network):
+        raise BregnetInputError(f"network must be a bregnet Network; got {type(network).__name__}")
+    if problem.n_layers != network.n_layers:
+        raise BregnetInputError("problem and network have different numbers of layers")
+    n0, nL = network.layer_sizes[0], network.layer_sizes[-1]
+    X, Y = _as_array("X", X, n0, network.dtype), _as_array("Y", Y, nL, network.dtype)
+    if X.shape[0] != Y.shape[0]:
+        raise BregnetInputError(f"X and Y must have the same number of samples; got {X.shape[0]} and {Y.shape[0]}")
+    _check_targets(problem, "Y", Y)
+    Xv = Yv = None
+    if validation_data is not None:
+        try:
+            Xv, Yv = validation_data
+        except (TypeError, ValueError):
+            raise BregnetInputError("validation_data must be a pair (X_val, Y_val)") from None
+        Xv, Yv = _as_array("X_val", Xv, n0, network.dtype), _as_array("Y_val", Yv, nL, network.dtype)
+        if Xv.shape[0] != Yv.shape[0]:
+            raise BregnetInputError("X_val and Y_val must have the same number of samples")
+        _check_targets(problem, "Y_val", Yv)
+    return Task(problem, X, Y, Xv, Yv)
+
+
+def data_fingerprint(X, Y) -> dict:
+    """A cheap identity check of the training data for resumes (shape, dtype, sums)."""
+    return {"shape": list(X.shape) + [Y.shape[1]], "dtype": str(X.dtype),
+            "sumX": float(np.sum(X, dtype=np.float64)), "sumY": float(np.sum(Y, dtype=np.float64))}
+
+
+# ---------------------------------------------------------------------------------------------- solvers
+@dataclass(frozen=True)
+class Solver(Hyperparameters):
+    """Base class of every solver: hyperparameters (validated when built) plus ``init``/``update``/``diagnostics``.
+
+    Class attributes
+    ----------------
+    name : str
+        The solver's name in checkpoints, histories and messages.
+    objective : str
+        The diagnostics key that :func:`run` watches for divergence (``"energy"`` or ``"objective"``).
+    stochastic : bool
+        Draws mini-batches (so has a ``batch_size``).
+    supports_l1 : bool
+        Handles the code regulariser of (26)/(27).
+    """
+
+    name: ClassVar[str] = "solver"
+    objective: ClassVar[str] = "energy"
+    stochastic: ClassVar[bool] = False
+    supports_l1: ClassVar[bool] = True
+
+    def check_task(self, task: Task) -> None:
+        """Raise BregnetInputError if this solver cannot train ``task`` (override where needed)."""
+        if not self.supports_l1 and task.problem.regulariser is not None and task.problem.regulariser.alpha > 0:
+            raise BregnetInputError(f"{self.name} has no l1 code regulariser; use a lifted solver")
+
+    def init(self, task: Task, network: Network, hidden, rng: np.random.Generator) -> dict:
+        raise NotImplementedError
+
+    def update(self, task: Task, state: dict, rng: np.random.Generator) -> dict:
+        raise NotImplementedError
+
+    def diagnostics(self, task: Task, state: dict) -> dict:
+        raise NotImplementedError
+
+    def network(self, task: Task, state: dict) -> Network:
+        """The network of a state (default: ``state["weights"]``, ``state["biases"]``)."""
+        return Network(tuple(state["weights"]), tuple(state["biases"]), task.problem.activations)
+
+    def hidden(self, state: dict):
+        """The auxiliary variables of a state, if it keeps them (default ``state.get("hidden")``)."""
+        return state.get("hidden")
+
+
+def params_state(network: Network) -> dict:
+    """``{"weights": (...), "biases": (...)}``: copies of a network's parameters, the start of most states."""
+    return {"weights": tuple(W.copy() for W in network.weights), "biases": tuple(b.copy() for b in network.biases)}
+
+
+# ---------------------------------------------------------------------------------------------- history
+class History:
+    """Per-epoch record of a run: ``epoch``, ``wall_time`` and one column per diagnostic; row 0 is the start.
+
+    A column is read as an attribute or by key (``history.energy``, ``history["energy"]``: lists).
+    ``wall_time`` counts the seconds spent in the solver's updates, cumulative over resumes.
+
+    Examples
+    --------
+    >>> h = History("demo")
+    >>> h.append(0, 0.0, {"energy": 2.0}); h.append(1, 0.5, {"energy": 1.0})
+    >>> h.energy, h.epoch, len(h)
+    ([2.0, 1.0], [0, 1], 2)
+    """
+
+    def __init__(self, solver: str = "", columns: dict | None = None, options: dict | None = None):
+        self.solver = solver
+        self.options = dict(options or {})
+        self.columns = {"epoch": [], "wall_time": []}
+        for k, v in (columns or {}).items():
+            self.columns[k] = list(v)
+
+    def append(self, epoch: int, wall_time: float, row: dict) -> None:
+        for k in row:
+            if k not in self.columns:
+                self.columns[k] = [None] * len(self)
+        for k, col in self.columns.items():
+            col.append(int(epoch) if k == "epoch" else float(wall_time) if k == "wall_time" else row.get(k))
+
+    def __len__(self) -> int:
+        return len(self.columns["epoch"])
+
+    def __getitem__(self, key):
+        return self.columns[key]
+
+    def __getattr__(self, key):
+        cols = self.__dict__.get("columns")
+        if cols is not None and key in cols:
+            return cols[key]
+        raise AttributeError(f"History has no column {key!r}")
+
+    def keys(self) -> list:
+        return list(self.columns)
+
+    def row(self, i: int = -1) -> dict:
+        return {k: v[i] for k, v in self.columns.items()}
+
+    def to_json(self) -> dict:
+        """JSON-friendly dict (arrays as lists); :meth:`from_json` restores it exactly."""
+        def enc(v):
+            if isinstance(v, np.ndarray):
+                return {"ndarray": v.tolist(), "dtype": str(v.dtype)}
+            return v
+        return {"solver": self.solver, "options": self.options,
+                "columns": {k: [enc(v) for v in col] for k, col in self.columns.items()}}
+
+    @classmethod
+    def from_json(cls, d: dict) -> "History":
+        def dec(v):
+            if isinstance(v, dict) and "ndarray" in v:
+                return np.array(v["ndarray"], dtype=v["dtype"])
+            return v
+        return cls(d["solver"], {k: [dec(v) for v in col] for k, col in d["columns"].items()}, d["options"])
+
+    def as_dict(self) -> dict:
+        return {"solver": self.solver, "options": dict(self.options), **{k: list(v) for k, v in self.columns.items()}}
+
+    def __repr__(self) -> str:
+        return f"History({self.solver!r}, {len(self)} rows, columns={self.keys()})"
+
+
+@dataclass
+class Result:
+    """What :func:`run` returns: the trained network, the history, the final state and how the run ended."""
+
+    network: Network
+    history: History
+    state: dict = field(default_factory=dict)
+    hidden: list | None = None
+    resumed_from: int | None = None
+    stopped_early: bool = False
+
+    def __iter__(self):                 # ``network, history = result`` (as the baselines returned)
+        return iter((self.network, self.history))
+
+
+# ---------------------------------------------------------------------------------------------- divergence
+@dataclass(frozen=True)
+class DivergenceRule:
+    r"""When :func:`run` stops a run as diverged.
+
+    Always on a non-finite state or objective.  With ``growth`` set, also when the watched objective exceeds
+    ``growth * max(|objective at epoch 0|, 1)`` (the objectives here are non-negative and start at O(1) for
+    standardised data; a factor such as :math:`10^6` is no slow drift).  Off by default.
+    """
+
+    growth: float | None = None
+
+    def check(self, solver: Solver, history: History, epoch: int) -> None:
+        for key, col in history.columns.items():
+            if isinstance(col[-1], float) and not math.isfinite(col[-1]):
+                raise DivergenceError(f"{solver.name}: the {key} became non-finite ({col[-1]}) in epoch {epoch}; "
+                                      f"reduce the step sizes")
+        col = history.columns.get(solver.objective)
+        if not col or col[-1] is None:
+            return
+        value = col[-1]
+        if self.growth is not None and col[0] is not None and value > self.growth * max(abs(col[0]), 1.0):
+            raise DivergenceError(f"{solver.name}: the {solver.objective} grew from {col[0]:.4g} to {value:.4g} "
+                                  f"by epoch {epoch}; reduce the step size (e.g. lr or step_scale)")
+
+
+def _check_finite_state(solver: Solver, state: dict, epoch: int, path: str = "") -> None:
+    for k, v in state.items():
+        name = f"{path}{k}"
+        bad_float = isinstance(v, float) and not math.isfinite(v)
+        if bad_float or (isinstance(v, np.ndarray) and v.dtype.kind == "f" and not np.all(np.isfinite(v))):
+            raise DivergenceError(f"{solver.name}: {name} became non-finite in epoch {epoch}; the step sizes are "
+                                  f"too large (reduce step_scale or lr) or the data are badly scaled")
+        if isinstance(v, (list, tuple)):
+            _check_finite_state(solver, {str(i): a for i, a in enumerate(v)}, epoch, f"{name}[")
+        elif isinstance(v, dict):
+            _check_finite_state(solver, v, epoch, f"{name}.")
+
+
+# ---------------------------------------------------------------------------------------------- run
+def _fingerprint(solver: Solver, task: Task) -> dict:
+    reg = task.problem.regulariser
+    fp = {"solver": solver.params(), "data": data_fingerprint(task.X, task.Y),
+          "lambdas": list(task.problem.lambdas), "l1": None if reg is None else [reg.layer, reg.alpha]}
+    return json.loads(json.dumps(fp, default=repr))
+
+
+def _make_rng(seed, rng) -> np.random.Generator:
+    if rng is not None:
+        if not isinstance(rng, np.random.Generator):
+            raise BregnetInputError(f"rng must be a numpy.random.Generator; got {type(rng).__name__}")
+        return rng
+    return np.random.default_rng(seed)
+
+
+def _check_run_options(solver, epochs, checkpoint_every, callback, record):
+    if not isinstance(solver, Solver):
+        raise BregnetInputError(f"solver must be a bregnet Solver (e.g. bregnet.solvers.LBNS()); "
+                                f"got {type(solver).__name__}")
+    for name, v, low in (("epochs", epochs, 0), ("checkpoint_every", checkpoint_every, 1)):
+        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < low:
+            raise BregnetInputError(f"{name} must be an integer >= {low}; got {v!r}")
+    if callback is not None and not callable(callback):
+        raise BregnetInputError(f"callback must be callable(epoch, network, row); got {type(callback).__name__}")
+    if record not in ("epoch", "end"):
+        raise BregnetInputError(f"record must be 'epoch' or 'end'; got {record!r}")
+
+
+class _Progress:
+    """A tqdm bar on stderr when asked for (the engine owns all output; solvers never print)."""
+
+    def __init__(self, enabled, total, initial, name):
+        self.bar = None
+        if enabled:
+            from tqdm.auto import tqdm
+            self.bar = tqdm(total=total, initial=initial, desc=name, unit="epoch", file=sys.stderr, leave=False)
+
+    def step(self, row: dict, key: str):
+        if self.bar is not None:
+            v = row.get(key)
+            if isinstance(v, float):
+                self.bar.set_postfix({key: f"{v:.4g}"}, refresh=False)
+            self.bar.update(1)
+
+    def close(self):
+        if self.bar is not None:
+            self.bar.close()
+
+
+def run(solver: Solver, network: Network, X, Y, *, epochs: int = 10, lambdas=None, l1=None, hidden=None,
+        validation_data=None, seed=None, rng=None, callback: Callable | None = None, progress: bool = False,
+        checkpoint=None, checkpoint_every: int = 1, resume: bool = False, record: str = "epoch",
+        divergence: DivergenceRule = DivergenceRule()) -> Result:
+    r"""Train ``network`` on ``(X, Y)`` with ``solver`` for ``epochs`` epochs.
+
+    Parameters
+    ----------
+    solver : Solver
+        The algorithm and its hyperparameters, e.g. ``LBNS(prox_weight=1.0)``.
+    network : Network
+        Initial parameters and activations (not modified).
+    X, Y : array_like, shapes (s, n_0), (s, n_L)
+        Inputs and targets (targets in :math:`\operatorname{dom}\Psi_L`).
+    epochs : int
+        Total epochs (on a resume: the total, not the remaining ones).
+    lambdas, l1 : see :meth:`bregnet.lifted.LiftedProblem.from_network` (``l1 = (layer, alpha)``).
+    hidden : list of arrays, optional
+        Initial auxiliary variables :math:`X_1, \dots, X_{L-1}` for the solvers that keep them.
+    validation_data : (X_val, Y_val), optional
+        Evaluated in the diagnostics of the solvers that report a validation loss.
+    seed, rng : the run's random generator (``rng`` wins); its state is part of every checkpoint.
+    callback : callable(epoch, network, row), optional
+        Called after every recorded epoch (also epoch 0) with the history row; returning True stops the run.
+    progress : bool
+        Show a progress bar on stderr.
+    checkpoint : path, optional
+        File of atomic checkpoints (the state, history and generator) every ``checkpoint_every`` epochs and at
+        the end.
+    resume : bool
+        Continue from ``checkpoint`` if it exists (the result equals the uninterrupted run bit for bit).
+    record : ``"epoch"`` or ``"end"``
+        Diagnostics after every epoch, or at the start and the end only.
+    divergence : DivergenceRule
+        When to stop as diverged (always on non-finite values).
+
+    Returns
+    -------
+    Result
+
+    Raises
+    ------
+    BregnetInputError
+        Bad data or options, a solver that cannot train the problem, a checkpoint of another run.
+    DivergenceError
+        Non-finite or exploding state or objective.
+    """
+    _check_run_options(solver, epochs, checkpoint_every, callback, record)
+    problem = LiftedProblem.from_network(network, lambdas, l1)
+    task = make_task(network, X, Y, problem, validation_data)
+    solver.check_task(task)
+    gen = _make_rng(seed, rng)
+    fp = _fingerprint(solver, task)
+    start, state, history = 0, None, None
+    if checkpoint is not None and resume and os.path.exists(checkpoint):
+        start, state, hist, rng_state = load_checkpoint(checkpoint, solver=solver.name, fingerprint=fp)
+        history = History.from_json(hist)
+        gen.bit_generator.state = rng_state
+    return _loop(solver, task, network, hidden, gen, fp, start, state, history, epochs, callback, progress,
+                 checkpoint, checkpoint_every, record, divergence)
+
+
+def _loop(solver, task, network, hidden, gen, fp, start, state, history, epochs, callback, progress, checkpoint,
+          checkpoint_every, record, divergence) -> Result:
+    resumed_from = start if state is not None else None
+    stopped = False
+    if state is None:
+        state = solver.init(task, network, hidden, gen)
+        history = History(solver.name, options=solver.params())
+        stopped = _record(solver, task, state, history, 0, 0.0, callback)
+    elapsed = history.wall_time[-1] if len(history) else 0.0
+    bar = _Progress(progress, epochs, start, solver.name)
+    try:
+        for k in range(start + 1, epochs + 1):
+            if stopped:
+                break
+            t0 = time.perf_counter()
+            with np.errstate(over="ignore", invalid="ignore"):
+                state = solver.update(task, state, gen)
+            elapsed += time.perf_counter() - t0
+            _check_finite_state(solver, state, k)
+            if record == "epoch" or k == epochs:
+                stopped = _record(solver, task, state, history, k, elapsed, callback)
+                divergence.check(solver, history, k)
+                bar.step(history.row(), solver.objective)
+            if checkpoint is not None and (k % checkpoint_every == 0 or k == epochs or stopped):
+                save_checkpoint(checkpoint, solver=solver.name, fingerprint=fp, epoch=k, state=state,
+                                history=history.to_json(), rng_state=gen.bit_generator.state)
+    finally:
+        bar.close()
+    return Result(network=solver.network(task, state), history=history, state=state, hidden=solver.hidden(state),
+                  resumed_from=resumed_from, stopped_early=stopped)
+
+
+def _record(solver, task, state, history, epoch, elapsed, callback) -> bool:
+    with np.errstate(over="ignore", invalid="ignore"):
+        row = solver.diagnostics(task, state)
+    history.append(epoch, elapsed, row)
+    if callback is None:
+        return False
+    return bool(callback(epoch, solver.network(task, state), history.row()))

@@ -1,0 +1,166 @@
+r"""Declared constraints on solver hyperparameters, checked once where a solver is built (issue 11).
+
+A solver's hyperparameters are a small frozen dataclass (:class:`Hyperparameters`) whose class attribute
+``constraints`` maps each field to a constraint: an :class:`Interval`, a :class:`OneOf`, :data:`BOOLEAN`,
+:data:`ANY` or a tuple of constraints of which one must hold (e.g. ``(None_, Interval(...))``).  Building the
+object validates and normalises every field (an ``int`` field stays an ``int``, a real one becomes a Python
+``float``); a bad value raises :class:`~bregnet.exceptions.BregnetInputError` naming the solver, the field, what
+was expected and what was given.  This is the spirit of scikit-learn's parameter constraints, not its code.
+
+Examples
+--------
+>>> from dataclasses import dataclass
+>>> @dataclass(frozen=True)
+... class Demo(Hyperparameters):
+...     step_scale: float = 1.0
+...     n_inner: int = 5
+...     constraints = {"step_scale": Interval(0, 2, closed="neither"),
+...                    "n_inner": Interval(1, None, integer=True)}
+>>> Demo(step_scale=1.5)
+Demo(step_scale=1.5, n_inner=5)
+>>> Demo(step_scale=2.5)
+Traceback (most recent call last):
+...
+bregnet.exceptions.BregnetInputError: Demo: step_scale must be a real number in (0, 2); got 2.5
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass
+from typing import ClassVar
+
+import numpy as np
+
+from ..exceptions import BregnetInputError
+
+__all__ = ["Interval", "OneOf", "BOOLEAN", "ANY", "NONE", "Hyperparameters", "check_value"]
+
+
+@dataclass(frozen=True)
+class Interval:
+    """A real (or integer) number in an interval; ``None`` bounds are infinite.
+
+    ``closed`` is ``"both"``, ``"left"``, ``"right"`` or ``"neither"``.
+
+    >>> Interval(0, 1, closed="right").describe()
+    'a real number in (0, 1]'
+    >>> Interval(1, None, integer=True).describe()
+    'an integer >= 1'
+    """
+
+    low: float | None = None
+    high: float | None = None
+    closed: str = "both"
+    integer: bool = False
+
+    def describe(self) -> str:
+        kind = "an integer" if self.integer else "a real number"
+        lo_c, hi_c = self.closed in ("both", "left"), self.closed in ("both", "right")
+        if self.low is not None and self.high is not None:
+            return f"{kind} in {'[' if lo_c else '('}{self.low:g}, {self.high:g}{']' if hi_c else ')'}"
+        if self.low is not None:
+            return f"{kind} {'>=' if lo_c else '>'} {self.low:g}"
+        if self.high is not None:
+            return f"{kind} {'<=' if hi_c else '<'} {self.high:g}"
+        return f"a finite {kind[2:] if kind.startswith('a ') else kind[3:]}"
+
+    def accepts(self, value) -> tuple[bool, object]:
+        if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
+            return False, None
+        v = float(value)
+        if not math.isfinite(v):
+            return False, None
+        if self.integer:
+            if v != int(v):
+                return False, None
+            v = int(v)
+        lo_c, hi_c = self.closed in ("both", "left"), self.closed in ("both", "right")
+        if self.low is not None and (v < self.low or (v == self.low and not lo_c)):
+            return False, None
+        if self.high is not None and (v > self.high or (v == self.high and not hi_c)):
+            return False, None
+        return True, v
+
+
+@dataclass(frozen=True)
+class OneOf:
+    """One of a fixed set of values (strings, None, ...).
+
+    >>> OneOf(("power", "exact")).describe()
+    "one of 'power', 'exact'"
+    """
+
+    values: tuple
+
+    def describe(self) -> str:
+        return "one of " + ", ".join(repr(v) for v in self.values)
+
+    def accepts(self, value) -> tuple[bool, object]:
+        for v in self.values:
+            if value is v or (type(value) is type(v) and value == v):
+                return True, v
+        return False, None
+
+
+@dataclass(frozen=True)
+class _Kind:
+    what: str
+    test: object
+
+    def describe(self) -> str:
+        return self.what
+
+    def accepts(self, value) -> tuple[bool, object]:
+        ok = bool(self.test(value))
+        return ok, (bool(value) if self.what == "a bool" else value) if ok else None
+
+
+#: True or False (numpy booleans accepted, stored as bool)
+BOOLEAN = _Kind("a bool", lambda v: isinstance(v, (bool, np.bool_)))
+#: anything (checked by the solver itself)
+ANY = _Kind("anything", lambda v: True)
+#: the value None
+NONE = OneOf((None,))
+
+
+def check_value(owner: str, name: str, value, constraint):
+    """Validate one value; return it normalised or raise BregnetInputError naming ``owner`` and ``name``.
+
+    >>> check_value("lbn-s", "n_inner", 15.0, Interval(1, None, integer=True))
+    15
+    """
+    options = constraint if isinstance(constraint, tuple) else (constraint,)
+    for c in options:
+        ok, v = c.accepts(value)
+        if ok:
+            return v
+    expected = " or ".join(c.describe() for c in options)
+    raise BregnetInputError(f"{owner}: {name} must be {expected}; got {value!r}")
+
+
+@dataclass(frozen=True)
+class Hyperparameters:
+    """Base of every solver's hyperparameters: a frozen dataclass validated against ``constraints`` when built."""
+
+    constraints: ClassVar[dict] = {}
+
+    def __post_init__(self):
+        owner = type(self).__name__
+        for f in dataclasses.fields(self):
+            if f.name not in self.constraints:
+                raise TypeError(f"{owner}.{f.name} has no declared constraint")
+            v = check_value(owner, f.name, getattr(self, f.name), self.constraints[f.name])
+            object.__setattr__(self, f.name, v)
+        self.check()
+
+    def check(self) -> None:
+        """Constraints that involve several fields (override; raise BregnetInputError)."""
+
+    def params(self) -> dict:
+        """The hyperparameters as a dict (JSON-friendly: what a checkpoint's fingerprint records)."""
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+
+    def replace(self, **changes):
+        """A copy with some hyperparameters changed (validated again)."""
+        return dataclasses.replace(self, **changes)

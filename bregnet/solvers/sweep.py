@@ -1,0 +1,170 @@
+r"""The block sweep of (17), written once: step rules, block steps and the two orders the solvers use.
+
+The lifted energy :math:`E = G + H` (Section 4.1) is minimised block by block.  A :math:`\Theta_l`-step is the
+gradient step (17a) (with the proximal term of (24) where a solver anchors the parameters), an :math:`x_j`-step
+the proximal gradient step (17b); both are :func:`bregnet.lifted.theta_step` and :func:`bregnet.lifted.x_step`.
+Their step sizes are :math:`c` over the blocks' Lipschitz bounds (:mod:`bregnet.solvers.lipschitz`):
+
+.. math::  \eta_l = \frac{\gamma\,c}{\lambda_l(\|X_{l-1}\|_2^2/s + 1) + \rho}, \qquad
+           t_j = \frac{c}{\lambda_{j+1}\|W_{j+1}\|_2^2},
+
+:math:`0 < c < 2`, :math:`\gamma` a decay factor of the stochastic solvers (1 otherwise).  Two orders:
+
+* :func:`forward_sweep`: the :math:`\Theta` block (all layers from the same :math:`\mathbf X`), then
+  :math:`x_1, \dots, x_{L-1}` in turn (Gauss-Seidel, the newest values) or all from the old point (Jacobi,
+  (17) as printed): proximal gradient (16)-(17), its stochastic form (Section 4.2.1) and the solvers built on it;
+* :func:`backward_sweeps`: Algorithm 1's order :math:`\Theta_L, x_{L-1}, \Theta_{L-1}, \dots, x_1, \Theta_1`,
+  ``n_sweeps`` times, with the proximal anchor of (24) and warm-started power iterations (LBN-S/LBN-D, model
+  averaging, the parallel implicit iteration).
+
+Each solver module keeps only what is its own: its order's parameters, its anchor, its multipliers.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..lifted import LiftedProblem, forward_hidden, theta_step, x_step
+from ..network import Network
+from .lipschitz import spectral_norm_sq, theta_lipschitz, x_lipschitz
+
+__all__ = ["theta_step_size", "x_step_size", "x_block_step", "forward_sweep", "backward_sweeps",
+           "warm_start_vectors", "POWER_TOL", "POWER_MAX_ITER"]
+
+#: tolerance and iteration cap of Algorithm 1's warm-started power iterations
+POWER_TOL, POWER_MAX_ITER = 1e-7, 100
+
+
+def theta_step_size(problem: LiftedProblem, l: int, X_prev_norm_sq: float, n_samples: int, step_scale: float,
+                    prox_weight: float = 0.0, factor: float = 1.0) -> float:
+    r""":math:`\eta_l = \gamma c/(\lambda_l(\|X_{l-1}\|_2^2/s + 1) + \rho)` (``factor`` = :math:`\gamma`).
+
+    >>> from bregnet.network import glorot_init
+    >>> prob = LiftedProblem.from_network(glorot_init([2, 2, 1], ["relu", "identity"], seed=0))
+    >>> theta_step_size(prob, 1, 4.0, 2, 1.5)                # 1.5 / (1 * (4/2 + 1))
+    0.5
+    """
+    return factor * step_scale / theta_lipschitz(X_prev_norm_sq, n_samples, problem.lambdas[l - 1], prox_weight)
+
+
+def x_step_size(problem: LiftedProblem, j: int, W_next_norm_sq: float, step_scale: float) -> float:
+    r"""Per-sample :math:`t_j = c/(\lambda_{j+1}\|W_{j+1}\|_2^2)`.
+
+    >>> from bregnet.network import glorot_init
+    >>> prob = LiftedProblem.from_network(glorot_init([2, 2, 1], ["relu", "identity"], seed=0))
+    >>> x_step_size(prob, 1, 4.0, 1.0)
+    0.25
+    """
+    return step_scale / x_lipschitz(W_next_norm_sq, problem.lambdas[j])
+
+
+def _pre(network: Network, xs, l: int):
+    return xs[l - 1] @ network.weights[l - 1] + network.biases[l - 1]
+
+
+def x_block_step(problem: LiftedProblem, network: Network, xs, j: int, t: float) -> np.ndarray:
+    r"""The :math:`x_j`-step (17b) at ``network`` and ``xs = [X_0, ..., X_L]`` with per-sample step ``t``."""
+    Zj = _pre(network, xs, j)
+    Dn = problem.activations[j].prox(_pre(network, xs, j + 1)) - xs[j + 1]
+    return x_step(problem, j, xs[j], Zj, Dn, network.weights[j], t)
+
+
+def forward_sweep(problem: LiftedProblem, network: Network, xs, *, scheme: str = "gauss_seidel",
+                  step_scale: float = 1.99, norm_method: str = "power", theta_factor: float = 1.0
+                  ) -> tuple[Network, list]:
+    r"""One proximal gradient step (17) from ``xs = [X_0, X_1, ..., X_{L-1}, Y]``: the :math:`\Theta` block, then X.
+
+    ``scheme="gauss_seidel"`` takes the :math:`x`-steps at the new :math:`\Theta` with the newest :math:`x_{j-1}`;
+    ``"jacobi"`` takes every step at the old point.  Returns the new network and ``[X_1, ..., X_{L-1}]``.
+
+    Examples
+    --------
+    >>> from bregnet.network import glorot_init
+    >>> from bregnet.lifted import lifted_energy
+    >>> net = glorot_init([3, 4, 2], ["relu", "identity"], seed=0)
+    >>> rng = np.random.default_rng(0); X = rng.normal(size=(8, 3)); Y = rng.normal(size=(8, 2))
+    >>> prob = LiftedProblem.from_network(net)
+    >>> xs = [X, *forward_hidden(net, X), Y]
+    >>> net2, hidden = forward_sweep(prob, net, xs)
+    >>> bool(lifted_energy(prob, net2, [X, *hidden, Y]) < lifted_energy(prob, net, xs))
+    True
+    """
+    L = problem.n_layers
+    s = xs[0].shape[0]
+    Ws, bs = [], []
+    for l in range(1, L + 1):                  # (17a): the layers are independent for fixed X
+        eta = theta_step_size(problem, l, spectral_norm_sq(xs[l - 1], method=norm_method), s, step_scale,
+                              factor=theta_factor)
+        W, b, _ = theta_step(problem.activations[l - 1], problem.lambdas[l - 1], network.weights[l - 1],
+                             network.biases[l - 1], xs[l - 1], xs[l], eta)
+        Ws.append(W)
+        bs.append(b)
+    new_net = Network(tuple(Ws), tuple(bs), network.activations)
+    gauss_seidel = scheme == "gauss_seidel"
+    at = new_net if gauss_seidel else network
+    new_xs = list(xs)
+    src = new_xs if gauss_seidel else xs
+    for j in range(1, L):                      # (17b)
+        t = x_step_size(problem, j, spectral_norm_sq(at.weights[j], method=norm_method), step_scale)
+        new_xs[j] = x_block_step(problem, at, src, j, t)
+    return new_net, new_xs[1:L]
+
+
+def warm_start_vectors(network: Network) -> dict:
+    r"""Zero start vectors (= the default start) for the power iterations of Algorithm 1's step sizes.
+
+    ``{"vx": [v_0, ..., v_{L-1}], "vw": [w_1, ..., w_L]}`` with :math:`v_l \in \mathbb R^{n_l}` for
+    :math:`\|X_l\|_2^2` (``v_0`` unused) and :math:`w_l \in \mathbb R^{n_l}` for :math:`\|W_l\|_2^2` (``w_1`` unused).
+
+    Examples
+    --------
+    >>> from bregnet.network import glorot_init
+    >>> [v.shape for v in warm_start_vectors(glorot_init([3, 5, 2], ["relu", "identity"], seed=0))["vw"]]
+    [(5,), (2,)]
+    """
+    return {"vx": [np.zeros(W.shape[0]) for W in network.weights],
+            "vw": [np.zeros(W.shape[1]) for W in network.weights]}
+
+
+def backward_sweeps(problem: LiftedProblem, network: Network, X0, Y, *, n_sweeps: int, prox_weight: float,
+                    step_scale: float, warm: dict, tol: float = POWER_TOL, max_iter: int = POWER_MAX_ITER,
+                    callback=None) -> tuple[Network, list]:
+    r"""``n_sweeps`` sweeps :math:`\Theta_L, x_{L-1}, \dots, x_1, \Theta_1` on the batch problem (24) from a forward pass.
+
+    The anchor :math:`\Theta^k` is ``network``; :math:`\rho` = ``prox_weight``.  ``warm`` (from
+    :func:`warm_start_vectors`) holds the power iterations' start vectors and receives their final iterates.
+    ``callback(n, weights, biases, hidden)`` is called after sweep ``n = 1..N``.  Returns the new network and
+    the final ``[X_1, ..., X_{L-1}]``.
+    """
+    L = problem.n_layers
+    B = X0.shape[0]
+    c, rho = step_scale, prox_weight
+    xs = [X0, *forward_hidden(network, X0), Y]                 # x_j = sigma_j(f(x_{j-1}, Theta_j^k))
+    anchor_W, anchor_b = network.weights, network.biases      # Theta^k
+    Ws, bs = [W.copy() for W in anchor_W], [b.copy() for b in anchor_b]
+    vx, vw = warm["vx"], warm["vw"]
+    nx = [0.0] * L
+    nx[0] = spectral_norm_sq(X0, tol=tol, max_iter=max_iter)
+    for l in range(1, L):
+        nx[l], vx[l] = spectral_norm_sq(xs[l], tol=tol, max_iter=max_iter, return_vector=True)
+    Z = [None] * (L + 1)                                       # cached Z_l = f(X_{l-1}, Theta_l)
+    for n in range(n_sweeps):
+        for l in range(L, 0, -1):
+            lam, act = problem.lambdas[l - 1], problem.activations[l - 1]
+            if Z[l] is None:
+                Z[l] = xs[l - 1] @ Ws[l - 1] + bs[l - 1]
+            eta = theta_step_size(problem, l, nx[l - 1], B, c, rho)
+            Ws[l - 1], bs[l - 1], _ = theta_step(act, lam, Ws[l - 1], bs[l - 1], xs[l - 1], xs[l], eta, Z=Z[l],
+                                                 anchor=(anchor_W[l - 1], anchor_b[l - 1]), prox_weight=rho)
+            Z[l] = None
+            if l == 1:
+                continue
+            j = l - 1                                          # x-step on x_j with the new Theta_{j+1}
+            D_next = act.prox(xs[j] @ Ws[l - 1] + bs[l - 1]) - xs[l]
+            Z[j] = xs[j - 1] @ Ws[j - 1] + bs[j - 1]
+            nw, vw[l - 1] = spectral_norm_sq(Ws[l - 1], v0=vw[l - 1], tol=tol, max_iter=max_iter, return_vector=True)
+            xs[j] = x_step(problem, j, xs[j], Z[j], D_next, Ws[l - 1], x_step_size(problem, j, nw, c))
+            if n < n_sweeps - 1:                               # next used by Theta_{j+1} in sweep n + 1
+                nx[j], vx[j] = spectral_norm_sq(xs[j], v0=vx[j], tol=tol, max_iter=max_iter, return_vector=True)
+        if callback is not None:
+            callback(n + 1, Ws, bs, xs[1:L])
+    return Network(tuple(Ws), tuple(bs), network.activations), xs[1:L]
