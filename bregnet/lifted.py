@@ -39,6 +39,7 @@ from typing import Sequence
 
 import numpy as np
 
+from .activations import get as _get_activation, names as _activation_names
 from .activations.base import Activation
 from .bregman import bregman_loss
 from .exceptions import BregnetInputError
@@ -66,8 +67,10 @@ __all__ = [
     "L1_PROX_ACTIVATIONS",
 ]
 
-#: activations for which :math:`\operatorname{prox}_{t(\Psi + a\|\cdot\|_1)}` has a closed form here
-L1_PROX_ACTIVATIONS = ("identity", "relu", "soft_threshold")
+#: registered names whose class has a closed-form :math:`\operatorname{prox}_{t(\Psi + a\|\cdot\|_1)}`
+#: (derived from :meth:`bregnet.activations.Activation.supports_l1`, for messages and docs only: the
+#: code asks the activation, so a subclass under a registered name is judged by its own class)
+L1_PROX_ACTIVATIONS = tuple(n for n in _activation_names() if _get_activation(n).supports_l1())
 
 
 @dataclass(frozen=True)
@@ -104,9 +107,10 @@ class LiftedProblem:
     lambdas : tuple of float
         :math:`\lambda_1, \dots, \lambda_L > 0` (eq. (13), (26); :math:`\lambda_L` weights the data term).
     regulariser : CodeRegulariser or None
-        Optional :math:`\alpha\|x_c\|_1` on a hidden layer; its activation must be one of
-        ``identity``, ``relu``, ``soft_threshold`` (then :math:`\Psi_c + \tfrac{\alpha}{\lambda_c}\|\cdot\|_1`
-        is again proximable, Section 6.2).
+        Optional :math:`\alpha\|x_c\|_1` on a hidden layer; its activation must support it
+        (:meth:`~bregnet.activations.Activation.supports_l1`: identity, relu, soft_threshold,
+        nonneg_soft_threshold), so that :math:`\Psi_c + \tfrac{\alpha}{\lambda_c}\|\cdot\|_1` is again
+        the :math:`\Psi` of a known activation (Section 6.2).
 
     Examples
     --------
@@ -138,11 +142,11 @@ class LiftedProblem:
                 reg = CodeRegulariser(*reg)
             if not 1 <= reg.layer <= L - 1:
                 raise BregnetInputError(f"regulariser layer must be a hidden layer 1..{L - 1}; got {reg.layer}")
-            name = acts[reg.layer - 1].name
-            if reg.alpha > 0 and name not in L1_PROX_ACTIVATIONS:
+            act = acts[reg.layer - 1]
+            if reg.alpha > 0 and not act.supports_l1():
                 raise BregnetInputError(
                     f"an l1 regulariser on layer {reg.layer} needs a closed-form prox of Psi + alpha|.|_1; "
-                    f"implemented for {', '.join(L1_PROX_ACTIVATIONS)}, got activation {name!r}")
+                    f"implemented for {', '.join(L1_PROX_ACTIVATIONS)}, got activation {act!r}")
         object.__setattr__(self, "activations", acts)
         object.__setattr__(self, "lambdas", lam)
         object.__setattr__(self, "regulariser", reg)
@@ -297,11 +301,19 @@ def grad_x_H(problem: LiftedProblem, network: Network, xs) -> list:
 def prox_psi_l1(activation: Activation, V, step: float, alpha: float = 0.0) -> np.ndarray:
     r""":math:`\operatorname{prox}_{t(\Psi + \alpha\|\cdot\|_1)}(v)` (Section 6.2: the regulariser folded into :math:`\Psi`).
 
+    This is ``activation.with_l1(alpha).prox(V, step)``: the activation of :math:`\Psi + \alpha\|\cdot\|_1`
+    (see :meth:`bregnet.activations.Activation.with_l1` for the closed forms), e.g.
+
     * identity (:math:`\Psi = 0`): soft-thresholding at :math:`t\alpha`;
-    * relu (:math:`\Psi = \chi_{\ge 0}`): the shifted ReLU :math:`\max(v - t\alpha, 0)`;
+    * relu (:math:`\Psi = \chi_{\ge 0}`): non-negative soft-thresholding :math:`\max(v - t\alpha, 0)`;
     * soft_threshold (:math:`\Psi = \beta\|\cdot\|_1`): soft-thresholding at :math:`t(\beta + \alpha)`.
 
     With ``alpha == 0`` this is ``activation.prox(V, step)`` for every activation.
+
+    Raises
+    ------
+    BregnetInputError
+        If ``alpha > 0`` and the activation does not support it (:meth:`~bregnet.activations.Activation.supports_l1`).
 
     Examples
     --------
@@ -309,20 +321,7 @@ def prox_psi_l1(activation: Activation, V, step: float, alpha: float = 0.0) -> n
     >>> prox_psi_l1(get("relu"), np.array([[-1.0, 0.5, 2.0]]), 0.5, alpha=1.0).tolist()
     [[0.0, 0.0, 1.5]]
     """
-    if alpha == 0:
-        return activation.prox(V, step)
-    name = activation.name
-    V = np.asarray(V)
-    thr = V.dtype.type(step * alpha)
-    if name == "relu":
-        return np.maximum(V - thr, 0)
-    if name == "identity":
-        return np.sign(V) * np.maximum(np.abs(V) - thr, 0)
-    if name == "soft_threshold":
-        thr = V.dtype.type(step * (activation.alpha + alpha))
-        return np.sign(V) * np.maximum(np.abs(V) - thr, 0)
-    raise BregnetInputError(f"prox of Psi + alpha|.|_1 is implemented for {', '.join(L1_PROX_ACTIVATIONS)}; "
-                            f"got activation {name!r}")
+    return activation.with_l1(alpha).prox(V, step)
 
 
 def prox_layer(problem: LiftedProblem, j: int, V, t: float) -> np.ndarray:

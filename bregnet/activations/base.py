@@ -11,18 +11,23 @@ and everything the paper builds from the pair:
 * ``psi(x)``            :math:`\Psi(x)` (``+inf`` outside :math:`\operatorname{dom}\Psi`);
 * ``phi(x)``            :math:`\Phi(x) = \tfrac12\|x\|^2 + \Psi(x)`;
 * ``prox(z, step)``     :math:`\operatorname{prox}_{t\Psi}(z)` (``step`` is :math:`t`);
-* ``conjugate(z)``      :math:`\Phi^*(z) = (\tfrac12\|\cdot\|^2+\Psi)^*(z)`, whose gradient is
-  :math:`\sigma` (eq. (15));
+* ``phi_star(z)``       :math:`\Phi^*(z) = (\tfrac12\|\cdot\|^2+\Psi)^*(z)`, whose gradient is
+  :math:`\sigma` (eq. (15)); ``conjugate(z)`` is the same method under its older name;
 * ``moreau_envelope(z)`` :math:`M(z) = \tfrac12\|\sigma(z)-z\|^2 + \Psi(\sigma(z))`
   (proof of Lemma 8), so that :math:`\Phi^*(z) = \tfrac12\|z\|^2 - M(z)`;
 * ``psi_conjugate(y)``  :math:`\Psi^*(y)` where a closed form exists (Definition 3);
-* ``prox_conjugate(z, step)`` :math:`\operatorname{prox}_{t\Psi^*}(z)`, by the (extended) Moreau
+* ``prox_psi_star(z, step)`` :math:`\operatorname{prox}_{t\Psi^*}(z)`, by the (extended) Moreau
   identity (Theorem 7): :math:`\operatorname{prox}_{t\Psi^*}(z) = z - t\,\operatorname{prox}_{\Psi/t}(z/t)`;
+  ``prox_conjugate(z, step)`` is the same method under its older name.  Mind the trap in the old
+  names: ``conjugate`` is :math:`\Phi^*`, but ``prox_conjugate`` is the prox of :math:`\Psi^*`,
+  not of :math:`\Phi^*`;
+* ``with_l1(alpha)``    the activation of :math:`\Psi + \alpha\|\cdot\|_1` where that is again a
+  known activation (Section 6.2), ``supports_l1()`` asks without building it;
 * ``derivative(z)`` / ``vjp(z, v)`` / ``jacobian(z)``: a documented (sub)derivative of
   :math:`\sigma`, used only by the back-propagation baselines.
 
 All functions act on arrays of shape ``(..., n)``; scalar-valued ones (``psi``, ``phi``,
-``conjugate``, ``moreau_envelope``, ``psi_conjugate``) reduce over the last axis, so
+``phi_star``/``conjugate``, ``moreau_envelope``, ``psi_conjugate``) reduce over the last axis, so
 non-separable activations (softmax, sparsemax, ...) fit the same interface.  float32 inputs give
 float32 outputs; every other input is computed in float64.
 
@@ -37,9 +42,12 @@ from typing import Callable
 
 import numpy as np
 
+from ..exceptions import BregnetInputError
+
 __all__ = [
     "Activation",
     "SeparableActivation",
+    "METHOD_ALIASES",
     "as_float_array",
     "check_step",
     "prox_step_from_sigma",
@@ -143,6 +151,21 @@ def prox_step_from_sigma(sigma: Callable, sigma_prime: Callable, z: np.ndarray, 
     return sigma(u)
 
 
+#: ``(clear name, older name)`` of the methods that have two names (see :class:`Activation`)
+METHOD_ALIASES = (("phi_star", "conjugate"), ("prox_psi_star", "prox_conjugate"))
+
+
+def _l1_weight(alpha) -> float:
+    r"""Validate the weight of :math:`\alpha\|\cdot\|_1` (finite, >= 0) and return it as a float."""
+    try:
+        a = float(alpha)
+    except (TypeError, ValueError) as exc:
+        raise BregnetInputError(f"alpha must be a real number >= 0; got {alpha!r}") from exc
+    if isinstance(alpha, bool) or not np.isfinite(a) or a < 0:
+        raise BregnetInputError(f"alpha must be a finite number >= 0; got {alpha!r}")
+    return a
+
+
 class Activation:
     r"""A proper, convex, lsc :math:`\Psi` together with :math:`\sigma = \operatorname{prox}_\Psi`.
 
@@ -151,6 +174,19 @@ class Activation:
 
     The defaults below derive everything from ``psi`` and ``prox``; subclasses override them with
     closed forms where those are more accurate or faster.
+
+    Two pairs of names denote one method each (:data:`METHOD_ALIASES`): :meth:`phi_star` is
+    :meth:`conjugate`, :math:`\Phi^* = (\tfrac12\|\cdot\|^2 + \Psi)^*` (eq. (11), (15)), and
+    :meth:`prox_psi_star` is :meth:`prox_conjugate`, :math:`\operatorname{prox}_{t\Psi^*}` (Theorem 7).
+    The new names say which conjugate is meant (the old ones suggest that ``prox_conjugate`` is the
+    prox of the function ``conjugate`` computes, which it is not); the old ones stay as aliases.  A
+    subclass may override either name of a pair: if its body defines only one, the other is bound to
+    it (:meth:`__init_subclass__`), so both names always call the same code.
+
+    What else can be built from an activation is asked of its exact class, never of its registry
+    name: :meth:`supports_l1` / :meth:`with_l1` (the activation of :math:`\Psi + \alpha\|\cdot\|_1`),
+    and in :mod:`bregnet.kernels` whether a compiled kernel exists.  A subclass can change
+    :math:`\Psi` while keeping the name, so it inherits none of these and opts in explicitly.
     """
 
     #: registry name, set by :func:`bregnet.activations.register`
@@ -163,6 +199,18 @@ class Activation:
     formula: str = ""
     #: the family page in the docs
     family: str = ""
+    #: ``_with_l1(alpha)`` builds the activation of :math:`\Psi + \alpha\|\cdot\|_1` (``alpha > 0``);
+    #: counted only where a class body defines it (see :meth:`supports_l1`)
+    _with_l1 = None
+
+    def __init_subclass__(cls, **kwargs):
+        """Bind the other name of each pair in :data:`METHOD_ALIASES` to the one the class body defines."""
+        super().__init_subclass__(**kwargs)
+        for new, old in METHOD_ALIASES:
+            if old in cls.__dict__ and new not in cls.__dict__:
+                setattr(cls, new, cls.__dict__[old])
+            elif new in cls.__dict__ and old not in cls.__dict__:
+                setattr(cls, old, cls.__dict__[new])
 
     # ------------------------------------------------------------------ required
     def psi(self, x) -> np.ndarray:
@@ -197,8 +245,8 @@ class Activation:
         d = s - z
         return 0.5 * np.sum(d * d, axis=-1) + self.psi(s)
 
-    def conjugate(self, z) -> np.ndarray:
-        r""":math:`\Phi^*(z) = (\tfrac12\|\cdot\|^2+\Psi)^*(z) = \tfrac12\|z\|^2 - M(z)`.
+    def phi_star(self, z) -> np.ndarray:
+        r""":math:`\Phi^*(z) = (\tfrac12\|\cdot\|^2+\Psi)^*(z) = \tfrac12\|z\|^2 - M(z)`; alias ``conjugate``.
 
         Equivalently (eq. (11) on the graph of :math:`\sigma`)
         :math:`\Phi^*(z) = \langle\sigma(z), z\rangle - \tfrac12\|\sigma(z)\|^2 - \Psi(\sigma(z))`,
@@ -209,22 +257,118 @@ class Activation:
         s = self.prox(z)
         return np.sum(s * (z - 0.5 * s), axis=-1) - self.psi(s)
 
+    #: the older name of :meth:`phi_star` (:math:`\Phi^*`, not :math:`\Psi^*`)
+    conjugate = phi_star
+
     def psi_conjugate(self, y) -> np.ndarray:
         r""":math:`\Psi^*(y) = \sup_x \langle x, y\rangle - \Psi(x)` (Definition 3), where a closed form exists."""
         raise NotImplementedError(
             f"activation {self.name!r} has no closed-form Psi*; use conjugate() for (1/2|.|^2 + Psi)*")
 
-    def prox_conjugate(self, z, step: float = 1.0) -> np.ndarray:
-        r""":math:`\operatorname{prox}_{t\Psi^*}(z) = z - t\,\operatorname{prox}_{\Psi/t}(z/t)`.
+    def prox_psi_star(self, z, step: float = 1.0) -> np.ndarray:
+        r""":math:`\operatorname{prox}_{t\Psi^*}(z) = z - t\,\operatorname{prox}_{\Psi/t}(z/t)`; alias ``prox_conjugate``.
 
         The extended Moreau decomposition; for :math:`t=1` this is Theorem 7,
-        :math:`\sigma^*(z) = z - \sigma(z)`.
+        :math:`\sigma^*(z) = z - \sigma(z)`.  The conjugate is that of :math:`\Psi`, not the
+        :math:`\Phi^*` of :meth:`phi_star`.
+
+        Examples
+        --------
+        >>> from bregnet.activations import get
+        >>> relu = get("relu")
+        >>> relu.prox_psi_star([[-1.0, 2.0]]).tolist()      # projection onto (-inf, 0]
+        [[-1.0, 0.0]]
+        >>> relu.prox_conjugate([[-1.0, 2.0]]).tolist()     # the same method
+        [[-1.0, 0.0]]
         """
         t = check_step(step)
         z = as_float_array(z)
         if t == 1.0:
             return z - self.prox(z)
         return z - t * self.prox(z / t, step=1.0 / t)
+
+    #: the older name of :meth:`prox_psi_star` (the prox of :math:`\Psi^*`, not of :meth:`conjugate`'s :math:`\Phi^*`)
+    prox_conjugate = prox_psi_star
+
+    # ------------------------------------------------------------------ Psi + alpha |.|_1
+    @classmethod
+    def supports_l1(cls) -> bool:
+        r"""True if :meth:`with_l1` knows the activation of :math:`\Psi + \alpha\|\cdot\|_1` for this exact class.
+
+        The rule is on the exact class: only a class whose own body defines ``_with_l1`` supports it.
+        A subclass may change :math:`\Psi` (override ``prox`` or ``psi``) while keeping everything
+        else, so it does not inherit the answer; one that keeps :math:`\Psi` opts in with e.g.
+        ``_with_l1 = ReLU._with_l1`` in its body.
+
+        Examples
+        --------
+        >>> from bregnet.activations import get
+        >>> get("relu").supports_l1(), get("tanh").supports_l1()
+        (True, False)
+        """
+        return cls.__dict__.get("_with_l1") is not None
+
+    def with_l1(self, alpha) -> "Activation":
+        r"""The activation whose :math:`\Psi` is :math:`\Psi + \alpha\|\cdot\|_1` (Section 6.2).
+
+        Its ``prox(v, step)`` is :math:`\operatorname{prox}_{t(\Psi + \alpha\|\cdot\|_1)}(v)`, the
+        x-update (17b) of a hidden layer carrying the regulariser :math:`R = \alpha\|x_c\|_1` of
+        (26), (27).  ``alpha == 0`` returns ``self`` for every activation.
+
+        Parameters
+        ----------
+        alpha : float
+            :math:`\alpha \ge 0` (finite).
+
+        Returns
+        -------
+        Activation
+
+        Raises
+        ------
+        BregnetInputError
+            If ``alpha`` is negative or not finite, or if ``alpha > 0`` and no closed-form prox of
+            :math:`\Psi + \alpha\|\cdot\|_1` is known for this activation (:meth:`supports_l1`).
+
+        Notes
+        -----
+        For separable :math:`\Psi` the sum is again separable, and where it is the :math:`\Psi` of
+        a known activation its prox is that activation's prox.  The closed forms, with
+        :math:`\beta > 0` and every :math:`t > 0`:
+
+        .. math::  0 + \alpha|x| \;\to\; \operatorname{prox}_{t\alpha|\cdot|}(v)
+                   = \operatorname{sign}(v)\max(|v| - t\alpha, 0)  \quad\text{(identity)}
+
+        .. math::  \chi_{[0,\infty)}(x) + \alpha|x| = \alpha x + \chi_{[0,\infty)}(x) \;\to\;
+                   \max(v - t\alpha, 0)  \quad\text{(relu)}
+
+        .. math::  \beta|x| + \alpha|x| = (\beta + \alpha)|x| \;\to\;
+                   \operatorname{sign}(v)\max(|v| - t(\beta + \alpha), 0)  \quad\text{(soft_threshold)}
+
+        .. math::  \beta x + \chi_{[0,\infty)}(x) + \alpha|x| \;\to\;
+                   \max(v - t(\beta + \alpha), 0)  \quad\text{(nonneg_soft_threshold)}
+
+        Examples
+        --------
+        >>> from bregnet.activations import get
+        >>> act = get("relu").with_l1(0.5)
+        >>> act
+        nonneg_soft_threshold(alpha=0.5)
+        >>> act.prox([[-1.0, 0.25, 2.0]], step=2.0).tolist()
+        [[0.0, 0.0, 1.0]]
+        >>> get("tanh").with_l1(0.1)
+        Traceback (most recent call last):
+        ...
+        bregnet.exceptions.BregnetInputError: no closed-form prox of Psi + alpha|.|_1 is known for activation tanh(); ...
+        """
+        a = _l1_weight(alpha)
+        if a == 0.0:
+            return self
+        if not self.supports_l1():
+            raise BregnetInputError(
+                f"no closed-form prox of Psi + alpha|.|_1 is known for activation {self!r}; "
+                f"it is known for the exact classes whose body defines _with_l1 (see Activation.supports_l1)")
+        return self._with_l1(a)
 
     def derivative(self, z) -> np.ndarray:
         r"""Elementwise (sub)derivative :math:`\sigma'(z)` (separable activations only)."""
@@ -311,6 +455,7 @@ class SeparableActivation(Activation):
             return self._prox_step(z, t)
 
     def conjugate(self, z):
+        r""":math:`\Phi^*(z) = \sum_j \phi^*(z_j)` (eq. (11), (15)); also named ``phi_star``."""
         z = as_float_array(z)
         with np.errstate(over="ignore", under="ignore"):
             return np.sum(self._phi_star(z), axis=-1)

@@ -11,6 +11,7 @@ import numpy as np
 
 from .base import SeparableActivation
 from .registry import register
+from .thresholding import SoftThreshold
 
 
 @register("identity")
@@ -24,6 +25,8 @@ class Identity(SeparableActivation):
     >>> act = get("identity")
     >>> float(act.conjugate([[3.0, 4.0]])[0])
     12.5
+    >>> act.with_l1(0.5)
+    soft_threshold(alpha=0.5)
     """
 
     has_psi_conjugate = True
@@ -47,3 +50,7 @@ class Identity(SeparableActivation):
 
     def _prox_step(self, z, t):
         return z.copy()
+
+    def _with_l1(self, alpha):
+        r""":math:`0 + \alpha\|\cdot\|_1` is soft-thresholding at :math:`\alpha` (Section 6.2; see :meth:`with_l1`)."""
+        return SoftThreshold(alpha)

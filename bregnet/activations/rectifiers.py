@@ -25,6 +25,7 @@ from ._elementary import expm1mx, lambertw0, xlog1p_rem3
 from ._params import check_interval, check_positive
 from .base import SeparableActivation
 from .registry import register
+from .thresholding import NonnegSoftThreshold
 
 
 @register("relu")
@@ -43,6 +44,8 @@ class ReLU(SeparableActivation):
     [[0.0, 2.0]]
     >>> float(relu.psi([[-1.0, 2.0]])[0])
     inf
+    >>> relu.with_l1(0.5).prox([[-1.0, 0.5, 2.0]], step=0.5).tolist()   # max(v - 0.25, 0)
+    [[0.0, 0.25, 1.75]]
     """
 
     has_psi_conjugate = True
@@ -67,6 +70,10 @@ class ReLU(SeparableActivation):
 
     def _prox_step(self, z, t):
         return np.maximum(z, 0)
+
+    def _with_l1(self, alpha):
+        r""":math:`\chi_{[0,\infty)^n} + \alpha\|\cdot\|_1 = \alpha\sum_j x_j + \chi_{[0,\infty)^n}`: non-negative soft-thresholding (Section 6.2)."""
+        return NonnegSoftThreshold(alpha)
 
 
 @register("leaky_relu")

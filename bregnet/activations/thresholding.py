@@ -36,6 +36,8 @@ class SoftThreshold(SeparableActivation):
     >>> from bregnet.activations import get
     >>> get("soft_threshold", alpha=1.0).prox([[-3.0, 0.5, 2.0]], step=0.5).tolist()
     [[-2.5, 0.0, 1.5]]
+    >>> get("soft_threshold", alpha=1.0).with_l1(0.5)
+    soft_threshold(alpha=1.5)
     """
 
     alpha: float = 1.0
@@ -67,6 +69,10 @@ class SoftThreshold(SeparableActivation):
 
     def _prox_step(self, z, t):
         return self._shrink(z, z.dtype.type(t * self.alpha))
+
+    def _with_l1(self, alpha):
+        r""":math:`\alpha_0\|\cdot\|_1 + \alpha\|\cdot\|_1 = (\alpha_0 + \alpha)\|\cdot\|_1` (Section 6.2; see :meth:`with_l1`)."""
+        return SoftThreshold(self.alpha + alpha)
 
     def prox_conjugate(self, z, step: float = 1.0):
         r""":math:`\operatorname{prox}_{t\Psi^*}(z) = \operatorname{clip}(z, -\alpha, \alpha)`, the projection onto :math:`[-\alpha,\alpha]^n`.
@@ -119,6 +125,8 @@ class NonnegSoftThreshold(SeparableActivation):
     [[0.0, 0.0, 1.5]]
     >>> act.prox([[-3.0, 0.5, 2.5]], step=2.0).tolist()
     [[0.0, 0.0, 0.5]]
+    >>> act.with_l1(0.5)
+    nonneg_soft_threshold(alpha=1.5)
     """
 
     alpha: float = 1.0
@@ -147,6 +155,10 @@ class NonnegSoftThreshold(SeparableActivation):
 
     def _prox_step(self, z, t):
         return np.maximum(z - z.dtype.type(t * self.alpha), 0)
+
+    def _with_l1(self, alpha):
+        r""":math:`\alpha_0\sum_j x_j + \chi_{\ge 0} + \alpha\|\cdot\|_1 = (\alpha_0 + \alpha)\sum_j x_j + \chi_{\ge 0}` (Section 6.2)."""
+        return NonnegSoftThreshold(self.alpha + alpha)
 
     def prox_conjugate(self, z, step: float = 1.0):
         r""":math:`\operatorname{prox}_{t\Psi^*}(z) = \min(z, \alpha)`, the projection onto :math:`(-\infty, \alpha]^n`.

@@ -16,7 +16,8 @@ uses the NumPy twins directly:
 True
 
 Dispatch is on the exact class, so a user subclass that changes :math:`\sigma` never silently
-receives the kernel of its parent.  Arrays must be 2-D ``(n_samples, n)``, C-contiguous, float64 or
+receives the kernel of its parent, whatever its ``name``; :func:`lookup_exact` is that one rule, shared
+with the fused solver kernels (:func:`bregnet.kernels.lifted.activation_code`).  Arrays must be 2-D ``(n_samples, n)``, C-contiguous, float64 or
 float32, all of one dtype; the wrappers raise ``TypeError``/``ValueError`` otherwise (they never
 copy or convert, so a float32 solver stays float32).
 
@@ -43,7 +44,7 @@ from ..activations.simplex import Softmax
 from ..activations.thresholding import SoftThreshold
 from . import activations as _k
 
-__all__ = ["KernelSet", "ActivationKernels", "kernel_for", "kernel_names"]
+__all__ = ["KernelSet", "ActivationKernels", "kernel_for", "kernel_names", "lookup_exact"]
 
 
 @dataclass(frozen=True)
@@ -115,6 +116,31 @@ _DISPATCH: dict[type, tuple[str, Callable[[Activation], float]]] = {
 }
 
 
+def lookup_exact(activation, table: dict) -> Optional[tuple]:
+    r"""``(key, param)`` for the exact class of ``activation`` in ``table``, or ``None``: the rule for compiled kernels.
+
+    ``table`` maps an activation class to ``(key, param_of)``; the result is
+    ``(key, param_of(activation))``.  Only ``type(activation)`` is looked up, never the registry name
+    and never a base class: a compiled kernel hard-codes :math:`\sigma`, and a subclass (even one
+    registered under its parent's name) may change it.  A subclass that keeps :math:`\sigma` gets a
+    kernel only by its own entry in the table.
+
+    Examples
+    --------
+    >>> from bregnet.activations import get
+    >>> from bregnet.activations.rectifiers import ReLU
+    >>> class Shifted(ReLU):
+    ...     pass
+    >>> lookup_exact(get("relu"), _DISPATCH), lookup_exact(Shifted(), _DISPATCH)
+    (('relu', 0.0), None)
+    """
+    entry = table.get(type(activation))
+    if entry is None:
+        return None
+    key, param_of = entry
+    return key, param_of(activation)
+
+
 def kernel_names() -> list[str]:
     """Names of the activations that have compiled kernels.
 
@@ -148,11 +174,11 @@ def kernel_for(activation: Activation) -> Optional["ActivationKernels"]:
     if not isinstance(activation, Activation):
         raise TypeError(f"activation must be a bregnet Activation (see bregnet.activations.get); "
                         f"got {type(activation).__name__}")
-    entry = _DISPATCH.get(type(activation))
-    if entry is None:
+    found = lookup_exact(activation, _DISPATCH)
+    if found is None:
         return None
-    name, param_of = entry
-    return ActivationKernels(activation=activation, raw=KERNEL_SETS[name], param=param_of(activation))
+    name, param = found
+    return ActivationKernels(activation=activation, raw=KERNEL_SETS[name], param=param)
 
 
 # ---------------------------------------------------------------------- validation

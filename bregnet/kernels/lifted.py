@@ -12,8 +12,9 @@ Each kernel has a readable NumPy twin in the module it speeds up, and a test hol
 * :func:`prox_l1_codes` -- :math:`\operatorname{prox}_{t(\Psi + a\|\cdot\|_1)}` for the piecewise-linear
   activations; twin: :func:`bregnet.lifted.prox_psi_l1`.
 
-The kernels cover the activations whose proximal maps are piecewise linear (``KERNEL_CODES``:
-identity, relu, soft_threshold); the solvers fall back to the NumPy twins for every other activation.
+The kernels cover the activations whose proximal maps are piecewise linear (``LIFTED_CODES``: the exact
+classes of identity, relu, soft_threshold, by the rule of :func:`bregnet.kernels.dispatch.lookup_exact`);
+the solvers fall back to the NumPy twins for every other activation, subclasses of these included.
 
 What the fused loop exploits (everything else is the twin's arithmetic in the same order):
 
@@ -45,18 +46,39 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-__all__ = ["KERNEL_CODES", "activation_code", "prox_l1_codes", "power_sq", "power_sym", "lbn_inner_loop", "lbn_epoch"]
+from ..activations.identity import Identity
+from ..activations.rectifiers import ReLU
+from ..activations.thresholding import SoftThreshold
+from .dispatch import lookup_exact
 
-#: activation name -> kernel code
-KERNEL_CODES = {"identity": 0, "relu": 1, "soft_threshold": 2}
+__all__ = ["LIFTED_CODES", "KERNEL_CODES", "activation_code", "prox_l1_codes", "power_sq", "power_sym",
+           "lbn_inner_loop", "lbn_epoch"]
+
+#: exact activation class -> (kernel code of ``_prox_scalar``, the kernels' ``beta`` from the instance)
+LIFTED_CODES = {
+    Identity: (0, lambda a: 0.0),
+    ReLU: (1, lambda a: 0.0),
+    SoftThreshold: (2, lambda a: float(a.alpha)),
+}
+
+#: registry name -> kernel code, derived from :data:`LIFTED_CODES` for messages and docs; whether an
+#: activation has a kernel is decided by its exact class (:func:`activation_code`), never by this name
+KERNEL_CODES = {cls.name: code for cls, (code, _) in LIFTED_CODES.items()}
 
 
 def activation_code(activation):
-    """``(code, parameter)`` of an activation the kernels support, or ``None``."""
-    code = KERNEL_CODES.get(getattr(activation, "name", None))
-    if code is None:
-        return None
-    return code, float(getattr(activation, "alpha", 0.0)) if code == 2 else 0.0
+    """``(code, beta)`` of an activation the kernels support, or ``None`` (the solvers then use the NumPy twin).
+
+    Decided by the exact class (:func:`bregnet.kernels.dispatch.lookup_exact`), like :func:`bregnet.kernels.kernel_for`:
+    a subclass, even one keeping its parent's name, gets ``None``.
+
+    Examples
+    --------
+    >>> from bregnet.activations import get
+    >>> activation_code(get("relu")), activation_code(get("soft_threshold", alpha=0.5)), activation_code(get("tanh"))
+    ((1, 0.0), (2, 0.5), None)
+    """
+    return lookup_exact(activation, LIFTED_CODES)
 
 
 @njit(cache=True, inline="always")

@@ -42,7 +42,8 @@ from ..network import Network
 from .checkpoint import load_checkpoint, save_checkpoint
 from .params import Hyperparameters
 
-__all__ = ["Solver", "Task", "History", "Result", "run", "DivergenceRule", "data_fingerprint"]
+__all__ = ["Solver", "Task", "History", "Result", "run", "DivergenceRule", "data_fingerprint", "make_task",
+           "check_targets", "params_state"]
 
 
 # ---------------------------------------------------------------------------------------------- the task
@@ -89,7 +90,8 @@ def _as_array(name, A, n, dtype) -> np.ndarray:
     return A
 
 
-def _check_targets(problem: LiftedProblem, name: str, Y) -> None:
+def check_targets(problem: LiftedProblem, name: str, Y) -> None:
+    """Raise BregnetInputError if a row of ``Y`` lies outside dom Psi_L (the lifted data term is infinite there)."""
     out_act = problem.activations[-1]
     inside = out_act.in_domain(Y)
     if not np.all(inside):
@@ -109,7 +111,6 @@ def make_task(network: Network, X, Y, problem: LiftedProblem, validation_data=No
     X, Y = _as_array("X", X, n0, network.dtype), _as_array("Y", Y, nL, network.dtype)
     if X.shape[0] != Y.shape[0]:
         raise BregnetInputError(f"X and Y must have the same number of samples; got {X.shape[0]} and {Y.shape[0]}")
-    _check_targets(problem, "Y", Y)
     Xv = Yv = None
     if validation_data is not None:
         try:
@@ -119,7 +120,6 @@ def make_task(network: Network, X, Y, problem: LiftedProblem, validation_data=No
         Xv, Yv = _as_array("X_val", Xv, n0, network.dtype), _as_array("Y_val", Yv, nL, network.dtype)
         if Xv.shape[0] != Yv.shape[0]:
             raise BregnetInputError("X_val and Y_val must have the same number of samples")
-        _check_targets(problem, "Y_val", Yv)
     return Task(problem, X, Y, Xv, Yv)
 
 
@@ -152,7 +152,13 @@ class Solver(Hyperparameters):
     supports_l1: ClassVar[bool] = True
 
     def check_task(self, task: Task) -> None:
-        """Raise BregnetInputError if this solver cannot train ``task`` (override where needed)."""
+        """Raise BregnetInputError if this solver cannot train ``task`` (override where needed).
+
+        The default checks that the targets lie in dom Psi_L (the data term of (25)) and the l1 term.
+        """
+        check_targets(task.problem, "Y", task.Y)
+        if task.Y_val is not None:
+            check_targets(task.problem, "Y_val", task.Y_val)
         if not self.supports_l1 and task.problem.regulariser is not None and task.problem.regulariser.alpha > 0:
             raise BregnetInputError(f"{self.name} has no l1 code regulariser; use a lifted solver")
 
