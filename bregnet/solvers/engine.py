@@ -217,6 +217,11 @@ class History:
     def __len__(self) -> int:
         return len(self.columns["epoch"])
 
+    def truncate(self, n: int) -> None:
+        """Keep the first ``n`` rows."""
+        for col in self.columns.values():
+            del col[n:]
+
     def __getitem__(self, key):
         return self.columns[key]
 
@@ -363,7 +368,7 @@ class _Progress:
 def run(solver: Solver, network: Network, X, Y, *, epochs: int = 10, lambdas=None, l1=None, hidden=None,
         validation_data=None, seed=None, rng=None, callback: Callable | None = None, progress: bool = False,
         checkpoint=None, checkpoint_every: int = 1, resume: bool = False, record: str = "epoch",
-        divergence: DivergenceRule = DivergenceRule()) -> Result:
+        divergence: DivergenceRule = DivergenceRule(), evaluate: Callable | None = None) -> Result:
     r"""Train ``network`` on ``(X, Y)`` with ``solver`` for ``epochs`` epochs.
 
     Parameters
@@ -395,6 +400,9 @@ def run(solver: Solver, network: Network, X, Y, *, epochs: int = 10, lambdas=Non
         Diagnostics after every epoch, or at the start and the end only.
     divergence : DivergenceRule
         When to stop as diverged (always on non-finite values).
+    evaluate : callable(network) -> dict, optional
+        Further metrics of the network (accuracy, validation losses, ...) added to every history row; its time is
+        not counted in ``wall_time``.
 
     Returns
     -------
@@ -408,6 +416,8 @@ def run(solver: Solver, network: Network, X, Y, *, epochs: int = 10, lambdas=Non
         Non-finite or exploding state or objective.
     """
     _check_run_options(solver, epochs, checkpoint_every, callback, record)
+    if evaluate is not None and not callable(evaluate):
+        raise BregnetInputError(f"evaluate must be callable(network) -> dict; got {type(evaluate).__name__}")
     problem = LiftedProblem.from_network(network, lambdas, l1)
     task = make_task(network, X, Y, problem, validation_data)
     solver.check_task(task)
@@ -418,20 +428,29 @@ def run(solver: Solver, network: Network, X, Y, *, epochs: int = 10, lambdas=Non
         start, state, hist, rng_state = load_checkpoint(checkpoint, solver=solver.name, fingerprint=fp)
         history = History.from_json(hist)
         gen.bit_generator.state = rng_state
-    return _loop(solver, task, network, hidden, gen, fp, start, state, history, epochs, callback, progress,
-                 checkpoint, checkpoint_every, record, divergence)
+    hooks = _Hooks(callback, evaluate, divergence, progress)
+    return _loop(solver, task, network, hidden, gen, fp, start, state, history, epochs, hooks, checkpoint,
+                 checkpoint_every, record)
 
 
-def _loop(solver, task, network, hidden, gen, fp, start, state, history, epochs, callback, progress, checkpoint,
-          checkpoint_every, record, divergence) -> Result:
+@dataclass(frozen=True)
+class _Hooks:
+    callback: Callable | None
+    evaluate: Callable | None
+    divergence: DivergenceRule
+    progress: bool
+
+
+def _loop(solver, task, network, hidden, gen, fp, start, state, history, epochs, hooks, checkpoint,
+          checkpoint_every, record) -> Result:
     resumed_from = start if state is not None else None
     stopped = False
     if state is None:
         state = solver.init(task, network, hidden, gen)
         history = History(solver.name, options=solver.params())
-        stopped = _record(solver, task, state, history, 0, 0.0, callback)
+        stopped = _record(solver, task, state, history, 0, 0.0, hooks)
     elapsed = history.wall_time[-1] if len(history) else 0.0
-    bar = _Progress(progress, epochs, start, solver.name)
+    bar = _Progress(hooks.progress, epochs, start, solver.name)
     try:
         for k in range(start + 1, epochs + 1):
             if stopped:
@@ -442,22 +461,34 @@ def _loop(solver, task, network, hidden, gen, fp, start, state, history, epochs,
             elapsed += time.perf_counter() - t0
             _check_finite_state(solver, state, k)
             if record == "epoch" or k == epochs:
-                stopped = _record(solver, task, state, history, k, elapsed, callback)
-                divergence.check(solver, history, k)
+                stopped = _record(solver, task, state, history, k, elapsed, hooks)
                 bar.step(history.row(), solver.objective)
             if checkpoint is not None and (k % checkpoint_every == 0 or k == epochs or stopped):
                 save_checkpoint(checkpoint, solver=solver.name, fingerprint=fp, epoch=k, state=state,
                                 history=history.to_json(), rng_state=gen.bit_generator.state)
+    except DivergenceError as exc:
+        exc.history = history                                  # the epochs recorded before (for reports)
+        raise
     finally:
         bar.close()
     return Result(network=solver.network(task, state), history=history, state=state, hidden=solver.hidden(state),
                   resumed_from=resumed_from, stopped_early=stopped)
 
 
-def _record(solver, task, state, history, epoch, elapsed, callback) -> bool:
+def _record(solver, task, state, history, epoch, elapsed, hooks) -> bool:
+    """Append the epoch's row (diagnostics, then ``evaluate``'s metrics), check divergence, call the callback."""
     with np.errstate(over="ignore", invalid="ignore"):
         row = solver.diagnostics(task, state)
+    net = solver.network(task, state) if hooks.evaluate is not None or hooks.callback is not None else None
+    if hooks.evaluate is not None:
+        row.update(hooks.evaluate(net))
     history.append(epoch, elapsed, row)
-    if callback is None:
+    if epoch > 0:
+        try:
+            hooks.divergence.check(solver, history, epoch)
+        except DivergenceError:
+            history.truncate(len(history) - 1)                 # the history keeps the epochs before
+            raise
+    if hooks.callback is None:
         return False
-    return bool(callback(epoch, solver.network(task, state), history.row()))
+    return bool(hooks.callback(epoch, net, history.row()))

@@ -68,13 +68,20 @@ def x_block_step(problem: LiftedProblem, network: Network, xs, j: int, t: float)
     return x_step(problem, j, xs[j], Zj, Dn, network.weights[j], t)
 
 
+def _extrapolate(value, previous, beta):
+    return value + value.dtype.type(beta) * (value - previous)
+
+
 def forward_sweep(problem: LiftedProblem, network: Network, xs, *, scheme: str = "gauss_seidel",
-                  step_scale: float = 1.99, norm_method: str = "power", theta_factor: float = 1.0
-                  ) -> tuple[Network, list]:
+                  step_scale: float = 1.99, norm_method: str = "power", theta_factor: float = 1.0,
+                  inertia: tuple | None = None) -> tuple[Network, list]:
     r"""One proximal gradient step (17) from ``xs = [X_0, X_1, ..., X_{L-1}, Y]``: the :math:`\Theta` block, then X.
 
     ``scheme="gauss_seidel"`` takes the :math:`x`-steps at the new :math:`\Theta` with the newest :math:`x_{j-1}`;
-    ``"jacobi"`` takes every step at the old point.  Returns the new network and ``[X_1, ..., X_{L-1}]``.
+    ``"jacobi"`` takes every step at the old point.  ``inertia = (previous, beta)``, ``previous`` a dict with
+    the last iterate's ``weights``, ``biases`` and ``hidden``, takes each block step from the block's
+    extrapolation :math:`u + \beta(u - u^{\mathrm{prev}})` (iPALM, :mod:`bregnet.solvers.inertial_bcd`).
+    Returns the new network and ``[X_1, ..., X_{L-1}]``.
 
     Examples
     --------
@@ -88,14 +95,19 @@ def forward_sweep(problem: LiftedProblem, network: Network, xs, *, scheme: str =
     >>> bool(lifted_energy(prob, net2, [X, *hidden, Y]) < lifted_energy(prob, net, xs))
     True
     """
+    if inertia is not None and scheme != "gauss_seidel":
+        raise ValueError("forward_sweep: inertia needs scheme='gauss_seidel'")
     L = problem.n_layers
     s = xs[0].shape[0]
     Ws, bs = [], []
     for l in range(1, L + 1):                  # (17a): the layers are independent for fixed X
         eta = theta_step_size(problem, l, spectral_norm_sq(xs[l - 1], method=norm_method), s, step_scale,
                               factor=theta_factor)
-        W, b, _ = theta_step(problem.activations[l - 1], problem.lambdas[l - 1], network.weights[l - 1],
-                             network.biases[l - 1], xs[l - 1], xs[l], eta)
+        W, b = network.weights[l - 1], network.biases[l - 1]
+        if inertia is not None:
+            prev, beta = inertia
+            W, b = _extrapolate(W, prev["weights"][l - 1], beta), _extrapolate(b, prev["biases"][l - 1], beta)
+        W, b, _ = theta_step(problem.activations[l - 1], problem.lambdas[l - 1], W, b, xs[l - 1], xs[l], eta)
         Ws.append(W)
         bs.append(b)
     new_net = Network(tuple(Ws), tuple(bs), network.activations)
@@ -105,6 +117,8 @@ def forward_sweep(problem: LiftedProblem, network: Network, xs, *, scheme: str =
     src = new_xs if gauss_seidel else xs
     for j in range(1, L):                      # (17b)
         t = x_step_size(problem, j, spectral_norm_sq(at.weights[j], method=norm_method), step_scale)
+        if inertia is not None:
+            src[j] = _extrapolate(src[j], inertia[0]["hidden"][j - 1], inertia[1])
         new_xs[j] = x_block_step(problem, at, src, j, t)
     return new_net, new_xs[1:L]
 
