@@ -332,21 +332,17 @@ class Activation:
 
         Notes
         -----
-        For separable :math:`\Psi` the sum is again separable, and where it is the :math:`\Psi` of
-        a known activation its prox is that activation's prox.  The closed forms, with
-        :math:`\beta > 0` and every :math:`t > 0`:
+        The sum is again the :math:`\Psi` of a known activation, whose prox is a closed form
+        (:math:`\beta > 0`, every step :math:`t > 0`):
 
-        .. math::  0 + \alpha|x| \;\to\; \operatorname{prox}_{t\alpha|\cdot|}(v)
-                   = \operatorname{sign}(v)\max(|v| - t\alpha, 0)  \quad\text{(identity)}
-
-        .. math::  \chi_{[0,\infty)}(x) + \alpha|x| = \alpha x + \chi_{[0,\infty)}(x) \;\to\;
-                   \max(v - t\alpha, 0)  \quad\text{(relu)}
-
-        .. math::  \beta|x| + \alpha|x| = (\beta + \alpha)|x| \;\to\;
-                   \operatorname{sign}(v)\max(|v| - t(\beta + \alpha), 0)  \quad\text{(soft_threshold)}
-
-        .. math::  \beta x + \chi_{[0,\infty)}(x) + \alpha|x| \;\to\;
-                   \max(v - t(\beta + \alpha), 0)  \quad\text{(nonneg_soft_threshold)}
+        * identity, :math:`0 + \alpha|x|`: soft_threshold(:math:`\alpha`),
+          :math:`\operatorname{sign}(v)\max(|v| - t\alpha, 0)`;
+        * relu, :math:`\chi_{[0,\infty)}(x) + \alpha|x| = \alpha x + \chi_{[0,\infty)}(x)`:
+          nonneg_soft_threshold(:math:`\alpha`), :math:`\max(v - t\alpha, 0)`;
+        * soft_threshold(:math:`\beta`), :math:`(\beta + \alpha)|x|`: soft_threshold(:math:`\beta + \alpha`),
+          :math:`\operatorname{sign}(v)\max(|v| - t(\beta + \alpha), 0)`;
+        * nonneg_soft_threshold(:math:`\beta`), :math:`(\beta + \alpha)x + \chi_{[0,\infty)}(x)`:
+          nonneg_soft_threshold(:math:`\beta + \alpha`), :math:`\max(v - t(\beta + \alpha), 0)`.
 
         Examples
         --------
@@ -356,7 +352,7 @@ class Activation:
         nonneg_soft_threshold(alpha=0.5)
         >>> act.prox([[-1.0, 0.25, 2.0]], step=2.0).tolist()
         [[0.0, 0.0, 1.0]]
-        >>> get("tanh").with_l1(0.1)
+        >>> get("tanh").with_l1(0.1)  # doctest: +ELLIPSIS
         Traceback (most recent call last):
         ...
         bregnet.exceptions.BregnetInputError: no closed-form prox of Psi + alpha|.|_1 is known for activation tanh(); ...
