@@ -21,19 +21,31 @@ from ..network import Network
 __all__ = ["History", "TrainResult", "validate_data", "check_positive_option", "check_finite_state",
            "make_rng", "save_checkpoint", "load_checkpoint", "record_epoch", "check_hidden",
            "solver_fingerprint", "RunStart", "start_or_resume", "lifted_diagnostics", "split_run_options",
+           "run_solver",
            "RUN_OPTIONS"]
 
 #: the keyword options of :func:`bregnet.solvers.engine.run` (everything else a solver function takes is a
 #: hyperparameter of its solver)
 RUN_OPTIONS = ("lambdas", "l1", "hidden", "validation_data", "seed", "rng", "callback", "progress", "checkpoint",
-               "checkpoint_every", "resume", "record", "divergence")
+               "checkpoint_every", "resume", "record", "divergence", "evaluate", "state")
+
+
+def run_solver(solver_class, network, X, Y, options: dict, **run_defaults):
+    """What every legacy solver function does: ``run(solver_class(**hyperparameters), network, X, Y, **run_options)``.
+
+    ``options`` are split by :func:`split_run_options`; ``run_defaults`` (e.g. ``epochs=100``) apply where the
+    caller did not set them.
+    """
+    from .engine import run
+    hyper, run_opts = split_run_options(solver_class, options)
+    return run(solver_class(**hyper), network, X, Y, **{**run_defaults, **run_opts})
 
 
 def split_run_options(solver_class, options: dict) -> tuple[dict, dict]:
     """Split a solver function's keyword options into ``(hyperparameters, run options)``; reject unknown names."""
     import dataclasses
     fields = {f.name for f in dataclasses.fields(solver_class)}
-    unknown = sorted(set(options) - fields - set(RUN_OPTIONS))
+    unknown = sorted(set(options) - fields - set(RUN_OPTIONS) - {"epochs"})
     if unknown:
         raise BregnetInputError(f"{solver_class.name}: unknown option(s) {unknown}; hyperparameters are "
                                 f"{sorted(fields)}, run options {list(RUN_OPTIONS)}")

@@ -28,21 +28,21 @@ weights stay sparse / low rank and gain entries / rank gradually.  The steps :ma
 """
 from __future__ import annotations
 
-import time
+from dataclasses import dataclass
 
 import numpy as np
 
-from ..exceptions import BregnetInputError
-from ..lifted import LiftedProblem, theta_gradient, x_step
+from ..lifted import LiftedProblem, theta_gradient
 from ..network import Network
-from ._common import (TrainResult, check_finite_state, check_positive_option, solver_fingerprint,
-                      make_rng, start_or_resume, record_epoch, save_checkpoint, validate_data)
-from .coordinate_descent import check_hidden
-from .lipschitz import spectral_norm_sq, theta_lipschitz, x_lipschitz
+from ._common import check_hidden, lifted_diagnostics, split_run_options
+from .engine import Result, Solver, Task, params_state, run
+from .lipschitz import spectral_norm_sq
+from .params import Interval, OneOf
+from .sweep import theta_step_size, x_block_step, x_step_size
 
-__all__ = ["shrink", "singular_value_shrink", "bregman_iterations", "bregman_iteration_step", "REGULARISERS"]
+__all__ = ["BregmanIterations", "shrink", "singular_value_shrink", "bregman_iterations", "bregman_iteration_step",
+           "REGULARISERS"]
 
-_WHAT = "bregman_iterations"
 REGULARISERS = ("l1", "nuclear")
 
 
@@ -106,60 +106,108 @@ def bregman_iteration_step(problem: LiftedProblem, network: Network, duals, xs, 
     s = xs[0].shape[0]
     Ws, bs, vs = [], [], []
     for l in range(1, L + 1):
-        lam, act = problem.lambdas[l - 1], problem.activations[l - 1]
         W, b = network.weights[l - 1], network.biases[l - 1]
-        eta = step_scale / theta_lipschitz(spectral_norm_sq(xs[l - 1]), s, lam)
-        gW, gb, _ = theta_gradient(act, lam, xs[l - 1], xs[l], xs[l - 1] @ W + b)
-        dt = W.dtype.type
-        v = duals[l - 1] - dt(eta) * gW
-        vs.append(v)
-        Ws.append(_prox_R(regulariser, v, alpha).astype(W.dtype, copy=False))
-        bs.append(b - dt(eta) * gb)
+        eta = W.dtype.type(theta_step_size(problem, l, spectral_norm_sq(xs[l - 1]), s, step_scale))
+        gW, gb, _ = theta_gradient(problem.activations[l - 1], problem.lambdas[l - 1], xs[l - 1], xs[l],
+                                   xs[l - 1] @ W + b)
+        vs.append(duals[l - 1] - eta * gW)                     # v_l^{k+1} = v_l^k - eta_l grad_W H
+        Ws.append(_prox_R(regulariser, vs[-1], alpha).astype(W.dtype, copy=False))
+        bs.append(b - eta * gb)
     net = Network(tuple(Ws), tuple(bs), network.activations)
     new = list(xs)
-    for j in range(1, L):
-        Wn, bn = net.weights[j], net.biases[j]
-        Zj = new[j - 1] @ net.weights[j - 1] + net.biases[j - 1]
-        Dn = problem.activations[j].prox(new[j] @ Wn + bn) - new[j + 1]
-        nw = spectral_norm_sq(Wn)
-        if nw == 0.0:
-            t = step_scale / problem.lambdas[j - 1]         # smooth part is linear in x_j: any step is admissible
-        else:
-            t = step_scale / x_lipschitz(nw, problem.lambdas[j])
-        new[j] = x_step(problem, j, new[j], Zj, Dn, Wn, t)
+    for j in range(1, L):                                      # (17b) at Theta^{k+1}, Gauss-Seidel
+        nw = spectral_norm_sq(net.weights[j])
+        # W_{j+1} = 0: the smooth part is linear in x_j, any step is admissible
+        t = step_scale / problem.lambdas[j - 1] if nw == 0.0 else x_step_size(problem, j, nw, step_scale)
+        new[j] = x_block_step(problem, net, new, j, t)
     return net, vs, new[1:L]
 
 
-def bregman_iterations(network: Network, X, Y, *, epochs: int = 100, regulariser: str = "l1", alpha: float = 0.1,
-                       init: str = "dual", step_scale: float = 1.99, lambdas=None, l1=None, hidden=None, seed=None,
-                       rng=None, checkpoint=None, checkpoint_every: int = 10, resume: bool = False) -> TrainResult:
-    r"""Train by linearised Bregman iterations on the parameters (Section 4.1.2); see the module docstring.
+@dataclass(frozen=True)
+class BregmanIterations(Solver):
+    r"""Linearised Bregman iterations on the parameters (Section 4.1.2); see the module docstring.
 
     Parameters
     ----------
-    network : Network
-        Activations and biases; the weights too if ``init="network"`` (not modified).
-    X, Y : array_like, shapes (s, n_0), (s, n_L)
-    epochs : int
-        Number of iterations (full batch).
-    regulariser : ``"l1"`` (sparse weights) or ``"nuclear"`` (low-rank weights).
+    regulariser : ``"l1"`` (sparse weights) or ``"nuclear"`` (low-rank weights)
     alpha : float >= 0
         Weight :math:`\alpha` of :math:`R`; larger means sparser / lower rank at a given iteration.
-    init : ``"dual"`` (default: :math:`v^0` = the weights of ``network``, :math:`W^0 = \operatorname{prox}_R(v^0)`,
-        a sparse / low-rank random start that breaks the symmetry of the hidden units), ``"zero"``
-        (:math:`W^0 = v^0 = 0`; all hidden units of a layer then stay identical, use for one-layer models) or
-        ``"network"`` (:math:`W^0` of ``network``, :math:`v^0 = W^0 + \alpha p`, :math:`p \in \partial R(W^0)/\alpha`).
-    step_scale : float in (0, 2)
-        :math:`c` of :math:`\eta_l = c/L_{\Theta_l}`, :math:`t_j = c/L_{x_j}`.
-    lambdas, l1 : see :meth:`bregnet.lifted.LiftedProblem.from_network` (``l1`` regularises an auxiliary layer).
-    hidden : list of arrays, optional
-        Initial :math:`X_1..X_{L-1}` (default: forward pass of the initial parameters).
-    checkpoint, checkpoint_every, resume : atomic checkpoints and bit-identical resume.
+    init_from : ``"dual"``, ``"zero"`` or ``"network"``
+        The start (the legacy function's ``init``): ``"dual"``: :math:`v^0` = the weights of the given network,
+        :math:`W^0 = \operatorname{prox}_R(v^0)` (a sparse / low-rank random start that breaks the symmetry of
+        the hidden units); ``"zero"``: :math:`W^0 = v^0 = 0` (all hidden units of a layer then stay identical:
+        for one-layer models); ``"network"``: :math:`W^0` of the network, :math:`v^0 = W^0 + \alpha p`,
+        :math:`p \in \partial R(W^0)/\alpha`.
+    step_scale : float > 0
+        :math:`c` of :math:`\eta_l = c/L_{\Theta_l}`, :math:`t_j = c/L_{x_j}` (monotone for :math:`c < 2`).
+
+    The state holds the parameters, the dual variables :math:`v_l \in \partial R(W_l) + W_l` (``duals``) and
+    the auxiliary variables ``hidden``.
+
+    Examples
+    --------
+    >>> from bregnet.network import glorot_init
+    >>> net = glorot_init([4, 6, 3], ["relu", "identity"], seed=0)
+    >>> rng = np.random.default_rng(0); X = rng.normal(size=(20, 4)); Y = rng.normal(size=(20, 3))
+    >>> res = run(BregmanIterations(alpha=0.05), net, X, Y, epochs=10)
+    >>> all(np.array_equal(W, shrink(v, 0.05)) for W, v in zip(res.network.weights, res.state["duals"]))
+    True
+    """
+
+    regulariser: str = "l1"
+    alpha: float = 0.1
+    init_from: str = "dual"
+    step_scale: float = 1.99
+
+    name = "bregman_iterations"
+    constraints = {"regulariser": OneOf(REGULARISERS), "alpha": Interval(0, None),
+                   "init_from": OneOf(("dual", "zero", "network")), "step_scale": Interval(0, None, closed="neither")}
+
+    def _start(self, network: Network) -> tuple[tuple, list]:
+        """:math:`(W^0, v^0)` for ``init_from``."""
+        if self.init_from == "dual":
+            duals = [W.copy() for W in network.weights]
+            return tuple(_prox_R(self.regulariser, v, self.alpha).astype(v.dtype, copy=False) for v in duals), duals
+        if self.init_from == "zero":
+            return tuple(np.zeros_like(W) for W in network.weights), [np.zeros_like(W) for W in network.weights]
+        return network.weights, [_dual_from_weights(self.regulariser, W, self.alpha) for W in network.weights]
+
+    def init(self, task: Task, network: Network, hidden, rng) -> dict:
+        weights, duals = self._start(network)
+        net = Network(weights, network.biases, network.activations)
+        return {**params_state(net), "duals": duals, "hidden": list(check_hidden(task.problem, net, task.X, hidden))}
+
+    def update(self, task: Task, state: dict, rng) -> dict:
+        net, duals, hidden = bregman_iteration_step(task.problem, self.network(task, state), state["duals"],
+                                                    [task.X, *state["hidden"], task.Y], regulariser=self.regulariser,
+                                                    alpha=self.alpha, step_scale=self.step_scale)
+        return {**params_state(net), "duals": duals, "hidden": hidden}
+
+    def diagnostics(self, task: Task, state: dict) -> dict:
+        return lifted_diagnostics(task, self.network(task, state), state["hidden"])
+
+
+def bregman_iterations(network: Network, X, Y, *, epochs: int = 100, init: str = "dual", checkpoint_every: int = 10,
+                       **options) -> Result:
+    r"""Linearised Bregman iterations on the parameters (Section 4.1.2): ``run(BregmanIterations(...), ...)``.
+
+    ``init`` is :class:`BregmanIterations`'s ``init_from`` (which wins if given): ``"dual"``, ``"zero"`` or
+    ``"network"``; ``options`` are its other hyperparameters (``regulariser="l1"``, ``alpha=0.1``,
+    ``step_scale=1.99``) and the options of :func:`bregnet.solvers.engine.run` (``lambdas``, ``l1`` (an l1 term
+    on an auxiliary layer), ``hidden`` (initial :math:`X_1..X_{L-1}`; default the forward pass of the initial
+    parameters), ``callback``, ``checkpoint``, ``resume``, ...).  ``network`` gives the activations and biases,
+    and the weights as ``init`` says (it is not modified).
 
     Returns
     -------
-    TrainResult
-        ``network``, ``hidden``, per-epoch ``history``.
+    Result
+        ``network``, ``hidden``, per-epoch ``history``; ``state["duals"]`` the dual variables.
+
+    Raises
+    ------
+    BregnetInputError, DivergenceError
+        As :func:`~bregnet.solvers.engine.run` (bad data or options; non-finite parameters, duals, auxiliary
+        variables or energy).
 
     Examples
     --------
@@ -170,49 +218,7 @@ def bregman_iterations(network: Network, X, Y, *, epochs: int = 100, regulariser
     >>> bool(np.all(np.diff(res.history.energy) <= 1e-12))
     True
     """
-    problem = LiftedProblem.from_network(network, lambdas, l1)
-    X, Y = validate_data(network, X, Y, problem)
-    epochs = check_positive_option("epochs", epochs, allow_zero=True, integer=True)
-    if regulariser not in REGULARISERS:
-        raise BregnetInputError(f"regulariser must be one of {REGULARISERS}; got {regulariser!r}")
-    alpha = check_positive_option("alpha", alpha, allow_zero=True)
-    if init not in ("dual", "zero", "network"):
-        raise BregnetInputError(f"init must be 'dual', 'zero' or 'network'; got {init!r}")
-    step_scale = check_positive_option("step_scale", step_scale)
-    checkpoint_every = check_positive_option("checkpoint_every", checkpoint_every, integer=True)
-    gen = make_rng(seed, rng)
-    L = network.n_layers
-    if init == "dual":
-        duals = [W.copy() for W in network.weights]
-        net = Network(tuple(_prox_R(regulariser, v, alpha).astype(v.dtype, copy=False) for v in duals),
-                      tuple(b.copy() for b in network.biases), network.activations)
-    elif init == "zero":
-        net = Network(tuple(np.zeros_like(W) for W in network.weights), tuple(b.copy() for b in network.biases),
-                      network.activations)
-        duals = [np.zeros_like(W) for W in network.weights]
-    else:
-        net = network.copy()
-        duals = [_dual_from_weights(regulariser, W, alpha) for W in network.weights]
-    hidden = check_hidden(problem, net, X, hidden)
-    opts = {"regulariser": regulariser, "alpha": alpha, "init": init, "step_scale": step_scale}
-    fp = solver_fingerprint(X, Y, problem, opts)
-    t0 = time.perf_counter()
-    start, net, history, arrays, time_offset = start_or_resume(checkpoint, resume, solver=_WHAT, fingerprint=fp,
-                                                               network=network, rng=gen, initial=net)
-    if arrays is not None:
-        hidden = [arrays[f"hidden{j}"] for j in range(L - 1)]
-        duals = [arrays[f"dual{l}"] for l in range(L)]
-    else:
-        record_epoch(history, problem, net, X, Y, hidden, 0, t0, _WHAT)
-    for k in range(start + 1, epochs + 1):
-        with np.errstate(over="ignore", invalid="ignore"):
-            net, duals, hidden = bregman_iteration_step(problem, net, duals, [X, *hidden, Y], regulariser=regulariser,
-                                                        alpha=alpha, step_scale=step_scale)
-        check_finite_state(net, _WHAT, k, extra=[(f"X_{j}", h) for j, h in enumerate(hidden, start=1)])
-        record_epoch(history, problem, net, X, Y, hidden, k, t0, _WHAT, time_offset)
-        if checkpoint is not None and (k % checkpoint_every == 0 or k == epochs):
-            arrays = {f"hidden{j}": h for j, h in enumerate(hidden)}
-            arrays.update({f"dual{l}": v for l, v in enumerate(duals)})
-            save_checkpoint(checkpoint, solver=_WHAT, fingerprint=fp, epoch=k, network=net, history=history,
-                            rng=gen, arrays=arrays)
-    return TrainResult(network=net, history=history, hidden=hidden)
+    options.setdefault("init_from", init)
+    hyper, run_opts = split_run_options(BregmanIterations, options)
+    return run(BregmanIterations(**hyper), network, X, Y, epochs=epochs, checkpoint_every=checkpoint_every,
+               **run_opts)

@@ -26,24 +26,24 @@ and per sample for :math:`x_j`, so the energy never increases.  Proximal gradien
 """
 from __future__ import annotations
 
-import time
+from dataclasses import dataclass
 
 import numpy as np
 
 from ..bregman import bregman_loss
-from ..exceptions import BregnetInputError
 from ..lifted import LiftedProblem, forward_hidden, theta_step, x_step  # noqa: F401  (forward_hidden: doctests)
 from ..network import Network
-from ._common import (check_hidden, TrainResult, check_finite_state, check_positive_option, solver_fingerprint,
-                      make_rng, start_or_resume, record_epoch, save_checkpoint, validate_data)
+from ._common import check_hidden, lifted_diagnostics, split_run_options
 from .admm import admm_theta, admm_x, x_block_objective
+from .engine import Result, Solver, Task, params_state, run
 from .executors import check_executor, map_ordered
-from .lipschitz import spectral_norm_sq, theta_lipschitz, x_lipschitz
+from .lipschitz import spectral_norm_sq
+from .params import ANY, BOOLEAN, Interval, OneOf
+from .sweep import theta_step_size, x_step_size
 
-__all__ = ["coordinate_descent", "coordinate_descent_sweep", "solve_theta_block", "solve_x_block",
-           "check_hidden"]
+__all__ = ["CoordinateDescent", "coordinate_descent", "coordinate_descent_sweep", "solve_theta_block",
+           "solve_x_block", "check_hidden"]
 
-_WHAT = "coordinate_descent"
 _INNER = ("prox_grad", "admm")
 
 
@@ -72,7 +72,7 @@ def solve_theta_block(problem: LiftedProblem, l: int, W, b, X_prev, X_cur, *, in
     """
     act, lam = problem.activations[l - 1], problem.lambdas[l - 1]
     if inner == "prox_grad":
-        eta = step_scale / theta_lipschitz(spectral_norm_sq(X_prev), X_prev.shape[0], lam)
+        eta = theta_step_size(problem, l, spectral_norm_sq(X_prev), X_prev.shape[0], step_scale)
         Wn, bn = W, b
         for _ in range(n_inner):
             Wn, bn, _ = theta_step(act, lam, Wn, bn, X_prev, X_cur, eta)
@@ -93,7 +93,7 @@ def solve_x_block(problem: LiftedProblem, j: int, X_j, X_prev, X_next, W_j, b_j,
     A = X_prev @ W_j + b_j
     if inner == "prox_grad":
         act_n = problem.activations[j]
-        t = step_scale / x_lipschitz(spectral_norm_sq(W_next), problem.lambdas[j])
+        t = x_step_size(problem, j, spectral_norm_sq(W_next), step_scale)
         X = X_j
         for _ in range(n_inner):
             D = act_n.prox(X @ W_next + b_next) - X_next
@@ -171,43 +171,93 @@ def _x_task(args, opts):
     return solve_x_block(*args, **opts)
 
 
-def coordinate_descent(network: Network, X, Y, *, epochs: int = 50, scheme: str = "odd_even",
-                       inner: str = "prox_grad", n_inner: int = 5, step_scale: float = 1.99, delta: float = 1.0,
-                       tau: float = 1e-8, monotone: bool = True, lambdas=None, l1=None, hidden=None,
-                       executor=None, seed=None, rng=None, checkpoint=None, checkpoint_every: int = 10,
-                       resume: bool = False) -> TrainResult:
-    r"""Train by block coordinate descent (35) or the odd/even scheme (36)-(37); see the module docstring.
+@dataclass(frozen=True)
+class CoordinateDescent(Solver):
+    r"""Block coordinate descent (35) or the odd/even scheme (36)-(37) on the lifted energy; see the module docstring.
 
     Parameters
     ----------
-    network : Network
-        Initial parameters and activations (not modified).
-    X, Y : array_like, shapes (s, n_0), (s, n_L)
-        Inputs and targets (targets in :math:`\operatorname{dom}\Psi_L`).
-    epochs : int
-        Number of sweeps.
-    scheme : ``"odd_even"`` (36)-(37) or ``"sequential"`` (35).
-    inner : ``"prox_grad"`` (17) or ``"admm"`` (39), Appendix B.2.
+    scheme : ``"odd_even"`` (36)-(37) or ``"sequential"`` (35)
+    inner : ``"prox_grad"`` (17) or ``"admm"`` (39), Appendix B.2
     n_inner : int
         Inner iterations per block subproblem.
-    step_scale : float in (0, 2)
-        :math:`c` of the proximal gradient steps :math:`c/L`.
+    step_scale : float > 0
+        :math:`c` of the proximal gradient steps :math:`c/L` (a decrease is guaranteed for :math:`c < 2` only).
     delta, tau : float
-        ADMM penalty :math:`\delta` and the weight of :math:`\tfrac\tau2\|W - W^j\|^2`.
+        ADMM penalty :math:`\delta > 0` and the weight :math:`\tau \ge 0` of :math:`\tfrac\tau2\|W - W^j\|^2`.
     monotone : bool
         Reject ADMM block results that do not decrease their block objective.
-    lambdas, l1 : see :meth:`bregnet.lifted.LiftedProblem.from_network`.
-    hidden : list of arrays, optional
-        Initial :math:`X_1..X_{L-1}` (default: forward pass).
-    executor : concurrent.futures.Executor, optional
-        Runs the independent subproblems of a block (default: in the calling thread).
-    seed, rng : unused by the deterministic iteration; kept in checkpoints.
-    checkpoint, checkpoint_every, resume : atomic checkpoints and bit-identical resume.
+    executor : concurrent.futures.Executor or None
+        Runs the independent subproblems of a block (default: in the calling thread).  The iterates never
+        depend on it, so it is no part of :meth:`params` (nor of a checkpoint's fingerprint): a run may be
+        resumed with another executor.
+
+    The state holds the parameters and the auxiliary variables ``hidden``.
+
+    Examples
+    --------
+    >>> from bregnet.network import glorot_init
+    >>> net = glorot_init([3, 5, 4, 2], ["relu", "tanh", "identity"], seed=0)
+    >>> rng = np.random.default_rng(0); X = rng.normal(size=(10, 3)); Y = rng.normal(size=(10, 2))
+    >>> solver = CoordinateDescent(inner="admm", n_inner=3)
+    >>> sorted(solver.params())
+    ['delta', 'inner', 'monotone', 'n_inner', 'scheme', 'step_scale', 'tau']
+    >>> bool(np.all(np.diff(run(solver, net, X, Y, epochs=3).history.energy) <= 0))
+    True
+    """
+
+    scheme: str = "odd_even"
+    inner: str = "prox_grad"
+    n_inner: int = 5
+    step_scale: float = 1.99
+    delta: float = 1.0
+    tau: float = 1e-8
+    monotone: bool = True
+    executor: object = None
+
+    name = "coordinate_descent"
+    runtime_fields = ("executor",)          # the iterates do not depend on it (executors.py)
+    constraints = {"scheme": OneOf(("odd_even", "sequential")), "inner": OneOf(_INNER),
+                   "n_inner": Interval(1, None, integer=True), "step_scale": Interval(0, None, closed="neither"),
+                   "delta": Interval(0, None, closed="neither"), "tau": Interval(0, None), "monotone": BOOLEAN,
+                   "executor": ANY}
+
+    def check(self):
+        check_executor(self.executor)
+
+    def init(self, task: Task, network: Network, hidden, rng) -> dict:
+        return {**params_state(network), "hidden": list(check_hidden(task.problem, network, task.X, hidden))}
+
+    def update(self, task: Task, state: dict, rng) -> dict:
+        net, hidden = coordinate_descent_sweep(task.problem, self.network(task, state),
+                                               [task.X, *state["hidden"], task.Y], executor=self.executor,
+                                               **self.params())
+        return {**params_state(net), "hidden": list(hidden)}
+
+    def diagnostics(self, task: Task, state: dict) -> dict:
+        return lifted_diagnostics(task, self.network(task, state), state["hidden"])
+
+
+def coordinate_descent(network: Network, X, Y, *, epochs: int = 50, checkpoint_every: int = 10,
+                       **options) -> Result:
+    r"""Train by block coordinate descent (35) or the odd/even scheme (36)-(37): ``run(CoordinateDescent(...), ...)``.
+
+    ``options`` are the hyperparameters of :class:`CoordinateDescent` (``scheme="odd_even"``,
+    ``inner="prox_grad"``, ``n_inner=5``, ``step_scale=1.99``, ``delta=1.0``, ``tau=1e-8``, ``monotone=True``,
+    ``executor=None``) and the options of :func:`bregnet.solvers.engine.run` (``lambdas``, ``l1``, ``hidden``
+    (initial :math:`X_1..X_{L-1}`; default a forward pass), ``seed``/``rng`` (unused by the deterministic
+    iteration), ``callback``, ``checkpoint``, ``resume``, ...).  ``epochs`` is the number of sweeps.
 
     Returns
     -------
-    TrainResult
+    Result
         ``network``, ``hidden`` and per-epoch ``history`` (entry 0 = initial state).
+
+    Raises
+    ------
+    BregnetInputError, DivergenceError
+        As :func:`~bregnet.solvers.engine.run` (bad data or options; non-finite parameters, auxiliary
+        variables or energy).
 
     Examples
     --------
@@ -218,38 +268,6 @@ def coordinate_descent(network: Network, X, Y, *, epochs: int = 50, scheme: str 
     >>> bool(np.all(np.diff(res.history.energy) <= 0))
     True
     """
-    problem = LiftedProblem.from_network(network, lambdas, l1)
-    X, Y = validate_data(network, X, Y, problem)
-    epochs = check_positive_option("epochs", epochs, allow_zero=True, integer=True)
-    if scheme not in ("odd_even", "sequential"):
-        raise BregnetInputError(f"scheme must be 'odd_even' or 'sequential'; got {scheme!r}")
-    if inner not in _INNER:
-        raise BregnetInputError(f"inner must be one of {_INNER}; got {inner!r}")
-    n_inner = check_positive_option("n_inner", n_inner, integer=True)
-    step_scale = check_positive_option("step_scale", step_scale)
-    delta = check_positive_option("delta", delta)
-    tau = check_positive_option("tau", tau, allow_zero=True)
-    checkpoint_every = check_positive_option("checkpoint_every", checkpoint_every, integer=True)
-    executor = check_executor(executor)
-    gen = make_rng(seed, rng)
-    L = network.n_layers
-    hidden = check_hidden(problem, network, X, hidden)
-    opts = {"scheme": scheme, "inner": inner, "n_inner": n_inner, "step_scale": step_scale, "delta": delta,
-            "tau": tau, "monotone": bool(monotone)}
-    fp = solver_fingerprint(X, Y, problem, opts)
-    t0 = time.perf_counter()
-    start, net, history, arrays, time_offset = start_or_resume(checkpoint, resume, solver=_WHAT, fingerprint=fp,
-                                                               network=network, rng=gen)
-    if arrays is not None:
-        hidden = [arrays[f"hidden{j}"] for j in range(L - 1)]
-    else:
-        record_epoch(history, problem, net, X, Y, hidden, 0, t0, _WHAT)
-    for k in range(start + 1, epochs + 1):
-        with np.errstate(over="ignore", invalid="ignore"):
-            net, hidden = coordinate_descent_sweep(problem, net, [X, *hidden, Y], executor=executor, **opts)
-        check_finite_state(net, _WHAT, k, extra=[(f"X_{j}", h) for j, h in enumerate(hidden, start=1)])
-        record_epoch(history, problem, net, X, Y, hidden, k, t0, _WHAT, time_offset)
-        if checkpoint is not None and (k % checkpoint_every == 0 or k == epochs):
-            save_checkpoint(checkpoint, solver=_WHAT, fingerprint=fp, epoch=k, network=net, history=history,
-                            rng=gen, arrays={f"hidden{j}": h for j, h in enumerate(hidden)})
-    return TrainResult(network=net, history=history, hidden=hidden)
+    hyper, run_opts = split_run_options(CoordinateDescent, options)
+    return run(CoordinateDescent(**hyper), network, X, Y, epochs=epochs, checkpoint_every=checkpoint_every,
+               **run_opts)

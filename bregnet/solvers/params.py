@@ -144,6 +144,9 @@ class Hyperparameters:
     """Base of every solver's hyperparameters: a frozen dataclass validated against ``constraints`` when built."""
 
     constraints: ClassVar[dict] = {}
+    #: fields that choose how, not what, is computed (e.g. an executor): left out of :meth:`params`, so out of
+    #: checkpoints' fingerprints and histories
+    runtime_fields: ClassVar[tuple] = ()
 
     def __post_init__(self):
         owner = type(self).__name__
@@ -158,8 +161,9 @@ class Hyperparameters:
         """Constraints that involve several fields (override; raise BregnetInputError)."""
 
     def params(self) -> dict:
-        """The hyperparameters as a dict (JSON-friendly: what a checkpoint's fingerprint records)."""
-        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        """The hyperparameters as a dict (JSON-friendly: what a checkpoint's fingerprint records), runtime fields
+        left out."""
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name not in self.runtime_fields}
 
     def replace(self, **changes):
         """A copy with some hyperparameters changed (validated again)."""

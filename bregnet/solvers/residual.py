@@ -32,7 +32,7 @@ proximal gradient step on :math:`\mathbf U` with backtracking, so the energy dec
 """
 from __future__ import annotations
 
-import time
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -40,15 +40,15 @@ from ..bregman import bregman_loss
 from ..exceptions import BregnetInputError, DivergenceError
 from ..lifted import LiftedProblem, prox_layer, theta_step
 from ..network import Network
-from ._common import (TrainResult, check_finite_state, check_positive_option, solver_fingerprint,
-                      make_rng, start_or_resume, save_checkpoint, validate_data)
-from .lipschitz import spectral_norm_sq, theta_lipschitz
+from ._common import split_run_options
+from .engine import Result, Solver, Task, params_state, run
+from .lipschitz import spectral_norm_sq, x_lipschitz
+from .params import ANY, Interval
+from .sweep import theta_step_size
 
-__all__ = ["residual_layers", "residual_forward", "increments", "states_from_increments", "residual_energy",
-           "residual_energy_H", "residual_grad_theta", "residual_grad_u", "residual_consistency",
+__all__ = ["ResidualProximalGradient", "residual_layers", "residual_forward", "increments", "states_from_increments",
+           "residual_energy", "residual_energy_H", "residual_grad_theta", "residual_grad_u", "residual_consistency",
            "residual_proximal_gradient"]
-
-_WHAT = "residual_proximal_gradient"
 
 
 def residual_layers(network: Network, layers=None) -> tuple:
@@ -188,23 +188,6 @@ def residual_consistency(network: Network, xs, residual) -> np.ndarray:
     return out
 
 
-def _record(history, problem, net, X, Y, us, residual, epoch, t0, offset):
-    xs = states_from_increments(X, us, residual)
-    with np.errstate(over="ignore", invalid="ignore"):
-        e = residual_energy(problem, net, xs, residual)
-        fwd = residual_forward(net, X, residual)
-        L = problem.n_layers
-        z = fwd[L - 1] @ net.weights[L - 1] + net.biases[L - 1]
-        fl = problem.lambdas[L - 1] * float(np.sum(bregman_loss(problem.activations[L - 1], Y, z))) / X.shape[0]
-    if not (np.isfinite(e) and np.isfinite(fl)):
-        raise DivergenceError(f"{_WHAT}: the energy became non-finite in epoch {epoch}; reduce step_scale")
-    history.epoch.append(epoch)
-    history.energy.append(e)
-    history.residuals.append(residual_consistency(net, xs, residual))
-    history.forward_loss.append(fl)
-    history.wall_time.append(offset + time.perf_counter() - t0)
-
-
 def _u_step(problem, net, X, us, residual, t, max_backtracks=40):
     # proximal gradient step on U (per-sample step t) with backtracking on H; returns (us_new, t_used)
     L = problem.n_layers
@@ -221,35 +204,144 @@ def _u_step(problem, net, X, us, residual, t, max_backtracks=40):
         if h1 <= h0 + lin + sq / (2.0 * t * s) + 1e-13 * max(1.0, abs(h0)):
             return new, t
         t *= 0.5
-    raise DivergenceError(f"{_WHAT}: no sufficient decrease in the U-step after {max_backtracks} halvings")
+    raise DivergenceError(f"residual_proximal_gradient: no sufficient decrease in the U-step after {max_backtracks} "
+                          f"halvings")
 
 
-def residual_proximal_gradient(network: Network, X, Y, *, epochs: int = 100, residual=None, step_scale: float = 1.99,
-                               lambdas=None, l1=None, hidden=None, seed=None, rng=None, checkpoint=None,
-                               checkpoint_every: int = 10, resume: bool = False) -> TrainResult:
-    r"""Train the residual lifted network of Section 7 by proximal gradient with backtracking.
+def _theta_block(problem: LiftedProblem, network: Network, xs, us, step_scale: float) -> Network:
+    r"""The step (17a) on every layer at the states ``xs``, the target of layer :math:`l` being :math:`u_l`."""
+    s = xs[0].shape[0]
+    new = [theta_step(problem.activations[l - 1], problem.lambdas[l - 1], network.weights[l - 1],
+                      network.biases[l - 1], xs[l - 1], us[l - 1],
+                      theta_step_size(problem, l, spectral_norm_sq(xs[l - 1]), s, step_scale))
+           for l in range(1, problem.n_layers + 1)]
+    return Network(tuple(r[0] for r in new), tuple(r[1] for r in new), network.activations)
+
+
+def _residual_forward_loss(problem: LiftedProblem, network: Network, X, Y, residual) -> float:
+    r""":math:`\frac{\lambda_L}{s}\sum_i B_{\Psi_L}(y^i, f(x_{L-1}^i, \Theta_L))` along the residual forward pass."""
+    L = problem.n_layers
+    z = residual_forward(network, X, residual)[L - 1] @ network.weights[L - 1] + network.biases[L - 1]
+    return problem.lambdas[L - 1] * float(np.sum(bregman_loss(problem.activations[L - 1], Y, z))) / X.shape[0]
+
+
+@dataclass(frozen=True)
+class ResidualProximalGradient(Solver):
+    r"""Proximal gradient with backtracking on the residual lifted energy (Section 7); see the module docstring.
+
+    Each epoch: the step (17a) on :math:`\Theta` (targets :math:`u_l`), then a proximal gradient step on the
+    increments :math:`\mathbf U` with backtracking on :math:`H` from
+    :math:`\max(c/\max_j\lambda_{j+1}\|W_{j+1}\|_2^2, 2t_{\mathbf U})`, :math:`t_{\mathbf U}` the previous
+    accepted step; so the energy decreases monotonically.
 
     Parameters
     ----------
-    network : Network
-        Initial parameters and activations (not modified).
-    X, Y : array_like, shapes (s, n_0), (s, n_L)
-    epochs : int
-    residual : sequence of int, optional
-        Residual layers (hidden, equal widths); default all such layers.
-    step_scale : float in (0, 2)
-        :math:`c` of the :math:`\Theta` steps; also the initial :math:`\mathbf U` step :math:`c/\max_j\lambda_{j+1}\|W_{j+1}\|^2`.
-    lambdas, l1 : see :meth:`bregnet.lifted.LiftedProblem.from_network`; the :math:`\ell_1` term acts on
-        :math:`u_c` (= :math:`x_c` unless layer :math:`c` is residual).
-    hidden : list of arrays, optional
-        Initial :math:`X_1..X_{L-1}` (default: the residual forward pass).
-    checkpoint, checkpoint_every, resume : atomic checkpoints and bit-identical resume.
+    residual : sequence of int or None
+        Residual layers (hidden, equal widths :math:`n_{l-1} = n_l`); default all such layers.
+    step_scale : float > 0
+        :math:`c` of the :math:`\Theta` steps and of the first :math:`\mathbf U` step.
+
+    The state holds the parameters, the increments :math:`u_1, \dots, u_{L-1}` (``increments``), the states
+    :math:`X_1, \dots, X_{L-1}` they give (``hidden``) and the last accepted :math:`\mathbf U` step ``t_u``
+    (None before the first).
+
+    Examples
+    --------
+    >>> from bregnet.network import glorot_init
+    >>> net = glorot_init([3, 3, 3, 2], ["tanh", "relu", "identity"], seed=0)
+    >>> rng = np.random.default_rng(0); X = rng.normal(size=(10, 3)); Y = rng.normal(size=(10, 2))
+    >>> res = run(ResidualProximalGradient(residual=[2]), net, X, Y, epochs=3)
+    >>> res.state["t_u"] > 0, bool(np.array_equal(res.hidden[1], res.hidden[0] + res.state["increments"][1]))
+    (True, True)
+    """
+
+    residual: tuple | None = None
+    step_scale: float = 1.99
+
+    name = "residual_proximal_gradient"
+    constraints = {"residual": ANY, "step_scale": Interval(0, None, closed="neither")}
+
+    def check(self):
+        if self.residual is not None:
+            if isinstance(self.residual, (str, bytes)) or not hasattr(self.residual, "__iter__"):
+                raise BregnetInputError(f"{type(self).__name__}: residual must be None or a sequence of layer "
+                                        f"indices; got {self.residual!r}")
+            # a tuple of Python ints (JSON in checkpoints); range and widths are checked by residual_layers in init
+            layers = tuple(int(l) if isinstance(l, np.integer) else l for l in self.residual)
+            object.__setattr__(self, "residual", layers)
+
+    def _layers(self, network: Network) -> tuple:
+        return residual_layers(network, self.residual)
+
+    def _start(self, task: Task, network: Network, hidden, layers) -> list:
+        """``[X_0, X_1, ..., X_{L-1}, Y]`` from ``hidden`` (validated) or the residual forward pass."""
+        X, L = task.X, network.n_layers
+        if hidden is None:
+            return residual_forward(network, X, layers)[:-1] + [task.Y]
+        hidden = [np.ascontiguousarray(h, dtype=network.dtype) for h in hidden]
+        if len(hidden) != L - 1 or any(h.shape != (X.shape[0], network.layer_sizes[j])
+                                       for j, h in enumerate(hidden, start=1)):
+            raise BregnetInputError(f"hidden must give X_1..X_{L - 1} with shapes (s, n_j)")
+        if not all(np.all(np.isfinite(h)) for h in hidden):
+            raise BregnetInputError("hidden contains NaN or Inf")
+        return [X, *hidden, task.Y]
+
+    def _state(self, task: Task, network: Network, us: list, layers, t_u) -> dict:
+        hidden = states_from_increments(task.X, us, layers)[1:network.n_layers]
+        return {**params_state(network), "increments": list(us[:-1]), "hidden": hidden, "t_u": t_u}
+
+    def init(self, task: Task, network: Network, hidden, rng) -> dict:
+        layers = self._layers(network)
+        us = increments(self._start(task, network, hidden, layers), layers)
+        for j in range(1, network.n_layers):
+            if not np.all(task.problem.activations[j - 1].in_domain(us[j - 1])):
+                raise BregnetInputError(f"the increment u_{j} lies outside dom Psi_{j}; the energy is infinite there")
+        return self._state(task, network, us, layers, None)
+
+    def update(self, task: Task, state: dict, rng) -> dict:
+        problem, L, t_u = task.problem, task.problem.n_layers, state["t_u"]
+        net = self.network(task, state)
+        layers = self._layers(net)
+        us = [*state["increments"], task.Y]
+        net = _theta_block(problem, net, [task.X, *state["hidden"], task.Y], us, self.step_scale)
+        if L > 1:
+            t_start = self.step_scale / max(x_lipschitz(spectral_norm_sq(net.weights[j]), problem.lambdas[j])
+                                            for j in range(1, L))
+            us, t_u = _u_step(problem, net, task.X, us, layers, t_start if t_u is None else max(t_start, 2.0 * t_u))
+        return self._state(task, net, us, layers, t_u)
+
+    def diagnostics(self, task: Task, state: dict) -> dict:
+        net = self.network(task, state)
+        layers = self._layers(net)
+        xs = [task.X, *state["hidden"], task.Y]
+        return {"energy": residual_energy(task.problem, net, xs, layers),
+                "residuals": residual_consistency(net, xs, layers),
+                "forward_loss": _residual_forward_loss(task.problem, net, task.X, task.Y, layers)}
+
+
+def residual_proximal_gradient(network: Network, X, Y, *, epochs: int = 100, checkpoint_every: int = 10,
+                               **options) -> Result:
+    r"""Train the residual lifted network of Section 7: ``run(ResidualProximalGradient(...), ...)``.
+
+    ``options`` are the hyperparameters of :class:`ResidualProximalGradient` (``residual=None``: all hidden
+    layers of equal widths; ``step_scale=1.99``) and the options of :func:`bregnet.solvers.engine.run`
+    (``lambdas``, ``l1`` (the :math:`\ell_1` term acts on :math:`u_c`, = :math:`x_c` unless layer :math:`c` is
+    residual), ``hidden`` (initial :math:`X_1..X_{L-1}`; default the residual forward pass), ``callback``,
+    ``checkpoint``, ``resume``, ...).
 
     Returns
     -------
-    TrainResult
+    Result
         ``network``, ``hidden`` (:math:`X_1..X_{L-1}`) and per-epoch ``history`` (residual energy, consistency
         :math:`\|u_l - \sigma_l(z_l)\|`, loss of the residual forward network).
+
+    Raises
+    ------
+    BregnetInputError
+        Bad shapes, non-finite data, targets outside :math:`\operatorname{dom}\Psi_L`, bad residual layers or
+        options, increments outside :math:`\operatorname{dom}\Psi_j`.
+    DivergenceError
+        Non-finite parameters or energy, or no sufficient decrease in the :math:`\mathbf U` step.
 
     Examples
     --------
@@ -257,67 +349,10 @@ def residual_proximal_gradient(network: Network, X, Y, *, epochs: int = 100, res
     >>> net = glorot_init([3, 3, 3, 2], ["tanh", "relu", "identity"], seed=0)
     >>> rng = np.random.default_rng(0); X = rng.normal(size=(10, 3)); Y = rng.normal(size=(10, 2))
     >>> res = residual_proximal_gradient(net, X, Y, epochs=20)
-    >>> bool(np.all(np.diff(res.history.energy) <= 1e-12)), bool(res.history.forward_loss[-1] < res.history.forward_loss[0])
+    >>> e, loss = res.history.energy, res.history.forward_loss
+    >>> bool(np.all(np.diff(e) <= 1e-12)), bool(loss[-1] < loss[0])
     (True, True)
     """
-    problem = LiftedProblem.from_network(network, lambdas, l1)
-    X, Y = validate_data(network, X, Y, problem)
-    residual = residual_layers(network, residual)
-    epochs = check_positive_option("epochs", epochs, allow_zero=True, integer=True)
-    step_scale = check_positive_option("step_scale", step_scale)
-    checkpoint_every = check_positive_option("checkpoint_every", checkpoint_every, integer=True)
-    gen = make_rng(seed, rng)
-    L = network.n_layers
-    if hidden is None:
-        xs = residual_forward(network, X, residual)[:-1] + [Y]
-    else:
-        hidden = [np.ascontiguousarray(h, dtype=network.dtype) for h in hidden]
-        if len(hidden) != L - 1 or any(h.shape != (X.shape[0], network.layer_sizes[j])
-                                       for j, h in enumerate(hidden, start=1)):
-            raise BregnetInputError(f"hidden must give X_1..X_{L - 1} with shapes (s, n_j)")
-        if not all(np.all(np.isfinite(h)) for h in hidden):
-            raise BregnetInputError("hidden contains NaN or Inf")
-        xs = [X, *hidden, Y]
-    us = increments(xs, residual)
-    for j in range(1, L):
-        if not np.all(problem.activations[j - 1].in_domain(us[j - 1])):
-            raise BregnetInputError(f"the increment u_{j} lies outside dom Psi_{j}; the energy is infinite there")
-    opts = {"residual": list(residual), "step_scale": step_scale}
-    fp = solver_fingerprint(X, Y, problem, opts)
-    t0 = time.perf_counter()
-    start, net, history, arrays, time_offset = start_or_resume(checkpoint, resume, solver=_WHAT, fingerprint=fp,
-                                                               network=network, rng=gen)
-    t_u = None
-    if arrays is not None:
-        us = [arrays[f"u{j}"] for j in range(L - 1)] + [Y]
-        t_u = float(arrays["t_u"])
-        t_u = None if t_u < 0 else t_u
-    else:
-        _record(history, problem, net, X, Y, us, residual, 0, t0, 0.0)
-    s = X.shape[0]
-    for k in range(start + 1, epochs + 1):
-        xs = states_from_increments(X, us, residual)
-        Ws, bs = [], []
-        with np.errstate(over="ignore", invalid="ignore"):
-            for l in range(1, L + 1):
-                lam = problem.lambdas[l - 1]
-                eta = step_scale / theta_lipschitz(spectral_norm_sq(xs[l - 1]), s, lam)
-                W, b, _ = theta_step(problem.activations[l - 1], lam, net.weights[l - 1], net.biases[l - 1],
-                                     xs[l - 1], us[l - 1], eta)
-                Ws.append(W)
-                bs.append(b)
-            net = Network(tuple(Ws), tuple(bs), net.activations)
-            t_start = step_scale / max(problem.lambdas[j] * spectral_norm_sq(net.weights[j]) for j in range(1, L)) \
-                if L > 1 else 1.0
-            t_try = t_start if t_u is None else max(t_start, 2.0 * t_u)
-            if L > 1:
-                us, t_u = _u_step(problem, net, X, us, residual, t_try)
-        check_finite_state(net, _WHAT, k, extra=[(f"u_{j}", u) for j, u in enumerate(us[:-1], start=1)])
-        _record(history, problem, net, X, Y, us, residual, k, t0, time_offset)
-        if checkpoint is not None and (k % checkpoint_every == 0 or k == epochs):
-            arrays = {f"u{j}": u for j, u in enumerate(us[:-1])}
-            arrays["t_u"] = -1.0 if t_u is None else t_u
-            save_checkpoint(checkpoint, solver=_WHAT, fingerprint=fp, epoch=k, network=net, history=history,
-                            rng=gen, arrays=arrays)
-    hidden = states_from_increments(X, us, residual)[1:L]
-    return TrainResult(network=net, history=history, hidden=hidden)
+    hyper, run_opts = split_run_options(ResidualProximalGradient, options)
+    return run(ResidualProximalGradient(**hyper), network, X, Y, epochs=epochs, checkpoint_every=checkpoint_every,
+               **run_opts)

@@ -25,98 +25,128 @@ as printed.
 """
 from __future__ import annotations
 
-import time
+from dataclasses import dataclass
 
 import numpy as np
 
-from ..exceptions import BregnetInputError
-from ..lifted import LiftedProblem, theta_step, x_step
+from ..lifted import LiftedProblem
 from ..network import Network
-from ._common import (TrainResult, check_finite_state, check_positive_option, solver_fingerprint,
-                      make_rng, start_or_resume, record_epoch, save_checkpoint, validate_data)
-from .coordinate_descent import check_hidden
-from .lipschitz import spectral_norm_sq, theta_lipschitz, x_lipschitz
+from ._common import check_hidden, lifted_diagnostics, split_run_options
+from .engine import Result, Solver, Task, params_state, run
+from .params import BOOLEAN, Interval, OneOf
+from .sweep import forward_sweep
 
-__all__ = ["stochastic_proximal_gradient", "stochastic_proximal_gradient_step"]
-
-_WHAT = "stochastic_proximal_gradient"
+__all__ = ["StochasticProximalGradient", "stochastic_proximal_gradient", "stochastic_proximal_gradient_step"]
 
 
 def stochastic_proximal_gradient_step(problem: LiftedProblem, network: Network, xs_batch, *, theta_factor: float = 1.0,
                                       step_scale: float = 1.99, scheme: str = "gauss_seidel") -> tuple[Network, list]:
     r"""One iteration of Section 4.2.1 on a batch ``xs_batch = [X_0^B, X_1^B, ..., X_{L-1}^B, Y^B]``.
 
-    ``theta_factor`` is :math:`\gamma_k`.  Returns the new network and the batch's new ``[X_1^B, ..., X_{L-1}^B]``.
+    The block sweep (17) on the batch (:func:`bregnet.solvers.sweep.forward_sweep`) with the parameter steps
+    scaled by ``theta_factor`` = :math:`\gamma_k`.  Returns the new network and the batch's new
+    ``[X_1^B, ..., X_{L-1}^B]``.
+
+    Examples
+    --------
+    With :math:`\gamma_k = 0` the parameters stay and only the auxiliary variables move:
+
+    >>> from bregnet.network import glorot_init
+    >>> from bregnet.lifted import forward_hidden
+    >>> net = glorot_init([3, 4, 2], ["relu", "identity"], seed=0)
+    >>> rng = np.random.default_rng(0); Xb = rng.normal(size=(4, 3)); Yb = rng.normal(size=(4, 2))
+    >>> same, hb = stochastic_proximal_gradient_step(LiftedProblem.from_network(net), net,
+    ...                                              [Xb, *forward_hidden(net, Xb), Yb], theta_factor=0.0)
+    >>> all(np.array_equal(W, V) for W, V in zip(same.weights, net.weights)), hb[0].shape
+    (True, (4, 4))
+    """
+    return forward_sweep(problem, network, xs_batch, scheme=scheme, step_scale=step_scale, theta_factor=theta_factor)
+
+
+@dataclass(frozen=True)
+class StochasticProximalGradient(Solver):
+    r"""Stochastic lifted proximal gradient descent (Section 4.2.1, eq. (19)); see the module docstring.
+
+    Parameters
+    ----------
+    batch_size : int
+        :math:`|B|` (the last batch of an epoch may be smaller).
+    step_scale : float > 0
+        :math:`c` (default 0.5: the batch gradient is noisy, so steps below the deterministic bound work better;
+        the block steps are descent steps for :math:`c < 2` only).
+    step_decay : float >= 0
+        :math:`p` in :math:`\gamma_k = (1 + k)^{-p}`, :math:`k` = iterations (batches) so far.
+    scheme : ``"gauss_seidel"`` or ``"jacobi"``
+    shuffle : bool
+        Random batches (from the run's generator) every epoch, or in order.
+
+    The state holds the parameters, the auxiliary variables of *all* samples (``hidden``) and the iteration
+    counter :math:`k` (``iteration``).
 
     Examples
     --------
     >>> from bregnet.network import glorot_init
-    >>> from bregnet.lifted import forward_hidden, lifted_energy
-    >>> net = glorot_init([3, 4, 2], ["relu", "identity"], seed=0)
-    >>> rng = np.random.default_rng(0); X = rng.normal(size=(8, 3)); Y = rng.normal(size=(8, 2))
-    >>> prob = LiftedProblem.from_network(net)
-    >>> xs = [X, *forward_hidden(net, X), Y]
-    >>> net2, h = stochastic_proximal_gradient_step(prob, net, xs)
-    >>> bool(lifted_energy(prob, net2, [X, *h, Y]) < lifted_energy(prob, net, xs))
-    True
+    >>> net = glorot_init([3, 5, 2], ["relu", "identity"], seed=0)
+    >>> rng = np.random.default_rng(0); X = rng.normal(size=(40, 3)); Y = rng.normal(size=(40, 2))
+    >>> res = run(StochasticProximalGradient(batch_size=8), net, X, Y, epochs=3, seed=1)
+    >>> res.state["iteration"], [h.shape for h in res.hidden]          # 5 batches per epoch
+    (15, [(40, 5)])
     """
-    L = problem.n_layers
-    B = xs_batch[0].shape[0]
-    c = step_scale
-    Ws, bs = [], []
-    for l in range(1, L + 1):
-        lam = problem.lambdas[l - 1]
-        eta = theta_factor * c / theta_lipschitz(spectral_norm_sq(xs_batch[l - 1]), B, lam)
-        W, b, _ = theta_step(problem.activations[l - 1], lam, network.weights[l - 1], network.biases[l - 1],
-                             xs_batch[l - 1], xs_batch[l], eta)
-        Ws.append(W)
-        bs.append(b)
-    new_net = Network(tuple(Ws), tuple(bs), network.activations)
-    gs = scheme == "gauss_seidel"
-    gnet = new_net if gs else network
-    new = list(xs_batch)
-    src = new if gs else xs_batch
-    for j in range(1, L):
-        Wj, bj, Wn, bn = gnet.weights[j - 1], gnet.biases[j - 1], gnet.weights[j], gnet.biases[j]
-        Zj = src[j - 1] @ Wj + bj
-        Dn = problem.activations[j].prox(src[j] @ Wn + bn) - src[j + 1]
-        t = c / x_lipschitz(spectral_norm_sq(Wn), problem.lambdas[j])
-        new[j] = x_step(problem, j, src[j], Zj, Dn, Wn, t)
-    return new_net, new[1:L]
+
+    batch_size: int = 32
+    step_scale: float = 0.5
+    step_decay: float = 0.0
+    scheme: str = "gauss_seidel"
+    shuffle: bool = True
+
+    name = "stochastic_proximal_gradient"
+    stochastic = True
+    constraints = {"batch_size": Interval(1, None, integer=True), "step_scale": Interval(0, None, closed="neither"),
+                   "step_decay": Interval(0, None), "scheme": OneOf(("gauss_seidel", "jacobi")), "shuffle": BOOLEAN}
+
+    def init(self, task: Task, network: Network, hidden, rng) -> dict:
+        hidden = check_hidden(task.problem, network, task.X, hidden)
+        return {**params_state(network), "hidden": [h.copy() for h in hidden], "iteration": 0}
+
+    def update(self, task: Task, state: dict, rng) -> dict:
+        X, Y, s = task.X, task.Y, task.n_samples
+        net, it = self.network(task, state), state["iteration"]
+        hidden = [h.copy() for h in state["hidden"]]          # the batch rows are replaced in place
+        order = rng.permutation(s) if self.shuffle else np.arange(s)
+        for p in range(0, s, self.batch_size):
+            idx = order[p:p + self.batch_size]
+            net, hb = stochastic_proximal_gradient_step(task.problem, net, [X[idx], *(h[idx] for h in hidden), Y[idx]],
+                                                        theta_factor=(1.0 + it) ** (-self.step_decay),
+                                                        step_scale=self.step_scale, scheme=self.scheme)
+            for h, new in zip(hidden, hb):
+                h[idx] = new
+            it += 1
+        return {**params_state(net), "hidden": hidden, "iteration": it}
+
+    def diagnostics(self, task: Task, state: dict) -> dict:
+        return lifted_diagnostics(task, self.network(task, state), state["hidden"])
 
 
-def stochastic_proximal_gradient(network: Network, X, Y, *, epochs: int = 10, batch_size: int = 32,
-                                 step_scale: float = 0.5, step_decay: float = 0.0, scheme: str = "gauss_seidel",
-                                 lambdas=None, l1=None, hidden=None, shuffle: bool = True, seed=None, rng=None,
-                                 checkpoint=None, checkpoint_every: int = 1, resume: bool = False) -> TrainResult:
-    r"""Train by stochastic lifted proximal gradient descent (Section 4.2.1); see the module docstring.
+def stochastic_proximal_gradient(network: Network, X, Y, *, epochs: int = 10, checkpoint_every: int = 1,
+                                 **options) -> Result:
+    r"""Stochastic lifted proximal gradient descent (Section 4.2.1): ``run(StochasticProximalGradient(...), ...)``.
 
-    Parameters
-    ----------
-    network : Network
-        Initial parameters and activations (not modified).
-    X, Y : array_like, shapes (s, n_0), (s, n_L)
-        Inputs and targets (targets in :math:`\operatorname{dom}\Psi_L`).
-    epochs : int
-        Passes over the data.
-    batch_size : int
-        :math:`|B|` (the last batch of an epoch may be smaller).
-    step_scale : float in (0, 2)
-        :math:`c` (default 0.5: the batch gradient is noisy, so steps below the deterministic bound work better).
-    step_decay : float >= 0
-        :math:`p` in :math:`\gamma_k = (1 + k)^{-p}`, :math:`k` = iterations so far.
-    scheme : ``"gauss_seidel"`` or ``"jacobi"``.
-    lambdas, l1 : see :meth:`bregnet.lifted.LiftedProblem.from_network`.
-    hidden : list of arrays, optional
-        Initial :math:`X_1..X_{L-1}` for all samples (default: forward pass).
-    shuffle : bool
-        Random batches from ``seed``/``rng`` each epoch, or in order.
-    checkpoint, checkpoint_every, resume : atomic checkpoints and bit-identical resume.
+    ``options`` are the hyperparameters of :class:`StochasticProximalGradient` (``batch_size=32``,
+    ``step_scale=0.5``, ``step_decay=0.0``, ``scheme="gauss_seidel"``, ``shuffle=True``) and the options of
+    :func:`bregnet.solvers.engine.run` (``lambdas``, ``l1``, ``hidden`` (initial :math:`X_1..X_{L-1}` for all
+    samples; default a forward pass), ``seed``, ``rng``, ``callback``, ``checkpoint``, ``resume``, ...).
 
     Returns
     -------
-    TrainResult
-        ``network``, ``hidden`` (all samples) and per-epoch ``history``.
+    Result
+        ``network``, ``hidden`` (all samples) and per-epoch ``history`` (lifted energy, consistency residuals,
+        forward loss, wall time; entry 0 is the initial state).
+
+    Raises
+    ------
+    BregnetInputError, DivergenceError
+        As :func:`~bregnet.solvers.engine.run` (bad data or options; non-finite parameters, auxiliary
+        variables or energy: reduce ``step_scale``).
 
     Examples
     --------
@@ -127,48 +157,6 @@ def stochastic_proximal_gradient(network: Network, X, Y, *, epochs: int = 10, ba
     >>> bool(res.history.energy[-1] < res.history.energy[0])
     True
     """
-    problem = LiftedProblem.from_network(network, lambdas, l1)
-    X, Y = validate_data(network, X, Y, problem)
-    epochs = check_positive_option("epochs", epochs, allow_zero=True, integer=True)
-    batch_size = check_positive_option("batch_size", batch_size, integer=True)
-    step_scale = check_positive_option("step_scale", step_scale)
-    step_decay = check_positive_option("step_decay", step_decay, allow_zero=True)
-    if scheme not in ("gauss_seidel", "jacobi"):
-        raise BregnetInputError(f"scheme must be 'gauss_seidel' or 'jacobi'; got {scheme!r}")
-    checkpoint_every = check_positive_option("checkpoint_every", checkpoint_every, integer=True)
-    gen = make_rng(seed, rng)
-    L = network.n_layers
-    s = X.shape[0]
-    hidden = [h.copy() for h in check_hidden(problem, network, X, hidden)]
-    opts = {"batch_size": batch_size, "step_scale": step_scale, "step_decay": step_decay, "scheme": scheme,
-            "shuffle": bool(shuffle)}
-    fp = solver_fingerprint(X, Y, problem, opts)
-    t0 = time.perf_counter()
-    start, net, history, arrays, time_offset = start_or_resume(checkpoint, resume, solver=_WHAT, fingerprint=fp,
-                                                               network=network, rng=gen)
-    it = 0
-    if arrays is not None:
-        hidden = [arrays[f"hidden{j}"].copy() for j in range(L - 1)]
-        it = int(arrays["iteration"])
-    else:
-        record_epoch(history, problem, net, X, Y, hidden, 0, t0, _WHAT)
-    for k in range(start + 1, epochs + 1):
-        order = gen.permutation(s) if shuffle else np.arange(s)
-        for p in range(0, s, batch_size):
-            idx = order[p:p + batch_size]
-            xs_b = [X[idx], *(h[idx] for h in hidden), Y[idx]]
-            gamma = (1.0 + it) ** (-step_decay)
-            with np.errstate(over="ignore", invalid="ignore"):
-                net, hb = stochastic_proximal_gradient_step(problem, net, xs_b, theta_factor=gamma,
-                                                            step_scale=step_scale, scheme=scheme)
-            for h, new in zip(hidden, hb):
-                h[idx] = new
-            it += 1
-        check_finite_state(net, _WHAT, k, extra=[(f"X_{j}", h) for j, h in enumerate(hidden, start=1)])
-        record_epoch(history, problem, net, X, Y, hidden, k, t0, _WHAT, time_offset)
-        if checkpoint is not None and (k % checkpoint_every == 0 or k == epochs):
-            arrays = {f"hidden{j}": h for j, h in enumerate(hidden)}
-            arrays["iteration"] = it
-            save_checkpoint(checkpoint, solver=_WHAT, fingerprint=fp, epoch=k, network=net, history=history,
-                            rng=gen, arrays=arrays)
-    return TrainResult(network=net, history=history, hidden=hidden)
+    hyper, run_opts = split_run_options(StochasticProximalGradient, options)
+    return run(StochasticProximalGradient(**hyper), network, X, Y, epochs=epochs, checkpoint_every=checkpoint_every,
+               **run_opts)

@@ -68,3 +68,22 @@ def test_checkpoint_resume_is_bit_identical(tmp_path):
     for p, q in zip(full.network.weights + full.network.biases, res.network.weights + res.network.biases):
         assert np.array_equal(p, q)
     assert full.history.energy == res.history.energy
+
+
+@pytest.mark.parametrize("scheme", ["odd_even", "sequential"])
+def test_interrupted_run_resumes_bit_for_bit_with_any_executor(tmp_path, scheme):
+    """The executor is no part of the checkpoint's fingerprint: a run written with threads resumes in-thread."""
+    net, X, Y = _data(4, s=10)
+    full = coordinate_descent(net, X, Y, epochs=5, scheme=scheme, inner="admm", n_inner=2)
+    ck = tmp_path / "cd.npz"
+    with ThreadPoolExecutor(2) as ex:
+        first = coordinate_descent(net, X, Y, epochs=2, scheme=scheme, inner="admm", n_inner=2, executor=ex,
+                                   checkpoint=ck)
+    assert first.history.epoch == [0, 1, 2]
+    res = coordinate_descent(net, X, Y, epochs=5, scheme=scheme, inner="admm", n_inner=2, checkpoint=ck,
+                             resume=True)
+    assert res.resumed_from == 2
+    for p, q in zip(full.network.weights + full.network.biases + tuple(full.hidden),
+                    res.network.weights + res.network.biases + tuple(res.hidden)):
+        assert np.array_equal(p, q)
+    assert np.array_equal(full.history.energy, res.history.energy)

@@ -112,3 +112,21 @@ def test_errors_and_resume(tmp_path):
     for p, q in zip(full.network.weights + full.network.biases, res.network.weights + res.network.biases):
         assert np.array_equal(p, q)
     assert full.history.energy == res.history.energy
+
+
+def test_interrupted_run_resumes_bit_for_bit(tmp_path):
+    """The increments and the last U step t_u are the state: a run stopped after epoch 4 and resumed is exact."""
+    net = glorot_init([3, 3, 3, 3, 2], ["tanh", "relu", "tanh", "identity"], seed=2, bias=0.1)
+    rng = np.random.default_rng(2)
+    X, Y = rng.normal(size=(9, 3)), rng.normal(size=(9, 2))
+    kw = dict(residual=[1, 3], l1=(2, 0.01))
+    full = residual_proximal_gradient(net, X, Y, epochs=8, **kw)
+    ck = tmp_path / "r.npz"
+    first = residual_proximal_gradient(net, X, Y, epochs=8, checkpoint=ck, callback=lambda k, n, row: k == 4, **kw)
+    assert first.stopped_early and first.history.epoch[-1] == 4 and first.state["t_u"] > 0
+    res = residual_proximal_gradient(net, X, Y, epochs=8, checkpoint=ck, resume=True, **kw)
+    assert res.resumed_from == 4 and res.state["t_u"] == full.state["t_u"]
+    for p, q in zip(full.network.weights + full.network.biases + tuple(full.hidden) + tuple(full.state["increments"]),
+                    res.network.weights + res.network.biases + tuple(res.hidden) + tuple(res.state["increments"])):
+        assert np.array_equal(p, q)
+    assert np.array_equal(full.history.energy, res.history.energy)

@@ -57,3 +57,20 @@ def test_bad_input_and_resume(tmp_path):
     for p, q in zip(full.network.weights + full.network.biases, res.network.weights + res.network.biases):
         assert np.array_equal(p, q)
     assert full.history.energy == res.history.energy
+
+
+def test_run_stopped_at_an_epoch_resumes_bit_for_bit(tmp_path):
+    """A run stopped by its callback after epoch 2 (checkpointed there) and resumed equals the uninterrupted one."""
+    net, X, Y = _data(s=20)
+    kw = dict(batch_size=6, seed=7, step_decay=0.6, scheme="jacobi")
+    full = stochastic_proximal_gradient(net, X, Y, epochs=5, **kw)
+    ck = tmp_path / "spg.npz"
+    first = stochastic_proximal_gradient(net, X, Y, epochs=5, checkpoint=ck, checkpoint_every=10,
+                                         callback=lambda epoch, network, row: epoch == 2, **kw)
+    assert first.stopped_early and first.history.epoch == [0, 1, 2] and first.state["iteration"] == 8
+    res = stochastic_proximal_gradient(net, X, Y, epochs=5, checkpoint=ck, resume=True, **kw)
+    assert res.resumed_from == 2 and res.state["iteration"] == full.state["iteration"] == 20
+    for p, q in zip(full.network.weights + full.network.biases + tuple(full.hidden),
+                    res.network.weights + res.network.biases + tuple(res.hidden)):
+        assert np.array_equal(p, q)
+    assert np.array_equal(full.history.energy, res.history.energy)
