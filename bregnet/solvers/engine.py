@@ -368,7 +368,8 @@ class _Progress:
 def run(solver: Solver, network: Network, X, Y, *, epochs: int = 10, lambdas=None, l1=None, hidden=None,
         validation_data=None, seed=None, rng=None, callback: Callable | None = None, progress: bool = False,
         checkpoint=None, checkpoint_every: int = 1, resume: bool = False, record: str = "epoch",
-        divergence: DivergenceRule = DivergenceRule(), evaluate: Callable | None = None) -> Result:
+        divergence: DivergenceRule = DivergenceRule(), evaluate: Callable | None = None,
+        state: dict | None = None) -> Result:
     r"""Train ``network`` on ``(X, Y)`` with ``solver`` for ``epochs`` epochs.
 
     Parameters
@@ -403,6 +404,9 @@ def run(solver: Solver, network: Network, X, Y, *, epochs: int = 10, lambdas=Non
     evaluate : callable(network) -> dict, optional
         Further metrics of the network (accuracy, validation losses, ...) added to every history row; its time is
         not counted in ``wall_time``.
+    state : dict, optional
+        Continue from this solver state (e.g. ``Result.state`` of an earlier run on the same data) instead of
+        ``solver.init``; ``network`` then only supplies the activations.  A new history starts at epoch 0.
 
     Returns
     -------
@@ -423,7 +427,7 @@ def run(solver: Solver, network: Network, X, Y, *, epochs: int = 10, lambdas=Non
     solver.check_task(task)
     gen = _make_rng(seed, rng)
     fp = _fingerprint(solver, task)
-    start, state, history = 0, None, None
+    start, history = 0, None
     if checkpoint is not None and resume and os.path.exists(checkpoint):
         start, state, hist, rng_state = load_checkpoint(checkpoint, solver=solver.name, fingerprint=fp)
         history = History.from_json(hist)
@@ -443,10 +447,11 @@ class _Hooks:
 
 def _loop(solver, task, network, hidden, gen, fp, start, state, history, epochs, hooks, checkpoint,
           checkpoint_every, record) -> Result:
-    resumed_from = start if state is not None else None
+    resumed_from = start if history is not None else None
     stopped = False
-    if state is None:
-        state = solver.init(task, network, hidden, gen)
+    if history is None:
+        if state is None:
+            state = solver.init(task, network, hidden, gen)
         history = History(solver.name, options=solver.params())
         stopped = _record(solver, task, state, history, 0, 0.0, hooks)
     elapsed = history.wall_time[-1] if len(history) else 0.0
