@@ -123,6 +123,7 @@ class LiftedProblem:
     activations: tuple
     lambdas: tuple
     regulariser: CodeRegulariser | None = None
+    require_prox: bool = True
 
     def __post_init__(self):
         acts = tuple(self.activations)
@@ -142,17 +143,27 @@ class LiftedProblem:
                 reg = CodeRegulariser(*reg)
             if not 1 <= reg.layer <= L - 1:
                 raise BregnetInputError(f"regulariser layer must be a hidden layer 1..{L - 1}; got {reg.layer}")
-            act = acts[reg.layer - 1]
-            if reg.alpha > 0 and not act.supports_l1():
-                raise BregnetInputError(
-                    f"an l1 regulariser on layer {reg.layer} needs a closed-form prox of Psi + alpha|.|_1; "
-                    f"implemented for {', '.join(L1_PROX_ACTIVATIONS)}, got activation {act!r}")
         object.__setattr__(self, "activations", acts)
         object.__setattr__(self, "lambdas", lam)
         object.__setattr__(self, "regulariser", reg)
+        if self.require_prox:
+            self.check_l1_proximable()
+
+    def check_l1_proximable(self) -> None:
+        r"""Raise BregnetInputError unless the regularised layer's :math:`\Psi + \alpha\|\cdot\|_1` has a closed-form prox.
+
+        The lifted solvers' x-steps (17b) need it (:meth:`Activation.with_l1 <bregnet.activations.base.Activation.with_l1>`);
+        back-propagation does not (``require_prox=False``, set by the engine for solvers that do not need it).
+        """
+        reg = self.regulariser
+        if reg is not None and reg.alpha > 0 and not self.activations[reg.layer - 1].supports_l1():
+            act = self.activations[reg.layer - 1]
+            raise BregnetInputError(
+                f"an l1 regulariser on layer {reg.layer} needs a closed-form prox of Psi + alpha|.|_1; "
+                f"implemented for {', '.join(L1_PROX_ACTIVATIONS)}, got activation {act!r}")
 
     @classmethod
-    def from_network(cls, network: Network, lambdas=None, l1=None) -> "LiftedProblem":
+    def from_network(cls, network: Network, lambdas=None, l1=None, *, require_prox: bool = True) -> "LiftedProblem":
         """Problem with the network's activations; ``lambdas`` default to 1, ``l1`` is ``(layer, alpha)`` or None."""
         L = network.n_layers
         if lambdas is None:
@@ -161,7 +172,7 @@ class LiftedProblem:
             lambdas = (float(lambdas),) * L
         if l1 is not None and not isinstance(l1, CodeRegulariser):
             l1 = CodeRegulariser(*l1)
-        return cls(network.activations, tuple(lambdas), l1)
+        return cls(network.activations, tuple(lambdas), l1, require_prox)
 
     @property
     def n_layers(self) -> int:

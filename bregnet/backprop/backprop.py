@@ -45,6 +45,7 @@ import numpy as np
 from ..activations.base import Activation
 from ..bregman import bregman_loss
 from ..exceptions import BregnetInputError
+from ..lifted import CodeRegulariser
 from ..network import Network
 
 __all__ = [
@@ -176,21 +177,25 @@ def get_loss(loss) -> OutputLoss:
     raise BregnetInputError(f"loss must be one of {sorted(_LOSSES)} or an OutputLoss instance; got {loss!r}")
 
 
-@dataclass(frozen=True)
-class L1Penalty:
+class L1Penalty(CodeRegulariser):
     r""":math:`\alpha\|x_k\|_1` on hidden layer ``layer`` = :math:`k\in\{1,\dots,L-1\}` (eq. (26)).
+
+    ``L1Penalty(alpha, layer)`` (this argument order) builds the one l1 type of bregnet,
+    :class:`bregnet.lifted.CodeRegulariser` ``(layer, alpha)``: the back-propagation baselines read it from
+    ``task.problem.regulariser`` like the lifted solvers.
 
     Examples
     --------
-    >>> L1Penalty(0.09, 2).alpha
-    0.09
+    >>> p = L1Penalty(0.09, 2)
+    >>> p.alpha, p.layer, p == CodeRegulariser(layer=2, alpha=0.09)
+    (0.09, 2, True)
     """
 
-    alpha: float
-    layer: int
+    def __new__(cls, alpha, layer):
+        return CodeRegulariser(layer=layer, alpha=alpha)
 
     @staticmethod
-    def from_options(network: Network, l1_alpha, l1_layer) -> "L1Penalty | None":
+    def from_options(network: Network, l1_alpha, l1_layer) -> "CodeRegulariser | None":
         """Validate ``l1_alpha >= 0`` and ``1 <= l1_layer <= L-1``; ``None`` when there is no penalty."""
         try:
             a = float(l1_alpha)
@@ -286,7 +291,8 @@ def _forward(weights, biases, activations, X):
     return zs, xs
 
 
-def _backprop(weights, biases, activations, X, Y, loss: OutputLoss, penalty: L1Penalty | None, *, need_grad=True):
+def _backprop(weights, biases, activations, X, Y, loss: OutputLoss, penalty: CodeRegulariser | None, *,
+              need_grad=True):
     """Algorithm 2 on raw parameter lists (no validation): (objective, data_loss, pen, gW, gb, zs, xs)."""
     s = X.shape[0]
     zs, xs = _forward(weights, biases, activations, X)

@@ -40,51 +40,28 @@ Table 2 measure (:func:`bregnet.metrics.linear_activation_rate`) of the trained 
 """
 from __future__ import annotations
 
-import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 
 from ..activations.rectifiers import ReLU
 from ..bregman import bregman_loss
-from ..exceptions import BregnetInputError, DivergenceError
+from ..exceptions import BregnetInputError
 from ..network import Network
+from ..solvers._common import check_hidden
+from ..solvers.engine import History, Result, Solver, Task, params_state
+from ..solvers.params import Interval, PositiveOrSequence
 from .backprop import BregmanOutputLoss, check_data
-from .optimisers import TrainingHistory, _check_positive
+from .optimisers import _QUIET, run_legacy
 
-__all__ = ["LiftedHistory", "lifted_energy", "classical_lifted", "mac_qp"]
+__all__ = ["ClassicalLifted", "MACQP", "LiftedHistory", "lifted_energy", "classical_lifted", "mac_qp"]
 
-
-@dataclass
-class LiftedHistory(TrainingHistory):
-    r""":class:`~bregnet.backprop.optimisers.TrainingHistory` plus the lifted quantities.
-
-    ``objective`` / ``data_loss`` are those of the forward network (1) with the current weights
-    (data term :math:`B_{\Psi_L}(y, z_L)`); in addition
-
-    Attributes
-    ----------
-    energy : list of float
-        The lifted energy (7) or (6).
-    consistency : list of list of float
-        Per hidden layer, the root-mean-square :math:`\|x_l - \sigma_l(z_l)\|` over samples.
-    auxiliary : list of ndarray
-        The final auxiliary variables :math:`x_1,\dots,x_{L-1}`.
-
-    Examples
-    --------
-    >>> LiftedHistory("classical-lifted").energy
-    []
-    """
-
-    energy: list = field(default_factory=list)
-    consistency: list = field(default_factory=list)
-    auxiliary: list = field(default_factory=list)
-
-    def as_dict(self) -> dict:
-        d = super().as_dict()
-        d.pop("auxiliary")
-        return d
+#: the history of a classical lifted / MAC-QP run: the engine's :class:`~bregnet.solvers.engine.History` with
+#: the columns of :data:`bregnet.backprop.optimisers.TrainingHistory` plus ``energy`` (the lifted energy (7) or
+#: (6)) and ``consistency`` (per hidden layer, the root-mean-square :math:`\|x_l - \sigma_l(z_l)\|` over
+#: samples); the legacy functions add ``history.auxiliary``, the final :math:`x_1,\dots,x_{L-1}`
+LiftedHistory = History
 
 
 # ------------------------------------------------------------------------------ the energies
@@ -193,120 +170,168 @@ def lifted_energy(network: Network, X, Y, auxiliary, *, kind: str = "classical",
     return prob.energy(network.weights, network.biases, xs)
 
 
-def _train(kind, network, X, Y, *, epochs, penalty, x_steps, theta_steps, callback, validation_data):
-    X, Y = check_data(network, X, Y)
-    L = network.n_layers
-    if L < 2:
-        raise BregnetInputError("a lifted network needs at least one hidden layer (L >= 2)")
-    epochs = _check_positive("epochs", epochs, integer=True, allow_zero=True)
-    x_steps = _check_positive("x_steps", x_steps, integer=True)
-    theta_steps = _check_positive("theta_steps", theta_steps, integer=True)
-    lam = _check_penalty(penalty, L)
-    act = network.activations
-    if kind == "classical":
-        bad = [l for l in range(1, L) if not isinstance(act[l - 1], ReLU)]
-        if bad:
-            raise BregnetInputError(
-                f"the classical lifted network (7) constrains x_l >= 0, which plays the ReLU: hidden layers {bad} "
-                f"must use 'relu' (use mac_qp for other activations)")
-    if callback is not None and not callable(callback):
-        raise BregnetInputError(f"callback must be callable(network, epoch); got {type(callback).__name__}")
-    loss = BregmanOutputLoss()
-    loss.check_targets(act[-1], Y)
-    val = None
-    if validation_data is not None:
-        try:
-            Xv, Yv = validation_data
-        except (TypeError, ValueError):
-            raise BregnetInputError("validation_data must be a pair (X_val, Y_val)") from None
-        val = check_data(network, Xv, Yv)
-        loss.check_targets(act[-1], val[1])
+# ------------------------------------------------------------------------------ the solvers
+@dataclass(frozen=True)
+class ClassicalLifted(Solver):
+    r"""The classical lifted network (7) (Askari et al., 2018) by block coordinate descent; see the module docstring.
 
-    name = "classical-lifted" if kind == "classical" else "mac-qp"
-    hist = LiftedHistory(name, options={"epochs": epochs, "penalty": lam, "x_steps": x_steps,
-                                        "theta_steps": theta_steps, "loss": "bregman"})
-    prob = _Problem(kind, act, Y, lam)
-    W = [w.copy() for w in network.weights]
-    b = [v.copy() for v in network.biases]
-    _, xs = network.forward_all(X)
-    xs = [X] + [x.copy() for x in xs[1:L]]
-    s = X.shape[0]
-    steps_theta = [1.0] * L
-    steps_x = [1.0] * L
-    project = (lambda v: np.maximum(v, 0)) if kind == "classical" else None
-    exact_output = kind == "classical" and act[-1].name == "identity"
-    elapsed = 0.0
+    One epoch is one sweep: the parameter blocks :math:`\Theta_1, \dots, \Theta_L` (exact least squares, or
+    ``theta_steps`` backtracking gradient steps for a non-identity output), then the auxiliary blocks
+    :math:`x_1, \dots, x_{L-1}` (``x_steps`` projected gradient steps onto :math:`x \ge 0` each).  The state
+    holds the parameters, the auxiliary variables (``hidden``) and the adaptive step sizes of the backtracking
+    (``steps_theta``, ``steps_x``), so a resumed run continues exactly.
 
-    def record(epoch):
-        net = Network(tuple(W), tuple(b), act)
-        zf, xf = net.forward_all(X)
-        dl = float(np.sum(loss.per_sample(act[-1], Y, zf[-1], xf[-1]), dtype=np.float64)) / s
-        en = prob.energy(W, b, xs)
-        if not (np.isfinite(dl) and np.isfinite(en)):
-            raise DivergenceError(f"{name}: the energy became non-finite in epoch {epoch}")
-        hist.epoch.append(epoch)
-        hist.objective.append(dl)
-        hist.data_loss.append(dl)
-        hist.penalty.append(0.0)
-        hist.wall_time.append(elapsed)
-        hist.energy.append(en)
-        cons = []
-        for l in range(1, L):
-            r = xs[l] - act[l - 1].prox(prob.z(W, b, xs, l))
-            cons.append(float(np.sqrt(np.sum(r * r, dtype=np.float64) / s)))
-        hist.consistency.append(cons)
-        if val is not None:
-            zv, xv = net.forward_all(val[0])
-            hist.validation_loss.append(float(np.sum(loss.per_sample(act[-1], val[1], zv[-1], xv[-1]))) / val[0].shape[0])
-        if callback is not None:
-            hist.callback.append(callback(net.copy(), epoch))
+    Parameters
+    ----------
+    penalty : float or sequence of float
+        :math:`\lambda_l > 0` (one per hidden layer, or one for all; 1 as printed in (7)).
+    x_steps : int >= 1
+        Projected gradient steps per auxiliary block per sweep.
+    theta_steps : int >= 1
+        Gradient steps for the parameter blocks that are not solved exactly.
 
-    def theta_block(l):
-        if (kind == "classical" and l < L) or (l == L and exact_output):
-            target = xs[l] if l < L else Y
-            W[l - 1], b[l - 1] = _lstsq(xs[l - 1], target)
-            return
+    Examples
+    --------
+    >>> ClassicalLifted(penalty=[1.0, 2.0])
+    ClassicalLifted(penalty=(1.0, 2.0), x_steps=5, theta_steps=5)
+    """
+
+    penalty: float | tuple = 1.0
+    x_steps: int = 5
+    theta_steps: int = 5
+
+    name = "classical-lifted"
+    objective = "objective"
+    supports_l1 = False
+    kind: ClassVar[str] = "classical"
+    constraints = {"penalty": PositiveOrSequence("one per hidden layer"), "x_steps": Interval(1, None, integer=True),
+                   "theta_steps": Interval(1, None, integer=True)}
+
+    def check_task(self, task: Task) -> None:
+        """At least one hidden layer, one penalty per hidden layer, ReLU hidden layers (7), targets in dom Psi_L."""
+        L = task.problem.n_layers
+        if L < 2:
+            raise BregnetInputError("a lifted network needs at least one hidden layer (L >= 2)")
+        _check_penalty(self.penalty, L)
+        if self.kind == "classical":
+            bad = [l for l in range(1, L) if not isinstance(task.problem.activations[l - 1], ReLU)]
+            if bad:
+                raise BregnetInputError(
+                    f"the classical lifted network (7) constrains x_l >= 0, which plays the ReLU: hidden layers "
+                    f"{bad} must use 'relu' (use mac_qp for other activations)")
+        super().check_task(task)
+
+    def _problem(self, task: Task) -> _Problem:
+        lam = _check_penalty(self.penalty, task.problem.n_layers)
+        return _Problem(self.kind, task.problem.activations, task.Y, lam)
+
+    def init(self, task: Task, network: Network, hidden, rng) -> dict:
+        """The parameters, the auxiliary variables (default: the forward pass) and unit step sizes."""
+        hidden = [h.copy() for h in check_hidden(task.problem, network, task.X, hidden)]
+        L = network.n_layers
+        return {**params_state(network), "hidden": hidden, "steps_theta": [1.0] * L, "steps_x": [1.0] * (L - 1)}
+
+    def update(self, task: Task, state: dict, rng) -> dict:
+        """One sweep: every :math:`\\Theta_l`, then :math:`x_1, \\dots, x_{L-1}` in order (Gauss-Seidel)."""
+        prob, L = self._problem(task), task.problem.n_layers
+        W, b, xs = list(state["weights"]), list(state["biases"]), [task.X, *state["hidden"]]
+        steps_theta, steps_x = list(state["steps_theta"]), list(state["steps_x"])
+        with np.errstate(**_QUIET):
+            for l in range(1, L + 1):
+                steps_theta[l - 1] = self._theta_block(prob, W, b, xs, l, steps_theta[l - 1])
+            for l in range(1, L):
+                steps_x[l - 1] = self._x_block(prob, W, b, xs, l, steps_x[l - 1])
+        return {"weights": tuple(W), "biases": tuple(b), "hidden": xs[1:], "steps_theta": steps_theta,
+                "steps_x": steps_x}
+
+    def _theta_block(self, prob: _Problem, W: list, b: list, xs: list, l: int, step: float) -> float:
+        """Update :math:`\\Theta_l` in ``W``, ``b``: least squares where exact, else gradient steps; the new step."""
+        L, s = prob.L, xs[0].shape[0]
+        exact_output = self.kind == "classical" and prob.act[-1].name == "identity"
+        if (self.kind == "classical" and l < L) or (l == L and exact_output):
+            W[l - 1], b[l - 1] = _lstsq(xs[l - 1], xs[l] if l < L else prob.Y)
+            return step
+        x_l = xs[l] if l < L else None
 
         def fg(v, need_grad=True):
             z = xs[l - 1] @ v[0] + v[1]
-            f = prob.term(l, xs[l] if l < L else None, z) / s
+            f = prob.term(l, x_l, z) / s
             if not need_grad:
                 return f, None
-            dz = prob.dterm_dz(l, xs[l] if l < L else None, z) / s
+            dz = prob.dterm_dz(l, x_l, z) / s
             return f, [xs[l - 1].T @ dz, np.sum(dz, axis=0)]
 
-        (W[l - 1], b[l - 1]), steps_theta[l - 1] = _descent(fg, [W[l - 1], b[l - 1]], steps_theta[l - 1], theta_steps)
+        (W[l - 1], b[l - 1]), step = _descent(fg, [W[l - 1], b[l - 1]], step, self.theta_steps)
+        return step
 
-    def x_block(l):
+    def _x_block(self, prob: _Problem, W: list, b: list, xs: list, l: int, step: float) -> float:
+        """Update the auxiliary variables :math:`x_l` in ``xs`` by (projected) gradient steps; the new step."""
+        x_next = xs[l + 1] if l + 1 < prob.L else None
+        project = (lambda v: np.maximum(v, 0)) if self.kind == "classical" else None
+
         def fg(v, need_grad=True):
             x = v[0]
             z_own = prob.z(W, b, xs, l)
             z_next = x @ W[l] + b[l]
-            f = prob.term(l, x, z_own) + prob.term(l + 1, xs[l + 1] if l + 1 < L else None, z_next)
+            f = prob.term(l, x, z_own) + prob.term(l + 1, x_next, z_next)
             if not need_grad:
                 return f, None
-            g = prob.dterm_dx(l, x, z_own) + prob.dterm_dz(l + 1, xs[l + 1] if l + 1 < L else None, z_next) @ W[l].T
-            return f, [g]
+            return f, [prob.dterm_dx(l, x, z_own) + prob.dterm_dz(l + 1, x_next, z_next) @ W[l].T]
 
-        (xs[l],), steps_x[l - 1] = _descent(fg, [xs[l]], steps_x[l - 1], x_steps, project)
+        (xs[l],), step = _descent(fg, [xs[l]], step, self.x_steps, project)
+        return step
 
-    with np.errstate(over="ignore", invalid="ignore", under="ignore", divide="ignore"):
-        record(0)
-        for e in range(1, epochs + 1):
-            t0 = time.perf_counter()
-            for l in range(1, L + 1):
-                theta_block(l)
-            for l in range(1, L):
-                x_block(l)
-            elapsed += time.perf_counter() - t0
-            record(e)
-    hist.auxiliary = [x.copy() for x in xs[1:]]
-    return Network(tuple(W), tuple(b), act), hist
+    def diagnostics(self, task: Task, state: dict) -> dict:
+        """The forward network's ``objective`` (= ``data_loss``, :math:`B_{\\Psi_L}(y, z_L)`), ``penalty`` 0, the
+        lifted ``energy``, the ``consistency`` per hidden layer and the ``validation_loss``."""
+        prob, net = self._problem(task), self.network(task, state)
+        X, Y, act, s = task.X, task.Y, task.problem.activations, task.n_samples
+        W, b, xs, loss = state["weights"], state["biases"], [X, *state["hidden"]], BregmanOutputLoss()
+        with np.errstate(**_QUIET):
+            zf, xf = net.forward_all(X)
+            dl = float(np.sum(loss.per_sample(act[-1], Y, zf[-1], xf[-1]), dtype=np.float64)) / s
+            row = {"objective": dl, "data_loss": dl, "penalty": 0.0, "energy": prob.energy(W, b, xs)}
+            row["consistency"] = [float(np.sqrt(np.sum(r * r, dtype=np.float64) / s)) for r in
+                                  (xs[l] - act[l - 1].prox(prob.z(W, b, xs, l)) for l in range(1, prob.L))]
+            if task.X_val is not None:
+                zv, xv = net.forward_all(task.X_val)
+                row["validation_loss"] = float(np.sum(loss.per_sample(act[-1], task.Y_val, zv[-1], xv[-1]))) / \
+                    task.X_val.shape[0]
+        return row
+
+
+@dataclass(frozen=True)
+class MACQP(ClassicalLifted):
+    r"""The method of auxiliary coordinates with quadratic penalty (6) (Carreira-Perpinan & Wang, 2014).
+
+    The sweep of :class:`ClassicalLifted` with backtracking gradient steps on every block (``theta_steps`` per
+    parameter block, ``x_steps`` per auxiliary block, no projection); the penalty's gradient needs
+    :math:`\sigma_l'` through ``activation.vjp``.  Any registered activations.
+
+    Examples
+    --------
+    >>> MACQP(x_steps=3).name
+    'mac-qp'
+    """
+
+    name = "mac-qp"
+    kind: ClassVar[str] = "mac-qp"
+
+
+# ------------------------------------------------------------------------------ the functions
+def _lifted(solver, network, X, Y, epochs, **kw) -> Result:
+    res = run_legacy(solver, network, X, Y, epochs=epochs, **kw)
+    res.history.auxiliary = [x.copy() for x in res.hidden]
+    res.history.options.update(epochs=epochs, loss="bregman")
+    return res
 
 
 def classical_lifted(network: Network, X, Y, *, epochs: int = 50, penalty=1.0, x_steps: int = 5,
-                     theta_steps: int = 5, callback=None, validation_data=None):
+                     theta_steps: int = 5, callback=None, validation_data=None, checkpoint=None,
+                     checkpoint_every: int = 1, resume: bool = False) -> Result:
     r"""Train the classical lifted network (7) (Askari et al., 2018) by block coordinate descent.
+
+    ``run(ClassicalLifted(penalty=..., x_steps=..., theta_steps=...), ...)``.
 
     Parameters
     ----------
@@ -323,14 +348,16 @@ def classical_lifted(network: Network, X, Y, *, epochs: int = 50, penalty=1.0, x
     theta_steps : int
         Gradient steps for the output block when its activation is not the identity (otherwise the
         block is solved exactly by least squares, as are all hidden blocks).
-    callback, validation_data
-        As in :func:`bregnet.backprop.optimisers.gd_bp`.
+    callback, validation_data, checkpoint, checkpoint_every, resume
+        As in :func:`bregnet.backprop.optimisers.gd_bp` (the checkpoint holds the auxiliary variables and
+        step sizes: a resumed run continues exactly).
 
     Returns
     -------
-    (Network, LiftedHistory)
-        The forward network with the trained weights (the prediction rule, see the module
-        docstring) and the record, whose ``energy`` never increases.
+    Result
+        Unpacks as ``(network, history)``: the forward network with the trained weights (the prediction rule,
+        see the module docstring) and the record, whose ``energy`` never increases; ``history.auxiliary``
+        (and ``result.hidden``) are the final auxiliary variables.
 
     Examples
     --------
@@ -340,17 +367,19 @@ def classical_lifted(network: Network, X, Y, *, epochs: int = 50, penalty=1.0, x
     >>> all(a >= b - 1e-12 for a, b in zip(hist.energy, hist.energy[1:]))
     True
     """
-    return _train("classical", network, X, Y, epochs=epochs, penalty=penalty, x_steps=x_steps,
-                  theta_steps=theta_steps, callback=callback, validation_data=validation_data)
+    return _lifted(ClassicalLifted(penalty=penalty, x_steps=x_steps, theta_steps=theta_steps), network, X, Y,
+                   epochs, callback=callback, validation_data=validation_data, checkpoint=checkpoint,
+                   checkpoint_every=checkpoint_every, resume=resume)
 
 
 def mac_qp(network: Network, X, Y, *, epochs: int = 50, penalty=1.0, x_steps: int = 5, theta_steps: int = 5,
-           callback=None, validation_data=None):
+           callback=None, validation_data=None, checkpoint=None, checkpoint_every: int = 1,
+           resume: bool = False) -> Result:
     r"""Train by the method of auxiliary coordinates with quadratic penalty (6) (Carreira-Perpinan & Wang, 2014).
 
-    Block coordinate descent with backtracking gradient steps on every block; needs
-    :math:`\sigma_l'` through ``activation.vjp`` (kink convention of the activation).  Any
-    registered activations.
+    ``run(MACQP(...), ...)``: block coordinate descent with backtracking gradient steps on every block; needs
+    :math:`\sigma_l'` through ``activation.vjp`` (kink convention of the activation).  Any registered
+    activations.
 
     Parameters and return value as in :func:`classical_lifted` (``theta_steps`` applies to every
     parameter block).
@@ -363,5 +392,6 @@ def mac_qp(network: Network, X, Y, *, epochs: int = 50, penalty=1.0, x_steps: in
     >>> hist.energy[-1] < hist.energy[0]
     True
     """
-    return _train("mac-qp", network, X, Y, epochs=epochs, penalty=penalty, x_steps=x_steps,
-                  theta_steps=theta_steps, callback=callback, validation_data=validation_data)
+    return _lifted(MACQP(penalty=penalty, x_steps=x_steps, theta_steps=theta_steps), network, X, Y, epochs,
+                   callback=callback, validation_data=validation_data, checkpoint=checkpoint,
+                   checkpoint_every=checkpoint_every, resume=resume)

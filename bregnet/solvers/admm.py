@@ -75,10 +75,13 @@ from scipy.linalg import cho_factor, cho_solve
 from ..activations.base import Activation
 from ..exceptions import BregnetInputError
 from ..lifted import LiftedProblem, prox_layer
-from ._common import check_positive_option
+from .params import Interval, check_value
 
 __all__ = ["prox_phi_conjugate", "ADMMThetaState", "ADMMXState", "admm_theta", "admm_x",
            "theta_block_objective", "x_block_objective"]
+
+_POSITIVE = Interval(0, None, closed="neither")
+_COUNT = Interval(0, None, integer=True)
 
 
 def prox_phi_conjugate(activation: Activation, V, gamma: float) -> np.ndarray:
@@ -156,9 +159,9 @@ def admm_theta(activation: Activation, X_prev, X_cur, W0, b0, *, delta: float = 
     >>> bool(np.allclose(np.maximum(Xp @ st.W + st.b, 0), Xc, atol=1e-5))   # consistent data: exact fit
     True
     """
-    delta = check_positive_option("delta", delta)
-    tau = check_positive_option("tau", tau, allow_zero=True)
-    n_iter = check_positive_option("n_iter", n_iter, allow_zero=True, integer=True)
+    delta = check_value("admm_theta", "delta", delta, _POSITIVE)
+    tau = check_value("admm_theta", "tau", tau, Interval(0, None))
+    n_iter = check_value("admm_theta", "n_iter", n_iter, _COUNT)
     dt = np.asarray(X_prev).dtype.type
     if state is None:
         Z0 = X_prev @ W0 + b0
@@ -266,8 +269,8 @@ def admm_x(problem: LiftedProblem, j: int, X0, A_j, X_next, W_next, b_next, *, d
     L = problem.n_layers
     if not 1 <= j <= L - 1:
         raise BregnetInputError(f"j must be a hidden layer 1..{L - 1}; got {j}")
-    delta = check_positive_option("delta", delta)
-    n_iter = check_positive_option("n_iter", n_iter, allow_zero=True, integer=True)
+    delta = check_value("admm_x", "delta", delta, _POSITIVE)
+    n_iter = check_value("admm_x", "n_iter", n_iter, _COUNT)
     lam_j, lam_n = problem.lambdas[j - 1], problem.lambdas[j]
     act_n = problem.activations[j]
     dt = np.asarray(X0).dtype.type

@@ -34,8 +34,8 @@ import numpy as np
 
 from ..lifted import LiftedProblem, theta_gradient
 from ..network import Network
-from ._common import check_hidden, lifted_diagnostics, split_run_options
-from .engine import Result, Solver, Task, params_state, run
+from ._common import check_hidden, lifted_diagnostics, run_solver
+from .engine import Result, Solver, Task, params_state, run  # noqa: F401  (run: doctests)
 from .lipschitz import spectral_norm_sq
 from .params import Interval, OneOf
 from .sweep import theta_step_size, x_block_step, x_step_size
@@ -91,10 +91,9 @@ def bregman_iteration_step(problem: LiftedProblem, network: Network, duals, xs, 
 
     Examples
     --------
-    >>> from bregnet.network import glorot_init
+    >>> from bregnet.testing import toy_problem
     >>> from bregnet.lifted import forward_hidden
-    >>> net = glorot_init([3, 4, 2], ["relu", "identity"], seed=0)
-    >>> rng = np.random.default_rng(0); X = rng.normal(size=(6, 3)); Y = rng.normal(size=(6, 2))
+    >>> net, X, Y = toy_problem([3, 4, 2], ["relu", "identity"], n_samples=6)
     >>> prob = LiftedProblem.from_network(net)
     >>> v = [np.zeros_like(W) for W in net.weights]
     >>> zero = Network(tuple(np.zeros_like(W) for W in net.weights), net.biases, net.activations)
@@ -146,9 +145,8 @@ class BregmanIterations(Solver):
 
     Examples
     --------
-    >>> from bregnet.network import glorot_init
-    >>> net = glorot_init([4, 6, 3], ["relu", "identity"], seed=0)
-    >>> rng = np.random.default_rng(0); X = rng.normal(size=(20, 4)); Y = rng.normal(size=(20, 3))
+    >>> from bregnet.testing import toy_problem
+    >>> net, X, Y = toy_problem([4, 6, 3], ["relu", "identity"], n_samples=20)
     >>> res = run(BregmanIterations(alpha=0.05), net, X, Y, epochs=10)
     >>> all(np.array_equal(W, shrink(v, 0.05)) for W, v in zip(res.network.weights, res.state["duals"]))
     True
@@ -211,14 +209,11 @@ def bregman_iterations(network: Network, X, Y, *, epochs: int = 100, init: str =
 
     Examples
     --------
-    >>> from bregnet.network import glorot_init
-    >>> net = glorot_init([4, 6, 3], ["relu", "identity"], seed=0)
-    >>> rng = np.random.default_rng(0); X = rng.normal(size=(20, 4)); Y = rng.normal(size=(20, 3))
+    >>> from bregnet.testing import toy_problem
+    >>> net, X, Y = toy_problem([4, 6, 3], ["relu", "identity"], n_samples=20)
     >>> res = bregman_iterations(net, X, Y, epochs=30, alpha=0.05)
     >>> bool(np.all(np.diff(res.history.energy) <= 1e-12))
     True
     """
     options.setdefault("init_from", init)
-    hyper, run_opts = split_run_options(BregmanIterations, options)
-    return run(BregmanIterations(**hyper), network, X, Y, epochs=epochs, checkpoint_every=checkpoint_every,
-               **run_opts)
+    return run_solver(BregmanIterations, network, X, Y, options, epochs=epochs, checkpoint_every=checkpoint_every)

@@ -15,9 +15,10 @@ minimisation and proximal maximisation reads
            \lambda_l^{k+1} = \arg\max_{\lambda\ge 0}\; \lambda c_l(\Theta^{k+1}, \mathbf X^{k+1})
            - \frac{1}{2\tau}(\lambda - \lambda_l^k)^2 = \max\big(0, \lambda_l^k + \tau c_l(\Theta^{k+1}, \mathbf X^{k+1})\big).
 
-The inner minimisation is the lifted energy with :math:`\lambda = (\lambda_1^k, \dots, \lambda_{L-1}^k, 1)`,
-solved approximately (warm-started) by an existing solver: ``inner="proximal_gradient"`` (16)-(17) or
-``"coordinate_descent"`` (35)-(37).
+One epoch of :func:`bregnet.solvers.engine.run` is one outer iteration :math:`k`.  The inner minimisation is
+the lifted energy with :math:`\lambda = (\lambda_1^k, \dots, \lambda_{L-1}^k, 1)`, solved approximately
+(warm-started) by ``inner_epochs`` iterations of proximal gradient (16)-(17) or of the odd/even coordinate
+descent (36)-(37) (:func:`inner_minimisation`).
 
 Remarks (reported with the errata):
 
@@ -32,32 +33,22 @@ Remarks (reported with the errata):
 """
 from __future__ import annotations
 
-import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from ..exceptions import BregnetInputError
-from ..lifted import LiftedProblem, layer_energies
+from ..lifted import LiftedProblem, layer_energies, lifted_energy
 from ..network import Network
-from ._common import (TrainResult, check_finite_state, check_positive_option, solver_fingerprint,
-                      make_rng, start_or_resume, record_epoch, save_checkpoint, validate_data)
-from .coordinate_descent import check_hidden, coordinate_descent
-from .proximal_gradient import proximal_gradient
+from ._common import check_hidden, lifted_diagnostics, split_run_options
+from .coordinate_descent import CoordinateDescent
+from .engine import History, Result, Solver, Task, params_state, run
+from .params import Interval, OneOf, PositiveOrSequence
+from .proximal_gradient import ProximalGradient
 
-__all__ = ["ConstrainedResult", "constrained", "constraint_values"]
+__all__ = ["Constrained", "ConstrainedResult", "constrained", "constraint_values", "inner_minimisation"]
 
-_WHAT = "constrained"
-
-
-@dataclass
-class ConstrainedResult(TrainResult):
-    """:class:`TrainResult` plus, per outer iteration k = 0..K, the multipliers :math:`\\lambda^k` and the
-    constraint values :math:`c_l(\\Theta^k, \\mathbf X^k)`, and the inner solvers' histories."""
-
-    multipliers: list = field(default_factory=list)
-    constraints: list = field(default_factory=list)
-    inner_histories: list = field(default_factory=list)
+INNER_METHODS = ("proximal_gradient", "coordinate_descent")
 
 
 def constraint_values(problem: LiftedProblem, network: Network, xs) -> np.ndarray:
@@ -76,109 +67,166 @@ def constraint_values(problem: LiftedProblem, network: Network, xs) -> np.ndarra
     return e / np.asarray(problem.lambdas[:-1])
 
 
-def constrained(network: Network, X, Y, *, outer: int = 10, inner_epochs: int = 50, multipliers=1.0,
-                tau: float = 10.0, inner: str = "proximal_gradient", step_scale: float = 1.99, l1=None, hidden=None,
-                seed=None, rng=None, checkpoint=None, checkpoint_every: int = 1,
-                resume: bool = False) -> ConstrainedResult:
-    r"""Train the constrained problem (40) by alternating minimisation and multiplier updates (41).
+def inner_minimisation(problem: LiftedProblem, network: Network, X, Y, hidden=None, *,
+                       method: str = "proximal_gradient", epochs: int = 1, step_scale: float = 1.99,
+                       n_inner: int = 5) -> tuple[Network, list, list]:
+    r"""``epochs`` iterations of a lifted solver on the energy (18)/(25) of ``problem`` from ``(network, hidden)``.
+
+    ``method="proximal_gradient"``: the Gauss-Seidel steps (16)-(17) (:class:`ProximalGradient`);
+    ``"coordinate_descent"``: odd/even sweeps (36)-(37) with ``n_inner`` proximal gradient iterations per block
+    (:class:`~bregnet.solvers.coordinate_descent.CoordinateDescent`).  Their ``update`` is called directly (no
+    run of its own).  ``hidden=None`` starts from the forward pass.  Returns the network, the auxiliary variables
+    and the energies (at the start and after each iteration).
+
+    Examples
+    --------
+    >>> from bregnet.testing import toy_problem
+    >>> net, X, Y = toy_problem([3, 4, 2], ["relu", "identity"], n_samples=8)
+    >>> _, _, e = inner_minimisation(LiftedProblem.from_network(net), net, X, Y, epochs=3)
+    >>> len(e), bool(np.all(np.diff(e) < 0))
+    (4, True)
+    """
+    solver = (ProximalGradient(step_scale=step_scale) if method == "proximal_gradient" else
+              CoordinateDescent(n_inner=n_inner, step_scale=step_scale))
+    task = Task(problem, X, Y)
+    with np.errstate(over="ignore", invalid="ignore"):
+        state = solver.init(task, network, hidden, None)
+        energies = [lifted_energy(problem, solver.network(task, state), [X, *state["hidden"], Y])]
+        for _ in range(epochs):
+            state = solver.update(task, state, None)
+            energies.append(lifted_energy(problem, solver.network(task, state), [X, *state["hidden"], Y]))
+    return solver.network(task, state), state["hidden"], energies
+
+
+@dataclass(frozen=True)
+class Constrained(Solver):
+    r"""Alternating minimisation and multiplier updates (41) for the constrained problem (40) (Appendix B.3).
 
     Parameters
     ----------
-    network : Network
-        Initial parameters and activations (not modified).
-    X, Y : array_like, shapes (s, n_0), (s, n_L)
-    outer : int
-        Number of multiplier updates :math:`K`.
     inner_epochs : int
         Iterations of the inner solver per outer iteration (warm-started from the previous primal point).
     multipliers : float or sequence of L-1 floats > 0
-        :math:`\lambda^0`.
+        :math:`\lambda^0` (the weights :math:`\lambda_1..\lambda_{L-1}` of the energy; :math:`\lambda_L = 1`;
+        the ``lambdas`` of :func:`~bregnet.solvers.engine.run` stay at their default).
     tau : float > 0
         Step :math:`\tau` of the proximal maximisation.
-    inner : ``"proximal_gradient"`` or ``"coordinate_descent"``.
-    step_scale : float in (0, 2)
-        :math:`c` of the inner solver.
-    l1 : ``(layer, alpha)`` or None, an :math:`\ell_1` regulariser on an auxiliary layer (added to :math:`\ell`).
-    hidden : list of arrays, optional
-        Initial :math:`X_1..X_{L-1}` (default: forward pass).
-    checkpoint, checkpoint_every, resume : atomic checkpoints every ``checkpoint_every`` outer iterations.
+    inner : ``"proximal_gradient"`` or ``"coordinate_descent"`` (:func:`inner_minimisation`).
+    step_scale : float > 0
+        :math:`c` of the inner solver (its steps decrease the energy for :math:`c < 2`).
+
+    The state holds :math:`\Theta^k, \mathbf X^k`, the multipliers :math:`\lambda^k` (``"multipliers"``), those of
+    the last inner minimisation (``"inner_multipliers"``: the :math:`\lambda` of its energy), the constraint
+    values :math:`c(\Theta^k, \mathbf X^k)` and the inner energies.  The history row adds ``multipliers``,
+    ``constraints`` and ``inner_energy`` to the lifted diagnostics; its ``energy`` is the Lagrangian of the last
+    inner minimisation.
+    """
+
+    inner_epochs: int = 50
+    multipliers: object = 1.0
+    tau: float = 10.0
+    inner: str = "proximal_gradient"
+    step_scale: float = 1.99
+
+    name = "constrained"
+    constraints = {"inner_epochs": Interval(1, None, integer=True), "multipliers": PositiveOrSequence("a zero multiplier removes x_l from the objective"),
+                   "tau": Interval(0, None, closed="neither"), "inner": OneOf(INNER_METHODS),
+                   "step_scale": Interval(0, None, closed="neither")}
+
+    def check_task(self, task: Task) -> None:
+        super().check_task(task)
+        L = task.problem.n_layers
+        if L < 2:
+            raise BregnetInputError("the constrained formulation (40) needs at least one hidden layer")
+        if isinstance(self.multipliers, tuple) and len(self.multipliers) != L - 1:
+            raise BregnetInputError(f"multipliers must be a number or give one value per hidden layer ({L - 1}); "
+                                    f"got {len(self.multipliers)} values")
+        if task.problem.lambdas != (1.0,) * L:
+            raise BregnetInputError(f"{self.name}: the weights lambda_l of (41) are the multipliers; set "
+                                    f"multipliers=..., not lambdas")
+
+    def _problem(self, task: Task, lam) -> LiftedProblem:
+        return LiftedProblem(task.problem.activations, (*(float(v) for v in lam), 1.0), task.problem.regulariser)
+
+    def init(self, task: Task, network: Network, hidden, rng) -> dict:
+        lam = np.broadcast_to(np.asarray(self.multipliers, dtype=np.float64), (task.problem.n_layers - 1,)).copy()
+        prob = self._problem(task, lam)
+        hidden = check_hidden(prob, network, task.X, hidden)
+        c = constraint_values(prob, network, [task.X, *hidden, task.Y])
+        return {**params_state(network), "hidden": list(hidden), "multipliers": lam, "inner_multipliers": lam,
+                "constraints": c, "inner_energy": None}
+
+    def update(self, task: Task, state: dict, rng) -> dict:
+        lam = state["multipliers"]
+        prob = self._problem(task, lam)
+        net, hidden, energies = inner_minimisation(prob, self.network(task, state), task.X, task.Y, state["hidden"],
+                                                   method=self.inner, epochs=self.inner_epochs,
+                                                   step_scale=self.step_scale)
+        c = constraint_values(prob, net, [task.X, *hidden, task.Y])
+        return {**params_state(net), "hidden": list(hidden), "inner_multipliers": lam, "constraints": c,
+                "multipliers": np.maximum(0.0, lam + self.tau * c),        # proximal maximisation step of (41)
+                "inner_energy": np.array(energies)}
+
+    def diagnostics(self, task: Task, state: dict) -> dict:
+        lagrangian = replace(task, problem=self._problem(task, state["inner_multipliers"]))
+        row = lifted_diagnostics(lagrangian, self.network(task, state), state["hidden"])
+        row.update(multipliers=state["multipliers"].copy(), constraints=state["constraints"].copy())
+        if state["inner_energy"] is not None:
+            row["inner_energy"] = state["inner_energy"].copy()
+        return row
+
+
+@dataclass
+class ConstrainedResult(Result):
+    r""":class:`~bregnet.solvers.engine.Result` with, per recorded outer iteration k = 0..K (the history's rows),
+    the multipliers :math:`\lambda^k`, the constraint values :math:`c_l(\Theta^k, \mathbf X^k)` and the inner
+    minimisations' energies (k = 1..K, as histories)."""
+
+    @property
+    def multipliers(self) -> list:
+        return list(self.history.multipliers)
+
+    @property
+    def constraints(self) -> list:
+        return list(self.history.constraints)
+
+    @property
+    def inner_histories(self) -> list:
+        return [History("inner", {"epoch": list(range(len(e))), "wall_time": [None] * len(e),
+                                  "energy": [float(v) for v in e]})
+                for e in self.history.columns.get("inner_energy", []) if e is not None]
+
+
+def constrained(network: Network, X, Y, *, outer: int | None = None, epochs: int | None = None,
+                checkpoint_every: int = 1, **options) -> ConstrainedResult:
+    r"""Train the constrained problem (40) by alternating minimisation and multiplier updates (41).
+
+    ``run(Constrained(...), ...)``: ``outer`` is the old name of ``epochs`` (the number :math:`K` of multiplier
+    updates, default 10); ``options`` are the hyperparameters of :class:`Constrained` (``inner_epochs=50``,
+    ``multipliers=1.0``, ``tau=10.0``, ``inner="proximal_gradient"``, ``step_scale=1.99``) and the options of
+    :func:`bregnet.solvers.engine.run` (``l1``, ``hidden`` (default: forward pass), ``seed``, ``checkpoint``,
+    ``resume``, ...).
 
     Returns
     -------
     ConstrainedResult
-        ``history`` holds per outer iteration the Lagrangian value (energy with the current multipliers),
-        residuals and forward loss; ``multipliers`` and ``constraints`` per outer iteration.
+        ``history`` holds per outer iteration the Lagrangian value (energy with the multipliers of that
+        iteration's minimisation), residuals and forward loss; ``multipliers`` and ``constraints`` per outer
+        iteration, ``inner_histories`` the inner energies.
 
     Examples
     --------
-    >>> from bregnet.network import glorot_init
-    >>> net = glorot_init([3, 5, 2], ["relu", "identity"], seed=0)
-    >>> rng = np.random.default_rng(0); X = rng.normal(size=(20, 3)); Y = rng.normal(size=(20, 2))
+    >>> from bregnet.testing import toy_problem
+    >>> net, X, Y = toy_problem([3, 5, 2], ["relu", "identity"], n_samples=20)
     >>> res = constrained(net, X, Y, outer=4, inner_epochs=20)
     >>> bool(np.all(np.diff(np.array(res.multipliers), axis=0) >= 0))
     True
     """
-    L = network.n_layers
-    if L < 2:
-        raise BregnetInputError("the constrained formulation (40) needs at least one hidden layer")
-    lam = np.broadcast_to(np.asarray(multipliers, dtype=np.float64), (L - 1,)).copy() if np.ndim(multipliers) == 0 \
-        else np.asarray(multipliers, dtype=np.float64)
-    if lam.shape != (L - 1,):
-        raise BregnetInputError(f"multipliers must be a number or give one value per hidden layer ({L - 1}); "
-                                f"got shape {lam.shape}")
-    if not np.all(np.isfinite(lam)) or np.any(lam <= 0):
-        raise BregnetInputError(f"multipliers must be finite and > 0 (a zero multiplier removes x_l from the "
-                                f"objective); got {lam.tolist()}")
-    problem = LiftedProblem.from_network(network, [*lam, 1.0], l1)
-    X, Y = validate_data(network, X, Y, problem)
-    outer = check_positive_option("outer", outer, allow_zero=True, integer=True)
-    inner_epochs = check_positive_option("inner_epochs", inner_epochs, integer=True)
-    tau = check_positive_option("tau", tau)
-    step_scale = check_positive_option("step_scale", step_scale)
-    if inner not in ("proximal_gradient", "coordinate_descent"):
-        raise BregnetInputError(f"inner must be 'proximal_gradient' or 'coordinate_descent'; got {inner!r}")
-    checkpoint_every = check_positive_option("checkpoint_every", checkpoint_every, integer=True)
-    gen = make_rng(seed, rng)
-    hidden = check_hidden(problem, network, X, hidden)
-    opts = {"inner_epochs": inner_epochs, "tau": tau, "inner": inner, "step_scale": step_scale,
-            "multipliers0": lam.tolist()}
-    fp = solver_fingerprint(X, Y, problem, opts)
-    t0 = time.perf_counter()
-    start, net, history, arrays, time_offset = start_or_resume(checkpoint, resume, solver=_WHAT, fingerprint=fp,
-                                                               network=network, rng=gen)
-    result = ConstrainedResult(network=net, history=history)
-    if arrays is not None:
-        hidden = [arrays[f"hidden{j}"] for j in range(L - 1)]
-        result.multipliers = [m for m in arrays["multipliers"]]
-        result.constraints = [c for c in arrays["constraints"]]
-        lam = result.multipliers[-1].copy()
-    else:
-        record_epoch(history, problem, net, X, Y, hidden, 0, t0, _WHAT)
-        result.multipliers.append(lam.copy())
-        result.constraints.append(constraint_values(problem, net, [X, *hidden, Y]))
-    l1_arg = None if problem.regulariser is None else (problem.regulariser.layer, problem.regulariser.alpha)
-    for k in range(start + 1, outer + 1):
-        lam_k = [*lam.tolist(), 1.0]
-        if inner == "proximal_gradient":
-            res = proximal_gradient(net, X, Y, epochs=inner_epochs, lambdas=lam_k, l1=l1_arg, hidden=hidden,
-                                    step_scale=step_scale)
-        else:
-            res = coordinate_descent(net, X, Y, epochs=inner_epochs, lambdas=lam_k, l1=l1_arg, hidden=hidden,
-                                     step_scale=step_scale)
-        net, hidden = res.network, res.hidden
-        result.inner_histories.append(res.history)
-        prob_k = LiftedProblem(problem.activations, tuple(lam_k), problem.regulariser)
-        c = constraint_values(prob_k, net, [X, *hidden, Y])
-        record_epoch(history, prob_k, net, X, Y, hidden, k, t0, _WHAT, time_offset)
-        lam = np.maximum(0.0, lam + tau * c)                          # proximal maximisation step of (41)
-        check_finite_state(net, _WHAT, k, extra=[("multipliers", lam)])
-        result.multipliers.append(lam.copy())
-        result.constraints.append(c)
-        if checkpoint is not None and (k % checkpoint_every == 0 or k == outer):
-            arrays = {f"hidden{j}": h for j, h in enumerate(hidden)}
-            arrays["multipliers"] = np.array(result.multipliers)
-            arrays["constraints"] = np.array(result.constraints)
-            save_checkpoint(checkpoint, solver=_WHAT, fingerprint=fp, epoch=k, network=net, history=history,
-                            rng=gen, arrays=arrays)
-    result.network, result.hidden = net, hidden
-    return result
+    if outer is not None:                                     # the name before the engine
+        if epochs is not None:
+            raise BregnetInputError("constrained: give epochs or its old name outer, not both")
+        epochs = outer
+    hyper, run_opts = split_run_options(Constrained, options)
+    res = run(Constrained(**hyper), network, X, Y, epochs=10 if epochs is None else epochs,
+              checkpoint_every=checkpoint_every, **run_opts)
+    return ConstrainedResult(**vars(res))

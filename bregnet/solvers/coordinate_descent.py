@@ -33,9 +33,9 @@ import numpy as np
 from ..bregman import bregman_loss
 from ..lifted import LiftedProblem, forward_hidden, theta_step, x_step  # noqa: F401  (forward_hidden: doctests)
 from ..network import Network
-from ._common import check_hidden, lifted_diagnostics, split_run_options
+from ._common import check_hidden, lifted_diagnostics, run_solver
 from .admm import admm_theta, admm_x, x_block_objective
-from .engine import Result, Solver, Task, params_state, run
+from .engine import Result, Solver, Task, params_state, run  # noqa: F401  (run: doctests)
 from .executors import check_executor, map_ordered
 from .lipschitz import spectral_norm_sq
 from .params import ANY, BOOLEAN, Interval, OneOf
@@ -120,10 +120,9 @@ def coordinate_descent_sweep(problem: LiftedProblem, network: Network, xs, *, sc
 
     Examples
     --------
-    >>> from bregnet.network import glorot_init
+    >>> from bregnet.testing import toy_problem
     >>> from bregnet.lifted import lifted_energy
-    >>> net = glorot_init([3, 4, 4, 2], ["relu", "relu", "identity"], seed=0)
-    >>> rng = np.random.default_rng(0); X = rng.normal(size=(8, 3)); Y = rng.normal(size=(8, 2))
+    >>> net, X, Y = toy_problem([3, 4, 4, 2], ["relu", "relu", "identity"], n_samples=8)
     >>> prob = LiftedProblem.from_network(net)
     >>> xs = [X, *forward_hidden(net, X), Y]
     >>> net2, hidden = coordinate_descent_sweep(prob, net, xs, inner="admm")
@@ -196,9 +195,8 @@ class CoordinateDescent(Solver):
 
     Examples
     --------
-    >>> from bregnet.network import glorot_init
-    >>> net = glorot_init([3, 5, 4, 2], ["relu", "tanh", "identity"], seed=0)
-    >>> rng = np.random.default_rng(0); X = rng.normal(size=(10, 3)); Y = rng.normal(size=(10, 2))
+    >>> from bregnet.testing import toy_problem
+    >>> net, X, Y = toy_problem([3, 5, 4, 2], ["relu", "tanh", "identity"], n_samples=10)
     >>> solver = CoordinateDescent(inner="admm", n_inner=3)
     >>> sorted(solver.params())
     ['delta', 'inner', 'monotone', 'n_inner', 'scheme', 'step_scale', 'tau']
@@ -261,13 +259,10 @@ def coordinate_descent(network: Network, X, Y, *, epochs: int = 50, checkpoint_e
 
     Examples
     --------
-    >>> from bregnet.network import glorot_init
-    >>> net = glorot_init([3, 5, 4, 2], ["relu", "tanh", "identity"], seed=0)
-    >>> rng = np.random.default_rng(0); X = rng.normal(size=(10, 3)); Y = rng.normal(size=(10, 2))
+    >>> from bregnet.testing import toy_problem
+    >>> net, X, Y = toy_problem([3, 5, 4, 2], ["relu", "tanh", "identity"], n_samples=10)
     >>> res = coordinate_descent(net, X, Y, epochs=5)
     >>> bool(np.all(np.diff(res.history.energy) <= 0))
     True
     """
-    hyper, run_opts = split_run_options(CoordinateDescent, options)
-    return run(CoordinateDescent(**hyper), network, X, Y, epochs=epochs, checkpoint_every=checkpoint_every,
-               **run_opts)
+    return run_solver(CoordinateDescent, network, X, Y, options, epochs=epochs, checkpoint_every=checkpoint_every)

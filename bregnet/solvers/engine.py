@@ -16,10 +16,9 @@ uninterrupted one bit for bit) and one result type, :class:`Result`.  This is th
 Examples
 --------
 >>> import numpy as np
->>> from bregnet.network import glorot_init
+>>> from bregnet.testing import toy_problem
 >>> from bregnet.solvers.proximal_gradient import ProximalGradient
->>> net = glorot_init([3, 4, 2], ["relu", "identity"], seed=0)
->>> rng = np.random.default_rng(0); X = rng.normal(size=(20, 3)); Y = rng.normal(size=(20, 2))
+>>> net, X, Y = toy_problem([3, 4, 2], ["relu", "identity"], n_samples=20)
 >>> res = run(ProximalGradient(), net, X, Y, epochs=5)
 >>> res.history.epoch, bool(res.history.energy[-1] < res.history.energy[0])
 ([0, 1, 2, 3, 4, 5], True)
@@ -132,7 +131,7 @@ def data_fingerprint(X, Y) -> dict:
 # ---------------------------------------------------------------------------------------------- solvers
 @dataclass(frozen=True)
 class Solver(Hyperparameters):
-    """Base class of every solver: hyperparameters (validated when built) plus ``init``/``update``/``diagnostics``.
+    r"""Base class of every solver: hyperparameters (validated when built) plus ``init``/``update``/``diagnostics``.
 
     Class attributes
     ----------------
@@ -144,12 +143,16 @@ class Solver(Hyperparameters):
         Draws mini-batches (so has a ``batch_size``).
     supports_l1 : bool
         Handles the code regulariser of (26)/(27).
+    needs_l1_prox : bool
+        Needs the closed-form prox of :math:`\Psi_c + \alpha\|\cdot\|_1` on the code layer (the lifted
+        x-steps do; back-propagation does not).
     """
 
     name: ClassVar[str] = "solver"
     objective: ClassVar[str] = "energy"
     stochastic: ClassVar[bool] = False
     supports_l1: ClassVar[bool] = True
+    needs_l1_prox: ClassVar[bool] = True
 
     def check_task(self, task: Task) -> None:
         """Raise BregnetInputError if this solver cannot train ``task`` (override where needed).
@@ -422,7 +425,7 @@ def run(solver: Solver, network: Network, X, Y, *, epochs: int = 10, lambdas=Non
     _check_run_options(solver, epochs, checkpoint_every, callback, record)
     if evaluate is not None and not callable(evaluate):
         raise BregnetInputError(f"evaluate must be callable(network) -> dict; got {type(evaluate).__name__}")
-    problem = LiftedProblem.from_network(network, lambdas, l1)
+    problem = LiftedProblem.from_network(network, lambdas, l1, require_prox=solver.needs_l1_prox)
     task = make_task(network, X, Y, problem, validation_data)
     solver.check_task(task)
     gen = _make_rng(seed, rng)
@@ -488,12 +491,11 @@ def _record(solver, task, state, history, epoch, elapsed, hooks) -> bool:
     if hooks.evaluate is not None:
         row.update(hooks.evaluate(net))
     history.append(epoch, elapsed, row)
-    if epoch > 0:
-        try:
-            hooks.divergence.check(solver, history, epoch)
-        except DivergenceError:
-            history.truncate(len(history) - 1)                 # the history keeps the epochs before
-            raise
+    try:
+        hooks.divergence.check(solver, history, epoch)
+    except DivergenceError:
+        history.truncate(len(history) - 1)                     # the history keeps the epochs before
+        raise
     if hooks.callback is None:
         return False
     return bool(hooks.callback(epoch, net, history.row()))

@@ -55,8 +55,8 @@ import numpy as np
 from ..exceptions import BregnetInputError
 from ..lifted import LiftedProblem
 from ..network import Network
-from ._common import lifted_diagnostics, split_run_options
-from .engine import Result, Solver, Task, params_state, run
+from ._common import lifted_diagnostics, run_solver
+from .engine import Result, Solver, Task, params_state
 from .params import BOOLEAN, Interval, NONE, OneOf
 from .sweep import POWER_MAX_ITER as _MAX_IT, POWER_TOL as _TOL, backward_sweeps, warm_start_vectors
 
@@ -80,10 +80,9 @@ def lbn_batch_numpy(problem: LiftedProblem, network: Network, X0, Y, *, n_inner:
 
     Examples
     --------
-    >>> from bregnet.network import glorot_init
+    >>> from bregnet.testing import toy_problem
     >>> from bregnet.lifted import forward_hidden, lifted_energy
-    >>> net = glorot_init([3, 5, 2], ["relu", "identity"], seed=0)
-    >>> rng = np.random.default_rng(0); X = rng.normal(size=(10, 3)); Y = rng.normal(size=(10, 2))
+    >>> net, X, Y = toy_problem([3, 5, 2], ["relu", "identity"], n_samples=10)
     >>> prob = LiftedProblem.from_network(net)
     >>> net2, hidden = lbn_batch_numpy(prob, net, X, Y, n_inner=5)
     >>> e0 = lifted_energy(prob, net, [X, *forward_hidden(net, X), Y])
@@ -295,8 +294,7 @@ class LBND(LBNS):
 def _lbn(cls, network, X, Y, epochs, checkpoint_every, options) -> Result:
     if options.get("record") == "none":                       # the name before the engine
         options["record"] = "end"
-    hyper, run_opts = split_run_options(cls, options)
-    return run(cls(**hyper), network, X, Y, epochs=epochs, checkpoint_every=checkpoint_every, **run_opts)
+    return run_solver(cls, network, X, Y, options, epochs=epochs, checkpoint_every=checkpoint_every)
 
 
 def lbn_s(network: Network, X, Y, *, epochs: int = 10, checkpoint_every: int = 1, **options) -> Result:
@@ -320,9 +318,8 @@ def lbn_d(network: Network, X, Y, *, epochs: int = 100, checkpoint_every: int = 
 
     Examples
     --------
-    >>> from bregnet.network import glorot_init
-    >>> net = glorot_init([3, 5, 2], ["relu", "identity"], seed=0)
-    >>> rng = np.random.default_rng(0); X = rng.normal(size=(20, 3)); Y = rng.normal(size=(20, 2))
+    >>> from bregnet.testing import toy_problem
+    >>> net, X, Y = toy_problem([3, 5, 2], ["relu", "identity"], n_samples=20)
     >>> res = lbn_d(net, X, Y, epochs=5)
     >>> bool(res.history.forward_loss[-1] < res.history.forward_loss[0])
     True

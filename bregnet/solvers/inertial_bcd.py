@@ -16,26 +16,23 @@ checkpoints, resume, callbacks, progress) comes from :func:`bregnet.solvers.engi
 Examples
 --------
 >>> import numpy as np
->>> from bregnet.network import glorot_init
+>>> from bregnet.testing import toy_problem
 >>> from bregnet.solvers.engine import run
->>> net = glorot_init([3, 6, 2], ["relu", "identity"], seed=0)
->>> rng = np.random.default_rng(0); X = rng.normal(size=(30, 3)); Y = rng.normal(size=(30, 2))
+>>> net, X, Y = toy_problem([3, 6, 2], ["relu", "identity"], n_samples=30)
 >>> e = run(InertialBCD(momentum="nesterov"), net, X, Y, epochs=20).history.energy
 >>> bool(np.all(np.diff(e) <= 0))
 True
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
-import numpy as np
 
 from ..lifted import lifted_energy
 from ._common import check_hidden, lifted_diagnostics
 from .engine import Solver, params_state
 from .params import BOOLEAN, Interval, OneOf
-from .sweep import forward_sweep
+from .sweep import forward_sweep, momentum_weight
 
 __all__ = ["InertialBCD"]
 
@@ -79,12 +76,7 @@ class InertialBCD(Solver):
         return net, hidden, self._energy(task, net, hidden)
 
     def update(self, task, state, rng) -> dict:
-        t = state["t"]
-        if self.momentum == "nesterov":
-            t_next = 0.5 * (1.0 + math.sqrt(1.0 + 4.0 * t * t))
-            beta = (t - 1.0) / t_next
-        else:
-            t_next, beta = t, self.beta
+        t_next, beta = momentum_weight(self.momentum, state["t"], self.beta)
         net, hidden, energy = self._sweep(task, state, beta)
         if self.restart and not energy <= state["energy"]:
             net, hidden, energy = self._sweep(task, state, 0.0)

@@ -1,8 +1,8 @@
 r"""Data-parallel lifted training: model averaging (Section 4.2.2) and the parallel implicit variant (23).
 
-Each round :math:`k` splits the sample indices at random into :math:`m` disjoint batches
-:math:`B_1, \dots, B_m` (:math:`\bigcup_p B_p = \{1..s\}`), solves each batch problem independently from
-the current average :math:`\bar\Theta^k`, and averages:
+Each round :math:`k` (one epoch of :func:`bregnet.solvers.engine.run`) splits the sample indices at random into
+:math:`m` disjoint batches :math:`B_1, \dots, B_m` (:math:`\bigcup_p B_p = \{1..s\}`), solves each batch
+problem independently from the current average :math:`\bar\Theta^k`, and averages:
 
 .. math::  \Theta_p^{k+1} \approx \arg\min_{\Theta}\Big\{\min_{\mathbf X^p}\frac{1}{|B_p|}\sum_{i\in B_p}\sum_{l=1}^L
            \lambda_l B_{\Psi_l}(x_l^i, f(x_{l-1}^i, \Theta_l)) + \frac{\rho}{2}\|\Theta - \bar\Theta^k\|^2\Big\},
@@ -11,38 +11,44 @@ the current average :math:`\bar\Theta^k`, and averages:
 With :math:`\rho = 0` this is model averaging (Section 4.2.2; each batch solved "with any of the methods of
 Section 4.1", here a fixed budget of iterations started at :math:`\bar\Theta^k`); with :math:`\rho > 0` it is
 the parallel implicit stochastic iteration (23) (:math:`\rho = 1/\tau_p^k`), whose batch problems are (24)
-anchored at the average.  Batch solvers (``method``):
+anchored at the average (:class:`ParallelImplicit`: the same solver with ``method="lbn"`` and
+:math:`\rho > 0`).  Batch solvers (``method``):
 
 * ``"lbn"``: ``n_inner`` sweeps of the inner loop of Algorithm 1
   (:func:`~bregnet.solvers.implicit_stochastic.lbn_batch_numpy`, or its Numba kernel), any :math:`\rho \ge 0`;
-* ``"proximal_gradient"``, ``"coordinate_descent"``: ``n_inner`` iterations of
-  :func:`~bregnet.solvers.proximal_gradient.proximal_gradient` or
-  :func:`~bregnet.solvers.coordinate_descent.coordinate_descent` (:math:`\rho = 0` only);
+  the power iterations of its step sizes start afresh in every batch task;
+* ``"proximal_gradient"``: ``n_inner`` iterations of (16)-(17); ``"coordinate_descent"``: one sweep of
+  (36)-(37) with ``n_inner`` iterations per block (:math:`\rho = 0` only; both from the forward pass, see
+  :func:`~bregnet.solvers.constrained.inner_minimisation`);
 * a callable ``solver(problem, network, Xb, Yb, rng) -> Network`` (picklable for process pools).
 
 The batches are solved on any :class:`concurrent.futures.Executor` (default
 :class:`~bregnet.solvers.executors.SynchronousExecutor`; a process pool or a Dask client's
-``Client.get_executor()`` give the identical result): the split is drawn in the calling process, every
-batch task gets its own :class:`numpy.random.SeedSequence` spawned from the run's seed (round
-:math:`k`, batch :math:`p`), and the average is summed in batch order.
+``Client.get_executor()`` give the identical result): the split is drawn from the run's generator, every
+batch task gets its own :class:`numpy.random.SeedSequence` (the child ``(k, p)`` of a root drawn once from the
+run's generator, kept in the state), and the average is summed in batch order.
 """
 from __future__ import annotations
 
-import time
+from dataclasses import dataclass
 
 import numpy as np
 
 from ..exceptions import BregnetInputError
 from ..lifted import LiftedProblem
 from ..network import Network
-from ._common import (TrainResult, check_finite_state, check_positive_option, solver_fingerprint,
-                      make_rng, start_or_resume, record_epoch, save_checkpoint, validate_data)
+from ._common import lifted_diagnostics, split_run_options
+from .engine import Result, Solver, Task, params_state, run
 from .executors import check_executor, map_ordered
+from .params import ANY, BOOLEAN, CALLABLE, Interval, NONE, OneOf
 
-__all__ = ["model_averaging", "parallel_implicit", "solve_batch", "average_networks", "BATCH_METHODS"]
+__all__ = ["ModelAveraging", "ParallelImplicit", "model_averaging", "parallel_implicit", "solve_batch",
+           "average_networks", "BATCH_METHODS"]
 
-_WHAT = "model_averaging"
 BATCH_METHODS = ("lbn", "proximal_gradient", "coordinate_descent")
+
+
+#: a batch solver given as a function (a constraint like those of :mod:`~bregnet.solvers.params`)
 
 
 def average_networks(networks) -> Network:
@@ -77,9 +83,8 @@ def solve_batch(method, problem: LiftedProblem, network: Network, Xb, Yb, seed_s
 
     Examples
     --------
-    >>> from bregnet.network import glorot_init
-    >>> net = glorot_init([3, 4, 2], ["relu", "identity"], seed=0)
-    >>> rng = np.random.default_rng(0); X = rng.normal(size=(6, 3)); Y = rng.normal(size=(6, 2))
+    >>> from bregnet.testing import toy_problem
+    >>> net, X, Y = toy_problem([3, 4, 2], ["relu", "identity"], n_samples=6)
     >>> prob = LiftedProblem.from_network(net)
     >>> solve_batch("lbn", prob, net, X, Y, np.random.SeedSequence(0), 3, 1.0, 1.99, False).layer_sizes
     (3, 4, 2)
@@ -93,133 +98,159 @@ def solve_batch(method, problem: LiftedProblem, network: Network, Xb, Yb, seed_s
         with np.errstate(over="ignore", invalid="ignore"):
             net, _ = step(problem, network, Xb, Yb, n_inner=n_inner, prox_weight=prox_weight, step_scale=step_scale)
         return net
-    lam = list(problem.lambdas)
-    l1 = None if problem.regulariser is None else (problem.regulariser.layer, problem.regulariser.alpha)
-    if method == "proximal_gradient":
-        from .proximal_gradient import proximal_gradient
-        return proximal_gradient(network, Xb, Yb, epochs=n_inner, lambdas=lam, l1=l1, step_scale=step_scale,
-                                 seed=seed_seq).network
-    if method == "coordinate_descent":
-        from .coordinate_descent import coordinate_descent
-        return coordinate_descent(network, Xb, Yb, epochs=1, n_inner=n_inner, lambdas=lam, l1=l1,
-                                  step_scale=step_scale).network
+    if method in BATCH_METHODS:
+        from .constrained import inner_minimisation
+        pg = method == "proximal_gradient"         # PG: n_inner iterations; CD: one sweep, n_inner per block
+        net, _, _ = inner_minimisation(problem, network, Xb, Yb, None, method=method, epochs=n_inner if pg else 1,
+                                       step_scale=step_scale, n_inner=n_inner)
+        return net
     raise BregnetInputError(f"method must be one of {BATCH_METHODS} or a callable; got {method!r}")
 
 
-def model_averaging(network: Network, X, Y, *, rounds: int = 10, n_batches: int = 4, method="lbn",
-                    n_inner: int = 15, prox_weight: float = 0.0, step_scale: float = 1.99, lambdas=None, l1=None,
-                    use_kernel: bool | None = None, executor=None, seed=None, rng=None, record: str = "epoch",
-                    checkpoint=None, checkpoint_every: int = 1, resume: bool = False) -> TrainResult:
-    r"""Train by data-parallel model averaging (Section 4.2.2) or (with ``prox_weight > 0``) by (23).
+@dataclass(frozen=True)
+class ModelAveraging(Solver):
+    r"""Model averaging (Section 4.2.2) and, with :math:`\rho > 0`, the parallel iteration (23) (module docstring).
+
+    One epoch is one round: a random split into ``n_batches`` batches, the batch problems, the average.
 
     Parameters
     ----------
-    network : Network
-        Initial parameters :math:`\bar\Theta^0` and activations (not modified).
-    X, Y : array_like, shapes (s, n_0), (s, n_L)
-    rounds : int
-        Number of rounds (each one pass over all samples, in :math:`m` parallel batches).
     n_batches : int
         :math:`m` (at most :math:`s`); the batches have sizes differing by at most one.
-    method : ``"lbn"``, ``"proximal_gradient"``, ``"coordinate_descent"`` or a callable (see module docstring).
+    method : ``"lbn"``, ``"proximal_gradient"``, ``"coordinate_descent"`` or a callable (module docstring).
     n_inner : int
         Iterations of the batch solver.
     prox_weight : float >= 0
-        :math:`\rho = 1/\tau_p^k` of (23); 0 is plain model averaging.
-    step_scale : float
+        :math:`\rho = 1/\tau_p^k` of (23); 0 is plain model averaging (the only value for the methods other
+        than ``"lbn"``).
+    step_scale : float > 0
         :math:`c` of the batch solver's steps.
-    lambdas, l1 : see :meth:`bregnet.lifted.LiftedProblem.from_network`.
     use_kernel : bool or None
         For ``method="lbn"``: the Numba kernel (default when supported) or the NumPy twin.
-    executor : concurrent.futures.Executor, optional
-        Where the batch problems run (default: in the calling thread).
-    seed, rng : int, SeedSequence or Generator
-        Determine the batches and the per-batch seeds (identical results on every executor).
-    record : ``"epoch"`` or ``"none"``
-    checkpoint, checkpoint_every, resume : atomic checkpoints every ``checkpoint_every`` rounds; bit-identical resume.
+    executor : concurrent.futures.Executor or None
+        Where the batch problems run (default: in the calling thread).  It never changes the result, so it is
+        not part of :meth:`params` (a checkpoint resumes on any executor).
+
+    Examples
+    --------
+    >>> from bregnet.testing import toy_problem
+    >>> net, X, Y = toy_problem([3, 5, 2], ["relu", "identity"], n_samples=40)
+    >>> res = run(ModelAveraging(n_batches=4, n_inner=5), net, X, Y, epochs=3, seed=1)
+    >>> bool(res.history.forward_loss[-1] < res.history.forward_loss[0])
+    True
+    """
+
+    n_batches: int = 4
+    method: object = "lbn"
+    n_inner: int = 15
+    prox_weight: float = 0.0
+    step_scale: float = 1.99
+    use_kernel: bool | None = None
+    executor: object = None
+
+    name = "model_averaging"
+    runtime_fields = ("executor",)          # the iterates do not depend on it (executors.py)
+    constraints = {"n_batches": Interval(1, None, integer=True), "method": (OneOf(BATCH_METHODS), CALLABLE),
+                   "n_inner": Interval(1, None, integer=True), "prox_weight": Interval(0, None),
+                   "step_scale": Interval(0, None, closed="neither"), "use_kernel": (NONE, BOOLEAN),
+                   "executor": ANY}
+
+    def check(self):
+        check_executor(self.executor)
+        if self.method in ("proximal_gradient", "coordinate_descent") and self.prox_weight != 0:
+            raise BregnetInputError(f"method {self.method!r} solves the batch problems without the proximal term; "
+                                    f"use method='lbn' for prox_weight > 0 (eq. (23))")
+
+    def check_task(self, task: Task) -> None:
+        super().check_task(task)
+        if self.n_batches > task.n_samples:
+            raise BregnetInputError(f"n_batches must be at most the number of samples ({task.n_samples}); "
+                                    f"got {self.n_batches}")
+
+    def init(self, task: Task, network: Network, hidden, rng) -> dict:
+        # the root of the per-batch seeds: drawn once, then the child (k, p) seeds batch p of round k
+        return {**params_state(network), "seed_entropy": int(rng.integers(2 ** 63)), "round": 0}
+
+    def update(self, task: Task, state: dict, rng) -> dict:
+        k = state["round"] + 1
+        batches = np.array_split(rng.permutation(task.n_samples), self.n_batches)
+        seqs = np.random.SeedSequence(state["seed_entropy"], spawn_key=(k,)).spawn(self.n_batches)
+        net = self.network(task, state)
+        tasks = [(self.method, task.problem, net, task.X[idx], task.Y[idx], sq, self.n_inner, self.prox_weight,
+                  self.step_scale, self.use_kernel) for idx, sq in zip(batches, seqs)]
+        avg = average_networks(map_ordered(check_executor(self.executor), solve_batch, tasks))
+        return {"weights": avg.weights, "biases": avg.biases, "seed_entropy": state["seed_entropy"], "round": k}
+
+    def diagnostics(self, task: Task, state: dict) -> dict:
+        return lifted_diagnostics(task, self.network(task, state), None)
+
+
+@dataclass(frozen=True)
+class ParallelImplicit(ModelAveraging):
+    r"""The parallel implicit stochastic iteration (23): :class:`ModelAveraging` with the batch problems (24)
+    anchored at the average, :math:`\rho` = ``prox_weight`` > 0, solved by Algorithm 1's inner loop.
+    """
+
+    prox_weight: float = 1.0
+
+    name = "parallel_implicit"
+    constraints = {**ModelAveraging.constraints, "method": OneOf(("lbn",)),
+                   "prox_weight": Interval(0, None, closed="neither")}
+
+
+def _averaging(cls, network, X, Y, rounds, epochs, checkpoint_every, hyper, options) -> Result:
+    if rounds is not None:                                   # the name before the engine
+        if epochs is not None:
+            raise BregnetInputError(f"{cls.name}: give epochs or its old name rounds, not both")
+        epochs = rounds
+    if options.get("record") == "none":
+        options["record"] = "end"
+    more, run_opts = split_run_options(cls, options)
+    return run(cls(**hyper, **more), network, X, Y, epochs=10 if epochs is None else epochs,
+               checkpoint_every=checkpoint_every, **run_opts)
+
+
+def model_averaging(network: Network, X, Y, *, rounds: int | None = None, epochs: int | None = None,
+                    checkpoint_every: int = 1, n_batches: int = 4, method="lbn", n_inner: int = 15,
+                    prox_weight: float = 0.0, step_scale: float = 1.99, use_kernel: bool | None = None,
+                    executor=None, **options) -> Result:
+    r"""Train by model averaging (Section 4.2.2) or (with ``prox_weight > 0``) by (23): ``run(ModelAveraging(...))``.
+
+    ``rounds`` is the old name of ``epochs`` (default 10; one round per epoch).  The other keywords are the
+    hyperparameters of :class:`ModelAveraging`; ``options`` the options of :func:`bregnet.solvers.engine.run`
+    (``lambdas``, ``l1``, ``seed``, ``rng``, ``checkpoint``, ``resume``, ...; ``record="none"`` is accepted for
+    ``"end"``).  The seed determines the batches and the per-batch seeds: identical results on every executor.
 
     Returns
     -------
-    TrainResult
+    Result
         ``network`` (the average) and per-round ``history`` (energy at the forward-pass auxiliary variables).
 
     Examples
     --------
-    >>> from bregnet.network import glorot_init
-    >>> net = glorot_init([3, 5, 2], ["relu", "identity"], seed=0)
-    >>> rng = np.random.default_rng(0); X = rng.normal(size=(40, 3)); Y = rng.normal(size=(40, 2))
+    >>> from bregnet.testing import toy_problem
+    >>> net, X, Y = toy_problem([3, 5, 2], ["relu", "identity"], n_samples=40)
     >>> res = model_averaging(net, X, Y, rounds=3, n_batches=4, seed=1)
     >>> bool(res.history.forward_loss[-1] < res.history.forward_loss[0])
     True
     """
-    problem = LiftedProblem.from_network(network, lambdas, l1)
-    X, Y = validate_data(network, X, Y, problem)
-    rounds = check_positive_option("rounds", rounds, allow_zero=True, integer=True)
-    n_batches = check_positive_option("n_batches", n_batches, integer=True)
-    s = X.shape[0]
-    if n_batches > s:
-        raise BregnetInputError(f"n_batches must be at most the number of samples ({s}); got {n_batches}")
-    n_inner = check_positive_option("n_inner", n_inner, integer=True)
-    prox_weight = check_positive_option("prox_weight", prox_weight, allow_zero=True)
-    step_scale = check_positive_option("step_scale", step_scale)
-    checkpoint_every = check_positive_option("checkpoint_every", checkpoint_every, integer=True)
-    if not callable(method) and method not in BATCH_METHODS:
-        raise BregnetInputError(f"method must be one of {BATCH_METHODS} or a callable; got {method!r}")
-    if method in ("proximal_gradient", "coordinate_descent") and prox_weight != 0:
-        raise BregnetInputError(f"method {method!r} solves the batch problems without the proximal term; "
-                                f"use method='lbn' for prox_weight > 0 (eq. (23))")
-    if record not in ("epoch", "none"):
-        raise BregnetInputError(f"record must be 'epoch' or 'none'; got {record!r}")
-    executor = check_executor(executor)
-    if isinstance(seed, np.random.SeedSequence):
-        root = seed
-        gen = make_rng(None, rng) if rng is not None else np.random.default_rng(seed.spawn(1)[0])
-    else:
-        gen = make_rng(seed, rng)
-        root = np.random.SeedSequence(int(gen.integers(2 ** 63)))
-    opts = {"rounds_batches": n_batches, "method": method if isinstance(method, str) else getattr(method, "__name__",
-            "callable"), "n_inner": n_inner, "prox_weight": prox_weight, "step_scale": step_scale,
-            "use_kernel": use_kernel}
-    fp = solver_fingerprint(X, Y, problem, opts)
-    t0 = time.perf_counter()
-    start, net, history, arrays, time_offset = start_or_resume(checkpoint, resume, solver=_WHAT, fingerprint=fp,
-                                                               network=network, rng=gen)
-    if arrays is not None:
-        root = np.random.SeedSequence(int(str(arrays["root_entropy"])))
-    elif record == "epoch":
-        record_epoch(history, problem, net, X, Y, None, 0, t0, _WHAT)
-    for k in range(start + 1, rounds + 1):
-        order = gen.permutation(s)
-        batches = np.array_split(order, n_batches)
-        # per-batch seeds: the children (k, p) of the run's SeedSequence, independent of the executor
-        seqs = np.random.SeedSequence(root.entropy, spawn_key=tuple(root.spawn_key) + (k,)).spawn(n_batches)
-        tasks = [(method, problem, net, X[idx], Y[idx], sq, n_inner, prox_weight, step_scale, use_kernel)
-                 for idx, sq in zip(batches, seqs)]
-        nets = map_ordered(executor, solve_batch, tasks)
-        net = average_networks(nets)
-        check_finite_state(net, _WHAT, k)
-        if record == "epoch" or k == rounds:
-            record_epoch(history, problem, net, X, Y, None, k, t0, _WHAT, time_offset)
-        if checkpoint is not None and (k % checkpoint_every == 0 or k == rounds):
-            save_checkpoint(checkpoint, solver=_WHAT, fingerprint=fp, epoch=k, network=net, history=history,
-                            rng=gen, arrays={"root_entropy": np.array(str(root.entropy))})
-    return TrainResult(network=net, history=history)
+    hyper = dict(n_batches=n_batches, method=method, n_inner=n_inner, prox_weight=prox_weight,
+                 step_scale=step_scale, use_kernel=use_kernel, executor=executor)
+    return _averaging(ModelAveraging, network, X, Y, rounds, epochs, checkpoint_every, hyper, options)
 
 
-def parallel_implicit(network: Network, X, Y, *, rounds: int = 10, n_batches: int = 4, prox_weight: float = 1.0,
-                      n_inner: int = 15, step_scale: float = 1.99, **kwargs) -> TrainResult:
-    r"""The parallel implicit stochastic iteration (23): :func:`model_averaging` with the batch problems (24)
-    anchored at the average, :math:`\rho` = ``prox_weight`` > 0, solved by Algorithm 1's inner loop.
+def parallel_implicit(network: Network, X, Y, *, rounds: int | None = None, epochs: int | None = None,
+                      checkpoint_every: int = 1, n_batches: int = 4, prox_weight: float = 1.0, n_inner: int = 15,
+                      step_scale: float = 1.99, **options) -> Result:
+    r"""The parallel implicit iteration (23): ``run(ParallelImplicit(...), ...)``; see :func:`model_averaging`.
 
     Examples
     --------
-    >>> from bregnet.network import glorot_init
-    >>> net = glorot_init([3, 5, 2], ["relu", "identity"], seed=0)
-    >>> rng = np.random.default_rng(0); X = rng.normal(size=(40, 3)); Y = rng.normal(size=(40, 2))
+    >>> from bregnet.testing import toy_problem
+    >>> net, X, Y = toy_problem([3, 5, 2], ["relu", "identity"], n_samples=40)
     >>> res = parallel_implicit(net, X, Y, rounds=3, seed=1)
     >>> bool(res.history.forward_loss[-1] < res.history.forward_loss[0])
     True
     """
-    prox_weight = check_positive_option("prox_weight", prox_weight)
-    return model_averaging(network, X, Y, rounds=rounds, n_batches=n_batches, method="lbn", n_inner=n_inner,
-                           prox_weight=prox_weight, step_scale=step_scale, **kwargs)
+    hyper = dict(n_batches=n_batches, prox_weight=prox_weight, n_inner=n_inner, step_scale=step_scale)
+    return _averaging(ParallelImplicit, network, X, Y, rounds, epochs, checkpoint_every, hyper, options)

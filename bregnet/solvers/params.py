@@ -34,7 +34,8 @@ import numpy as np
 
 from ..exceptions import BregnetInputError
 
-__all__ = ["Interval", "OneOf", "BOOLEAN", "ANY", "NONE", "Hyperparameters", "check_value"]
+__all__ = ["Interval", "OneOf", "InstanceOf", "PositiveOrSequence", "BOOLEAN", "ANY", "NONE", "CALLABLE",
+           "Hyperparameters", "check_value"]
 
 
 @dataclass(frozen=True)
@@ -116,10 +117,53 @@ class _Kind:
         return ok, (bool(value) if self.what == "a bool" else value) if ok else None
 
 
+@dataclass(frozen=True)
+class InstanceOf:
+    """An instance of a class.
+
+    >>> InstanceOf(float).describe()
+    'a float instance'
+    """
+
+    cls: type
+
+    def describe(self) -> str:
+        return f"a {self.cls.__name__} instance"
+
+    def accepts(self, value) -> tuple[bool, object]:
+        return (True, value) if isinstance(value, self.cls) else (False, None)
+
+
+@dataclass(frozen=True)
+class PositiveOrSequence:
+    """A number > 0 (stored as a float) or a non-empty sequence of numbers > 0 (stored as a tuple of floats).
+
+    >>> PositiveOrSequence().accepts([1, 2.5])
+    (True, (1.0, 2.5))
+    >>> PositiveOrSequence().accepts([1, 0])[0]
+    False
+    """
+
+    what: str = ""
+
+    def describe(self) -> str:
+        return "a number > 0 or a sequence of numbers > 0" + (f" ({self.what})" if self.what else "")
+
+    def accepts(self, value) -> tuple[bool, object]:
+        positive = Interval(0, None, closed="neither")
+        if isinstance(value, (list, tuple, np.ndarray)) and np.ndim(value) == 1 and len(value) > 0:
+            checked = [positive.accepts(v) for v in value]
+            return (True, tuple(float(v) for _, v in checked)) if all(ok for ok, _ in checked) else (False, None)
+        ok, v = positive.accepts(value)
+        return (True, float(v)) if ok else (False, None)
+
+
 #: True or False (numpy booleans accepted, stored as bool)
 BOOLEAN = _Kind("a bool", lambda v: isinstance(v, (bool, np.bool_)))
 #: anything (checked by the solver itself)
 ANY = _Kind("anything", lambda v: True)
+#: any callable
+CALLABLE = _Kind("a callable", callable)
 #: the value None
 NONE = OneOf((None,))
 
@@ -163,8 +207,16 @@ class Hyperparameters:
     def params(self) -> dict:
         """The hyperparameters as a dict (JSON-friendly: what a checkpoint's fingerprint records), runtime fields
         left out."""
-        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name not in self.runtime_fields}
+        return {f.name: _jsonable(getattr(self, f.name)) for f in dataclasses.fields(self)
+                if f.name not in self.runtime_fields}
 
     def replace(self, **changes):
         """A copy with some hyperparameters changed (validated again)."""
         return dataclasses.replace(self, **changes)
+
+
+def _jsonable(value):
+    """A callable by its qualified name; everything else as it is."""
+    if callable(value) and not isinstance(value, type):
+        return f"{getattr(value, '__module__', '')}.{getattr(value, '__qualname__', type(value).__name__)}"
+    return value

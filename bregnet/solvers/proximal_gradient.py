@@ -31,7 +31,6 @@ Acceleration (Section 4.1.1): ``"nesterov"`` (FISTA extrapolation :math:`\beta_k
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -39,10 +38,10 @@ import numpy as np
 from ..exceptions import DivergenceError
 from ..lifted import LiftedProblem, forward_hidden, lifted_energy  # noqa: F401  (forward_hidden: doctests)
 from ..network import Network
-from ._common import check_hidden, lifted_diagnostics, split_run_options
-from .engine import Result, Solver, Task, params_state, run
+from ._common import check_hidden, lifted_diagnostics, run_solver
+from .engine import Result, Solver, Task, params_state
 from .params import BOOLEAN, Interval, NONE, OneOf
-from .sweep import forward_sweep
+from .sweep import extrapolate, forward_sweep, momentum_weight
 
 __all__ = ["ProximalGradient", "proximal_gradient", "proximal_gradient_step"]
 
@@ -56,9 +55,8 @@ def proximal_gradient_step(problem: LiftedProblem, network: Network, xs, *, sche
 
     Examples
     --------
-    >>> from bregnet.network import glorot_init
-    >>> net = glorot_init([3, 4, 2], ["relu", "identity"], seed=0)
-    >>> rng = np.random.default_rng(0); X = rng.normal(size=(8, 3)); Y = rng.normal(size=(8, 2))
+    >>> from bregnet.testing import toy_problem
+    >>> net, X, Y = toy_problem([3, 4, 2], ["relu", "identity"], n_samples=8)
     >>> prob = LiftedProblem.from_network(net)
     >>> xs = [X, *forward_hidden(net, X), Y]
     >>> net2, hidden = proximal_gradient_step(prob, net, xs)
@@ -124,21 +122,16 @@ class ProximalGradient(Solver):
         return new_net, new_h, self._energy(task, new_net, new_h)
 
     def _extrapolated(self, task, net, hidden, prev, beta):
-        dt = net.dtype.type(beta)
-        yW = tuple(W + dt * (W - pW) for W, pW in zip(net.weights, prev["weights"]))
-        yb = tuple(b + dt * (b - pb) for b, pb in zip(net.biases, prev["biases"]))
-        yh = [h + dt * (h - ph) for h, ph in zip(hidden, prev["hidden"])]
+        yW = tuple(extrapolate(W, pW, beta) for W, pW in zip(net.weights, prev["weights"]))
+        yb = tuple(extrapolate(b, pb, beta) for b, pb in zip(net.biases, prev["biases"]))
+        yh = [extrapolate(h, ph, beta) for h, ph in zip(hidden, prev["hidden"])]
         return Network(yW, yb, net.activations), yh
 
     def update(self, task: Task, state: dict, rng) -> dict:
         net, hidden, e_cur, tk = self.network(task, state), state["hidden"], state["energy"], state["tk"]
         c = self.step_scale
         if self.acceleration is not None and state["prev"] is not None:
-            if self.acceleration == "nesterov":
-                tn = 0.5 * (1.0 + math.sqrt(1.0 + 4.0 * tk * tk))
-                beta = (tk - 1.0) / tn
-            else:
-                tn, beta = tk, self.momentum
+            tn, beta = momentum_weight(self.acceleration, tk, self.momentum)
             # extrapolated auxiliary variables only enter H, whose gradients are defined everywhere
             cand_net, cand_h, e_new = self._step(task, *self._extrapolated(task, net, hidden, state["prev"], beta), c)
             if self.monotone and not e_new <= e_cur:
@@ -181,6 +174,4 @@ def proximal_gradient(network: Network, X, Y, *, epochs: int = 100, checkpoint_e
     DivergenceError
         Non-finite parameters or energy (step sizes too large).
     """
-    hyper, run_opts = split_run_options(ProximalGradient, options)
-    return run(ProximalGradient(**hyper), network, X, Y, epochs=epochs, checkpoint_every=checkpoint_every,
-               **run_opts)
+    return run_solver(ProximalGradient, network, X, Y, options, epochs=epochs, checkpoint_every=checkpoint_every)

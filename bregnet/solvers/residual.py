@@ -40,8 +40,8 @@ from ..bregman import bregman_loss
 from ..exceptions import BregnetInputError, DivergenceError
 from ..lifted import LiftedProblem, prox_layer, theta_step
 from ..network import Network
-from ._common import split_run_options
-from .engine import Result, Solver, Task, params_state, run
+from ._common import run_solver
+from .engine import Result, Solver, Task, params_state, run  # noqa: F401  (run: doctests)
 from .lipschitz import spectral_norm_sq, x_lipschitz
 from .params import ANY, Interval
 from .sweep import theta_step_size
@@ -247,9 +247,8 @@ class ResidualProximalGradient(Solver):
 
     Examples
     --------
-    >>> from bregnet.network import glorot_init
-    >>> net = glorot_init([3, 3, 3, 2], ["tanh", "relu", "identity"], seed=0)
-    >>> rng = np.random.default_rng(0); X = rng.normal(size=(10, 3)); Y = rng.normal(size=(10, 2))
+    >>> from bregnet.testing import toy_problem
+    >>> net, X, Y = toy_problem([3, 3, 3, 2], ["tanh", "relu", "identity"], n_samples=10)
     >>> res = run(ResidualProximalGradient(residual=[2]), net, X, Y, epochs=3)
     >>> res.state["t_u"] > 0, bool(np.array_equal(res.hidden[1], res.hidden[0] + res.state["increments"][1]))
     (True, True)
@@ -345,14 +344,11 @@ def residual_proximal_gradient(network: Network, X, Y, *, epochs: int = 100, che
 
     Examples
     --------
-    >>> from bregnet.network import glorot_init
-    >>> net = glorot_init([3, 3, 3, 2], ["tanh", "relu", "identity"], seed=0)
-    >>> rng = np.random.default_rng(0); X = rng.normal(size=(10, 3)); Y = rng.normal(size=(10, 2))
+    >>> from bregnet.testing import toy_problem
+    >>> net, X, Y = toy_problem([3, 3, 3, 2], ["tanh", "relu", "identity"], n_samples=10)
     >>> res = residual_proximal_gradient(net, X, Y, epochs=20)
     >>> e, loss = res.history.energy, res.history.forward_loss
     >>> bool(np.all(np.diff(e) <= 1e-12)), bool(loss[-1] < loss[0])
     (True, True)
     """
-    hyper, run_opts = split_run_options(ResidualProximalGradient, options)
-    return run(ResidualProximalGradient(**hyper), network, X, Y, epochs=epochs, checkpoint_every=checkpoint_every,
-               **run_opts)
+    return run_solver(ResidualProximalGradient, network, X, Y, options, epochs=epochs, checkpoint_every=checkpoint_every)

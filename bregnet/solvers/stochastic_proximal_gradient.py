@@ -31,8 +31,8 @@ import numpy as np
 
 from ..lifted import LiftedProblem
 from ..network import Network
-from ._common import check_hidden, lifted_diagnostics, split_run_options
-from .engine import Result, Solver, Task, params_state, run
+from ._common import check_hidden, lifted_diagnostics, run_solver
+from .engine import Result, Solver, Task, params_state, run  # noqa: F401  (run: doctests)
 from .params import BOOLEAN, Interval, OneOf
 from .sweep import forward_sweep
 
@@ -85,9 +85,8 @@ class StochasticProximalGradient(Solver):
 
     Examples
     --------
-    >>> from bregnet.network import glorot_init
-    >>> net = glorot_init([3, 5, 2], ["relu", "identity"], seed=0)
-    >>> rng = np.random.default_rng(0); X = rng.normal(size=(40, 3)); Y = rng.normal(size=(40, 2))
+    >>> from bregnet.testing import toy_problem
+    >>> net, X, Y = toy_problem([3, 5, 2], ["relu", "identity"], n_samples=40)
     >>> res = run(StochasticProximalGradient(batch_size=8), net, X, Y, epochs=3, seed=1)
     >>> res.state["iteration"], [h.shape for h in res.hidden]          # 5 batches per epoch
     (15, [(40, 5)])
@@ -150,13 +149,10 @@ def stochastic_proximal_gradient(network: Network, X, Y, *, epochs: int = 10, ch
 
     Examples
     --------
-    >>> from bregnet.network import glorot_init
-    >>> net = glorot_init([3, 5, 2], ["relu", "identity"], seed=0)
-    >>> rng = np.random.default_rng(0); X = rng.normal(size=(40, 3)); Y = rng.normal(size=(40, 2))
+    >>> from bregnet.testing import toy_problem
+    >>> net, X, Y = toy_problem([3, 5, 2], ["relu", "identity"], n_samples=40)
     >>> res = stochastic_proximal_gradient(net, X, Y, epochs=5, batch_size=8, seed=1)
     >>> bool(res.history.energy[-1] < res.history.energy[0])
     True
     """
-    hyper, run_opts = split_run_options(StochasticProximalGradient, options)
-    return run(StochasticProximalGradient(**hyper), network, X, Y, epochs=epochs, checkpoint_every=checkpoint_every,
-               **run_opts)
+    return run_solver(StochasticProximalGradient, network, X, Y, options, epochs=epochs, checkpoint_every=checkpoint_every)

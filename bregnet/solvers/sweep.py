@@ -21,13 +21,16 @@ Each solver module keeps only what is its own: its order's parameters, its ancho
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ..lifted import LiftedProblem, forward_hidden, theta_step, x_step
 from ..network import Network
 from .lipschitz import spectral_norm_sq, theta_lipschitz, x_lipschitz
 
-__all__ = ["theta_step_size", "x_step_size", "x_block_step", "forward_sweep", "backward_sweeps",
+__all__ = ["theta_step_size", "x_step_size", "x_block_step", "forward_sweep", "backward_sweeps", "extrapolate",
+           "momentum_weight",
            "warm_start_vectors", "POWER_TOL", "POWER_MAX_ITER"]
 
 #: tolerance and iteration cap of Algorithm 1's warm-started power iterations
@@ -68,8 +71,26 @@ def x_block_step(problem: LiftedProblem, network: Network, xs, j: int, t: float)
     return x_step(problem, j, xs[j], Zj, Dn, network.weights[j], t)
 
 
-def _extrapolate(value, previous, beta):
+def extrapolate(value, previous, beta: float):
+    r"""The inertial point :math:`u + \beta(u - u^{\mathrm{prev}})` (in ``value``'s dtype)."""
     return value + value.dtype.type(beta) * (value - previous)
+
+
+def momentum_weight(kind: str, t: float, beta: float) -> tuple[float, float]:
+    r"""``(t_next, beta_k)`` of the accelerated methods: Nesterov/FISTA or heavy-ball.
+
+    ``"nesterov"``: :math:`t_{k+1} = (1 + \sqrt{1 + 4t_k^2})/2`, :math:`\beta_k = (t_k - 1)/t_{k+1}`;
+    ``"heavy_ball"``: :math:`\beta_k = \beta` (and :math:`t` unchanged).
+
+    >>> momentum_weight("nesterov", 1.0, 0.5)
+    (1.618033988749895, 0.0)
+    >>> momentum_weight("heavy_ball", 1.0, 0.5)
+    (1.0, 0.5)
+    """
+    if kind == "nesterov":
+        t_next = 0.5 * (1.0 + math.sqrt(1.0 + 4.0 * t * t))
+        return t_next, (t - 1.0) / t_next
+    return t, beta
 
 
 def forward_sweep(problem: LiftedProblem, network: Network, xs, *, scheme: str = "gauss_seidel",
@@ -85,10 +106,9 @@ def forward_sweep(problem: LiftedProblem, network: Network, xs, *, scheme: str =
 
     Examples
     --------
-    >>> from bregnet.network import glorot_init
+    >>> from bregnet.testing import toy_problem
     >>> from bregnet.lifted import lifted_energy
-    >>> net = glorot_init([3, 4, 2], ["relu", "identity"], seed=0)
-    >>> rng = np.random.default_rng(0); X = rng.normal(size=(8, 3)); Y = rng.normal(size=(8, 2))
+    >>> net, X, Y = toy_problem([3, 4, 2], ["relu", "identity"], n_samples=8)
     >>> prob = LiftedProblem.from_network(net)
     >>> xs = [X, *forward_hidden(net, X), Y]
     >>> net2, hidden = forward_sweep(prob, net, xs)
@@ -106,7 +126,7 @@ def forward_sweep(problem: LiftedProblem, network: Network, xs, *, scheme: str =
         W, b = network.weights[l - 1], network.biases[l - 1]
         if inertia is not None:
             prev, beta = inertia
-            W, b = _extrapolate(W, prev["weights"][l - 1], beta), _extrapolate(b, prev["biases"][l - 1], beta)
+            W, b = extrapolate(W, prev["weights"][l - 1], beta), extrapolate(b, prev["biases"][l - 1], beta)
         W, b, _ = theta_step(problem.activations[l - 1], problem.lambdas[l - 1], W, b, xs[l - 1], xs[l], eta)
         Ws.append(W)
         bs.append(b)
@@ -118,7 +138,7 @@ def forward_sweep(problem: LiftedProblem, network: Network, xs, *, scheme: str =
     for j in range(1, L):                      # (17b)
         t = x_step_size(problem, j, spectral_norm_sq(at.weights[j], method=norm_method), step_scale)
         if inertia is not None:
-            src[j] = _extrapolate(src[j], inertia[0]["hidden"][j - 1], inertia[1])
+            src[j] = extrapolate(src[j], inertia[0]["hidden"][j - 1], inertia[1])
         new_xs[j] = x_block_step(problem, at, src, j, t)
     return new_net, new_xs[1:L]
 

@@ -26,3 +26,5 @@ from .reference_trajectories import compare_trajectory, load_reference, referenc
 __all__ += ["compare_trajectory", "load_reference", "reference_problem", "TrajectoryComparison"]
 from .reference import compare_to_reference, reference_case, reference_values, ReferenceMismatch, ReferenceReport  # noqa: E402,F401
 __all__ += ["compare_to_reference", "reference_case", "reference_values", "ReferenceMismatch", "ReferenceReport"]
+from .toy_problem import toy_problem  # noqa: E402,F401
+__all__ += ["toy_problem"]

@@ -275,6 +275,90 @@ class _Comparer:
                                             float(e[k]), float(t[k])))
 
 
+def _validated_case(name: str, pieces: dict, params, data) -> dict:
+    """The reference case for :func:`compare_to_reference`, after checking the callables passed to it."""
+    if all(v is None for v in pieces.values()):
+        raise ValueError("compare_to_reference needs at least one callable "
+                         "(sigma, psi, phi_star, psi_star, bregman, grad or prox)")
+    for k, v in pieces.items():
+        if v is not None and not callable(v):
+            raise TypeError(f"{k} must be callable; got {type(v).__name__}")
+    case = reference_case(name, params, data=data)
+    if pieces["psi_star"] is not None and "psi_star" not in case:
+        raise ValueError(f"the reference file has no Psi* values for {name!r} (no closed form); do not pass psi_star")
+    return case
+
+
+def _rows(case: dict, key: str) -> np.ndarray:
+    """The input ``case[key]`` as float64 rows of length ``n`` (no rows if the case has none)."""
+    a = np.asarray(case.get(key, []), dtype=np.float64)
+    return a.reshape(-1, case["n"])
+
+
+def _by_row(label: str, arr: np.ndarray) -> Callable:
+    """``inputs_of`` for per-row quantities: the row of ``arr`` at ``idx[0]`` (``"all rows"`` for None)."""
+    return lambda idx: {label: "all rows" if idx is None else arr[idx[0]]}
+
+
+def _pairs(xs: np.ndarray, z: np.ndarray):
+    """All pairs (rows of ``xs``) x (rows of ``z``) as stacked ``X``, ``Z``, and their ``inputs_of``."""
+    X = np.repeat(xs, len(z), axis=0)
+    Z = np.tile(z, (len(xs), 1))
+    return X, Z, (lambda idx: {"x": "all pairs", "z": "all pairs"} if idx is None
+                  else {"x": xs[idx[0]], "z": z[idx[1]]})
+
+
+def _compare_pointwise(c: _Comparer, case: dict, pieces: dict) -> None:
+    """Compare the quantities of one input row each: sigma, prox, Phi*, Psi (inside and outside), Psi*."""
+    z, x, xo = _rows(case, "z"), _rows(case, "x"), _rows(case, "x_outside")
+    if pieces["sigma"] is not None:
+        got = c.call("sigma", "sigma(z)", pieces["sigma"], (z.copy(),), z.shape, _by_row("z", z))
+        c.compare("sigma", "sigma(z)", got, case["sigma"], _by_row("z", z), 1)
+    if pieces["prox"] is not None:
+        for key, expected in case["prox"].items():
+            t = float(key)
+            q = f"prox_(t Psi)(z), t = {t:g}"
+            got = c.call("prox", q, pieces["prox"], (z.copy(), t), z.shape, _by_row("z", z))
+            c.compare("prox", q, got, expected, _by_row("z", z), 1)
+    if pieces["phi_star"] is not None:
+        got = c.call("phi_star", "Phi*(z)", pieces["phi_star"], (z.copy(),), (len(z),), _by_row("z", z))
+        c.compare("phi_star", "Phi*(z)", got, case["phi_star"], _by_row("z", z), 1)
+    if pieces["psi"] is not None:
+        got = c.call("psi", "Psi(x)", pieces["psi"], (x.copy(),), (len(x),), _by_row("x", x))
+        c.compare("psi", "Psi(x)", got, case["psi"], _by_row("x", x), 1)
+        if len(xo):
+            q = "Psi(x), x outside dom Psi"
+            got = c.call("psi", q, pieces["psi"], (xo.copy(),), (len(xo),), _by_row("x", xo))
+            c.compare("psi", q, got, case["psi_outside"], _by_row("x", xo), 1)
+    if pieces["psi_star"] is not None:
+        y = _rows(case, "y")
+        got = c.call("psi_star", "Psi*(y)", pieces["psi_star"], (y.copy(),), (len(y),), _by_row("y", y))
+        c.compare("psi_star", "Psi*(y)", got, case["psi_star"], _by_row("y", y), 1)
+
+
+def _compare_pairs(c: _Comparer, case: dict, bregman: Callable | None, grad: Callable | None) -> None:
+    r"""Compare the quantities of pairs of input rows: :math:`B_\Psi(x, z)` (inside and outside) and its gradient."""
+    z, x, xo = _rows(case, "z"), _rows(case, "x"), _rows(case, "x_outside")
+    if bregman is not None:
+        # the size of the terms eq. (12) adds up: 1/2||x||^2 + |Psi(x)| + |Phi*(z)| + |<x, z>|
+        terms = (0.5 * np.sum(x * x, axis=-1)[:, None] + np.abs(np.asarray(case["psi"], dtype=np.float64))[:, None]
+                 + np.abs(np.asarray(case["phi_star"], dtype=np.float64))[None, :] + np.abs(x @ z.T))
+        for q, xs, key, scale in (("B(x, z)", x, "bregman", terms),
+                                  ("B(x, z), x outside dom Psi", xo, "bregman_outside", None)):
+            if not len(xs):
+                continue
+            X, Z, where = _pairs(xs, z)
+            got = c.call("bregman", q, bregman, (X.copy(), Z.copy()), (len(xs) * len(z),), where)
+            got = None if got is None else got.reshape(len(xs), len(z))
+            c.compare("bregman", q, got, case[key], where, 2, scale)
+    if grad is not None:
+        X, Z, where = _pairs(x, z)
+        q = "grad_z B(x, z)"
+        got = c.call("grad", q, grad, (X.copy(), Z.copy()), X.shape, where)
+        got = None if got is None else got.reshape(len(x), len(z), -1)
+        c.compare("grad", q, got, case["grad"], where, 2)
+
+
 def compare_to_reference(name: str, *, sigma: Callable | None = None, psi: Callable | None = None,
                          phi_star: Callable | None = None, psi_star: Callable | None = None,
                          bregman: Callable | None = None, grad: Callable | None = None,
@@ -337,75 +421,10 @@ def compare_to_reference(name: str, *, sigma: Callable | None = None, psi: Calla
     (True, {'sigma': 24, 'phi_star': 8})
     """
     pieces = dict(sigma=sigma, psi=psi, phi_star=phi_star, psi_star=psi_star, bregman=bregman, grad=grad, prox=prox)
-    if all(v is None for v in pieces.values()):
-        raise ValueError("compare_to_reference needs at least one callable "
-                         "(sigma, psi, phi_star, psi_star, bregman, grad or prox)")
-    for k, v in pieces.items():
-        if v is not None and not callable(v):
-            raise TypeError(f"{k} must be callable; got {type(v).__name__}")
-    case = reference_case(name, params, data=data)
-    if psi_star is not None and "psi_star" not in case:
-        raise ValueError(f"the reference file has no Psi* values for {name!r} (no closed form); do not pass psi_star")
-
-    def rows(key):
-        a = np.asarray(case.get(key, []), dtype=np.float64)
-        return a.reshape(-1, case["n"])
-
-    z, x, xo = rows("z"), rows("x"), rows("x_outside")
+    case = _validated_case(name, pieces, params, data)
     c = _Comparer(rtol, atol)
-
-    def by_row(label, arr):
-        return lambda idx: {label: "all rows" if idx is None else arr[idx[0]]}
-
-    if sigma is not None:
-        got = c.call("sigma", "sigma(z)", sigma, (z.copy(),), z.shape, by_row("z", z))
-        c.compare("sigma", "sigma(z)", got, case["sigma"], by_row("z", z), 1)
-    if prox is not None:
-        for key, expected in case["prox"].items():
-            t = float(key)
-            q = f"prox_(t Psi)(z), t = {t:g}"
-            got = c.call("prox", q, prox, (z.copy(), t), z.shape, by_row("z", z))
-            c.compare("prox", q, got, expected, by_row("z", z), 1)
-    if phi_star is not None:
-        got = c.call("phi_star", "Phi*(z)", phi_star, (z.copy(),), (len(z),), by_row("z", z))
-        c.compare("phi_star", "Phi*(z)", got, case["phi_star"], by_row("z", z), 1)
-    if psi is not None:
-        got = c.call("psi", "Psi(x)", psi, (x.copy(),), (len(x),), by_row("x", x))
-        c.compare("psi", "Psi(x)", got, case["psi"], by_row("x", x), 1)
-        if len(xo):
-            q = "Psi(x), x outside dom Psi"
-            got = c.call("psi", q, psi, (xo.copy(),), (len(xo),), by_row("x", xo))
-            c.compare("psi", q, got, case["psi_outside"], by_row("x", xo), 1)
-    if psi_star is not None:
-        y = rows("y")
-        got = c.call("psi_star", "Psi*(y)", psi_star, (y.copy(),), (len(y),), by_row("y", y))
-        c.compare("psi_star", "Psi*(y)", got, case["psi_star"], by_row("y", y), 1)
-
-    def pairs(xs):
-        X = np.repeat(xs, len(z), axis=0)
-        Z = np.tile(z, (len(xs), 1))
-        return X, Z, (lambda idx: {"x": "all pairs", "z": "all pairs"} if idx is None
-                      else {"x": xs[idx[0]], "z": z[idx[1]]})
-
-    if bregman is not None:
-        # the size of the terms eq. (12) adds up: 1/2||x||^2 + |Psi(x)| + |Phi*(z)| + |<x, z>|
-        terms = (0.5 * np.sum(x * x, axis=-1)[:, None] + np.abs(np.asarray(case["psi"], dtype=np.float64))[:, None]
-                 + np.abs(np.asarray(case["phi_star"], dtype=np.float64))[None, :] + np.abs(x @ z.T))
-        for q, xs, key, scale in (("B(x, z)", x, "bregman", terms),
-                                  ("B(x, z), x outside dom Psi", xo, "bregman_outside", None)):
-            if not len(xs):
-                continue
-            X, Z, where = pairs(xs)
-            got = c.call("bregman", q, bregman, (X.copy(), Z.copy()), (len(xs) * len(z),), where)
-            got = None if got is None else got.reshape(len(xs), len(z))
-            c.compare("bregman", q, got, case[key], where, 2, scale)
-    if grad is not None:
-        X, Z, where = pairs(x)
-        q = "grad_z B(x, z)"
-        got = c.call("grad", q, grad, (X.copy(), Z.copy()), X.shape, where)
-        got = None if got is None else got.reshape(len(x), len(z), -1)
-        c.compare("grad", q, got, case["grad"], where, 2)
-
+    _compare_pointwise(c, case, pieces)
+    _compare_pairs(c, case, bregman, grad)
     report = ReferenceReport(name, dict(case["params"]), c.checked, c.mismatches, c.rtol, c.atol)
     if raise_on_mismatch and not report.ok:
         raise ReferenceMismatch(report)

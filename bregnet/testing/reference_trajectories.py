@@ -71,29 +71,25 @@ def _snap(weights, biases, hidden) -> dict:
     return d
 
 
-def generate_reference_trajectories() -> dict:
-    """Compute the reference data (the content of the versioned file) with the current bregnet."""
-    from ..lifted import LiftedProblem, forward_hidden
-    from ..solvers.admm import admm_theta, admm_x
-    from ..solvers.coordinate_descent import coordinate_descent_sweep
+def _trajectory_algorithm1(prob, net, X, Y) -> dict:
+    """Algorithm 1, one mini-batch step: the start and the iterates after each inner sweep."""
+    from ..lifted import forward_hidden
     from ..solvers.implicit_stochastic import lbn_batch_numpy
-    from ..solvers.proximal_gradient import proximal_gradient_step
 
-    net, X, Y = reference_problem()
-    prob = LiftedProblem.from_network(net)
-    L = net.n_layers
-    traj = {}
-
-    # Algorithm 1, one mini-batch step
     opts = {"n_inner": 5, "prox_weight": 1.0, "step_scale": 1.99, "spectral_norms": "exact"}
     its = [_snap(net.weights, net.biases, forward_hidden(net, X))]
     lbn_batch_numpy(prob, net, X, Y, n_inner=5, prox_weight=1.0, step_scale=1.99, tol=0.0, max_iter=20000,
                     callback=lambda n, Ws, bs, hs: its.append(_snap(Ws, bs, hs)))
-    traj["algorithm1"] = {"description": "Algorithm 1, one mini-batch step; entry n = after inner sweep n "
-                                         "(order Theta_L, x_{L-1}, Theta_{L-1}, ..., x_1, Theta_1)",
-                          "options": opts, "iterates": its}
+    return {"description": "Algorithm 1, one mini-batch step; entry n = after inner sweep n "
+                           "(order Theta_L, x_{L-1}, Theta_{L-1}, ..., x_1, Theta_1)",
+            "options": opts, "iterates": its}
 
-    # proximal gradient (17), five steps
+
+def _trajectory_proximal_gradient(prob, net, X, Y) -> dict:
+    """Five lifted proximal gradient steps (17), Gauss-Seidel order, from the forward pass."""
+    from ..lifted import forward_hidden
+    from ..solvers.proximal_gradient import proximal_gradient_step
+
     hidden = forward_hidden(net, X)
     n = net
     its = [_snap(n.weights, n.biases, hidden)]
@@ -101,15 +97,16 @@ def generate_reference_trajectories() -> dict:
         n, hidden = proximal_gradient_step(prob, n, [X, *hidden, Y], scheme="gauss_seidel", step_scale=1.99,
                                            norm_method="exact")
         its.append(_snap(n.weights, n.biases, hidden))
-    traj["proximal_gradient"] = {"description": "lifted proximal gradient (17), Gauss-Seidel order, from the "
-                                                "forward-pass auxiliary variables; entry k = after step k",
-                                 "options": {"scheme": "gauss_seidel", "step_scale": 1.99,
-                                             "spectral_norms": "exact"}, "iterates": its}
+    return {"description": "lifted proximal gradient (17), Gauss-Seidel order, from the "
+                           "forward-pass auxiliary variables; entry k = after step k",
+            "options": {"scheme": "gauss_seidel", "step_scale": 1.99,
+                        "spectral_norms": "exact"}, "iterates": its}
 
-    # ADMM (39) on (37a), layer 2
-    hidden = forward_hidden(net, X)
-    xs = [X, *hidden, Y]
-    rng = np.random.default_rng(_SEED + 2)
+
+def _trajectory_admm_theta(prob, net, xs, rng) -> dict:
+    """ADMM (39) on (37a), layer 2, towards a perturbed target drawn from ``rng``."""
+    from ..solvers.admm import admm_theta
+
     X2 = np.maximum(xs[2] + 0.3 * rng.normal(size=xs[2].shape), 0)       # a non-trivial target for layer 2
     its = []
     st0 = admm_theta(prob.activations[1], xs[1], X2, net.weights[1], net.biases[1], n_iter=0)
@@ -117,12 +114,16 @@ def generate_reference_trajectories() -> dict:
     admm_theta(prob.activations[1], xs[1], X2, net.weights[1], net.biases[1], delta=1.0, tau=0.1, n_iter=5,
                callback=lambda j, s: its.append({"W": s.W.tolist(), "b": s.b.tolist(), "Z": s.Z.tolist(),
                                                  "M": s.M.tolist()}))
-    traj["admm_theta"] = {"description": "ADMM (39) with the tau-term on subproblem (37a) of layer 2, "
-                                         "X_{l-1} = X1 (forward pass), X_l = X2_target; entry 0 = start",
-                          "options": {"layer": 2, "delta": 1.0, "tau": 0.1, "X1": xs[1].tolist(),
-                                      "X2_target": X2.tolist()}, "iterates": its}
+    return {"description": "ADMM (39) with the tau-term on subproblem (37a) of layer 2, "
+                           "X_{l-1} = X1 (forward pass), X_l = X2_target; entry 0 = start",
+            "options": {"layer": 2, "delta": 1.0, "tau": 0.1, "X1": xs[1].tolist(),
+                        "X2_target": X2.tolist()}, "iterates": its}
 
-    # ADMM of Appendix B.2 on (37b), layer 1
+
+def _trajectory_admm_x(prob, net, X, xs, rng) -> dict:
+    """ADMM of Appendix B.2 on (37b), layer 1, from a perturbed start drawn from ``rng``."""
+    from ..solvers.admm import admm_x
+
     A = X @ net.weights[0] + net.biases[0]
     X1 = np.maximum(xs[1] + 0.3 * rng.normal(size=xs[1].shape), 0)
     its = []
@@ -134,20 +135,41 @@ def generate_reference_trajectories() -> dict:
     its.append(xsnap(s0))
     admm_x(prob, 1, X1, A, xs[2], net.weights[1], net.biases[1], delta=1.0, n_iter=5,
            callback=lambda j, s: its.append(xsnap(s)))
-    traj["admm_x"] = {"description": "ADMM with v-splitting (Appendix B.2) on subproblem (37b) of layer 1 "
-                                     "(a = f(X0, Theta_1), y = X2 of the forward pass, Theta_2); entry 0 = start",
-                      "options": {"layer": 1, "delta": 1.0, "X1_start": X1.tolist()}, "iterates": its}
+    return {"description": "ADMM with v-splitting (Appendix B.2) on subproblem (37b) of layer 1 "
+                           "(a = f(X0, Theta_1), y = X2 of the forward pass, Theta_2); entry 0 = start",
+            "options": {"layer": 1, "delta": 1.0, "X1_start": X1.tolist()}, "iterates": its}
 
-    # one odd/even coordinate-descent sweep with ADMM blocks
+
+def _trajectory_admm_sweep(prob, net, X, Y, hidden) -> dict:
+    """One odd/even coordinate-descent sweep with ADMM blocks: start, after theta, x_odd, x_even."""
+    from ..solvers.coordinate_descent import coordinate_descent_sweep
+
     its = [_snap(net.weights, net.biases, hidden)]
     coordinate_descent_sweep(prob, net, [X, *hidden, Y], scheme="odd_even", inner="admm", n_inner=3, delta=1.0,
                              tau=0.1, monotone=False,
                              callback=lambda name, n_, hs: its.append(_snap(n_.weights, n_.biases, hs)))
-    traj["admm_sweep"] = {"description": "one odd/even coordinate-descent sweep (36)-(37), every block problem "
-                                         "solved by 3 ADMM iterations from the current values; entries: start, "
-                                         "after theta, after x_odd, after x_even",
-                          "options": {"scheme": "odd_even", "n_inner": 3, "delta": 1.0, "tau": 0.1},
-                          "iterates": its}
+    return {"description": "one odd/even coordinate-descent sweep (36)-(37), every block problem "
+                           "solved by 3 ADMM iterations from the current values; entries: start, "
+                           "after theta, after x_odd, after x_even",
+            "options": {"scheme": "odd_even", "n_inner": 3, "delta": 1.0, "tau": 0.1},
+            "iterates": its}
+
+
+def generate_reference_trajectories() -> dict:
+    """Compute the reference data (the content of the versioned file) with the current bregnet."""
+    from ..lifted import LiftedProblem, forward_hidden
+
+    net, X, Y = reference_problem()
+    prob = LiftedProblem.from_network(net)
+    L = net.n_layers
+    traj = {"algorithm1": _trajectory_algorithm1(prob, net, X, Y),
+            "proximal_gradient": _trajectory_proximal_gradient(prob, net, X, Y)}
+    hidden = forward_hidden(net, X)
+    xs = [X, *hidden, Y]
+    rng = np.random.default_rng(_SEED + 2)                   # shared: admm_theta draws first, then admm_x
+    traj["admm_theta"] = _trajectory_admm_theta(prob, net, xs, rng)
+    traj["admm_x"] = _trajectory_admm_x(prob, net, X, xs, rng)
+    traj["admm_sweep"] = _trajectory_admm_sweep(prob, net, X, Y, hidden)
     return {
         "version": REFERENCE_VERSION,
         "paper": "Wang & Benning, Lifted Bregman Training of Neural Networks (JMLR 2023)",

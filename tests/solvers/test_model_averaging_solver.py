@@ -8,7 +8,8 @@ from bregnet.exceptions import BregnetInputError
 from bregnet.lifted import LiftedProblem
 from bregnet.network import glorot_init
 from bregnet.solvers.implicit_stochastic import lbn_batch_numpy
-from bregnet.solvers.model_averaging import model_averaging, parallel_implicit
+from bregnet.solvers.engine import run
+from bregnet.solvers.model_averaging import ModelAveraging, ParallelImplicit, model_averaging, parallel_implicit
 
 
 def _data(seed=0, s=24):
@@ -87,3 +88,56 @@ def test_checkpoint_resume_is_bit_identical(tmp_path):
     res = model_averaging(net, X, Y, rounds=4, checkpoint=ck, resume=True, **kw)
     assert _same(full, res)
     assert full.history.energy == res.history.energy
+
+
+@pytest.mark.parametrize("cls,kw", [(ModelAveraging, dict(method="lbn", prox_weight=0.0)),
+                                    (ModelAveraging, dict(method="proximal_gradient")),
+                                    (ParallelImplicit, dict(prox_weight=0.5))])
+def test_engine_resume_is_bit_identical_on_another_executor(tmp_path, cls, kw):
+    net, X, Y = _data()
+    solver = cls(n_batches=3, n_inner=3, use_kernel=False, **kw)
+    full = run(solver, net, X, Y, epochs=4, seed=2)
+    ck = tmp_path / "ma.npz"
+    first = run(solver, net, X, Y, epochs=4, seed=2, checkpoint=ck,
+                callback=lambda epoch, network, row: epoch == 2)          # interrupted after epoch 2
+    assert first.stopped_early and first.history.epoch[-1] == 2
+    with ThreadPoolExecutor(2) as ex:                                     # the executor is no part of the run
+        res = run(solver.replace(executor=ex), net, X, Y, epochs=4, seed=2, checkpoint=ck, resume=True)
+    assert res.resumed_from == 2
+    assert _same(full, res)
+    assert np.array_equal(full.history.energy, res.history.energy)
+
+
+def test_hyperparameters_and_legacy_names():
+    net, X, Y = _data()
+    assert "executor" not in ModelAveraging(executor=ThreadPoolExecutor(1)).params()
+
+    def keep(problem, network, Xb, Yb, rng):
+        return network
+
+    assert ModelAveraging(method=keep).params()["method"].endswith("keep")
+    with pytest.raises(BregnetInputError, match="executor"):
+        ModelAveraging(executor=object())
+    with pytest.raises(BregnetInputError, match="method"):
+        ParallelImplicit(method="proximal_gradient")
+    with pytest.raises(BregnetInputError, match="rounds"):
+        model_averaging(net, X, Y, rounds=2, epochs=2)
+    kw = dict(n_batches=2, n_inner=2, seed=3, use_kernel=False)
+    a, b = model_averaging(net, X, Y, rounds=2, **kw), model_averaging(net, X, Y, epochs=2, **kw)
+    assert _same(a, b) and a.history.epoch == [0, 1, 2]
+    c = run(ModelAveraging(**{k: v for k, v in kw.items() if k != "seed"}), net, X, Y, epochs=2, seed=3)
+    assert _same(a, c)
+    end = parallel_implicit(net, X, Y, rounds=2, record="none", **kw)
+    assert end.history.epoch == [0, 2]
+
+
+def test_checkpoint_with_a_callable_method_and_a_pool(tmp_path):
+    net, X, Y = _data()
+
+    def keep(problem, network, Xb, Yb, rng):
+        return network
+
+    with ThreadPoolExecutor(2) as ex:
+        res = model_averaging(net, X, Y, rounds=2, method=keep, executor=ex, checkpoint=tmp_path / "c.npz", seed=0)
+    again = model_averaging(net, X, Y, rounds=3, method=keep, checkpoint=tmp_path / "c.npz", resume=True, seed=0)
+    assert res.history.epoch == [0, 1, 2] and again.resumed_from == 2 and _same(again, res)

@@ -5,9 +5,8 @@ from hypothesis import given, strategies as st
 
 from bregnet.exceptions import BregnetInputError, DivergenceError
 from bregnet.lifted import forward_hidden
-from bregnet.network import Network, glorot_init
+from bregnet.network import glorot_init
 from bregnet.solvers import proximal_gradient
-from bregnet.solvers._common import History, save_checkpoint, start_or_resume
 
 ACTS = ["relu", "tanh", "soft_threshold", "identity"]
 
@@ -121,38 +120,3 @@ def test_checkpoint_resume_is_bit_identical(tmp_path, acc):
         proximal_gradient(net, X, Y, epochs=12, step_scale=1.5, checkpoint=ck, resume=True)
 
 
-def test_start_or_resume_starts_afresh_or_restores_a_checkpoint(tmp_path):
-    """The start-or-resume step every checkpointing solver shares (bregnet.solvers._common.start_or_resume)."""
-    net = glorot_init([3, 4, 2], ["relu", "identity"], seed=0)
-    fp, ck = {"data": [1, 2], "step_scale": 1.0}, tmp_path / "run.npz"
-    kw = {"solver": "proximal_gradient", "fingerprint": fp, "network": net}
-    gen = np.random.default_rng(0)
-    state0 = gen.bit_generator.state
-    for checkpoint, resume in [(None, True), (ck, True), (ck, False)]:     # no checkpoint, no file yet, no resume
-        start, net0, history, arrays, offset = start_or_resume(checkpoint, resume, rng=gen, **kw)
-        assert (start, arrays, offset) == (0, None, 0.0) and history == History()
-        assert net0 is not net and all(np.array_equal(a, b) for a, b in zip(net0.weights + net0.biases,
-                                                                             net.weights + net.biases))
-    assert gen.bit_generator.state == state0                               # a fresh start leaves the rng alone
-    assert start_or_resume(None, False, rng=gen, initial=net, **kw).network is net       # initial: used as it is
-
-    trained = Network(tuple(2.0 * W for W in net.weights), tuple(b + 1.0 for b in net.biases), net.activations)
-    saved = History(epoch=[0, 3], energy=[2.0, 1.0], residuals=[np.zeros(1), np.ones(1)], forward_loss=[3.0, 2.5],
-                    wall_time=[0.5, 4.25])
-    writer = np.random.default_rng(5)
-    writer.random(3)
-    save_checkpoint(ck, solver="proximal_gradient", fingerprint=fp, epoch=3, network=trained, history=saved,
-                    rng=writer, arrays={"tk": 2.5})
-    fresh = start_or_resume(ck, False, rng=gen, **kw)                      # resume=False ignores an existing file
-    assert fresh.start == 0 and fresh.arrays is None and gen.bit_generator.state == state0
-    run = start_or_resume(ck, True, rng=gen, **kw)
-    assert run.start == 3 and run.time_offset == 4.25 and set(run.arrays) == {"tk"} and run.arrays["tk"] == 2.5
-    assert all(np.array_equal(a, b) for a, b in zip(run.network.weights + run.network.biases,
-                                                     trained.weights + trained.biases))
-    assert run.network.activations == net.activations
-    assert run.history.epoch == [0, 3] and run.history.energy == [2.0, 1.0] and run.history.wall_time == [0.5, 4.25]
-    assert gen.bit_generator.state == writer.bit_generator.state and gen.random() == writer.random()
-    with pytest.raises(BregnetInputError, match="different options"):
-        start_or_resume(ck, True, rng=gen, **{**kw, "fingerprint": {**fp, "step_scale": 1.5}})
-    with pytest.raises(BregnetInputError, match="written by 'proximal_gradient', not 'lbn_s'"):
-        start_or_resume(ck, True, rng=gen, **{**kw, "solver": "lbn_s"})
