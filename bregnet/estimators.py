@@ -120,9 +120,14 @@ class _LiftedEstimator(BaseEstimator):
         bs = self.batch_size
         if spec.stochastic and bs is None:
             bs = min(100, data.n_train)
+        state = None
+        if continue_training and getattr(self, "_solver_state_", None) is not None:
+            prev_solver, prev_n, prev_state = self._solver_state_
+            if (prev_solver, prev_n) == (spec.name, data.n_train):
+                state = prev_state                 # the solver's own carried state (warm starts, moments, ...)
         try:
             out = train(problem, spec, data, epochs=epochs, batch_size=bs if spec.stochastic else None,
-                        seed=self._rng, options=self._solver_options(spec), network=network)
+                        seed=self._rng, options=self._solver_options(spec), network=network, state=state)
         except BregnetInputError as exc:
             raise ValueError(str(exc)) from exc
         log = out.log
@@ -134,6 +139,7 @@ class _LiftedEstimator(BaseEstimator):
         else:
             self.history_ = TrainingLog(log.rows)
         self.network_ = out.network
+        self._solver_state_ = (spec.name, data.n_train, out.state)
         self.problem_ = problem
         self.n_epochs_ = int(self.history_.last.get("epoch", 0))
         return self

@@ -3,31 +3,15 @@ r"""One way to train any problem with any solver by name (the comparisons of Sec
 The paper's claims compare optimisers on the same network, data and metrics: lifted Bregman training
 (Algorithm 1, LBN-S/LBN-D, and the other solvers of Section 4) against back-propagation (GD-BP (3),
 SGD-BP (20), ISGD-BP (22)) and the quadratic-penalty lifted networks (6), (7).  :func:`train` runs a
-:class:`~bregnet.problems.Problem` with a solver named in :data:`SOLVERS` and records, after every
-epoch, the metrics of :meth:`Problem.evaluate <bregnet.problems.Problem.evaluate>` in a
-:class:`TrainingLog` (row 0 is the initial network).
+:class:`~bregnet.problems.Problem` with a solver named in :data:`SOLVERS` through the engine
+(:func:`bregnet.solvers.engine.run`) and records, after every epoch, the solver's diagnostics and the metrics
+of :meth:`Problem.evaluate <bregnet.problems.Problem.evaluate>` in a :class:`TrainingLog` (row 0 is the
+initial network).  The engine runs every solver once, epoch by epoch; with ``checkpoint_dir`` it writes the
+solver's state (its checkpoint is the state itself) after every epoch, so every solver resumes exactly.
 
-How the epochs are driven (the solvers themselves never print and take the whole run at once):
-
-* ``"rng"``: LBN-S and LBN-D keep no state between epochs but the parameters and the random
-  generator, so :func:`train` calls them one epoch at a time with the same generator; this is exactly
-  the run with all epochs at once (checked in the tests).
-* ``"checkpoint"``: every lifted solver writes atomic checkpoints and resumes bit-identically
-  (auxiliary variables, momentum, generator, ...); :func:`train` calls it with ``epochs = k`` and
-  ``resume=True`` for ``k = 1, 2, ...``, so each call restores the state of epoch ``k - 1`` from the
-  solver's own checkpoint and runs one epoch.  With ``checkpoint_dir`` every lifted solver runs in this
-  mode (its checkpoint is ``solver-state.npz`` there); without, solvers other than LBN-S/LBN-D use a
-  temporary directory.
-* ``"callback"``: the baselines take a per-epoch ``callback``; :func:`train` runs them once and
-  evaluates inside the callback.  Their checkpoints (``training-state.npz``: parameters, generator
-  state, log) are written by :func:`train` at epoch boundaries, atomically.  Resuming is exact for
-  GD-BP, SGD-BP and ISGD-BP (their state is the parameters and the generator); Adam restarts its
-  moment estimates and the classical lifted network / MAC-QP restart their auxiliary variables from a
-  forward pass (``resume_exact`` is False for them and is recorded).
-
-``wall_time`` in the log is the cumulative time spent inside the solver calls (for the baselines,
-between the callbacks), excluding the evaluation of the metrics by :func:`train`; solver-internal
-bookkeeping (their own history, checkpoint writes) is included.
+Options: a solver's own defaults (on its class, chosen to learn), then a named preset (``preset="paper"``: the
+settings printed in Section 6, :mod:`bregnet.presets`), then ``options``.  ``wall_time`` in the log is the
+cumulative time spent in the solver's updates, excluding the evaluation of the metrics.
 
 Examples
 --------
@@ -41,34 +25,32 @@ Examples
 """
 from __future__ import annotations
 
-import inspect
+import dataclasses
 import json
-import tempfile
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Mapping
 
 import numpy as np
 
-from ._atomic import atomic_savez
-from .backprop import adam_bp, classical_lifted, gd_bp, isgd_bp, mac_qp, sgd_bp
+from .backprop.classical_lifted import MACQP, ClassicalLifted
+from .backprop.optimisers import GDBP, ISGDBP, SGDBP, AdamBP
 from .exceptions import BregnetInputError, DivergenceError
 from .network import Network
+from .presets import PAPER_BATCH_SIZE, preset_options
 from .problems import PROBLEM_NAMES, Problem, ProblemData
-from .solvers import (coordinate_descent, lbn_d, lbn_s, model_averaging, parallel_implicit, proximal_gradient,
-                      stochastic_proximal_gradient)
+from .solvers.coordinate_descent import CoordinateDescent
+from .solvers.engine import Result, Solver, run
+from .solvers.implicit_stochastic import LBND, LBNS
+from .solvers.model_averaging import ModelAveraging, ParallelImplicit
+from .solvers.proximal_gradient import ProximalGradient
+from .solvers.stochastic_proximal_gradient import StochasticProximalGradient
 
 __all__ = ["SolverSpec", "SOLVERS", "ALIASES", "solver_names", "get_solver", "TrainingLog", "TrainOutcome",
-           "TrainingDivergedError", "train", "default_batch_size", "TRAINING_STATE", "SOLVER_STATE"]
+           "TrainingDivergedError", "train", "default_batch_size", "TRAINING_STATE"]
 
-#: file names inside ``checkpoint_dir``
+#: the checkpoint file inside ``checkpoint_dir`` (the engine's checkpoint: state, history, generator)
 TRAINING_STATE = "training-state.npz"
-SOLVER_STATE = "solver-state.npz"
-
-#: the paper's mini-batch sizes (Sections 6.1-6.3) by problem
-_PAPER_BATCH = {"classification": 100, "sparse-ae": 20, "denoising-ae": 20, "undercomplete-ae": 200,
-                "regression": 100}
 
 
 def default_batch_size(problem_name: str) -> int:
@@ -79,52 +61,61 @@ def default_batch_size(problem_name: str) -> int:
     >>> default_batch_size("classification")
     100
     """
-    if problem_name not in _PAPER_BATCH:
+    if problem_name not in PAPER_BATCH_SIZE:
         raise BregnetInputError(f"unknown problem {problem_name!r}; choose one of {', '.join(PROBLEM_NAMES)}")
-    return _PAPER_BATCH[problem_name]
+    return PAPER_BATCH_SIZE[problem_name]
 
 
 @dataclass(frozen=True)
 class SolverSpec:
-    """How :func:`train` calls one solver.
+    """A solver :func:`train` knows by name: its class (hyperparameters and algorithm) and a description.
 
     Attributes
     ----------
     name : str
     kind : ``"lifted"`` or ``"baseline"``
-    function : callable
-        The solver, ``function(network, X, Y, **options)``.
-    mode : ``"rng"``, ``"checkpoint"`` or ``"callback"`` (see the module docstring)
-    stochastic : bool
-        Takes ``batch_size`` (mini-batches); full-batch solvers ignore the batch size.
-    resume_exact : bool
-        A resumed run equals an uninterrupted one.
+    solver : type of Solver
     description : str
-    defaults : mapping
-        Options by problem name (key ``"*"``: every problem); the paper's values where it prints them.
-    epochs_arg : str
-        Name of the solver's epoch count (``"rounds"`` for model averaging).
-    supports_l1 : bool
-        Handles the code regulariser of (26)/(27).
     relu_hidden_only : bool
         Needs ReLU hidden layers (the classical lifted network (7)).
     """
 
     name: str
     kind: str
-    function: Callable
-    mode: str
-    stochastic: bool
-    resume_exact: bool
+    solver: type
     description: str
-    defaults: Mapping = field(default_factory=dict)
-    epochs_arg: str = "epochs"
-    supports_l1: bool = True
     relu_hidden_only: bool = False
 
-    def options_for(self, problem_name: str) -> dict:
-        """The default options of this solver for a problem."""
-        return {**self.defaults.get("*", {}), **self.defaults.get(problem_name, {})}
+    @property
+    def stochastic(self) -> bool:
+        """Takes ``batch_size`` (mini-batches); full-batch solvers have none."""
+        return self.solver.stochastic
+
+    @property
+    def supports_l1(self) -> bool:
+        return self.solver.supports_l1
+
+    @property
+    def resume_exact(self) -> bool:
+        """Every solver resumes exactly: its checkpoint is its state."""
+        return True
+
+    def options_for(self, problem_name: str, preset: str | None = None) -> dict:
+        """The options of this solver for a problem: its class defaults, then the preset's."""
+        defaults = {f.name: f.default for f in dataclasses.fields(self.solver)}
+        return {**defaults, **(preset_options(preset, self.name, problem_name) if preset else {})}
+
+    def accepted_options(self) -> list:
+        """Hyperparameters the user may set (``batch_size`` is :func:`train`'s own argument)."""
+        return sorted(f.name for f in dataclasses.fields(self.solver) if f.name not in _RESERVED)
+
+    def build(self, options: Mapping) -> Solver:
+        """The solver object with these options (validated by its declared constraints)."""
+        unknown = sorted(set(options) - {f.name for f in dataclasses.fields(self.solver)})
+        if unknown:
+            raise BregnetInputError(f"solver {self.name!r} has no option(s) {unknown}; it accepts "
+                                    f"{', '.join(self.accepted_options())}")
+        return self.solver(**options)
 
     def check_applicable(self, problem: Problem) -> None:
         """Raise BregnetInputError if this solver cannot train ``problem`` as posed."""
@@ -138,53 +129,32 @@ class SolverSpec:
                 raise BregnetInputError(f"solver {self.name!r} (the classical lifted network (7)) needs ReLU hidden "
                                         f"layers; layers {bad} are not ReLU (use 'mac-qp')")
 
-    def accepted_options(self) -> list:
-        """Keyword options of the solver function that the user may set."""
-        sig = inspect.signature(self.function)
-        return sorted(n for n, p in sig.parameters.items()
-                      if p.kind == p.KEYWORD_ONLY and n not in _RESERVED and not n.startswith("_"))
-
 
 #: arguments set by :func:`train` itself
 _RESERVED = {"epochs", "rounds", "batch_size", "seed", "rng", "lambdas", "l1", "loss", "l1_alpha", "l1_layer",
              "callback", "validation_data", "checkpoint", "checkpoint_every", "resume", "record", "hidden"}
 
-_LBN_S = {"classification": {"prox_weight": 100.0, "n_inner": 15},        # Section 6.1: tau^k = 100, N = 15
-          "sparse-ae": {"prox_weight": 1.0, "n_inner": 15},               # 6.2: tau_k = 1
-          "denoising-ae": {"prox_weight": 0.5, "n_inner": 15},            # 6.3 (1K): tau_k = 0.5
-          "undercomplete-ae": {"prox_weight": 1.0, "n_inner": 30}}        # 6.3 (10K): tau_k = 1, N = 30
-_SGD = {"classification": {"lr": 1e-3}, "sparse-ae": {"lr": 3e-2}, "denoising-ae": {"lr": 1e-3},
-        "undercomplete-ae": {"lr": 4e-4}}
-_ISGD = {"*": {"tau": 1.0, "inner_steps": 15, "lr": 1e-3}, "undercomplete-ae": {"lr": 4e-4, "inner_steps": 30}}
-
 #: every solver :func:`train` knows, by name
 SOLVERS: dict = {s.name: s for s in [
-    SolverSpec("lbn-s", "lifted", lbn_s, "rng", True, True,
-               "Algorithm 1, implicit stochastic lifted Bregman (LBN-S, Section 4.2.3)", _LBN_S),
-    SolverSpec("lbn-d", "lifted", lbn_d, "rng", False, True,
-               "Algorithm 1 with tau^k = 0 and all samples per epoch (LBN-D, Section 6.2)", {"*": {"n_inner": 15}}),
-    SolverSpec("proximal-gradient", "lifted", proximal_gradient, "checkpoint", False, True,
+    SolverSpec("lbn-s", "lifted", LBNS, "Algorithm 1, implicit stochastic lifted Bregman (LBN-S, Section 4.2.3)"),
+    SolverSpec("lbn-d", "lifted", LBND, "Algorithm 1 with tau^k = 0 and all samples per epoch (LBN-D, Section 6.2)"),
+    SolverSpec("proximal-gradient", "lifted", ProximalGradient,
                "full-batch lifted proximal gradient (16)-(17), Section 4.1.1"),
-    SolverSpec("stochastic-proximal-gradient", "lifted", stochastic_proximal_gradient, "checkpoint", True, True,
+    SolverSpec("stochastic-proximal-gradient", "lifted", StochasticProximalGradient,
                "stochastic lifted proximal gradient, Section 4.2.1"),
-    SolverSpec("coordinate-descent", "lifted", coordinate_descent, "checkpoint", False, True,
-               "block coordinate descent (35)-(37), Appendix B"),
-    SolverSpec("model-averaging", "lifted", model_averaging, "checkpoint", False, True,
-               "model averaging over parallel batches, Section 4.2.2 (one round per epoch)", epochs_arg="rounds"),
-    SolverSpec("parallel-implicit", "lifted", parallel_implicit, "checkpoint", False, True,
-               "parallel implicit stochastic iteration (23) (one round per epoch)", epochs_arg="rounds"),
-    SolverSpec("gd-bp", "baseline", gd_bp, "callback", False, True,
-               "full-batch (sub)gradient descent with back-propagation (3) (GD-BP)", {"*": {"lr": 4e-2}}),
-    SolverSpec("sgd-bp", "baseline", sgd_bp, "callback", True, True,
-               "mini-batch stochastic (sub)gradient descent with back-propagation (20) (SGD-BP)", _SGD),
-    SolverSpec("isgd-bp", "baseline", isgd_bp, "callback", True, True,
-               "implicit SGD (22) with an inner GD-BP loop (ISGD-BP, Section 6.3)", _ISGD),
-    SolverSpec("adam-bp", "baseline", adam_bp, "callback", True, False,
-               "Adam with back-propagation (extra reference, not in the paper)", {"*": {"lr": 1e-3}}),
-    SolverSpec("classical-lifted", "baseline", classical_lifted, "callback", False, False,
-               "classical lifted network (7) (quadratic penalty, x >= 0)", supports_l1=False, relu_hidden_only=True),
-    SolverSpec("mac-qp", "baseline", mac_qp, "callback", False, False,
-               "method of auxiliary coordinates, quadratic penalty (6) (MAC-QP)", supports_l1=False),
+    SolverSpec("coordinate-descent", "lifted", CoordinateDescent, "block coordinate descent (35)-(37), Appendix B"),
+    SolverSpec("model-averaging", "lifted", ModelAveraging,
+               "model averaging over parallel batches, Section 4.2.2 (one round per epoch)"),
+    SolverSpec("parallel-implicit", "lifted", ParallelImplicit,
+               "parallel implicit stochastic iteration (23) (one round per epoch)"),
+    SolverSpec("gd-bp", "baseline", GDBP, "full-batch (sub)gradient descent with back-propagation (3) (GD-BP)"),
+    SolverSpec("sgd-bp", "baseline", SGDBP,
+               "mini-batch stochastic (sub)gradient descent with back-propagation (20) (SGD-BP)"),
+    SolverSpec("isgd-bp", "baseline", ISGDBP, "implicit SGD (22) with an inner GD-BP loop (ISGD-BP, Section 6.3)"),
+    SolverSpec("adam-bp", "baseline", AdamBP, "Adam with back-propagation (extra reference, not in the paper)"),
+    SolverSpec("classical-lifted", "baseline", ClassicalLifted,
+               "classical lifted network (7) (quadratic penalty, x >= 0)", relu_hidden_only=True),
+    SolverSpec("mac-qp", "baseline", MACQP, "method of auxiliary coordinates, quadratic penalty (6) (MAC-QP)"),
 ]}
 
 #: other names accepted by :func:`get_solver`
@@ -274,18 +244,15 @@ class TrainingLog:
 
 
 @dataclass
-class TrainOutcome:
-    """What :func:`train` returns."""
+class TrainOutcome(Result):
+    """What :func:`train` returns: the engine's :class:`~bregnet.solvers.engine.Result` with the log and settings."""
 
-    network: Network
-    log: TrainingLog
-    solver: str
-    options: dict
-    batch_size: int | None
-    epochs: int
-    resumed_from: int | None = None
+    log: TrainingLog = field(default_factory=lambda: TrainingLog())
+    solver: str = ""
+    options: dict = field(default_factory=dict)
+    batch_size: int | None = None
+    epochs: int = 0
     resume_exact: bool = True
-    stopped_early: bool = False
 
     @property
     def train_time(self) -> float:
@@ -302,43 +269,10 @@ class TrainingDivergedError(DivergenceError):
         self.epoch = epoch
 
 
-class _Stop(Exception):
-    pass
-
-
-# ---------------------------------------------------------------------------------------- checkpoints
-def _fingerprint(problem, spec, options, batch_size, X, Y, dtype) -> dict:
-    return json.loads(json.dumps({
-        "problem": problem.describe(), "solver": spec.name, "options": options, "batch_size": batch_size,
-        "dtype": str(np.dtype(dtype)), "data": {"shape": list(X.shape) + [Y.shape[1]],
-                                                "sumX": float(np.sum(X, dtype=np.float64)),
-                                                "sumY": float(np.sum(Y, dtype=np.float64))}}, default=repr))
-
-
-def _save_state(path: Path, *, epoch, network, log, rng_state, fingerprint):
-    payload = {f"W{l}": W for l, W in enumerate(network.weights)}
-    payload.update({f"b{l}": b for l, b in enumerate(network.biases)})
-    meta = {"epoch": int(epoch), "rng": rng_state, "fingerprint": fingerprint, "log": log.rows,
-            "n_layers": network.n_layers}
-    payload["meta"] = np.array(json.dumps(meta, default=float))
-    atomic_savez(path, payload)
-
-
-def _load_state(path: Path, fingerprint, activations):
-    try:
-        with np.load(path, allow_pickle=False) as z:
-            meta = json.loads(str(z["meta"]))
-            L = meta["n_layers"]
-            W = tuple(z[f"W{l}"] for l in range(L))
-            b = tuple(z[f"b{l}"] for l in range(L))
-    except (OSError, ValueError, KeyError) as exc:
-        raise BregnetInputError(f"resume: cannot read checkpoint {str(path)!r} ({exc})") from None
-    if meta["fingerprint"] != fingerprint:
-        diff = sorted(k for k in fingerprint if meta["fingerprint"].get(k) != fingerprint[k])
-        raise BregnetInputError(f"resume: checkpoint {str(path)!r} belongs to a run with a different {', '.join(diff)}; "
-                                f"use the same problem, solver, options, batch size, dtype and data, or start afresh "
-                                f"without resume")
-    return meta["epoch"], Network(W, b, activations), TrainingLog(meta["log"]), meta["rng"]
+def _log_from(history) -> TrainingLog:
+    """The history's rows, JSON-friendly (arrays as lists), as a :class:`TrainingLog`."""
+    rows = [history.row(i) for i in range(len(history))]
+    return TrainingLog([{k: (v.tolist() if isinstance(v, np.ndarray) else v) for k, v in r.items()} for r in rows])
 
 
 # ---------------------------------------------------------------------------------------- train
@@ -357,16 +291,44 @@ def _as_data(data, dtype):
         A = np.asarray(A)
         if A.dtype.kind not in "biuf" or A.ndim != 2:
             raise BregnetInputError(f"{name} must be a 2-D real array; got dtype {A.dtype}, shape {A.shape}")
-        A = np.ascontiguousarray(A, dtype=dtype)
-        if not A.flags.writeable:          # datasets hand out read-only views; the Numba kernels need writable arrays
-            A = A.copy()
-        conv.append(A)
+        conv.append(np.ascontiguousarray(A, dtype=dtype))
     return conv
 
 
+def _options(spec: SolverSpec, problem: Problem, options, preset, batch_size, n_samples) -> dict:
+    user = dict(options or {})
+    bad = sorted(set(user) & _RESERVED)
+    if bad:
+        raise BregnetInputError(f"options {bad} are set by train() itself (use its arguments)")
+    opts = {**(preset_options(preset, spec.name, problem.name) if preset else {}), **user}
+    if spec.stochastic:
+        if batch_size is None:
+            batch_size = min(default_batch_size(problem.name), n_samples)
+        if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
+            raise BregnetInputError(f"batch_size must be a positive integer; got {batch_size!r}")
+        opts["batch_size"] = int(batch_size)
+    if spec.kind == "baseline" and "loss" in {f.name for f in dataclasses.fields(spec.solver)}:
+        # the data term B_Psi_L(y, z_L) of (25); for the identity output it is the MSE, and "mse" is used then
+        # (identical values and gradients; its evaluation reports a non-finite value as divergence)
+        opts["loss"] = "mse" if problem.activations[-1].name == "identity" else "bregman"
+    return opts
+
+
+def _check_train_args(problem, epochs, dtype, callback):
+    if not isinstance(problem, Problem):
+        raise BregnetInputError(f"problem must be a bregnet.problems.Problem; got {type(problem).__name__}")
+    if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 0:
+        raise BregnetInputError(f"epochs must be an integer >= 0; got {epochs!r}")
+    if np.dtype(dtype) not in (np.float32, np.float64):
+        raise BregnetInputError(f"dtype must be float32 or float64; got {np.dtype(dtype)}")
+    if callback is not None and not callable(callback):
+        raise BregnetInputError("callback must be callable(epoch, network, row)")
+
+
 def train(problem: Problem, solver, data, *, epochs: int = 10, batch_size: int | None = None, seed=0,
-          options: Mapping | None = None, network: Network | None = None, dtype=np.float64,
-          callback: Callable | None = None, checkpoint_dir=None, resume: bool = False) -> TrainOutcome:
+          options: Mapping | None = None, preset: str | None = None, network: Network | None = None,
+          dtype=np.float64, callback: Callable | None = None, checkpoint_dir=None, resume: bool = False,
+          progress: bool = False, state: dict | None = None) -> TrainOutcome:
     r"""Train ``problem`` with the solver named ``solver``, recording the metrics of every epoch.
 
     Parameters
@@ -382,9 +344,11 @@ def train(problem: Problem, solver, data, *, epochs: int = 10, batch_size: int |
         Mini-batch size of the stochastic solvers (default: the paper's size for the problem, capped at the
         number of samples); ignored (recorded as None) for full-batch solvers.
     seed : int, None or numpy.random.Generator
-        One generator: first the Glorot initialisation (unless ``network`` is given), then the batches.
+        One generator: first the Glorot initialisation (unless ``network`` is given), then the solver's draws.
     options : mapping, optional
-        Solver options overriding the defaults of :attr:`SolverSpec.defaults` (e.g. ``{"lr": 0.1}``).
+        Solver hyperparameters overriding the solver's defaults and the preset (e.g. ``{"lr": 0.1}``).
+    preset : str, optional
+        A named preset of :mod:`bregnet.presets` (``"paper"``: the settings printed in Section 6).
     network : Network, optional
         Initial network (warm start); default a Glorot initialisation of the problem's architecture.
     dtype : float64 or float32
@@ -392,10 +356,14 @@ def train(problem: Problem, solver, data, *, epochs: int = 10, batch_size: int |
     callback : callable(epoch, network, row), optional
         Called after the evaluation of every epoch (also epoch 0); returning True stops training.
     checkpoint_dir : path, optional
-        Directory for atomic checkpoints after every epoch (created if missing).
+        Directory of the run's checkpoint (``training-state.npz``, written atomically after every epoch).
     resume : bool
-        Continue from the checkpoints in ``checkpoint_dir`` if they exist; without ``resume`` existing
-        checkpoints there are replaced.
+        Continue from the checkpoint in ``checkpoint_dir`` if it exists.
+    progress : bool
+        A progress bar on stderr.
+    state : dict, optional
+        Continue from a solver state (``TrainOutcome.state`` of an earlier run with the same solver, options and
+        data), e.g. for ``partial_fit``; ``network`` must then be that run's network.
 
     Returns
     -------
@@ -408,148 +376,36 @@ def train(problem: Problem, solver, data, *, epochs: int = 10, batch_size: int |
     TrainingDivergedError
         The solver diverged (a :class:`~bregnet.exceptions.DivergenceError` with the log so far).
     """
-    if not isinstance(problem, Problem):
-        raise BregnetInputError(f"problem must be a bregnet.problems.Problem; got {type(problem).__name__}")
+    _check_train_args(problem, epochs, dtype, callback)
     spec = get_solver(solver)
     spec.check_applicable(problem)
-    if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 0:
-        raise BregnetInputError(f"epochs must be an integer >= 0; got {epochs!r}")
-    epochs = int(epochs)
-    user = dict(options or {})
-    bad = sorted(set(user) & _RESERVED)
-    if bad:
-        raise BregnetInputError(f"options {bad} are set by train() itself (use its arguments)")
-    unknown = sorted(set(user) - set(spec.accepted_options()))
-    if unknown:
-        raise BregnetInputError(f"solver {spec.name!r} has no option(s) {unknown}; it accepts "
-                                f"{', '.join(spec.accepted_options())}")
-    opts = {**spec.options_for(problem.name), **user}
     if network is not None:
         problem.check_network(network)
         dtype = network.dtype
-    dtype = np.dtype(dtype)
-    if dtype not in (np.float32, np.float64):
-        raise BregnetInputError(f"dtype must be float32 or float64; got {dtype}")
-    X, Y, Xv, Yv = _as_data(data, dtype)
-    if X.shape[0] != Y.shape[0] or X.shape[0] == 0:
-        raise BregnetInputError(f"X and Y need the same positive number of samples; got {X.shape[0]} and {Y.shape[0]}")
-    if spec.stochastic:
-        if batch_size is None:
-            batch_size = min(default_batch_size(problem.name), X.shape[0])
-        if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
-            raise BregnetInputError(f"batch_size must be a positive integer; got {batch_size!r}")
-        batch_size = int(batch_size)
-    else:
-        batch_size = None
-    if callback is not None and not callable(callback):
-        raise BregnetInputError("callback must be callable(epoch, network, row)")
-
+    X, Y, Xv, Yv = _as_data(data, np.dtype(dtype))
+    opts = _options(spec, problem, options, preset, batch_size, X.shape[0])
+    solver_obj = spec.build(opts)
     gen = np.random.default_rng(seed)
     net = network.copy() if network is not None else problem.network(rng=gen, dtype=dtype)
-    fp = _fingerprint(problem, spec, opts, batch_size, X, Y, dtype)
-
-    ckdir = None if checkpoint_dir is None else Path(checkpoint_dir)
-    tmpdir = None
-    mode = spec.mode
-    if spec.kind == "lifted" and (ckdir is not None or mode == "checkpoint"):
-        mode = "checkpoint"
-    if ckdir is not None:
-        ckdir.mkdir(parents=True, exist_ok=True)
-    elif mode == "checkpoint":
-        tmpdir = tempfile.TemporaryDirectory(prefix="bregnet-train-")
-    state_path = None if ckdir is None else ckdir / TRAINING_STATE
-    solver_path = (ckdir if ckdir is not None else Path(tmpdir.name) if tmpdir else None)
-    solver_path = None if solver_path is None else solver_path / SOLVER_STATE
-
-    log = TrainingLog()
-    start, resumed_from = 0, None
-    if state_path is not None and resume and state_path.exists():
-        start, net, log, rng_state = _load_state(state_path, fp, problem.activations)
-        if rng_state is not None:
-            gen.bit_generator.state = rng_state
-        resumed_from = start
-        if mode == "checkpoint" and start > 0 and not solver_path.exists():
-            raise BregnetInputError(f"resume: {str(state_path)!r} is at epoch {start} but the solver checkpoint "
-                                    f"{str(solver_path)!r} is missing; start afresh without resume")
-    else:
-        for p in (state_path, solver_path):
-            if p is not None and p.exists():
-                p.unlink()
-    net0 = net
-    elapsed = float(log.last.get("wall_time", 0.0) or 0.0) if len(log) else 0.0
-    stopped = False
-
-    def save(epoch, network):
-        if state_path is not None:
-            _save_state(state_path, epoch=epoch, network=network, log=log,
-                        rng_state=gen.bit_generator.state if mode != "checkpoint" else None, fingerprint=fp)
-
-    def record(epoch, network) -> bool:
-        row = {"epoch": int(epoch), "wall_time": elapsed}
-        row.update(problem.evaluate(network, X, Y, Xv, Yv))
-        log.append(row)
-        save(epoch, network)
-        return bool(callback(epoch, network, dict(row))) if callback is not None else False
-
-    lifted_kw = {"lambdas": problem.lambdas, "l1": problem.l1}
-    if spec.stochastic:
-        lifted_kw["batch_size"] = batch_size
+    ckpt = None
+    if checkpoint_dir is not None:
+        Path(checkpoint_dir).mkdir(parents=True, exist_ok=True)
+        ckpt = Path(checkpoint_dir) / TRAINING_STATE
+    user_cb = None if callback is None else (lambda e, n, row: callback(e, n, _log_from_row(row)))
     try:
-        if start == 0 and not len(log):
-            stopped = record(0, net)
-        if spec.kind == "lifted":
-            for k in range(start + 1, epochs + 1):
-                if stopped:
-                    break
-                t0 = time.perf_counter()
-                with np.errstate(over="ignore", invalid="ignore", under="ignore"):
-                    if mode == "rng":
-                        res = spec.function(net, X, Y, **{spec.epochs_arg: 1}, rng=gen, record="none",
-                                            **lifted_kw, **opts)
-                    else:
-                        res = spec.function(net0, X, Y, **{spec.epochs_arg: k}, rng=gen, checkpoint=str(solver_path),
-                                            checkpoint_every=1, resume=True, **lifted_kw, **opts)
-                net = res.network
-                elapsed += time.perf_counter() - t0
-                stopped = record(k, net)
-        elif start < epochs and not stopped:
-            clock = {"t": None}
-
-            def cb(network, e):
-                nonlocal elapsed, net, stopped
-                now = time.perf_counter()
-                elapsed += now - clock["t"]
-                if e > 0:
-                    net = network
-                    if record(start + e, network):
-                        stopped = True
-                        raise _Stop
-                clock["t"] = time.perf_counter()
-
-            kw = {"callback": cb}
-            sig = inspect.signature(spec.function).parameters
-            if "rng" in sig:
-                kw["rng"] = gen
-            if "loss" in sig:
-                # the data term B_Psi_L(y, z_L) of (25); for the identity output it is the MSE, and "mse" is used
-                # then (identical values and gradients; its evaluation reports a non-finite value as divergence)
-                kw["loss"] = "mse" if problem.activations[-1].name == "identity" else "bregman"
-            if "l1_alpha" in sig and problem.l1_layer is not None:
-                kw.update(l1_alpha=problem.l1_alpha, l1_layer=problem.l1_layer)
-            if spec.stochastic:
-                kw["batch_size"] = batch_size
-            clock["t"] = time.perf_counter()
-            try:
-                with np.errstate(over="ignore", invalid="ignore", under="ignore"):
-                    net, _ = spec.function(net, X, Y, epochs=epochs - start, **kw, **opts)
-            except _Stop:
-                pass
+        res = run(solver_obj, net, X, Y, epochs=int(epochs), lambdas=problem.lambdas, l1=problem.l1, rng=gen,
+                  validation_data=None if Xv is None else (Xv, Yv), callback=user_cb, progress=progress,
+                  checkpoint=ckpt, resume=resume, evaluate=lambda n: problem.evaluate(n, X, Y, Xv, Yv), state=state)
     except DivergenceError as exc:
+        log = _log_from(exc.history) if getattr(exc, "history", None) is not None else TrainingLog()
         done = log.last.get("epoch", 0) if len(log) else 0
         raise TrainingDivergedError(f"{spec.name} diverged after epoch {done}: {exc}", log, done + 1) from exc
-    finally:
-        if tmpdir is not None:
-            tmpdir.cleanup()
-    return TrainOutcome(network=net, log=log, solver=spec.name, options=opts, batch_size=batch_size,
-                        epochs=int(log.last.get("epoch", 0)), resumed_from=resumed_from,
-                        resume_exact=spec.resume_exact, stopped_early=stopped)
+    log = _log_from(res.history)
+    return TrainOutcome(network=res.network, history=res.history, state=res.state, hidden=res.hidden,
+                        resumed_from=res.resumed_from, stopped_early=res.stopped_early, log=log, solver=spec.name,
+                        options=solver_obj.params(), batch_size=opts.get("batch_size"),
+                        epochs=int(log.last.get("epoch", 0)))
+
+
+def _log_from_row(row: dict) -> dict:
+    return {k: (v.tolist() if isinstance(v, np.ndarray) else v) for k, v in row.items()}
