@@ -294,6 +294,128 @@ def _all_finite(Ws, bs):
 
 # ----------------------------------------------------------------------------- Algorithm 1, one batch
 @njit(cache=True)
+def _batch_buffers(Ws, X0):
+    """Work arrays of one batch, per layer: pre-activations, residuals, ``D W^T``, ``X^T D``, bias sums."""
+    L = len(Ws)
+    B = X0.shape[0]
+    dt = X0.dtype
+    Zc = [np.empty((B, Ws[l].shape[1]), dtype=dt) for l in range(L)]
+    D = [np.empty((B, Ws[l].shape[1]), dtype=dt) for l in range(L)]
+    Gx = [np.empty((B, Ws[l].shape[0]), dtype=dt) for l in range(L)]     # D_l W_l^T  (B, n_{l-1})
+    GW = [np.empty(Ws[l].shape, dtype=dt) for l in range(L)]            # X_{l-1}^T D_l
+    sb = [np.empty(Ws[l].shape[1], dtype=dt) for l in range(L)]
+    return Zc, D, Gx, GW, sb
+
+
+@njit(cache=True)
+def _forward_pass(Ws, bs, X0, Y, codes, betas, Zc):
+    r"""Forward pass with :math:`\Theta^k`, pre-activations cached in ``Zc``; returns ``[X_0, ..., X_{L-1}, Y]``."""
+    L = len(Ws)
+    B = X0.shape[0]
+    xs = [X0]
+    for l in range(L):
+        np.dot(xs[l], Ws[l], Zc[l])
+        _add_bias(Zc[l], bs[l])
+        if l < L - 1:
+            h = np.empty((B, Ws[l].shape[1]), dtype=X0.dtype)
+            for i in range(B):
+                for k in range(h.shape[1]):
+                    h[i, k] = _prox_scalar(codes[l], betas[l], Zc[l][i, k], 1.0, 0.0)
+            xs.append(h)
+    xs.append(Y)
+    return xs
+
+
+@njit(cache=True)
+def _initial_norms(Ws, xs, K, vx, tol, max_iter):
+    r"""Power-iteration scratch ``pu``, ``pw`` and the start values ``nx[l]`` of :math:`\|X_l\|_2^2` (l = 0..L-1)."""
+    L = len(Ws)
+    B = xs[0].shape[0]
+    nmax = 1
+    for l in range(L):
+        nmax = max(nmax, Ws[l].shape[0], Ws[l].shape[1])
+    pu = np.empty(max(nmax, B))
+    pw = np.empty(max(nmax, B))
+    v0 = np.zeros(B)
+    nx = np.zeros(L)
+    nx[0] = _power_sym_buf(K, v0, pw[:B], tol, max_iter)
+    for l in range(1, L):
+        nx[l] = _power_sq_buf(xs[l], vx[l], pu, pw[:xs[l].shape[1]], tol, max_iter)
+    return pu, pw, nx
+
+
+@njit(cache=True)
+def _ensure_z1(Zvalid, K, A, KA, Z1k, beta1, Z1):
+    r"""Refresh the layer-1 pre-activation :math:`Z_1 = Z_1^k - KA - \beta` unless cached; ``KA``: scratch."""
+    if not Zvalid[0]:
+        np.dot(K, A, KA)
+        for i in range(Z1.shape[0]):
+            for q in range(Z1.shape[1]):
+                Z1[i, q] = Z1k[i, q] - KA[i, q] - beta1[q]
+        Zvalid[0] = True
+
+
+@njit(cache=True)
+def _layer1_update(A, beta1, D1, sb1, eta, s, rho):
+    """Theta-step of layer 1 in the affine form: ``A += eta (s D - rho A)``, ``beta += eta (s 1^T D - rho beta)``."""
+    n1 = A.shape[1]
+    for q in range(n1):
+        sb1[q] = 0.0
+    for i in range(A.shape[0]):
+        for q in range(n1):
+            d = D1[i, q]
+            A[i, q] += eta * (s * d - rho * A[i, q])
+            sb1[q] += d
+    for q in range(n1):
+        beta1[q] += eta * (s * sb1[q] - rho * beta1[q])
+
+
+@njit(cache=True)
+def _theta_step(l, Ws, bs, Wk, bk, xs, Zc, D, GW, sb, Zvalid, codes, betas, eta, s, rho):
+    """Theta-step of layer ``l >= 2`` (residual from the cached pre-activation where valid)."""
+    if Zvalid[l - 1]:
+        _residual(codes[l - 1], betas[l - 1], Zc[l - 1], xs[l], D[l - 1])
+    else:
+        np.dot(xs[l - 1], Ws[l - 1], Zc[l - 1])
+        _affine_residual(Zc[l - 1], bs[l - 1], codes[l - 1], betas[l - 1], xs[l], D[l - 1])
+    _theta_update(Ws[l - 1], bs[l - 1], xs[l - 1], D[l - 1], Wk[l - 1], bk[l - 1], eta, s, rho,
+                  GW[l - 1], sb[l - 1])
+
+
+@njit(cache=True)
+def _x_step(l, Ws, bs, xs, Zc, D, Gx, Zvalid, K, A, KA, Z1k, beta1, vw, pu, pw, codes, betas, lambdas,
+            l1_layer, l1_alpha, c, tol, max_iter):
+    r"""x-step (17b) on ``x_j``, j = l - 1, with the new :math:`\Theta_l`: D_l = sigma_l(X_j W_l + b_l) - X_l."""
+    j = l - 1
+    lam = lambdas[l - 1]
+    np.dot(xs[j], Ws[l - 1], Zc[l - 1])
+    _affine_residual(Zc[l - 1], bs[l - 1], codes[l - 1], betas[l - 1], xs[l], D[l - 1])
+    if j == 1:
+        _ensure_z1(Zvalid, K, A, KA, Z1k, beta1, Zc[0])
+    else:
+        np.dot(xs[j - 1], Ws[j - 1], Zc[j - 1])
+        _add_bias(Zc[j - 1], bs[j - 1])
+        Zvalid[j - 1] = True
+    W = Ws[l - 1]
+    t = c / (lam * _power_sq_buf(W, vw[l - 1], pu[:W.shape[0]], pw[:W.shape[1]], tol, max_iter))
+    alpha = l1_alpha if l1_layer == j else 0.0
+    _x_update(codes[j - 1], betas[j - 1], xs[j], Zc[j - 1], D[l - 1], W, t,
+              lambdas[j - 1], lam, alpha, Gx[l - 1])
+    Zvalid[l - 1] = False
+
+
+@njit(cache=True)
+def _finish_layer1(X0, A, beta1, W1, b1):
+    r""":math:`W_1 = W_1^k - X_0^\top A`, :math:`b_1 = b_1^k - \beta`, in place."""
+    G1 = np.dot(X0.T, A)
+    for p in range(W1.shape[0]):
+        for q in range(W1.shape[1]):
+            W1[p, q] -= G1[p, q]
+    for q in range(W1.shape[1]):
+        b1[q] -= beta1[q]
+
+
+@njit(cache=True)
 def lbn_inner_loop(Ws, bs, X0, Y, vx, vw, codes, betas, lambdas, l1_layer, l1_alpha,
                    n_inner, c, rho, tol, max_iter, K):
     r"""One batch step of Algorithm 1, in place on ``Ws``, ``bs`` (twin: ``implicit_stochastic.lbn_batch_numpy``).
@@ -312,108 +434,37 @@ def lbn_inner_loop(Ws, bs, X0, Y, vx, vw, codes, betas, lambdas, l1_layer, l1_al
     """
     L = len(Ws)
     B = X0.shape[0]
-    dt = X0.dtype
     n1 = Ws[0].shape[1]
     # anchors Theta^k of layers 2..L (layer 1 is never modified before the end)
     Wk = [Ws[l].copy() for l in range(L)]
     bk = [bs[l].copy() for l in range(L)]
-    # forward pass: Zc[l-1] = f(X_{l-1}, Theta_l^k), xs[l] = sigma_l(Zc[l-1])
-    xs = [X0]
-    Zc = [np.empty((B, Ws[l].shape[1]), dtype=dt) for l in range(L)]
-    D = [np.empty((B, Ws[l].shape[1]), dtype=dt) for l in range(L)]
-    Gx = [np.empty((B, Ws[l].shape[0]), dtype=dt) for l in range(L)]     # D_l W_l^T  (B, n_{l-1})
-    GW = [np.empty(Ws[l].shape, dtype=dt) for l in range(L)]            # X_{l-1}^T D_l
-    sb = [np.empty(Ws[l].shape[1], dtype=dt) for l in range(L)]
-    for l in range(L):
-        np.dot(xs[l], Ws[l], Zc[l])
-        _add_bias(Zc[l], bs[l])
-        if l < L - 1:
-            h = np.empty((B, Ws[l].shape[1]), dtype=dt)
-            for i in range(B):
-                for k in range(h.shape[1]):
-                    h[i, k] = _prox_scalar(codes[l], betas[l], Zc[l][i, k], 1.0, 0.0)
-            xs.append(h)
-    xs.append(Y)
+    Zc, D, Gx, GW, sb = _batch_buffers(Ws, X0)
+    xs = _forward_pass(Ws, bs, X0, Y, codes, betas, Zc)
     Z1k = Zc[0].copy()
     Zvalid = np.ones(L, dtype=np.bool_)
     if K.shape[0] != B or K.shape[1] != B:
         K = np.dot(X0, X0.T)
-    A = np.zeros((B, n1), dtype=dt)
-    KA = np.empty((B, n1), dtype=dt)
-    beta1 = np.zeros(n1, dtype=dt)
-    # power-iteration scratch
-    nmax = 1
-    for l in range(L):
-        nmax = max(nmax, Ws[l].shape[0], Ws[l].shape[1])
-    pu = np.empty(max(nmax, B))
-    pw = np.empty(max(nmax, B))
-    v0 = np.zeros(B)
-    nx = np.zeros(L)
-    nx[0] = _power_sym_buf(K, v0, pw[:B], tol, max_iter)
-    for l in range(1, L):
-        nx[l] = _power_sq_buf(xs[l], vx[l], pu, pw[:xs[l].shape[1]], tol, max_iter)
+    A = np.zeros((B, n1), dtype=X0.dtype)
+    KA = np.empty((B, n1), dtype=X0.dtype)
+    beta1 = np.zeros(n1, dtype=X0.dtype)
+    pu, pw, nx = _initial_norms(Ws, xs, K, vx, tol, max_iter)
     for n in range(n_inner):
         for l in range(L, 0, -1):
             lam = lambdas[l - 1]
             eta = c / (lam * (nx[l - 1] / B + 1.0) + rho)
             if l == 1:
-                if not Zvalid[0]:
-                    np.dot(K, A, KA)
-                    for i in range(B):
-                        for q in range(n1):
-                            Zc[0][i, q] = Z1k[i, q] - KA[i, q] - beta1[q]
-                    Zvalid[0] = True
+                _ensure_z1(Zvalid, K, A, KA, Z1k, beta1, Zc[0])
                 _residual(codes[0], betas[0], Zc[0], xs[1], D[0])
-                s = lam / B
-                for q in range(n1):
-                    sb[0][q] = 0.0
-                for i in range(B):
-                    for q in range(n1):
-                        d = D[0][i, q]
-                        A[i, q] += eta * (s * d - rho * A[i, q])
-                        sb[0][q] += d
-                for q in range(n1):
-                    beta1[q] += eta * (s * sb[0][q] - rho * beta1[q])
+                _layer1_update(A, beta1, D[0], sb[0], eta, lam / B, rho)
                 Zvalid[0] = False
                 continue
-            if Zvalid[l - 1]:
-                _residual(codes[l - 1], betas[l - 1], Zc[l - 1], xs[l], D[l - 1])
-            else:
-                np.dot(xs[l - 1], Ws[l - 1], Zc[l - 1])
-                _affine_residual(Zc[l - 1], bs[l - 1], codes[l - 1], betas[l - 1], xs[l], D[l - 1])
-            _theta_update(Ws[l - 1], bs[l - 1], xs[l - 1], D[l - 1], Wk[l - 1], bk[l - 1], eta, lam / B, rho,
-                          GW[l - 1], sb[l - 1])
-            # x-step on x_j, j = l - 1, with the new Theta_l: D_l = sigma_l(X_j W_l + b_l) - X_l
+            _theta_step(l, Ws, bs, Wk, bk, xs, Zc, D, GW, sb, Zvalid, codes, betas, eta, lam / B, rho)
+            _x_step(l, Ws, bs, xs, Zc, D, Gx, Zvalid, K, A, KA, Z1k, beta1, vw, pu, pw, codes, betas, lambdas,
+                    l1_layer, l1_alpha, c, tol, max_iter)
             j = l - 1
-            np.dot(xs[j], Ws[l - 1], Zc[l - 1])
-            _affine_residual(Zc[l - 1], bs[l - 1], codes[l - 1], betas[l - 1], xs[l], D[l - 1])
-            if j == 1:
-                if not Zvalid[0]:
-                    np.dot(K, A, KA)
-                    for i in range(B):
-                        for q in range(n1):
-                            Zc[0][i, q] = Z1k[i, q] - KA[i, q] - beta1[q]
-                    Zvalid[0] = True
-            else:
-                np.dot(xs[j - 1], Ws[j - 1], Zc[j - 1])
-                _add_bias(Zc[j - 1], bs[j - 1])
-                Zvalid[j - 1] = True
-            W = Ws[l - 1]
-            t = c / (lam * _power_sq_buf(W, vw[l - 1], pu[:W.shape[0]], pw[:W.shape[1]], tol, max_iter))
-            alpha = l1_alpha if l1_layer == j else 0.0
-            _x_update(codes[j - 1], betas[j - 1], xs[j], Zc[j - 1], D[l - 1], W, t,
-                      lambdas[j - 1], lam, alpha, Gx[l - 1])
-            Zvalid[l - 1] = False
             if n < n_inner - 1:          # ||X_j|| is next used by Theta_{j+1} in the next sweep
                 nx[j] = _power_sq_buf(xs[j], vx[j], pu, pw[:xs[j].shape[1]], tol, max_iter)
-    # W_1 = W_1^k - X_0^T A, b_1 = b_1^k - beta
-    G1 = np.dot(X0.T, A)
-    W1 = Ws[0]
-    for p in range(W1.shape[0]):
-        for q in range(n1):
-            W1[p, q] -= G1[p, q]
-    for q in range(n1):
-        bs[0][q] -= beta1[q]
+    _finish_layer1(X0, A, beta1, Ws[0], bs[0])
     return xs[1:L]
 
 
