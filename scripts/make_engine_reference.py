@@ -6,7 +6,7 @@ run of 3, so the run of 3 epochs and its per-epoch history are stored), and the 
 ``tests/solvers/test_engine_reference.py`` recomputes them and requires equality.
 
 ``python scripts/make_engine_reference.py --check`` says which configurations are still bit-identical.
-Run from a checkout: ``python scripts/make_engine_reference.py`` (only when an algorithm changes on purpose;
+Run from a checkout: ``python scripts/make_engine_reference.py --write`` (only when an algorithm changes on purpose;
 say so in the commit).
 """
 from __future__ import annotations
@@ -124,9 +124,16 @@ def check() -> int:
     return int(bad > 0)
 
 
-def main():
-    if "--check" in sys.argv[1:]:
+def main(argv=None):
+    import argparse
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--check", action="store_true", help="compare with the file instead of rewriting it")
+    ap.add_argument("--write", action="store_true", help="rewrite the reference file (an algorithm changed on purpose)")
+    args = ap.parse_args(argv)
+    if args.check:
         raise SystemExit(check())
+    if not args.write:
+        ap.error("say --check, or --write to rewrite the committed reference")
     payload = {}
     for name in CONFIGS:
         payload.update(record(name))
