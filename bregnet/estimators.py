@@ -14,13 +14,12 @@ Every estimator takes ``solver=`` any name of :data:`bregnet.training.SOLVERS` (
 data, continuing the current network), and records the metrics of every epoch in ``history_``
 (a :class:`~bregnet.training.TrainingLog`; ``history_["objective"]`` is a column).
 
-**Defaults.**  The paper's settings are tuned for 60,000 images and 100 epochs (LBN-S with
-:math:`\tau^k = 100`, SGD-BP with learning rate :math:`10^{-3}`, Section 6.1); with the few epochs
-and small data sets typical of an estimator they barely move the network.  The estimators therefore
-default to settings that learn within ``epochs=10`` (:data:`ESTIMATOR_SOLVER_DEFAULTS`: LBN-S with
-proximal weight 1, the value of Section 6.2; the back-propagation baselines with learning rate 0.1,
-Adam 0.01); ``solver_options`` overrides them, e.g. ``{"prox_weight": 100.0}`` for the paper's
-classification setting.
+**Defaults.**  The solvers' own defaults (one place: each solver class of :mod:`bregnet.solvers` and
+:mod:`bregnet.backprop`), chosen to learn within ``epochs=10``: LBN-S with proximal weight 1, the value
+of Section 6.2; the back-propagation baselines with learning rate 0.1, Adam 0.01.  The paper's settings
+are tuned for 60,000 images and 100 epochs (LBN-S with :math:`\tau^k = 100`, SGD-BP with learning rate
+:math:`10^{-3}`, Section 6.1) and barely move the network in a few epochs; ``solver_options`` sets them,
+e.g. ``solver_options=preset_options("paper", "lbn-s", "classification")`` (:mod:`bregnet.presets`).
 
 Examples
 --------
@@ -50,17 +49,7 @@ from .problems import PAPER_ALPHA, PAPER_CODE_THRESHOLD, PAPER_NOISE_STD, Proble
 from .training import TrainingLog, get_solver, train
 
 __all__ = ["LiftedBregmanClassifier", "LiftedBregmanRegressor", "SparseAutoencoder", "DenoisingAutoencoder",
-           "ESTIMATOR_SOLVER_DEFAULTS"]
-
-#: solver options the estimators use unless ``solver_options`` says otherwise (see the module docstring)
-ESTIMATOR_SOLVER_DEFAULTS = {
-    "lbn-s": {"prox_weight": 1.0},
-    "gd-bp": {"lr": 0.1},
-    "sgd-bp": {"lr": 0.1},
-    "isgd-bp": {"lr": 0.1},
-    "adam-bp": {"lr": 0.01},
-}
-
+]
 
 def _generator(random_state) -> np.random.Generator:
     """A numpy Generator from scikit-learn's ``random_state`` conventions (None, int, RandomState, Generator)."""
@@ -110,7 +99,7 @@ class _LiftedEstimator(BaseEstimator):
         return hs
 
     def _solver_options(self, spec):
-        return {**ESTIMATOR_SOLVER_DEFAULTS.get(spec.name, {}), **(self.solver_options or {})}
+        return dict(self.solver_options or {})
 
     # -------------------------------------------------------------------- training
     def _run(self, problem: Problem, data: ProblemData, *, epochs: int, continue_training: bool):
@@ -198,7 +187,7 @@ class LiftedBregmanClassifier(ClassifierMixin, _LiftedMLP):
     batch_size : int or None
         Mini-batch size of stochastic solvers (None: ``min(100, n_samples)``).
     solver_options : dict or None
-        Options of the solver (override :data:`ESTIMATOR_SOLVER_DEFAULTS`).
+        Hyperparameters of the solver (override its defaults; e.g. a preset of :mod:`bregnet.presets`).
     random_state : None, int, RandomState or Generator
         Initialisation and batch order.
     warm_start : bool

@@ -137,3 +137,22 @@ def test_help_and_solvers_and_check_still_work(capsys):
     assert "lbn-s" in out and "sgd-bp" in out and "classical-lifted" in out
     assert main(["check", "relu", "identity"]) == EXIT_OK
     assert "laws held" in capsys.readouterr().out
+
+
+def test_train_defaults_learn_and_the_paper_is_a_preset(tmp_path, capsys):
+    """Issue 11: `bregnet train` with its defaults reached 38% test accuracy on digits (the paper's tau^k = 100 as
+    default); the defaults now live on the solver and learn, and the printed settings are `--preset paper`."""
+    assert main(["train", "--problem", "classification", "--out", str(tmp_path / "default"), "--quiet"]) == EXIT_OK
+    m = _metrics(tmp_path / "default")
+    assert m["solver"]["options"]["prox_weight"] == 1.0 and m["final"]["val_accuracy"] > 0.9
+    assert main(["train", "--problem", "classification", "--epochs", "1", "--preset", "paper",
+                 "--out", str(tmp_path / "paper"), "--quiet"]) == EXIT_OK
+    m = _metrics(tmp_path / "paper")
+    assert m["config"]["preset"] == "paper" and m["solver"]["options"]["prox_weight"] == 100.0
+    assert main(["train", "--problem", "classification", "--preset", "paper", "--option", "prox_weight=2",
+                 "--epochs", "1", "--out", str(tmp_path / "both"), "--quiet"]) == EXIT_OK
+    assert _metrics(tmp_path / "both")["solver"]["options"]["prox_weight"] == 2.0      # --option wins
+    capsys.readouterr()
+    assert main(["train", "--problem", "classification", "--preset", "fast", "--out", str(tmp_path / "bad")]) \
+        == EXIT_USAGE
+    assert "unknown preset 'fast'" in capsys.readouterr().err and not (tmp_path / "bad").exists()

@@ -143,7 +143,8 @@ class GDBP(_Backprop):
     Parameters
     ----------
     lr : float > 0
-        The step size :math:`\tau_\Theta`.
+        The step size :math:`\tau_\Theta` (default 0.1, which learns on standardised data; the paper's printed
+        values are the preset ``"paper"`` of :mod:`bregnet.presets`).
     loss : ``"mse"``, ``"bregman"`` or OutputLoss
 
     Examples
@@ -152,7 +153,7 @@ class GDBP(_Backprop):
     GDBP(loss='mse', lr=0.2)
     """
 
-    lr: float = 1e-2
+    lr: float = 0.1
 
     name = "gd-bp"
     constraints = {**_Backprop.constraints, "lr": _POSITIVE}
@@ -170,7 +171,8 @@ class SGDBP(_Backprop):
     Parameters
     ----------
     lr : float > 0
-        :math:`\tau` (the paper uses :math:`10^{-3}`, Section 6.1).
+        :math:`\tau` (default 0.1; the paper prints :math:`10^{-3}`, Section 6.1, which fits a loss summed over
+        the batch: ``docs/errata.md``; preset ``"paper"``).
     batch_size : int >= 1
         :math:`|B_p|`.
     shuffle : bool
@@ -178,7 +180,7 @@ class SGDBP(_Backprop):
     loss : ``"mse"``, ``"bregman"`` or OutputLoss
     """
 
-    lr: float = 1e-3
+    lr: float = 0.1
     batch_size: int = 100
     shuffle: bool = True
 
@@ -216,12 +218,14 @@ class ISGDBP(SGDBP):
     tau : float > 0
         The proximal parameter :math:`\tau^k` (Section 6.3 uses 0.5 and 1).
     lr : float > 0
-        The inner GD-BP step :math:`\eta` (the paper's "learning rate", :math:`10^{-3}` or :math:`4\cdot10^{-4}`).
+        The inner GD-BP step :math:`\eta` (default 0.1; the paper's "learning rate" is :math:`10^{-3}` or
+        :math:`4\cdot10^{-4}`, preset ``"paper"``).
     inner_steps : int >= 1
         :math:`N` (15 or 30 in Section 6.3).
     batch_size, shuffle, loss : as in :class:`SGDBP`.
     """
 
+    lr: float = 0.1
     tau: float = 1.0
     inner_steps: int = 15
 
@@ -262,13 +266,14 @@ class AdamBP(SGDBP):
     Parameters
     ----------
     lr : float > 0
-        :math:`\eta`.
+        :math:`\eta` (default 0.01).
     beta1, beta2 : float in [0, 1)
     eps : float > 0
         :math:`\epsilon`.
     batch_size, shuffle, loss : as in :class:`SGDBP`.
     """
 
+    lr: float = 0.01
     beta1: float = 0.9
     beta2: float = 0.999
     eps: float = 1e-8
@@ -352,7 +357,7 @@ def _bp(solver, network, X, Y, epochs, l1_alpha, l1_layer, seed=None, **kw) -> R
     return res
 
 
-def gd_bp(network: Network, X, Y, *, epochs: int = 100, lr: float = 1e-2, loss="mse", l1_alpha: float = 0.0,
+def gd_bp(network: Network, X, Y, *, epochs: int = 100, lr: float = GDBP.lr, loss="mse", l1_alpha: float = 0.0,
           l1_layer: int | None = None, callback: Callable | None = None, validation_data=None, checkpoint=None,
           checkpoint_every: int = 1, resume: bool = False) -> Result:
     r"""GD-BP: full-batch (sub)gradient descent (3), ``run(GDBP(lr=lr, loss=loss), ...)``.
@@ -405,7 +410,7 @@ def gd_bp(network: Network, X, Y, *, epochs: int = 100, lr: float = 1e-2, loss="
                resume=resume)
 
 
-def sgd_bp(network: Network, X, Y, *, epochs: int = 10, batch_size: int = 100, lr: float = 1e-3, loss="mse",
+def sgd_bp(network: Network, X, Y, *, epochs: int = 10, batch_size: int = SGDBP.batch_size, lr: float = SGDBP.lr, loss="mse",
            l1_alpha: float = 0.0, l1_layer: int | None = None, seed=None, rng: np.random.Generator | None = None,
            shuffle: bool = True, callback: Callable | None = None, validation_data=None, checkpoint=None,
            checkpoint_every: int = 1, resume: bool = False) -> Result:
@@ -437,8 +442,8 @@ def sgd_bp(network: Network, X, Y, *, epochs: int = 10, batch_size: int = 100, l
                checkpoint=checkpoint, checkpoint_every=checkpoint_every, resume=resume)
 
 
-def isgd_bp(network: Network, X, Y, *, epochs: int = 10, batch_size: int = 100, tau: float = 1.0,
-            lr: float = 1e-3, inner_steps: int = 15, loss="mse", l1_alpha: float = 0.0, l1_layer: int | None = None,
+def isgd_bp(network: Network, X, Y, *, epochs: int = 10, batch_size: int = ISGDBP.batch_size, tau: float = ISGDBP.tau,
+            lr: float = ISGDBP.lr, inner_steps: int = ISGDBP.inner_steps, loss="mse", l1_alpha: float = 0.0, l1_layer: int | None = None,
             seed=None, rng: np.random.Generator | None = None, shuffle: bool = True,
             callback: Callable | None = None, validation_data=None, checkpoint=None, checkpoint_every: int = 1,
             resume: bool = False) -> Result:
@@ -470,8 +475,8 @@ def isgd_bp(network: Network, X, Y, *, epochs: int = 10, batch_size: int = 100, 
                resume=resume)
 
 
-def adam_bp(network: Network, X, Y, *, epochs: int = 10, batch_size: int = 100, lr: float = 1e-3,
-            beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8, loss="mse", l1_alpha: float = 0.0,
+def adam_bp(network: Network, X, Y, *, epochs: int = 10, batch_size: int = AdamBP.batch_size, lr: float = AdamBP.lr,
+            beta1: float = AdamBP.beta1, beta2: float = AdamBP.beta2, eps: float = AdamBP.eps, loss="mse", l1_alpha: float = 0.0,
             l1_layer: int | None = None, seed=None, rng: np.random.Generator | None = None, shuffle: bool = True,
             callback: Callable | None = None, validation_data=None, checkpoint=None, checkpoint_every: int = 1,
             resume: bool = False) -> Result:
