@@ -89,14 +89,15 @@ def parse():
 
 
 def check_epochwise(X, Y, net):
-    """``epochs=1`` twice with a shared Generator == ``epochs=2`` in one call (parameters bitwise)."""
+    """``epochs=1`` twice with a shared Generator (and LBN-S's state carried) == ``epochs=2`` in one call (bitwise)."""
     from bregnet.backprop import sgd_bp
     from bregnet.solvers import lbn_s
     X, Y = X[:2000], Y[:2000]
     kw = dict(batch_size=BATCH, n_inner=N_INNER, prox_weight=RHO, record="none")
     one = lbn_s(net, X, Y, epochs=2, seed=0, **kw).network
     g = np.random.default_rng(0)
-    two = lbn_s(lbn_s(net, X, Y, epochs=1, rng=g, **kw).network, X, Y, epochs=1, rng=g, **kw).network
+    first = lbn_s(net, X, Y, epochs=1, rng=g, **kw)
+    two = lbn_s(first.network, X, Y, epochs=1, rng=g, state=first.state, **kw).network
     ok_l = all(np.array_equal(a, b) for a, b in zip(one.weights + one.biases, two.weights + two.biases))
     one, _ = sgd_bp(net, X, Y, epochs=2, batch_size=BATCH, lr=LR, seed=0)
     g = np.random.default_rng(0)
@@ -115,14 +116,16 @@ class LbnS:
         from bregnet.solvers import lbn_s
         self.lbn_s, self.net, self.X, self.Y = lbn_s, net, X, Y
         self.rng = np.random.default_rng(0)
+        self.state = None                                      # the solver's state, carried from epoch to epoch
         self.inside = epoch_clock() or [0.0, 0.0]              # timing wrapper for this run only
         self.calls = 0.0
 
     def epoch(self):
         before = self.inside[0]
         t = time.perf_counter()
-        self.net = self.lbn_s(self.net, self.X, self.Y, epochs=1, batch_size=BATCH, n_inner=N_INNER,
-                              prox_weight=RHO, rng=self.rng, record="none").network
+        res = self.lbn_s(self.net, self.X, self.Y, epochs=1, batch_size=BATCH, n_inner=N_INNER, prox_weight=RHO,
+                         rng=self.rng, record="none", state=self.state)
+        self.net, self.state = res.network, res.state
         dt = time.perf_counter() - t
         self.calls += dt
         if self.inside[0] == before:                           # no wrapper (or no kernel): the whole call

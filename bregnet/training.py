@@ -26,7 +26,6 @@ Examples
 from __future__ import annotations
 
 import dataclasses
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Mapping
@@ -40,7 +39,7 @@ from .network import Network
 from .presets import PAPER_BATCH_SIZE, preset_options
 from .problems import PROBLEM_NAMES, Problem, ProblemData
 from .solvers.coordinate_descent import CoordinateDescent
-from .solvers.engine import Result, Solver, run
+from .solvers.engine import History, Result, Solver, run
 from .solvers.implicit_stochastic import LBND, LBNS
 from .solvers.model_averaging import ModelAveraging, ParallelImplicit
 from .solvers.proximal_gradient import ProximalGradient
@@ -194,65 +193,24 @@ def get_solver(name) -> SolverSpec:
 
 
 # ---------------------------------------------------------------------------------------- the log
-class TrainingLog:
-    """Per-epoch metrics: a list of rows (dicts), row 0 the initial network; ``log[key]`` is a column.
-
-    Keys: ``epoch``, ``wall_time`` and those of :meth:`Problem.evaluate <bregnet.problems.Problem.evaluate>`.
-
-    Examples
-    --------
-    >>> log = TrainingLog([{"epoch": 0, "objective": 2.0}, {"epoch": 1, "objective": 1.0}])
-    >>> log["objective"], len(log), log.last["epoch"]
-    ([2.0, 1.0], 2, 1)
-    """
-
-    def __init__(self, rows=None):
-        self.rows = [dict(r) for r in (rows or [])]
-
-    def append(self, row: dict) -> None:
-        self.rows.append(dict(row))
-
-    def __len__(self) -> int:
-        return len(self.rows)
-
-    def __getitem__(self, key):
-        return [r.get(key) for r in self.rows]
-
-    def keys(self) -> list:
-        out = []
-        for r in self.rows:
-            out += [k for k in r if k not in out]
-        return out
-
-    @property
-    def last(self) -> dict:
-        return dict(self.rows[-1]) if self.rows else {}
-
-    def to_dict(self) -> dict:
-        """Columns as a dict of lists (JSON-friendly)."""
-        return {k: self[k] for k in self.keys()}
-
-    def to_json(self) -> str:
-        return json.dumps(self.rows)
-
-    @classmethod
-    def from_json(cls, text: str) -> "TrainingLog":
-        return cls(json.loads(text))
-
-    def __repr__(self) -> str:
-        return f"TrainingLog({len(self)} rows, keys={self.keys()})"
+#: the training log is the engine's :class:`~bregnet.solvers.engine.History` (one history type)
+TrainingLog = History
 
 
 @dataclass
 class TrainOutcome(Result):
     """What :func:`train` returns: the engine's :class:`~bregnet.solvers.engine.Result` with the log and settings."""
 
-    log: TrainingLog = field(default_factory=lambda: TrainingLog())
     solver: str = ""
     options: dict = field(default_factory=dict)
     batch_size: int | None = None
     epochs: int = 0
     resume_exact: bool = True
+
+    @property
+    def log(self) -> History:
+        """The history: the solver's diagnostics and the problem's metrics, one row per epoch."""
+        return self.history
 
     @property
     def train_time(self) -> float:
@@ -267,12 +225,6 @@ class TrainingDivergedError(DivergenceError):
         super().__init__(message)
         self.log = log
         self.epoch = epoch
-
-
-def _log_from(history) -> TrainingLog:
-    """The history's rows, JSON-friendly (arrays as lists), as a :class:`TrainingLog`."""
-    rows = [history.row(i) for i in range(len(history))]
-    return TrainingLog([{k: (v.tolist() if isinstance(v, np.ndarray) else v) for k, v in r.items()} for r in rows])
 
 
 # ---------------------------------------------------------------------------------------- train
@@ -391,21 +343,16 @@ def train(problem: Problem, solver, data, *, epochs: int = 10, batch_size: int |
     if checkpoint_dir is not None:
         Path(checkpoint_dir).mkdir(parents=True, exist_ok=True)
         ckpt = Path(checkpoint_dir) / TRAINING_STATE
-    user_cb = None if callback is None else (lambda e, n, row: callback(e, n, _log_from_row(row)))
+    user_cb = None if callback is None else (lambda e, n, row: callback(e, n, History([row]).last))
     try:
         res = run(solver_obj, net, X, Y, epochs=int(epochs), lambdas=problem.lambdas, l1=problem.l1, rng=gen,
                   validation_data=None if Xv is None else (Xv, Yv), callback=user_cb, progress=progress,
                   checkpoint=ckpt, resume=resume, evaluate=lambda n: problem.evaluate(n, X, Y, Xv, Yv), state=state)
     except DivergenceError as exc:
-        log = _log_from(exc.history) if getattr(exc, "history", None) is not None else TrainingLog()
+        log = getattr(exc, "history", None) or History(spec.name)
         done = log.last.get("epoch", 0) if len(log) else 0
         raise TrainingDivergedError(f"{spec.name} diverged after epoch {done}: {exc}", log, done + 1) from exc
-    log = _log_from(res.history)
     return TrainOutcome(network=res.network, history=res.history, state=res.state, hidden=res.hidden,
-                        resumed_from=res.resumed_from, stopped_early=res.stopped_early, log=log, solver=spec.name,
+                        resumed_from=res.resumed_from, stopped_early=res.stopped_early, solver=spec.name,
                         options=solver_obj.params(), batch_size=opts.get("batch_size"),
-                        epochs=int(log.last.get("epoch", 0)))
-
-
-def _log_from_row(row: dict) -> dict:
-    return {k: (v.tolist() if isinstance(v, np.ndarray) else v) for k, v in row.items()}
+                        epochs=int(res.history.last.get("epoch", 0)))

@@ -78,7 +78,7 @@ def save_checkpoint(path, *, solver: str, fingerprint: dict, epoch: int, state: 
                     rng_state: dict | None) -> None:
     """Write the run's state atomically (a temporary file in the same directory, then ``os.replace``).
 
-    ``history`` is :meth:`History.to_json <bregnet.solvers.engine.History.to_json>`'s dict.
+    ``history`` is :meth:`History.to_state <bregnet.solvers.engine.History.to_state>`'s dict.
     """
     arrays, spec = encode_state(state)
     meta = {"format": CHECKPOINT_FORMAT, "solver": solver, "fingerprint": fingerprint, "epoch": int(epoch),

@@ -192,30 +192,47 @@ def params_state(network: Network) -> dict:
 class History:
     """Per-epoch record of a run: ``epoch``, ``wall_time`` and one column per diagnostic; row 0 is the start.
 
-    A column is read as an attribute or by key (``history.energy``, ``history["energy"]``: lists).
-    ``wall_time`` counts the seconds spent in the solver's updates, cumulative over resumes.
+    The one history type of bregnet (solvers, :func:`bregnet.training.train`, the estimators' ``history_``).
+    A column is read as an attribute or by key (``history.energy``, ``history["energy"]``: lists, ``None`` where a
+    row has no value); a row as a dict (``history.rows``, ``history.last``).  ``wall_time`` counts the seconds spent
+    in the solver's updates, cumulative over resumes.
+
+    ``History(name)`` starts an empty history of the solver ``name``; ``History(rows)`` builds one from a list of
+    row dicts (each with ``epoch``).
 
     Examples
     --------
     >>> h = History("demo")
-    >>> h.append(0, 0.0, {"energy": 2.0}); h.append(1, 0.5, {"energy": 1.0})
-    >>> h.energy, h.epoch, len(h)
-    ([2.0, 1.0], [0, 1], 2)
+    >>> h.record(0, 0.0, {"energy": 2.0}); h.record(1, 0.5, {"energy": 1.0})
+    >>> h.energy, h.epoch, len(h), h.last["energy"]
+    ([2.0, 1.0], [0, 1], 2, 1.0)
+    >>> History([{"epoch": 0, "objective": 2.0}, {"epoch": 1, "objective": 1.0}])["objective"]
+    [2.0, 1.0]
     """
 
-    def __init__(self, solver: str = "", columns: dict | None = None, options: dict | None = None):
+    def __init__(self, solver="", columns: dict | None = None, options: dict | None = None):
+        rows = None
+        if isinstance(solver, (list, tuple)):
+            rows, solver = solver, ""
         self.solver = solver
         self.options = dict(options or {})
         self.columns = {"epoch": [], "wall_time": []}
         for k, v in (columns or {}).items():
             self.columns[k] = list(v)
+        for r in rows or ():
+            self.append(r)
 
-    def append(self, epoch: int, wall_time: float, row: dict) -> None:
+    def record(self, epoch: int, wall_time: float, row: dict) -> None:
+        """Append the row of ``epoch`` (``wall_time`` seconds of training so far)."""
+        self.append({**row, "epoch": int(epoch), "wall_time": float(wall_time)})
+
+    def append(self, row: dict) -> None:
+        """Append a row dict (with ``epoch``; ``wall_time`` defaults to None)."""
         for k in row:
             if k not in self.columns:
                 self.columns[k] = [None] * len(self)
         for k, col in self.columns.items():
-            col.append(int(epoch) if k == "epoch" else float(wall_time) if k == "wall_time" else row.get(k))
+            col.append(row.get(k))
 
     def __len__(self) -> int:
         return len(self.columns["epoch"])
@@ -226,7 +243,7 @@ class History:
             del col[n:]
 
     def __getitem__(self, key):
-        return self.columns[key]
+        return self.columns[key] if key in self.columns else [None] * len(self)
 
     def __getattr__(self, key):
         cols = self.__dict__.get("columns")
@@ -240,8 +257,34 @@ class History:
     def row(self, i: int = -1) -> dict:
         return {k: v[i] for k, v in self.columns.items()}
 
-    def to_json(self) -> dict:
-        """JSON-friendly dict (arrays as lists); :meth:`from_json` restores it exactly."""
+    @property
+    def rows(self) -> list:
+        """Every row as a dict."""
+        return [self.row(i) for i in range(len(self))]
+
+    @property
+    def last(self) -> dict:
+        """The last row (``{}`` if empty), arrays as lists."""
+        return _plain(self.row()) if len(self) else {}
+
+    def to_dict(self) -> dict:
+        """Columns as a dict of lists, arrays as lists (JSON-friendly)."""
+        return {k: [_plain(v) for v in col] for k, col in self.columns.items()}
+
+    def as_dict(self) -> dict:
+        """:meth:`to_dict` with the solver's name and options."""
+        return {"solver": self.solver, "options": dict(self.options), **self.to_dict()}
+
+    def to_json(self) -> str:
+        """The rows as JSON text (arrays as lists)."""
+        return json.dumps([_plain(r) for r in self.rows])
+
+    @classmethod
+    def from_json(cls, text: str) -> "History":
+        return cls(json.loads(text))
+
+    def to_state(self) -> dict:
+        """Everything, arrays with their dtype, for a checkpoint; :meth:`from_state` restores it exactly."""
         def enc(v):
             if isinstance(v, np.ndarray):
                 return {"ndarray": v.tolist(), "dtype": str(v.dtype)}
@@ -250,18 +293,24 @@ class History:
                 "columns": {k: [enc(v) for v in col] for k, col in self.columns.items()}}
 
     @classmethod
-    def from_json(cls, d: dict) -> "History":
+    def from_state(cls, d: dict) -> "History":
         def dec(v):
             if isinstance(v, dict) and "ndarray" in v:
                 return np.array(v["ndarray"], dtype=v["dtype"])
             return v
         return cls(d["solver"], {k: [dec(v) for v in col] for k, col in d["columns"].items()}, d["options"])
 
-    def as_dict(self) -> dict:
-        return {"solver": self.solver, "options": dict(self.options), **{k: list(v) for k, v in self.columns.items()}}
-
     def __repr__(self) -> str:
         return f"History({self.solver!r}, {len(self)} rows, columns={self.keys()})"
+
+
+def _plain(v):
+    """Arrays (and dicts of them) as lists, for JSON."""
+    if isinstance(v, np.ndarray):
+        return v.tolist()
+    if isinstance(v, dict):
+        return {k: _plain(x) for k, x in v.items()}
+    return v
 
 
 @dataclass
@@ -433,7 +482,7 @@ def run(solver: Solver, network: Network, X, Y, *, epochs: int = 10, lambdas=Non
     start, history = 0, None
     if checkpoint is not None and resume and os.path.exists(checkpoint):
         start, state, hist, rng_state = load_checkpoint(checkpoint, solver=solver.name, fingerprint=fp)
-        history = History.from_json(hist)
+        history = History.from_state(hist)
         gen.bit_generator.state = rng_state
     hooks = _Hooks(callback, evaluate, divergence, progress)
     return _loop(solver, task, network, hidden, gen, fp, start, state, history, epochs, hooks, checkpoint,
@@ -473,7 +522,7 @@ def _loop(solver, task, network, hidden, gen, fp, start, state, history, epochs,
                 bar.step(history.row(), solver.objective)
             if checkpoint is not None and (k % checkpoint_every == 0 or k == epochs or stopped):
                 save_checkpoint(checkpoint, solver=solver.name, fingerprint=fp, epoch=k, state=state,
-                                history=history.to_json(), rng_state=gen.bit_generator.state)
+                                history=history.to_state(), rng_state=gen.bit_generator.state)
     except DivergenceError as exc:
         exc.history = history                                  # the epochs recorded before (for reports)
         raise
@@ -490,7 +539,7 @@ def _record(solver, task, state, history, epoch, elapsed, hooks) -> bool:
     net = solver.network(task, state) if hooks.evaluate is not None or hooks.callback is not None else None
     if hooks.evaluate is not None:
         row.update(hooks.evaluate(net))
-    history.append(epoch, elapsed, row)
+    history.record(epoch, elapsed, row)
     try:
         hooks.divergence.check(solver, history, epoch)
     except DivergenceError:

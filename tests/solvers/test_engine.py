@@ -143,9 +143,12 @@ def test_progress_bar_goes_to_stderr(capsys):
 
 def test_history_json_round_trip():
     h = History("demo", options={"a": 1})
-    h.append(0, 0.0, {"energy": 1.0, "residuals": np.array([0.5, 0.25])})
-    h.append(1, 0.1, {"energy": 0.5, "extra": 3})
-    back = History.from_json(h.to_json())
+    h.record(0, 0.0, {"energy": 1.0, "residuals": np.array([0.5, 0.25])})
+    h.record(1, 0.1, {"energy": 0.5, "extra": 3})
+    back = History.from_state(h.to_state())
     assert back.energy == [1.0, 0.5] and back.extra == [None, 3] and np.array_equal(back.residuals[0], [0.5, 0.25])
     with pytest.raises(AttributeError, match="no column"):
         back.nothing
+    rows = History.from_json(h.to_json())                    # the rows as JSON text (arrays as lists)
+    assert rows.residuals[0] == [0.5, 0.25] and rows.last == {"epoch": 1, "wall_time": 0.1, "energy": 0.5,
+                                                               "residuals": None, "extra": 3}
