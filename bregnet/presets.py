@@ -40,8 +40,8 @@ _PAPER = {
     "gd-bp": {"*": {"lr": 4e-2}},
     "sgd-bp": {"classification": {"lr": 1e-3}, "sparse-ae": {"lr": 3e-2}, "denoising-ae": {"lr": 1e-3},
                "undercomplete-ae": {"lr": 4e-4}},
-    "isgd-bp": {"*": {"tau": 1.0, "inner_steps": 15, "lr": 1e-3},
-                "undercomplete-ae": {"tau": 1.0, "inner_steps": 30, "lr": 4e-4}},
+    "isgd-bp": {"*": {"prox_step": 1.0, "inner_steps": 15, "lr": 1e-3},
+                "undercomplete-ae": {"prox_step": 1.0, "inner_steps": 30, "lr": 4e-4}},
 }
 
 #: every preset by name

@@ -109,12 +109,12 @@ class SolverSpec:
         return sorted(f.name for f in dataclasses.fields(self.solver) if f.name not in _RESERVED)
 
     def build(self, options: Mapping) -> Solver:
-        """The solver object with these options (validated by its declared constraints)."""
-        unknown = sorted(set(options) - {f.name for f in dataclasses.fields(self.solver)})
+        """The solver object with these options (validated by its declared constraints; earlier names accepted)."""
+        unknown = sorted(set(options) - {f.name for f in dataclasses.fields(self.solver)} - set(self.solver.renamed))
         if unknown:
             raise BregnetInputError(f"solver {self.name!r} has no option(s) {unknown}; it accepts "
                                     f"{', '.join(self.accepted_options())}")
-        return self.solver(**options)
+        return self.solver.from_options(options)
 
     def check_applicable(self, problem: Problem) -> None:
         """Raise BregnetInputError if this solver cannot train ``problem`` as posed."""

@@ -215,8 +215,9 @@ class ISGDBP(SGDBP):
 
     Parameters
     ----------
-    tau : float > 0
-        The proximal parameter :math:`\tau^k` (Section 6.3 uses 0.5 and 1).
+    prox_step : float > 0
+        The proximal step :math:`\tau^k` of (22), the term :math:`\|\Theta - \Theta^k\|^2/(2\tau^k)` (Section 6.3
+        uses 0.5 and 1; earlier name ``tau``).
     lr : float > 0
         The inner GD-BP step :math:`\eta` (default 0.1; the paper's "learning rate" is :math:`10^{-3}` or
         :math:`4\cdot10^{-4}`, preset ``"paper"``).
@@ -226,11 +227,12 @@ class ISGDBP(SGDBP):
     """
 
     lr: float = 0.1
-    tau: float = 1.0
+    prox_step: float = 1.0
     inner_steps: int = 15
 
     name = "isgd-bp"
-    constraints = {**SGDBP.constraints, "tau": _POSITIVE, "inner_steps": Interval(1, None, integer=True)}
+    renamed = {"tau": "prox_step"}
+    constraints = {**SGDBP.constraints, "prox_step": _POSITIVE, "inner_steps": Interval(1, None, integer=True)}
 
     def update(self, task: Task, state: dict, rng) -> dict:
         W, b = state["weights"], state["biases"]
@@ -241,7 +243,7 @@ class ISGDBP(SGDBP):
     def _implicit_step(self, task: Task, Xb, Yb, W0, b0):
         r"""One step of (22): :math:`N` GD steps on :math:`F_B(\Theta) + \|\Theta-\Theta^k\|^2/(2\tau)` from :math:`\Theta^k`."""
         dt = W0[0].dtype.type
-        eta, inv_tau = dt(self.lr), dt(1.0 / self.tau)
+        eta, inv_tau = dt(self.lr), dt(1.0 / self.prox_step)
         W, b = list(W0), list(b0)
         for _ in range(self.inner_steps):
             _, gW, gb = self._gradient(task, W, b, Xb, Yb)
@@ -442,7 +444,7 @@ def sgd_bp(network: Network, X, Y, *, epochs: int = 10, batch_size: int = SGDBP.
                checkpoint=checkpoint, checkpoint_every=checkpoint_every, resume=resume)
 
 
-def isgd_bp(network: Network, X, Y, *, epochs: int = 10, batch_size: int = ISGDBP.batch_size, tau: float = ISGDBP.tau,
+def isgd_bp(network: Network, X, Y, *, epochs: int = 10, batch_size: int = ISGDBP.batch_size, tau: float = ISGDBP.prox_step,
             lr: float = ISGDBP.lr, inner_steps: int = ISGDBP.inner_steps, loss="mse", l1_alpha: float = 0.0, l1_layer: int | None = None,
             seed=None, rng: np.random.Generator | None = None, shuffle: bool = True,
             callback: Callable | None = None, validation_data=None, checkpoint=None, checkpoint_every: int = 1,
@@ -452,7 +454,7 @@ def isgd_bp(network: Network, X, Y, *, epochs: int = 10, batch_size: int = ISGDB
     Parameters
     ----------
     tau : float
-        The proximal parameter :math:`\tau^k > 0` (Section 6.3 uses 0.5 and 1).
+        The proximal step :math:`\tau^k > 0` (Section 6.3 uses 0.5 and 1): :attr:`ISGDBP.prox_step`.
     lr : float
         The inner GD-BP step :math:`\eta > 0`.
     inner_steps : int
@@ -469,7 +471,8 @@ def isgd_bp(network: Network, X, Y, *, epochs: int = 10, batch_size: int = ISGDB
     >>> hist.objective[-1] < 1e-3 * hist.objective[0]
     True
     """
-    solver = ISGDBP(lr=lr, batch_size=batch_size, shuffle=shuffle, loss=loss, tau=tau, inner_steps=inner_steps)
+    solver = ISGDBP.from_options(dict(lr=lr, batch_size=batch_size, shuffle=shuffle, loss=loss, tau=tau,
+                                      inner_steps=inner_steps))
     return _bp(solver, network, X, Y, epochs, l1_alpha, l1_layer, seed=seed, rng=rng, callback=callback,
                validation_data=validation_data, checkpoint=checkpoint, checkpoint_every=checkpoint_every,
                resume=resume)

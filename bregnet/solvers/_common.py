@@ -29,12 +29,12 @@ def run_solver(solver_class, network, X, Y, options: dict, **run_defaults):
     """
     from .engine import run
     hyper, run_opts = split_run_options(solver_class, options)
-    return run(solver_class(**hyper), network, X, Y, **{**run_defaults, **run_opts})
+    return run(solver_class.from_options(hyper), network, X, Y, **{**run_defaults, **run_opts})
 
 
 def split_run_options(solver_class, options: dict) -> tuple[dict, dict]:
     """Split a solver function's keyword options into ``(hyperparameters, run options)``; reject unknown names."""
-    fields = {f.name for f in dataclasses.fields(solver_class)}
+    fields = {f.name for f in dataclasses.fields(solver_class)} | set(solver_class.renamed)
     unknown = sorted(set(options) - fields - set(RUN_OPTIONS) - {"epochs"})
     if unknown:
         raise BregnetInputError(f"{solver_class.name}: unknown option(s) {unknown}; hyperparameters are "

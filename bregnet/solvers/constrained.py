@@ -109,8 +109,8 @@ class Constrained(Solver):
     multipliers : float or sequence of L-1 floats > 0
         :math:`\lambda^0` (the weights :math:`\lambda_1..\lambda_{L-1}` of the energy; :math:`\lambda_L = 1`;
         the ``lambdas`` of :func:`~bregnet.solvers.engine.run` stay at their default).
-    tau : float > 0
-        Step :math:`\tau` of the proximal maximisation.
+    multiplier_step : float > 0
+        The step :math:`\tau` of the proximal maximisation (41) in the multipliers (earlier name ``tau``).
     inner : ``"proximal_gradient"`` or ``"coordinate_descent"`` (:func:`inner_minimisation`).
     step_scale : float > 0
         :math:`c` of the inner solver (its steps decrease the energy for :math:`c < 2`).
@@ -124,13 +124,15 @@ class Constrained(Solver):
 
     inner_epochs: int = 50
     multipliers: object = 1.0
-    tau: float = 10.0
+    multiplier_step: float = 10.0
     inner: str = "proximal_gradient"
     step_scale: float = 1.99
 
     name = "constrained"
-    constraints = {"inner_epochs": Interval(1, None, integer=True), "multipliers": PositiveOrSequence("a zero multiplier removes x_l from the objective"),
-                   "tau": Interval(0, None, closed="neither"), "inner": OneOf(INNER_METHODS),
+    renamed = {"tau": "multiplier_step"}
+    constraints = {"inner_epochs": Interval(1, None, integer=True),
+                   "multipliers": PositiveOrSequence("a zero multiplier removes x_l from the objective"),
+                   "multiplier_step": Interval(0, None, closed="neither"), "inner": OneOf(INNER_METHODS),
                    "step_scale": Interval(0, None, closed="neither")}
 
     def check_task(self, task: Task) -> None:
@@ -164,7 +166,7 @@ class Constrained(Solver):
                                                    step_scale=self.step_scale)
         c = constraint_values(prob, net, [task.X, *hidden, task.Y])
         return {**params_state(net), "hidden": list(hidden), "inner_multipliers": lam, "constraints": c,
-                "multipliers": np.maximum(0.0, lam + self.tau * c),        # proximal maximisation step of (41)
+                "multipliers": np.maximum(0.0, lam + self.multiplier_step * c),        # proximal maximisation step of (41)
                 "inner_energy": np.array(energies)}
 
     def diagnostics(self, task: Task, state: dict) -> dict:
@@ -203,7 +205,7 @@ def constrained(network: Network, X, Y, *, outer: int | None = None, epochs: int
 
     ``run(Constrained(...), ...)``: ``outer`` is the old name of ``epochs`` (the number :math:`K` of multiplier
     updates, default 10); ``options`` are the hyperparameters of :class:`Constrained` (``inner_epochs=50``,
-    ``multipliers=1.0``, ``tau=10.0``, ``inner="proximal_gradient"``, ``step_scale=1.99``) and the options of
+    ``multipliers=1.0``, ``multiplier_step=10.0`` (earlier name ``tau``), ``inner="proximal_gradient"``, ``step_scale=1.99``) and the options of
     :func:`bregnet.solvers.engine.run` (``l1``, ``hidden`` (default: forward pass), ``seed``, ``checkpoint``,
     ``resume``, ...).
 
@@ -227,6 +229,6 @@ def constrained(network: Network, X, Y, *, outer: int | None = None, epochs: int
             raise BregnetInputError("constrained: give epochs or its old name outer, not both")
         epochs = outer
     hyper, run_opts = split_run_options(Constrained, options)
-    res = run(Constrained(**hyper), network, X, Y, epochs=10 if epochs is None else epochs,
+    res = run(Constrained.from_options(hyper), network, X, Y, epochs=10 if epochs is None else epochs,
               checkpoint_every=checkpoint_every, **run_opts)
     return ConstrainedResult(**vars(res))

@@ -182,8 +182,11 @@ class CoordinateDescent(Solver):
         Inner iterations per block subproblem.
     step_scale : float > 0
         :math:`c` of the proximal gradient steps :math:`c/L` (a decrease is guaranteed for :math:`c < 2` only).
-    delta, tau : float
-        ADMM penalty :math:`\delta > 0` and the weight :math:`\tau \ge 0` of :math:`\tfrac\tau2\|W - W^j\|^2`.
+    delta : float > 0
+        The ADMM penalty :math:`\delta` of (39).
+    admm_prox_weight : float >= 0
+        The weight :math:`\tau` of :math:`\tfrac\tau2\|W - W^j\|^2` added to the ADMM's Lagrangian (Appendix B.2;
+        earlier name ``tau``).
     monotone : bool
         Reject ADMM block results that do not decrease their block objective.
     executor : concurrent.futures.Executor or None
@@ -199,7 +202,7 @@ class CoordinateDescent(Solver):
     >>> net, X, Y = toy_problem([3, 5, 4, 2], ["relu", "tanh", "identity"], n_samples=10)
     >>> solver = CoordinateDescent(inner="admm", n_inner=3)
     >>> sorted(solver.params())
-    ['delta', 'inner', 'monotone', 'n_inner', 'scheme', 'step_scale', 'tau']
+    ['admm_prox_weight', 'delta', 'inner', 'monotone', 'n_inner', 'scheme', 'step_scale']
     >>> bool(np.all(np.diff(run(solver, net, X, Y, epochs=3).history.energy) <= 0))
     True
     """
@@ -209,15 +212,17 @@ class CoordinateDescent(Solver):
     n_inner: int = 5
     step_scale: float = 1.99
     delta: float = 1.0
-    tau: float = 1e-8
+    admm_prox_weight: float = 1e-8
     monotone: bool = True
     executor: object = None
 
     name = "coordinate_descent"
     runtime_fields = ("executor",)          # the iterates do not depend on it (executors.py)
+    renamed = {"tau": "admm_prox_weight"}
     constraints = {"scheme": OneOf(("odd_even", "sequential")), "inner": OneOf(_INNER),
                    "n_inner": Interval(1, None, integer=True), "step_scale": Interval(0, None, closed="neither"),
-                   "delta": Interval(0, None, closed="neither"), "tau": Interval(0, None), "monotone": BOOLEAN,
+                   "delta": Interval(0, None, closed="neither"), "admm_prox_weight": Interval(0, None),
+                   "monotone": BOOLEAN,
                    "executor": ANY}
 
     def check(self):
@@ -227,9 +232,10 @@ class CoordinateDescent(Solver):
         return {**params_state(network), "hidden": list(check_hidden(task.problem, network, task.X, hidden))}
 
     def update(self, task: Task, state: dict, rng) -> dict:
+        opts = self.params()
+        opts["tau"] = opts.pop("admm_prox_weight")             # the tau of the ADMM (39)
         net, hidden = coordinate_descent_sweep(task.problem, self.network(task, state),
-                                               [task.X, *state["hidden"], task.Y], executor=self.executor,
-                                               **self.params())
+                                               [task.X, *state["hidden"], task.Y], executor=self.executor, **opts)
         return {**params_state(net), "hidden": list(hidden)}
 
     def diagnostics(self, task: Task, state: dict) -> dict:
@@ -241,7 +247,7 @@ def coordinate_descent(network: Network, X, Y, *, epochs: int = 50, checkpoint_e
     r"""Train by block coordinate descent (35) or the odd/even scheme (36)-(37): ``run(CoordinateDescent(...), ...)``.
 
     ``options`` are the hyperparameters of :class:`CoordinateDescent` (``scheme="odd_even"``,
-    ``inner="prox_grad"``, ``n_inner=5``, ``step_scale=1.99``, ``delta=1.0``, ``tau=1e-8``, ``monotone=True``,
+    ``inner="prox_grad"``, ``n_inner=5``, ``step_scale=1.99``, ``delta=1.0``, ``admm_prox_weight=1e-8`` (earlier name ``tau``), ``monotone=True``,
     ``executor=None``) and the options of :func:`bregnet.solvers.engine.run` (``lambdas``, ``l1``, ``hidden``
     (initial :math:`X_1..X_{L-1}`; default a forward pass), ``seed``/``rng`` (unused by the deterministic
     iteration), ``callback``, ``checkpoint``, ``resume``, ...).  ``epochs`` is the number of sweeps.

@@ -191,6 +191,8 @@ class Hyperparameters:
     #: fields that choose how, not what, is computed (e.g. an executor): left out of :meth:`params`, so out of
     #: checkpoints' fingerprints and histories
     runtime_fields: ClassVar[tuple] = ()
+    #: earlier names of fields, still accepted by :meth:`from_options` (old name -> field)
+    renamed: ClassVar[dict] = {}
 
     def __post_init__(self):
         owner = type(self).__name__
@@ -200,6 +202,32 @@ class Hyperparameters:
             v = check_value(owner, f.name, getattr(self, f.name), self.constraints[f.name])
             object.__setattr__(self, f.name, v)
         self.check()
+
+    @classmethod
+    def from_options(cls, options: dict):
+        """Build from a dict of options, accepting the earlier names in ``renamed`` (unknown names are an error).
+
+        >>> from bregnet.backprop import ISGDBP
+        >>> ISGDBP.from_options({"tau": 0.5}).prox_step
+        0.5
+        """
+        opts, used = dict(options), []
+        for old, new in cls.renamed.items():
+            if old in opts:
+                if new in opts:
+                    raise BregnetInputError(f"{cls.__name__}: give {new} or its earlier name {old}, not both")
+                opts[new] = opts.pop(old)
+                used.append(f"{new} given as {old}")
+        names = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(opts) - names)
+        if unknown:
+            raise BregnetInputError(f"{cls.__name__}: unknown option(s) {unknown}; it accepts {sorted(names)}")
+        try:
+            return cls(**opts)
+        except BregnetInputError as exc:
+            if not used:
+                raise
+            raise BregnetInputError(f"{exc} ({', '.join(used)})") from None
 
     def check(self) -> None:
         """Constraints that involve several fields (override; raise BregnetInputError)."""

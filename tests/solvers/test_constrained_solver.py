@@ -59,7 +59,7 @@ def test_errors_and_resume(tmp_path):
 @pytest.mark.parametrize("inner", ["proximal_gradient", "coordinate_descent"])
 def test_engine_resume_is_bit_identical(tmp_path, inner):
     net, X, Y, hidden = _data()
-    solver = Constrained(inner_epochs=4, multipliers=(0.1, 0.3), tau=5.0, inner=inner)
+    solver = Constrained(inner_epochs=4, multipliers=(0.1, 0.3), multiplier_step=5.0, inner=inner)
     full = run(solver, net, X, Y, epochs=4, hidden=hidden)
     ck = tmp_path / "c.npz"
     first = run(solver, net, X, Y, epochs=4, hidden=hidden, checkpoint=ck,
