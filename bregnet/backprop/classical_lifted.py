@@ -65,7 +65,7 @@ LiftedHistory = History
 
 
 # ------------------------------------------------------------------------------ the energies
-class _Problem:
+class _PenaltyEnergy:
     """The lifted energy (7) or (6) on parameters ``W, b`` and auxiliary variables ``xs`` (x_0 .. x_{L-1})."""
 
     def __init__(self, kind, activations, Y, lam):
@@ -166,7 +166,7 @@ def lifted_energy(network: Network, X, Y, auxiliary, *, kind: str = "classical",
     for l in range(1, network.n_layers):
         if xs[l].shape != (X.shape[0], network.layer_sizes[l]):
             raise BregnetInputError(f"auxiliary x_{l} must have shape {(X.shape[0], network.layer_sizes[l])}; got {xs[l].shape}")
-    prob = _Problem(kind, network.activations, Y, lam)
+    prob = _PenaltyEnergy(kind, network.activations, Y, lam)
     return prob.energy(network.weights, network.biases, xs)
 
 
@@ -221,9 +221,9 @@ class ClassicalLifted(Solver):
                     f"{bad} must use 'relu' (use mac_qp for other activations)")
         super().check_task(task)
 
-    def _problem(self, task: Task) -> _Problem:
+    def _energy(self, task: Task) -> _PenaltyEnergy:
         lam = _check_penalty(self.penalty, task.problem.n_layers)
-        return _Problem(self.kind, task.problem.activations, task.Y, lam)
+        return _PenaltyEnergy(self.kind, task.problem.activations, task.Y, lam)
 
     def init(self, task: Task, network: Network, hidden, rng) -> dict:
         """The parameters, the auxiliary variables (default: the forward pass) and unit step sizes."""
@@ -233,7 +233,7 @@ class ClassicalLifted(Solver):
 
     def update(self, task: Task, state: dict, rng) -> dict:
         """One sweep: every :math:`\\Theta_l`, then :math:`x_1, \\dots, x_{L-1}` in order (Gauss-Seidel)."""
-        prob, L = self._problem(task), task.problem.n_layers
+        prob, L = self._energy(task), task.problem.n_layers
         W, b, xs = list(state["weights"]), list(state["biases"]), [task.X, *state["hidden"]]
         steps_theta, steps_x = list(state["steps_theta"]), list(state["steps_x"])
         with np.errstate(**_QUIET):
@@ -244,7 +244,7 @@ class ClassicalLifted(Solver):
         return {"weights": tuple(W), "biases": tuple(b), "hidden": xs[1:], "steps_theta": steps_theta,
                 "steps_x": steps_x}
 
-    def _theta_block(self, prob: _Problem, W: list, b: list, xs: list, l: int, step: float) -> float:
+    def _theta_block(self, prob: _PenaltyEnergy, W: list, b: list, xs: list, l: int, step: float) -> float:
         """Update :math:`\\Theta_l` in ``W``, ``b``: least squares where exact, else gradient steps; the new step."""
         L, s = prob.L, xs[0].shape[0]
         exact_output = self.kind == "classical" and prob.act[-1].name == "identity"
@@ -264,7 +264,7 @@ class ClassicalLifted(Solver):
         (W[l - 1], b[l - 1]), step = _descent(fg, [W[l - 1], b[l - 1]], step, self.theta_steps)
         return step
 
-    def _x_block(self, prob: _Problem, W: list, b: list, xs: list, l: int, step: float) -> float:
+    def _x_block(self, prob: _PenaltyEnergy, W: list, b: list, xs: list, l: int, step: float) -> float:
         """Update the auxiliary variables :math:`x_l` in ``xs`` by (projected) gradient steps; the new step."""
         x_next = xs[l + 1] if l + 1 < prob.L else None
         project = (lambda v: np.maximum(v, 0)) if self.kind == "classical" else None
@@ -284,7 +284,7 @@ class ClassicalLifted(Solver):
     def diagnostics(self, task: Task, state: dict) -> dict:
         """The forward network's ``objective`` (= ``data_loss``, :math:`B_{\\Psi_L}(y, z_L)`), ``penalty`` 0, the
         lifted ``energy``, the ``consistency`` per hidden layer and the ``validation_loss``."""
-        prob, net = self._problem(task), self.network(task, state)
+        prob, net = self._energy(task), self.network(task, state)
         X, Y, act, s = task.X, task.Y, task.problem.activations, task.n_samples
         W, b, xs, loss = state["weights"], state["biases"], [X, *state["hidden"]], BregmanOutputLoss()
         with np.errstate(**_QUIET):

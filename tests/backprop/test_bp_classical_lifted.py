@@ -4,7 +4,7 @@ import pytest
 from sklearn.datasets import load_digits
 
 from bregnet.backprop import sgd_bp
-from bregnet.backprop.classical_lifted import _Problem, classical_lifted, lifted_energy, mac_qp
+from bregnet.backprop.classical_lifted import _PenaltyEnergy, classical_lifted, lifted_energy, mac_qp
 from bregnet.exceptions import BregnetInputError
 from bregnet.metrics import accuracy, linear_activation_rate
 from bregnet.network import glorot_init
@@ -80,7 +80,7 @@ def test_block_gradients_match_finite_differences(kind, act):
     rng = np.random.default_rng(2)
     acts = (get(act), get("identity"))
     Y = rng.normal(size=(5, 2))
-    prob = _Problem(kind, acts, Y, [1.3])
+    prob = _PenaltyEnergy(kind, acts, Y, [1.3])
     x1 = np.abs(rng.normal(size=(5, 3))) + 0.1
     z1 = rng.normal(size=(5, 3)) + 0.05
     z2 = rng.normal(size=(5, 2))
