@@ -71,3 +71,13 @@ def test_rst_conversion(generator):
     assert "$\\sigma(z)$" in md and "`bregman_loss`" in md and "`x`" in md
     assert "$$\n\\begin{aligned}\na &= b \\\\\nc &= d\n\\end{aligned}\n$$" in md
     assert md.endswith("after")
+
+
+def test_readme_python_example_runs():
+    """The README's Python block runs as written (its last lines build an estimator)."""
+    text = (ROOT / "README.md").read_text()
+    blocks = re.findall(r"```python\n(.*?)```", text, re.S)
+    assert blocks, "README has no python example"
+    namespace = {}
+    exec(compile(blocks[0], "README.md", "exec"), namespace)
+    assert len(namespace["res"].history.energy) == 6
