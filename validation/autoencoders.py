@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .common import Method, Problem, plot_images
+from .common import Scoring, plot_images
 
 AE_LABELS = {"lbn-s": "LBN-S", "lbn-d": "LBN-D", "lbn": "LBN", "gd-bp": "GD-BP", "sgd-bp": "SGD-BP",
              "isgd-bp": "ISGD-BP", "sgd-bp-1500": "SGD-BP (long)", "uae-lbn": "UAE LBN", "uae-sgd-bp": "UAE SGD-BP"}
@@ -36,13 +36,21 @@ def add_args(p):
 
 
 def lifted_opts(*, batch_size, n_inner, tau, alpha, code_layer=2, deterministic=False):
-    o = {"n_inner": n_inner, "step_scale": 1.99, "l1": (code_layer, alpha) if alpha > 0 else None}
+    """Options of LBN-S (LBN-D with ``deterministic``); ``l1`` is the run's ``(layer, alpha)`` l1 term.
+
+    ``warm_start="epoch"``: Algorithm 1's power-iteration warm starts reset every epoch, as when the committed
+    results were made (the solver's default carries them across epochs).
+    """
+    o = {"n_inner": n_inner, "step_scale": 1.99, "l1": (code_layer, alpha) if alpha > 0 else None,
+         "warm_start": "epoch"}
     if not deterministic:
         o.update(batch_size=batch_size, prox_weight=float(tau), shuffle=True)
     return o
 
 
 def bp_opts(*, lr, alpha, code_layer=2, batch_size=None, tau=None, inner=None):
+    """Options of SGD-BP (GD-BP without ``batch_size``, ISGD-BP with ``tau``); ``l1_alpha``/``l1_layer`` are the
+    run's l1 term."""
     o = {"lr": lr, "loss": "mse", "l1_alpha": alpha, "l1_layer": code_layer if alpha > 0 else None}
     if batch_size is not None:
         o["batch_size"] = batch_size
@@ -51,12 +59,12 @@ def bp_opts(*, lr, alpha, code_layer=2, batch_size=None, tau=None, inner=None):
     return o
 
 
-def image_panels(ctx, meta, nets, problem: Problem, *, clean_train, clean_val, image_shape, mean, names, figs,
+def image_panels(ctx, meta, nets, scoring: Scoring, *, clean_train, clean_val, image_shape, mean, names, figs,
                  labels, n_show=6, noisy=False, seed=0):
     """Reconstruction figures: ground truth (and noisy input) above each method's output."""
     rng = np.random.default_rng([seed, 5])
-    for split, X, clean, fname in (("training", problem.X_train, clean_train, figs[0]),
-                                   ("validation", problem.X_val, clean_val, figs[1])):
+    for split, X, clean, fname in (("training", scoring.X_train, clean_train, figs[0]),
+                                   ("validation", scoring.X_val, clean_val, figs[1])):
         idx = np.sort(rng.choice(X.shape[0], size=min(n_show, X.shape[0]), replace=False))
         rows = [("ground truth", clean[idx])]
         if noisy:

@@ -3,12 +3,13 @@
 Every experiment module (table1, fig3, fig6, fig7, fig8) describes its data, network and methods and
 hands them to :func:`run_experiment`, which for every method
 
-* trains epoch by epoch with the bregnet solvers (``bregnet.solvers.lbn_s`` / ``lbn_d``,
-  ``bregnet.backprop.sgd_bp`` / ``gd_bp`` / ``isgd_bp`` / ``classical_lifted``),
-* evaluates the forward network after every epoch (training objective, validation loss, accuracy,
-  Table 2's linear-activation rate, code sparsity),
-* writes an atomic checkpoint (parameters, random-generator state, history) at every epoch boundary
-  so that ``--resume`` continues exactly where the run stopped,
+* trains it in one run of the training engine (``bregnet.solvers.engine.run``) with the solver object of
+  ``bregnet.training.get_solver(method.solver).build(options)``, the same engine as ``bregnet train``,
+* evaluates the forward network after every epoch (or every ``--eval-every`` epochs) through the engine's
+  ``evaluate`` hook (training objective, validation loss, accuracy, Table 2's linear-activation rate, code
+  sparsity),
+* lets the engine write its atomic checkpoint (the solver's state, the history and the random-generator state)
+  at every epoch boundary, so that ``--resume`` continues every solver exactly where the run stopped,
 * and rewrites ``<out>/metrics.json`` (configuration, versions, seed, per-epoch history, final
   numbers, wall time per epoch) plus ``<out>/COMMAND`` (the command that made the files).
 
@@ -92,8 +93,8 @@ def command_line(argv) -> str:
 
 # ------------------------------------------------------------------------------- evaluation
 @dataclass
-class Problem:
-    """What is learnt and how it is scored.
+class Scoring:
+    """What a method is trained on and how it is scored (the data and the metrics; no training).
 
     kind : "classification" or "autoencoder"
     X_train, Y_train : training inputs and targets (one-hot labels, or clean images for autoencoders)
@@ -134,12 +135,20 @@ class Problem:
 
 
 # ------------------------------------------------------------------------------- methods
+#: options of a method that are the run's l1 term (``run(..., l1=(layer, alpha))``), not solver hyperparameters:
+#: the lifted solvers' ``l1`` and the baselines' ``l1_alpha``/``l1_layer`` (the recorded configurations keep them)
+L1_OPTIONS = ("l1", "l1_alpha", "l1_layer")
+
+#: prefix of the metrics of :meth:`Scoring.evaluate` in the engine's history (apart from the solver's diagnostics)
+METRIC = "metric:"
+
+
 @dataclass
 class Method:
-    """One training run: a solver name, its options and the initial network.
+    """One training run: a solver name of ``bregnet.training.SOLVERS``, its options and the initial network.
 
     solver : "lbn-s", "lbn-d", "sgd-bp", "gd-bp", "isgd-bp" or "classical-lifted"
-    options : the solver's keyword options (epochs excluded)
+    options : the solver's hyperparameters plus the l1 term (:data:`L1_OPTIONS`); epochs excluded
     """
 
     name: str
@@ -147,7 +156,7 @@ class Method:
     network: object
     options: dict
     epochs: int
-    problem: Problem
+    scoring: Scoring
     label: str = ""
 
     def config(self) -> dict:
@@ -155,149 +164,125 @@ class Method:
                 "layer_sizes": list(self.network.layer_sizes),
                 "activations": [repr(a) for a in self.network.activations]}
 
-
-def _save_ckpt(path, *, network, rng, record, fingerprint):
-    payload = {f"W{l}": W for l, W in enumerate(network.weights)}
-    payload.update({f"b{l}": b for l, b in enumerate(network.biases)})
-    meta = {"fingerprint": fingerprint, "rng": rng.bit_generator.state if rng is not None else None,
-            "record": record}
-    payload["meta"] = np.array(json.dumps(meta, default=_json_default))
-    import io
-    buf = io.BytesIO()
-    np.savez(buf, **payload)
-    atomic_write_bytes(path, buf.getvalue())
-
-
-def _load_ckpt(path, network, fingerprint):
-    from bregnet.network import Network
-    with np.load(path, allow_pickle=False) as z:
-        meta = json.loads(str(z["meta"]))
-        if meta["fingerprint"] != json.loads(json.dumps(fingerprint, default=_json_default)):
-            raise SystemExit(f"resume: checkpoint {path} was written with a different configuration; "
-                             f"delete it or run without --resume")
-        L = network.n_layers
-        net = Network(tuple(z[f"W{l}"] for l in range(L)), tuple(z[f"b{l}"] for l in range(L)), network.activations)
-    return net, meta["rng"], meta["record"]
+    def engine_solver(self, *, quick: bool = False):
+        """``(solver, l1)``: the engine's solver object built from the options, and the run's ``(layer, alpha)``
+        l1 term (None without one).  ``quick``: the lifted solvers use their NumPy twin (same result, no Numba
+        compilation in smoke runs)."""
+        from bregnet.training import get_solver
+        opts = {k: v for k, v in self.options.items() if k not in L1_OPTIONS}
+        l1, alpha = self.options.get("l1"), float(self.options.get("l1_alpha", 0.0))
+        if l1 is None and alpha > 0:
+            l1 = (self.options["l1_layer"], alpha)
+        if quick and self.solver in ("lbn-s", "lbn-d"):
+            opts["use_kernel"] = False
+        return get_solver(self.solver).build(opts), None if l1 is None else (int(l1[0]), float(l1[1]))
 
 
-class _Recorder:
-    """Per-epoch history of one method, with wall time per epoch (training only, evaluation excluded)."""
+class _Evaluation:
+    """The engine's ``evaluate`` hook: the metrics of :meth:`Scoring.evaluate` (prefixed :data:`METRIC`) on epochs
+    0, K, 2K, ... and the last, nothing on the others.  The engine calls it once per recorded epoch, in order
+    (``record="epoch"``), from epoch ``first`` (0, or the checkpoint's epoch + 1 on a resume)."""
 
-    def __init__(self, method: Method, record=None):
-        self.method = method
-        self.record = record or {"config": method.config(), "history": {"epoch": [], "wall_time": []},
-                                 "status": "running", "epochs_done": 0}
+    def __init__(self, scoring: Scoring, every: int, last: int, first: int):
+        self.scoring, self.every, self.last, self.next = scoring, every, last, first
 
-    def add(self, epoch: int, network, wall: float):
-        ev = self.method.problem.evaluate(network)
-        h = self.record["history"]
-        h["epoch"].append(int(epoch))
-        h["wall_time"].append(float(wall))
-        for k, v in ev.items():
-            h.setdefault(k, []).append(v)
-        self.record["epochs_done"] = int(epoch)
-        self.record["final"] = dict(ev, epoch=int(epoch))
-        return ev
+    def __call__(self, network) -> dict:
+        epoch, self.next = self.next, self.next + 1
+        if epoch % self.every and epoch < self.last:
+            return {}
+        return {METRIC + k: v for k, v in self.scoring.evaluate(network).items()}
+
+
+def method_record(method: Method, rows: list, *, eval_every: int, command: str) -> dict:
+    """The record of a method (``methods/<name>.json``) from the engine's history rows.
+
+    ``history`` has the evaluated epochs; ``wall_time[i]`` is the training time (the engine's, evaluation
+    excluded) since the previous entry, and ``unrecorded_wall_time`` that of the epochs after the last entry.
+    """
+    rec = {"config": dict(method.config(), eval_every=int(eval_every)),   # eval_every: not in the fingerprint
+           "history": {"epoch": [], "wall_time": []}, "status": "running", "epochs_done": 0}
+    h, last, pending = rec["history"], 0.0, None
+    for row in rows:
+        epoch, ev = int(row["epoch"]), {k[len(METRIC):]: v for k, v in row.items()
+                                        if k.startswith(METRIC) and v is not None}
+        rec["epochs_done"], pending = epoch, float(row["wall_time"] - last)
+        if ev:
+            h["epoch"].append(epoch)
+            h["wall_time"].append(pending)
+            for k, v in ev.items():
+                h.setdefault(k, []).append(v)
+            rec["final"] = dict(ev, epoch=epoch)
+            last, pending = row["wall_time"], None
+    rec["status"] = "complete" if rec["epochs_done"] >= method.epochs else "running"
+    rec["command"] = command
+    if pending is not None:
+        rec["unrecorded_wall_time"] = pending
+    return rec
+
+
+def _start(ckpt_path: Path, resume: bool) -> tuple[int | None, list]:
+    """``(epoch, rows)`` of the engine checkpoint to continue, or ``(None, [])`` to start afresh.
+
+    The engine checks on resume that the checkpoint belongs to this solver, options, data and initial network
+    (activations included); a checkpoint of the earlier harness is refused here.
+    """
+    if not (resume and ckpt_path.exists()):
+        return None, []
+    from bregnet.exceptions import BregnetInputError
+    from bregnet.solvers.checkpoint import checkpoint_info
+    try:
+        epoch, hist = checkpoint_info(ckpt_path)
+    except BregnetInputError:
+        raise SystemExit(f"resume: checkpoint {ckpt_path} was written with a different configuration (or by an "
+                         f"older validation harness); delete it or run without --resume") from None
+    cols = hist["columns"]
+    return epoch, [{k: c[i] for k, c in cols.items()} for i in range(len(cols["epoch"]))]
 
 
 def train_method(method: Method, *, ckpt_path: Path, record_path: Path, resume: bool, seed: int, on_epoch=None,
                  quick: bool = False, command: str = "", eval_every: int = 1):
-    """Train one method to ``method.epochs`` with a checkpoint at every epoch boundary; returns the record.
+    """Train one method to ``method.epochs`` in ONE engine run (``bregnet.solvers.engine.run``); returns the record.
 
-    The metrics are evaluated and recorded every ``eval_every`` epochs and at the last one (evaluation is a
-    forward pass over the training and validation sets, a large share of an SGD-BP epoch); ``wall_time[i]`` of
-    the history is the training time since the previous entry, so seconds per epoch is
-    ``sum(wall_time[1:]) / (epoch[-1] - epoch[0])`` whatever the spacing.
+    The engine writes its checkpoint (the solver's state, history and generator) at every epoch boundary, so
+    ``resume`` continues every solver exactly.  The metrics are evaluated and recorded every ``eval_every``
+    epochs and at the last one (evaluation is a forward pass over the training and validation sets, a large
+    share of an SGD-BP epoch); ``wall_time[i]`` of the history is the training time since the previous entry, so
+    seconds per epoch is ``sum(wall_time[1:]) / (epoch[-1] - epoch[0])`` whatever the spacing.
     """
     if not isinstance(eval_every, (int, np.integer)) or eval_every < 1:
         raise ValueError(f"eval_every must be an integer >= 1, got {eval_every!r}")
-    from bregnet.backprop import classical_lifted, gd_bp, isgd_bp, sgd_bp
-    from bregnet.solvers import lbn_d, lbn_s
+    from bregnet.solvers.engine import run
+    done, rows = _start(ckpt_path, resume)
+    if done is not None and done >= method.epochs:                 # nothing left to train
+        prev = json.loads(record_path.read_text()) if record_path.exists() else {}
+        rec = method_record(method, rows, eval_every=eval_every, command=prev.get("command", command))
+        atomic_write_json(record_path, rec)
+        return rec
 
-    fp = {"config": method.config(), "seed": seed, "n_train": int(method.problem.X_train.shape[0]),
-          "sum_train": float(np.sum(method.problem.X_train, dtype=np.float64))}
-    fp["config"].pop("epochs")
-    rng = np.random.default_rng([seed, 7])
-    net = method.network.copy()
-    rec = None
-    if resume and ckpt_path.exists():
-        net, rng_state, rec = _load_ckpt(ckpt_path, method.network, fp)
-        if rng_state is not None:
-            rng.bit_generator.state = rng_state
-        if method.solver == "classical-lifted" and rec["epochs_done"] < method.epochs:
-            # its auxiliary variables are internal to classical_lifted, so a shorter complete run cannot be
-            # continued: rerun the (deterministic) method from its initial network to the new sweep count
-            print(f"resume: {method.name} was checkpointed after {rec['epochs_done']} of {method.epochs} sweeps; "
-                  "the classical lifted network restarts from its initial network", flush=True)
-            net, rng, rec = method.network.copy(), np.random.default_rng([seed, 7]), None
-    R = _Recorder(method, rec)
-    R.record["config"]["epochs"] = method.epochs
-    R.record["config"]["eval_every"] = int(eval_every)   # not in the fingerprint: it changes no training step
-    start = R.record["epochs_done"]
-    if start == 0 and not R.record["history"]["epoch"]:
-        R.add(0, net, 0.0)
-    if start >= method.epochs:
-        R.record["status"] = "complete"
-        atomic_write_json(record_path, R.record)
-        return R.record
+    def callback(epoch, network, row):
+        rows.append(row)
+        if epoch > 0:                                              # a record from the first trained epoch on
+            rec = method_record(method, rows, eval_every=eval_every, command=command)
+            atomic_write_json(record_path, rec)
+            if on_epoch is not None:
+                on_epoch(method, rec)
+        return False
 
-    def checkpoint(epoch, network, wall):
-        wall += R.record.pop("unrecorded_wall_time", 0.0)   # training time of epochs since the last entry
-        if epoch % eval_every == 0 or epoch >= method.epochs:
-            R.add(epoch, network, wall)
-        else:
-            R.record["epochs_done"] = int(epoch)
-            R.record["unrecorded_wall_time"] = float(wall)
-        R.record["status"] = "complete" if epoch >= method.epochs else "running"
-        R.record["command"] = command
-        if method.solver != "classical-lifted" or epoch >= method.epochs:
-            _save_ckpt(ckpt_path, network=network, rng=rng, record=R.record, fingerprint=fp)
-        atomic_write_json(record_path, R.record)
-        if on_epoch is not None:
-            on_epoch(method, R.record)
-
-    opts = dict(method.options)
-    if quick and method.solver in ("lbn-s", "lbn-d"):
-        opts["use_kernel"] = False      # the NumPy twin (same result): no Numba compilation in smoke runs
-    P = method.problem
-    if method.solver in ("lbn-s", "lbn-d"):
-        for k in range(start + 1, method.epochs + 1):
-            t0 = time.perf_counter()
-            with np.errstate(over="ignore", invalid="ignore", under="ignore"):
-                if method.solver == "lbn-s":
-                    res = lbn_s(net, P.X_train, P.Y_train, epochs=1, rng=rng, record="none", **opts)
-                else:
-                    res = lbn_d(net, P.X_train, P.Y_train, epochs=1, record="none", **opts)
-            net = res.network
-            checkpoint(k, net, time.perf_counter() - t0)
-        return R.record
-
-    # back-propagation baselines and the classical lifted network: one call, per-epoch callback
-    state = {"t": time.perf_counter(), "first": True}
-
-    def cb(network, e):
-        if state["first"]:          # the solver's epoch 0 = where we (re)started
-            state["first"] = False
-            state["t"] = time.perf_counter()
-            return None
-        wall = time.perf_counter() - state["t"]
-        checkpoint(start + e, network, wall)
-        state["t"] = time.perf_counter()
-        return None
-
-    remaining = method.epochs - start
-    fns = {"sgd-bp": sgd_bp, "gd-bp": gd_bp, "isgd-bp": isgd_bp}
-    with np.errstate(over="ignore", invalid="ignore", under="ignore"):
-        if method.solver in ("sgd-bp", "isgd-bp"):
-            fns[method.solver](net, P.X_train, P.Y_train, epochs=remaining, rng=rng, callback=cb, **opts)
-        elif method.solver == "gd-bp":
-            gd_bp(net, P.X_train, P.Y_train, epochs=remaining, callback=cb, **opts)
-        elif method.solver == "classical-lifted":
-            assert start == 0, "a partial classical-lifted run is restarted above, never continued"
-            classical_lifted(net, P.X_train, P.Y_train, epochs=remaining, callback=cb, **opts)
-        else:
-            raise ValueError(f"unknown solver {method.solver!r}")
-    return R.record
+    solver, l1 = method.engine_solver(quick=quick)
+    S = method.scoring
+    from bregnet.exceptions import BregnetInputError
+    try:
+        with np.errstate(over="ignore", invalid="ignore", under="ignore"):
+            run(solver, method.network, S.X_train, S.Y_train, epochs=method.epochs, l1=l1,
+                rng=np.random.default_rng([seed, 7]), callback=callback, checkpoint=ckpt_path, checkpoint_every=1,
+                resume=done is not None, record="epoch",
+                evaluate=_Evaluation(S, int(eval_every), method.epochs, 0 if done is None else done + 1))
+    except BregnetInputError as exc:
+        if done is None or "resume" not in str(exc):
+            raise
+        raise SystemExit(f"resume: checkpoint {ckpt_path} was written with a different configuration; delete it "
+                         f"or run without --resume ({exc})") from None
+    return method_record(method, rows, eval_every=eval_every, command=command)
 
 
 # ------------------------------------------------------------------------------- experiment driver
@@ -391,13 +376,21 @@ def run_experiment(ctx: Context, *, config: dict, methods: list, plot=None, redu
 
 
 def checkpointed_network(path: Path, template):
-    """The network stored in the checkpoint ``path`` (activations of ``template``) and its epochs done."""
+    """The network of the checkpoint ``path`` (activations of ``template``) and its epochs done.
+
+    An engine checkpoint (its state), or one of the earlier validation harness (``W<l>``, ``b<l>`` and a record;
+    still read for ``--plot-only``, never resumed).
+    """
     from bregnet.network import Network
+    from bregnet.solvers.checkpoint import decode_state
     with np.load(path, allow_pickle=False) as z:
-        L = template.n_layers
-        net = Network(tuple(z[f"W{l}"] for l in range(L)), tuple(z[f"b{l}"] for l in range(L)), template.activations)
-        done = int(json.loads(str(z["meta"]))["record"].get("epochs_done", 0))
-    return net, done
+        meta = json.loads(str(z["meta"]))
+        if "state" not in meta:
+            L = template.n_layers
+            return (Network(tuple(z[f"W{l}"] for l in range(L)), tuple(z[f"b{l}"] for l in range(L)),
+                            template.activations), int(meta["record"].get("epochs_done", 0)))
+        state = decode_state(z, meta["state"])
+    return Network(tuple(state["weights"]), tuple(state["biases"]), template.activations), int(meta["epoch"])
 
 
 def final_networks(ctx: Context, methods: list) -> dict:

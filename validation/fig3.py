@@ -13,7 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from .autoencoders import AE_LABELS, ae_network, bp_opts, image_panels, lifted_opts
-from .common import Context, Method, Problem, RESULTS, autoencoder_data, final_networks, plot_curves, run_experiment
+from .common import Context, Method, RESULTS, Scoring, autoencoder_data, final_networks, plot_curves, run_experiment
 
 #: numbers stated in the text of Section 6.2 (the rest is only plotted)
 PAPER = {"final_sparsity_approx": 0.90, "lbn_s_val_min_epoch_approx": 7}
@@ -33,7 +33,7 @@ def build(args):
     n = Xtr.shape[1]
     net = ae_network(n, width, alpha=alpha, seed=args.seed, output=args.output_activation,
                      code_threshold=args.code_threshold)
-    P = Problem("autoencoder", Xtr, Xtr, Xv, Xv, alpha=alpha, code_layer=2)
+    P = Scoring("autoencoder", Xtr, Xtr, Xv, Xv, alpha=alpha, code_layer=2)
     methods = [
         Method("lbn-s", "lbn-s", net, lifted_opts(batch_size=20, n_inner=n_inner, tau=1.0, alpha=alpha), epochs, P),
         Method("lbn-d", "lbn-d", net, lifted_opts(batch_size=None, n_inner=n_inner, tau=0, alpha=alpha,

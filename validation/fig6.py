@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from .autoencoders import AE_LABELS, ae_network, bp_opts, image_panels, lifted_opts
-from .common import Context, Method, Problem, RESULTS, autoencoder_data, final_networks, plot_curves, run_experiment
+from .common import Context, Method, RESULTS, Scoring, autoencoder_data, final_networks, plot_curves, run_experiment
 
 NOISE_STD = 1e-3
 
@@ -26,7 +26,7 @@ def denoising_problem(dataset, n_train, args, *, alpha, n_val=None, rest_as_val=
     rng = np.random.default_rng([args.seed, 13])
     Ntr = Xtr + NOISE_STD * rng.standard_normal(Xtr.shape)
     Nv = Xv + NOISE_STD * rng.standard_normal(Xv.shape)
-    P = Problem("autoencoder", Ntr, Xtr, Nv, Xv, alpha=alpha, code_layer=2)
+    P = Scoring("autoencoder", Ntr, Xtr, Nv, Xv, alpha=alpha, code_layer=2)
     return P, label, shape, mean
 
 

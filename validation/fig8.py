@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from .autoencoders import AE_LABELS, ae_network, bp_opts, lifted_opts
-from .common import Context, Method, Problem, RESULTS, run_experiment
+from .common import Context, Method, RESULTS, Scoring, run_experiment
 from .fig7 import ALPHA, BATCH, LR, TAU, problem
 
 
@@ -31,7 +31,7 @@ def build(args):
                      code_threshold=args.code_threshold)
     uae = ae_network(P.X_train.shape[1], width, alpha=0.0, seed=args.seed, output=args.output_activation,
                      code_width=code, sparse=False)
-    PU = Problem("autoencoder", P.X_train, P.Y_train, P.X_val, P.Y_val, alpha=0.0, code_layer=None)
+    PU = Scoring("autoencoder", P.X_train, P.Y_train, P.X_val, P.Y_val, alpha=0.0, code_layer=None)
     methods = [
         Method("uae-lbn", "lbn-s", uae, lifted_opts(batch_size=batch, n_inner=n_inner, tau=TAU, alpha=0.0),
                uae_epochs, PU),

@@ -25,7 +25,8 @@ import numpy as np
 from .._atomic import atomic_savez
 from ..exceptions import BregnetInputError
 
-__all__ = ["encode_state", "decode_state", "save_checkpoint", "load_checkpoint", "CHECKPOINT_FORMAT"]
+__all__ = ["encode_state", "decode_state", "save_checkpoint", "load_checkpoint", "checkpoint_info",
+           "CHECKPOINT_FORMAT"]
 
 #: version of the checkpoint layout written by :func:`save_checkpoint`
 CHECKPOINT_FORMAT = 2
@@ -124,3 +125,22 @@ def load_checkpoint(path, *, solver: str, fingerprint: dict) -> tuple[int, dict,
             raise
         raise BregnetInputError(f"resume: cannot read checkpoint {path!r} ({exc})") from None
     return meta["epoch"], state, meta["history"], meta["rng"]
+
+
+def checkpoint_info(path) -> tuple[int, dict]:
+    """``(epoch, history_dict)`` of a checkpoint, without checking whom it belongs to (for reports and resumes
+    that continue a record; :func:`load_checkpoint` does the checking).
+
+    Raises
+    ------
+    BregnetInputError
+        The file is not a checkpoint of this format.
+    """
+    try:
+        with np.load(os.fspath(path), allow_pickle=False) as z:
+            meta = json.loads(str(z["meta"]))
+    except (OSError, ValueError, KeyError) as exc:
+        raise BregnetInputError(f"cannot read checkpoint {os.fspath(path)!r} ({exc})") from None
+    if meta.get("format") != CHECKPOINT_FORMAT:
+        raise BregnetInputError(f"{os.fspath(path)!r} is not a checkpoint of this bregnet version")
+    return int(meta["epoch"]), meta["history"]

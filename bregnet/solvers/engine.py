@@ -368,10 +368,19 @@ def _check_finite_state(solver: Solver, state: dict, epoch: int, path: str = "")
 
 
 # ---------------------------------------------------------------------------------------------- run
-def _fingerprint(solver: Solver, task: Task) -> dict:
+def network_fingerprint(network: Network) -> dict:
+    """A cheap identity of a network for resumes: sizes, activations (with their parameters), parameter sums."""
+    return {"layer_sizes": list(network.layer_sizes), "activations": [repr(a) for a in network.activations],
+            "sum": float(sum(np.sum(A, dtype=np.float64) for A in network.weights + network.biases)),
+            "sum_sq": float(sum(np.sum(np.square(A, dtype=np.float64)) for A in network.weights + network.biases))}
+
+
+def _fingerprint(solver: Solver, task: Task, network: Network) -> dict:
+    """What a checkpoint must match to be resumed: the solver's options, the data, the energy, the initial network."""
     reg = task.problem.regulariser
     fp = {"solver": solver.params(), "data": data_fingerprint(task.X, task.Y),
-          "lambdas": list(task.problem.lambdas), "l1": None if reg is None else [reg.layer, reg.alpha]}
+          "lambdas": list(task.problem.lambdas), "l1": None if reg is None else [reg.layer, reg.alpha],
+          "initial_network": network_fingerprint(network)}
     return json.loads(json.dumps(fp, default=repr))
 
 
@@ -478,7 +487,7 @@ def run(solver: Solver, network: Network, X, Y, *, epochs: int = 10, lambdas=Non
     task = make_task(network, X, Y, problem, validation_data)
     solver.check_task(task)
     gen = _make_rng(seed, rng)
-    fp = _fingerprint(solver, task)
+    fp = _fingerprint(solver, task, network)
     start, history = 0, None
     if checkpoint is not None and resume and os.path.exists(checkpoint):
         start, state, hist, rng_state = load_checkpoint(checkpoint, solver=solver.name, fingerprint=fp)

@@ -69,6 +69,9 @@ def test_resume_checks_solver_options_and_format(tmp_path):
         run(ProximalGradient(step_scale=1.5), net, X, Y, epochs=3, checkpoint=ck, resume=True)
     with pytest.raises(BregnetInputError, match="different options or data"):
         run(ProximalGradient(), net, X + 1, Y, epochs=3, checkpoint=ck, resume=True)
+    other_net = glorot_init([3, 5, 2], ["relu", "identity"], seed=9)
+    with pytest.raises(BregnetInputError, match="initial_network"):        # another starting point
+        run(ProximalGradient(), other_net, X, Y, epochs=3, checkpoint=ck, resume=True)
     with pytest.raises(BregnetInputError, match="was written by 'proximal_gradient'"):
         run(LBNS(), net, X, Y, epochs=3, checkpoint=ck, resume=True)
     old = tmp_path / "old.npz"                            # a checkpoint of the layout before the engine
