@@ -44,6 +44,7 @@ import numpy as np
 
 from ..activations.base import Activation
 from ..bregman import bregman_loss
+from .._arrays import as_real_2d
 from ..exceptions import BregnetInputError
 from ..lifted import CodeRegulariser
 from ..network import Network
@@ -216,22 +217,6 @@ class L1Penalty(CodeRegulariser):
 
 
 # ----------------------------------------------------------------------------------- data
-def _as_2d(name, A, n_cols, dtype):
-    if isinstance(A, (str, bytes)) or A is None:
-        raise BregnetInputError(f"{name} must be a 2-D array of real numbers; got {type(A).__name__}")
-    A = np.asarray(A)
-    if A.dtype == object or A.dtype.kind not in "biuf":
-        raise BregnetInputError(f"{name} must be a real array; got dtype {A.dtype}")
-    if A.ndim != 2 or A.shape[1] != n_cols:
-        raise BregnetInputError(f"{name} must have shape (n_samples, {n_cols}); got {A.shape}")
-    if A.shape[0] == 0:
-        raise BregnetInputError(f"{name} has no samples")
-    A = A.astype(dtype, copy=False)
-    if not np.all(np.isfinite(A)):
-        raise BregnetInputError(f"{name} contains NaN or Inf")
-    return A
-
-
 def check_data(network: Network, X, Y) -> tuple[np.ndarray, np.ndarray]:
     """Validate a batch ``(X, Y)`` for ``network`` and cast both to the network's dtype.
 
@@ -247,8 +232,8 @@ def check_data(network: Network, X, Y) -> tuple[np.ndarray, np.ndarray]:
     if not isinstance(network, Network):
         raise TypeError(f"network must be a bregnet Network (see bregnet.network.glorot_init); got {type(network).__name__}")
     sizes = network.layer_sizes
-    X = _as_2d("X", X, sizes[0], network.dtype)
-    Y = _as_2d("Y", Y, sizes[-1], network.dtype)
+    X = as_real_2d("X", X, sizes[0], network.dtype)
+    Y = as_real_2d("Y", Y, sizes[-1], network.dtype)
     if X.shape[0] != Y.shape[0]:
         raise BregnetInputError(f"X and Y must have the same number of samples; got {X.shape[0]} and {Y.shape[0]}")
     return X, Y

@@ -35,6 +35,7 @@ from typing import Callable, ClassVar
 
 import numpy as np
 
+from .._arrays import as_real_2d
 from ..exceptions import BregnetInputError, DivergenceError
 from ..lifted import LiftedProblem
 from ..network import Network
@@ -70,25 +71,6 @@ class Task:
         return self.X.shape[0]
 
 
-def _as_array(name, A, n, dtype) -> np.ndarray:
-    try:
-        A = np.asarray(A)
-    except Exception:
-        raise BregnetInputError(f"{name} must be array-like") from None
-    if A.dtype.kind not in "biuf":
-        raise BregnetInputError(f"{name} must be a real array; got dtype {A.dtype}")
-    if A.ndim != 2 or A.shape[1] != n:
-        raise BregnetInputError(f"{name} must have shape (n_samples, {n}); got {A.shape}")
-    if A.shape[0] == 0:
-        raise BregnetInputError(f"{name} has no samples")
-    A = np.ascontiguousarray(A, dtype=dtype)
-    if not A.flags.writeable:          # datasets hand out read-only views; the Numba kernels need writable arrays
-        A = A.copy()
-    if not np.all(np.isfinite(A)):
-        raise BregnetInputError(f"{name} contains NaN or Inf")
-    return A
-
-
 def check_targets(problem: LiftedProblem, name: str, Y) -> None:
     """Raise BregnetInputError if a row of ``Y`` lies outside dom Psi_L (the lifted data term is infinite there)."""
     out_act = problem.activations[-1]
@@ -107,7 +89,7 @@ def make_task(network: Network, X, Y, problem: LiftedProblem, validation_data=No
     if problem.n_layers != network.n_layers:
         raise BregnetInputError("problem and network have different numbers of layers")
     n0, nL = network.layer_sizes[0], network.layer_sizes[-1]
-    X, Y = _as_array("X", X, n0, network.dtype), _as_array("Y", Y, nL, network.dtype)
+    X, Y = as_real_2d("X", X, n0, network.dtype), as_real_2d("Y", Y, nL, network.dtype)
     if X.shape[0] != Y.shape[0]:
         raise BregnetInputError(f"X and Y must have the same number of samples; got {X.shape[0]} and {Y.shape[0]}")
     Xv = Yv = None
@@ -116,7 +98,7 @@ def make_task(network: Network, X, Y, problem: LiftedProblem, validation_data=No
             Xv, Yv = validation_data
         except (TypeError, ValueError):
             raise BregnetInputError("validation_data must be a pair (X_val, Y_val)") from None
-        Xv, Yv = _as_array("X_val", Xv, n0, network.dtype), _as_array("Y_val", Yv, nL, network.dtype)
+        Xv, Yv = as_real_2d("X_val", Xv, n0, network.dtype), as_real_2d("Y_val", Yv, nL, network.dtype)
         if Xv.shape[0] != Yv.shape[0]:
             raise BregnetInputError("X_val and Y_val must have the same number of samples")
     return Task(problem, X, Y, Xv, Yv)
