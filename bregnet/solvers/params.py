@@ -244,7 +244,12 @@ class Hyperparameters:
 
 
 def _jsonable(value):
-    """A callable by its qualified name; everything else as it is."""
-    if callable(value) and not isinstance(value, type):
-        return f"{getattr(value, '__module__', '')}.{getattr(value, '__qualname__', type(value).__name__)}"
-    return value
+    """Numbers, strings, None and tuples of them as they are; a function by its qualified name; any other object
+    (e.g. a loss instance) by its repr (so histories and checkpoints stay JSON)."""
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, tuple) and all(v is None or isinstance(v, (bool, int, float, str)) for v in value):
+        return value
+    if callable(value) and hasattr(value, "__qualname__"):
+        return f"{getattr(value, '__module__', '')}.{value.__qualname__}"
+    return repr(value)
