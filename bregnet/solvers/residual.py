@@ -38,13 +38,13 @@ import numpy as np
 
 from ..bregman import bregman_loss
 from ..exceptions import BregnetInputError, DivergenceError
-from ..lifted import LiftedProblem, prox_layer, theta_step
+from ..lifted import LiftedProblem, prox_layer
 from ..network import Network
 from ._common import run_solver
 from .engine import Result, Solver, Task, params_state, run  # noqa: F401  (run: doctests)
 from .lipschitz import spectral_norm_sq, x_lipschitz
 from .params import ANY, Interval
-from .sweep import theta_step_size
+from .sweep import theta_block
 
 __all__ = ["ResidualProximalGradient", "residual_layers", "residual_forward", "increments", "states_from_increments",
            "residual_energy", "residual_energy_H", "residual_grad_theta", "residual_grad_u", "residual_consistency",
@@ -208,16 +208,6 @@ def _u_step(problem, net, X, us, residual, t, max_backtracks=40):
                           f"halvings")
 
 
-def _theta_block(problem: LiftedProblem, network: Network, xs, us, step_scale: float) -> Network:
-    r"""The step (17a) on every layer at the states ``xs``, the target of layer :math:`l` being :math:`u_l`."""
-    s = xs[0].shape[0]
-    new = [theta_step(problem.activations[l - 1], problem.lambdas[l - 1], network.weights[l - 1],
-                      network.biases[l - 1], xs[l - 1], us[l - 1],
-                      theta_step_size(problem, l, spectral_norm_sq(xs[l - 1]), s, step_scale))
-           for l in range(1, problem.n_layers + 1)]
-    return Network(tuple(r[0] for r in new), tuple(r[1] for r in new), network.activations)
-
-
 def _residual_forward_loss(problem: LiftedProblem, network: Network, X, Y, residual) -> float:
     r""":math:`\frac{\lambda_L}{s}\sum_i B_{\Psi_L}(y^i, f(x_{L-1}^i, \Theta_L))` along the residual forward pass."""
     L = problem.n_layers
@@ -302,7 +292,7 @@ class ResidualProximalGradient(Solver):
         net = self.network(task, state)
         layers = self._layers(net)
         us = [*state["increments"], task.Y]
-        net = _theta_block(problem, net, [task.X, *state["hidden"], task.Y], us, self.step_scale)
+        net = theta_block(problem, net, [task.X, *state["hidden"]], us, step_scale=self.step_scale)
         if L > 1:
             t_start = self.step_scale / max(x_lipschitz(spectral_norm_sq(net.weights[j]), problem.lambdas[j])
                                             for j in range(1, L))

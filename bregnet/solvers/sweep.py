@@ -29,7 +29,7 @@ from ..lifted import LiftedProblem, forward_hidden, theta_step, x_step
 from ..network import Network
 from .lipschitz import spectral_norm_sq, theta_lipschitz, x_lipschitz
 
-__all__ = ["theta_step_size", "x_step_size", "x_block_step", "forward_sweep", "backward_sweeps", "extrapolate",
+__all__ = ["theta_step_size", "x_step_size", "x_block_step", "theta_block", "forward_sweep", "backward_sweeps", "extrapolate",
            "momentum_weight",
            "warm_start_vectors", "POWER_TOL", "POWER_MAX_ITER"]
 
@@ -93,6 +93,31 @@ def momentum_weight(kind: str, t: float, beta: float) -> tuple[float, float]:
     return t, beta
 
 
+def theta_block(problem: LiftedProblem, network: Network, inputs, targets, *, step_scale: float,
+                norm_method: str = "power", factor: float = 1.0, inertia: tuple | None = None) -> Network:
+    r"""The :math:`\Theta` block of (17a): every layer's step at once (they do not interact for fixed inputs).
+
+    Layer :math:`l` steps on :math:`\frac{\lambda_l}{s}\sum_i B_{\Psi_l}(t_l^i, f(u_{l-1}^i, \Theta_l))` with
+    ``inputs[l-1]`` = :math:`u_{l-1}` and ``targets[l-1]`` = :math:`t_l` (:math:`X_{l-1}`, :math:`X_l` in (17);
+    the residual network's increments in Section 7), step :func:`theta_step_size`.  ``inertia`` as in
+    :func:`forward_sweep`.  Returns the new network.
+    """
+    s = inputs[0].shape[0]
+    Ws, bs = [], []
+    for l in range(1, problem.n_layers + 1):
+        eta = theta_step_size(problem, l, spectral_norm_sq(inputs[l - 1], method=norm_method), s, step_scale,
+                              factor=factor)
+        W, b = network.weights[l - 1], network.biases[l - 1]
+        if inertia is not None:
+            prev, beta = inertia
+            W, b = extrapolate(W, prev["weights"][l - 1], beta), extrapolate(b, prev["biases"][l - 1], beta)
+        W, b, _ = theta_step(problem.activations[l - 1], problem.lambdas[l - 1], W, b, inputs[l - 1],
+                             targets[l - 1], eta)
+        Ws.append(W)
+        bs.append(b)
+    return Network(tuple(Ws), tuple(bs), network.activations)
+
+
 def forward_sweep(problem: LiftedProblem, network: Network, xs, *, scheme: str = "gauss_seidel",
                   step_scale: float = 1.99, norm_method: str = "power", theta_factor: float = 1.0,
                   inertia: tuple | None = None) -> tuple[Network, list]:
@@ -118,19 +143,8 @@ def forward_sweep(problem: LiftedProblem, network: Network, xs, *, scheme: str =
     if inertia is not None and scheme != "gauss_seidel":
         raise ValueError("forward_sweep: inertia needs scheme='gauss_seidel'")
     L = problem.n_layers
-    s = xs[0].shape[0]
-    Ws, bs = [], []
-    for l in range(1, L + 1):                  # (17a): the layers are independent for fixed X
-        eta = theta_step_size(problem, l, spectral_norm_sq(xs[l - 1], method=norm_method), s, step_scale,
-                              factor=theta_factor)
-        W, b = network.weights[l - 1], network.biases[l - 1]
-        if inertia is not None:
-            prev, beta = inertia
-            W, b = extrapolate(W, prev["weights"][l - 1], beta), extrapolate(b, prev["biases"][l - 1], beta)
-        W, b, _ = theta_step(problem.activations[l - 1], problem.lambdas[l - 1], W, b, xs[l - 1], xs[l], eta)
-        Ws.append(W)
-        bs.append(b)
-    new_net = Network(tuple(Ws), tuple(bs), network.activations)
+    new_net = theta_block(problem, network, xs[:L], xs[1:], step_scale=step_scale, norm_method=norm_method,
+                          factor=theta_factor, inertia=inertia)
     gauss_seidel = scheme == "gauss_seidel"
     at = new_net if gauss_seidel else network
     new_xs = list(xs)
