@@ -330,17 +330,21 @@ def _legacy_callback(callback, values: list):
     return engine_callback
 
 
-def run_legacy(solver: Solver, network: Network, X, Y, *, epochs, callback=None, validation_data=None,
+def run_legacy(solver: Solver, network: Network, X, Y, *, epochs, callback=None, validation_data=None, l1=None,
                l1_alpha=0.0, l1_layer=None, **run_options) -> Result:
-    """``run(solver, ...)`` for the baseline functions, with their ``l1_alpha``, ``l1_layer`` and old callback.
+    """``run(solver, ...)`` for the baseline functions, with their l1 term and old callback.
 
-    ``l1_alpha``, ``l1_layer`` become the run's ``l1 = (l1_layer, l1_alpha)`` (validated by
-    :meth:`L1Penalty.from_options`); the callback's return values become the history's ``callback`` column
-    (``None`` for the epochs before a resume).
+    The l1 term is ``l1 = (layer, alpha)`` as for every solver, or in the baselines' earlier spelling
+    ``l1_alpha``, ``l1_layer`` (validated by :meth:`L1Penalty.from_options`); the callback's return values
+    become the history's ``callback`` column (``None`` for the epochs before a resume).
     """
     if not isinstance(network, Network):
         raise TypeError(f"network must be a bregnet Network (see bregnet.network.glorot_init); "
                         f"got {type(network).__name__}")
+    if l1 is not None:
+        if l1_alpha or l1_layer is not None:
+            raise BregnetInputError("give the l1 term as l1=(layer, alpha) or as l1_alpha/l1_layer, not both")
+        l1_layer, l1_alpha = l1
     l1 = L1Penalty.from_options(network, l1_alpha, l1_layer)
     values: list = []
     res = run(solver, network, X, Y, epochs=epochs, l1=l1, validation_data=validation_data,
@@ -351,15 +355,18 @@ def run_legacy(solver: Solver, network: Network, X, Y, *, epochs, callback=None,
     return res
 
 
-def _bp(solver, network, X, Y, epochs, l1_alpha, l1_layer, seed=None, **kw) -> Result:
-    res = run_legacy(solver, network, X, Y, epochs=epochs, l1_alpha=l1_alpha, l1_layer=l1_layer, seed=seed, **kw)
+def _bp(solver, network, X, Y, epochs, l1_alpha, l1_layer, seed=None, l1=None, **kw) -> Result:
+    res = run_legacy(solver, network, X, Y, epochs=epochs, l1=l1, l1_alpha=l1_alpha, l1_layer=l1_layer, seed=seed,
+                     **kw)
+    if l1 is not None:
+        l1_layer, l1_alpha = l1
     res.history.options.update(l1_alpha=float(l1_alpha), l1_layer=l1_layer, epochs=epochs,
                                **({"seed": seed} if solver.stochastic else {}),
                                **({"note": solver.note} if hasattr(solver, "note") else {}))
     return res
 
 
-def gd_bp(network: Network, X, Y, *, epochs: int = 100, lr: float = GDBP.lr, loss="mse", l1_alpha: float = 0.0,
+def gd_bp(network: Network, X, Y, *, epochs: int = 100, lr: float = GDBP.lr, loss="mse", l1=None, l1_alpha: float = 0.0,
           l1_layer: int | None = None, callback: Callable | None = None, validation_data=None, checkpoint=None,
           checkpoint_every: int = 1, resume: bool = False) -> Result:
     r"""GD-BP: full-batch (sub)gradient descent (3), ``run(GDBP(lr=lr, loss=loss), ...)``.
@@ -378,8 +385,10 @@ def gd_bp(network: Network, X, Y, *, epochs: int = 100, lr: float = GDBP.lr, los
     lr : float
         Step size :math:`\tau_\Theta > 0`.
     loss : {"mse", "bregman"} or OutputLoss
+    l1 : (layer, alpha), optional
+        Optional :math:`\alpha\|x_k\|_1` on hidden layer :math:`k` (eq. (26)), as for every solver.
     l1_alpha, l1_layer : float, int
-        Optional :math:`\alpha\|x_k\|_1` on hidden layer :math:`k` (eq. (26)): the run's ``l1 = (k, alpha)``.
+        The same term in the baselines' earlier spelling (``l1 = (l1_layer, l1_alpha)``).
     callback : callable(network, epoch), optional
         Called after every epoch (and at epoch 0); its return values go to ``history.callback``.
     validation_data : (X_val, Y_val), optional
@@ -409,11 +418,11 @@ def gd_bp(network: Network, X, Y, *, epochs: int = 100, lr: float = GDBP.lr, los
     """
     return _bp(GDBP(lr=lr, loss=loss), network, X, Y, epochs, l1_alpha, l1_layer, callback=callback,
                validation_data=validation_data, checkpoint=checkpoint, checkpoint_every=checkpoint_every,
-               resume=resume)
+               resume=resume, l1=l1)
 
 
 def sgd_bp(network: Network, X, Y, *, epochs: int = 10, batch_size: int = SGDBP.batch_size, lr: float = SGDBP.lr, loss="mse",
-           l1_alpha: float = 0.0, l1_layer: int | None = None, seed=None, rng: np.random.Generator | None = None,
+           l1=None, l1_alpha: float = 0.0, l1_layer: int | None = None, seed=None, rng: np.random.Generator | None = None,
            shuffle: bool = True, callback: Callable | None = None, validation_data=None, checkpoint=None,
            checkpoint_every: int = 1, resume: bool = False) -> Result:
     r"""SGD-BP: mini-batch stochastic (sub)gradient descent (20), ``run(SGDBP(...), ...)``.
@@ -441,11 +450,11 @@ def sgd_bp(network: Network, X, Y, *, epochs: int = 10, batch_size: int = SGDBP.
     """
     return _bp(SGDBP(lr=lr, batch_size=batch_size, shuffle=shuffle, loss=loss), network, X, Y, epochs, l1_alpha,
                l1_layer, seed=seed, rng=rng, callback=callback, validation_data=validation_data,
-               checkpoint=checkpoint, checkpoint_every=checkpoint_every, resume=resume)
+               checkpoint=checkpoint, checkpoint_every=checkpoint_every, resume=resume, l1=l1)
 
 
 def isgd_bp(network: Network, X, Y, *, epochs: int = 10, batch_size: int = ISGDBP.batch_size, tau: float = ISGDBP.prox_step,
-            lr: float = ISGDBP.lr, inner_steps: int = ISGDBP.inner_steps, loss="mse", l1_alpha: float = 0.0, l1_layer: int | None = None,
+            lr: float = ISGDBP.lr, inner_steps: int = ISGDBP.inner_steps, loss="mse", l1=None, l1_alpha: float = 0.0, l1_layer: int | None = None,
             seed=None, rng: np.random.Generator | None = None, shuffle: bool = True,
             callback: Callable | None = None, validation_data=None, checkpoint=None, checkpoint_every: int = 1,
             resume: bool = False) -> Result:
@@ -475,11 +484,11 @@ def isgd_bp(network: Network, X, Y, *, epochs: int = 10, batch_size: int = ISGDB
                                       inner_steps=inner_steps))
     return _bp(solver, network, X, Y, epochs, l1_alpha, l1_layer, seed=seed, rng=rng, callback=callback,
                validation_data=validation_data, checkpoint=checkpoint, checkpoint_every=checkpoint_every,
-               resume=resume)
+               resume=resume, l1=l1)
 
 
 def adam_bp(network: Network, X, Y, *, epochs: int = 10, batch_size: int = AdamBP.batch_size, lr: float = AdamBP.lr,
-            beta1: float = AdamBP.beta1, beta2: float = AdamBP.beta2, eps: float = AdamBP.eps, loss="mse", l1_alpha: float = 0.0,
+            beta1: float = AdamBP.beta1, beta2: float = AdamBP.beta2, eps: float = AdamBP.eps, loss="mse", l1=None, l1_alpha: float = 0.0,
             l1_layer: int | None = None, seed=None, rng: np.random.Generator | None = None, shuffle: bool = True,
             callback: Callable | None = None, validation_data=None, checkpoint=None, checkpoint_every: int = 1,
             resume: bool = False) -> Result:
@@ -507,7 +516,7 @@ def adam_bp(network: Network, X, Y, *, epochs: int = 10, batch_size: int = AdamB
     solver = AdamBP(lr=lr, batch_size=batch_size, shuffle=shuffle, loss=loss, beta1=beta1, beta2=beta2, eps=eps)
     return _bp(solver, network, X, Y, epochs, l1_alpha, l1_layer, seed=seed, rng=rng, callback=callback,
                validation_data=validation_data, checkpoint=checkpoint, checkpoint_every=checkpoint_every,
-               resume=resume)
+               resume=resume, l1=l1)
 
 
 #: the baselines by name (for estimators and the command line)

@@ -142,3 +142,15 @@ def test_lifted_solvers_still_refuse_l1_without_a_closed_form_prox():
     X = np.random.default_rng(0).normal(size=(6, 4))
     with pytest.raises(BregnetInputError, match="needs a closed-form prox of Psi"):
         lbn_s(net, X, X[:, :2], epochs=1, l1=(1, 0.1))
+
+
+def test_one_l1_spelling_for_every_solver():
+    """The baselines take the l1 term as l1=(layer, alpha) like the lifted solvers (l1_alpha/l1_layer still work)."""
+    from bregnet.exceptions import BregnetInputError
+    net = glorot_init([4, 3, 2], ["relu", "identity"], seed=0)
+    X = np.random.default_rng(0).normal(size=(6, 4))
+    a = sgd_bp(net, X, X[:, :2], epochs=2, batch_size=3, seed=0, l1=(1, 0.1))
+    b = sgd_bp(net, X, X[:, :2], epochs=2, batch_size=3, seed=0, l1_alpha=0.1, l1_layer=1)
+    assert np.array_equal(a.network.weights[0], b.network.weights[0]) and a.history.penalty[0] > 0
+    with pytest.raises(BregnetInputError, match="not both"):
+        sgd_bp(net, X, X[:, :2], epochs=1, l1=(1, 0.1), l1_alpha=0.1, l1_layer=1)
