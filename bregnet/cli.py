@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import sys
 import time
@@ -373,6 +374,12 @@ def _demo_metrics(ds, problems: dict, results: dict, wall: float) -> dict:
 def _cmd_demo(args) -> int:
     from .exceptions import DivergenceError
 
+    if args.seed < 0:
+        _err("demo", f"--seed must be an integer >= 0; got {args.seed}")
+        return EXIT_USAGE
+    bad = check_out_dir("demo", Path(args.out))          # the demo's own files are rewritten on every run
+    if bad is not None:
+        return bad
     try:
         run_demo(args.out, seed=args.seed, quiet=args.quiet)
     except DivergenceError as exc:
@@ -403,6 +410,13 @@ def _train_setup(args):
             raise BregnetInputError(f"--epochs must be >= 0; got {args.epochs}")
         if args.batch_size is not None and args.batch_size < 1:
             raise BregnetInputError(f"--batch-size must be >= 1; got {args.batch_size}")
+        if args.batch_size is not None and not spec.stochastic:
+            raise BregnetInputError(f"--batch-size: {spec.name} is a full-batch solver (every epoch uses all "
+                                    f"samples); leave --batch-size out or choose a mini-batch solver")
+        if args.seed < 0:
+            raise BregnetInputError(f"--seed must be an integer >= 0; got {args.seed}")
+        if args.resume and args.overwrite:
+            raise BregnetInputError("--resume continues the run in --out, --overwrite replaces it: give one")
         if args.preset is not None:
             preset_options(args.preset, spec.name, args.problem)
     except BregnetInputError as exc:
@@ -443,6 +457,34 @@ def _train_setup(args):
         _err("train", str(exc))
         return EXIT_USAGE
     return spec, ds, problem, data, options, popts
+
+
+def _nearest_existing(path: Path) -> Path:
+    path = path.absolute()
+    while not path.exists() and path != path.parent:
+        path = path.parent
+    return path
+
+
+def check_out_dir(command: str, out: Path, *, protect=(), resume: bool = False, overwrite: bool = False) -> int | None:
+    """Check ``--out`` before any work: a directory (or creatable), writable, and not holding a run to protect.
+
+    ``protect`` are files inside ``out`` that a new run would replace (its metrics, its checkpoint): if one exists
+    the command needs ``--resume`` or ``--overwrite``.  Returns None, or the usage exit code after printing one line.
+    """
+    if out.exists() and not out.is_dir():
+        _err(command, f"--out {out} names a file; give a directory")
+        return EXIT_USAGE
+    base = _nearest_existing(out)
+    if not base.is_dir() or not os.access(base, os.W_OK | os.X_OK):
+        _err(command, f"--out {out}: cannot write into {base}")
+        return EXIT_USAGE
+    held = [str(out / f) for f in protect if (out / f).exists()]
+    if held and not resume and not overwrite:
+        _err(command, f"--out {out} holds an earlier run ({', '.join(held)}); continue it with --resume or replace "
+                      f"it with --overwrite")
+        return EXIT_USAGE
+    return None
 
 
 def _train_config(args, spec, problem, options, popts, out, ckdir) -> dict:
@@ -493,16 +535,20 @@ def _cmd_train(args) -> int:
 
     t0 = time.perf_counter()
     out = Path(args.out)
+    ckdir = out / "checkpoint"
+    bad = check_out_dir("train", out, protect=("metrics.json", f"checkpoint/{TRAINING_STATE}"), resume=args.resume,
+                        overwrite=args.overwrite)
+    if bad is not None:
+        return bad
     setup = _train_setup(args)
     if isinstance(setup, int):
         return setup
     spec, ds, problem, data, options, popts = setup
-    ckdir = out / "checkpoint"
     if not args.quiet:
         if args.resume and not (ckdir / TRAINING_STATE).exists():
             _err("train", f"--resume: no checkpoint in {ckdir}; starting afresh")
-        elif not args.resume and (ckdir / TRAINING_STATE).exists():
-            _err("train", f"replacing the checkpoint in {ckdir} (use --resume to continue it)")
+        elif args.overwrite and (ckdir / TRAINING_STATE).exists():
+            _err("train", f"--overwrite: the run in {out} will be replaced")
     bar = _Progress(args.epochs, f"{args.problem} {spec.name}", args.quiet)
     status, code, error, log, outcome = "ok", EXIT_OK, None, None, None
     try:
@@ -626,6 +672,9 @@ def build_parser() -> argparse.ArgumentParser:
                                                   "--option overrides them (default: the solver's own defaults)")
     t.add_argument("--out", default="bregnet-run", help="output directory (default ./bregnet-run)")
     t.add_argument("--resume", action="store_true", help="continue from the checkpoint in OUT/checkpoint")
+    t.add_argument("--overwrite", action="store_true",
+                   help="replace an earlier run in OUT (without it, and without --resume, an earlier run is kept and "
+                        "the command refuses)")
     t.add_argument("--quiet", action="store_true", help="no progress bar or summary")
     t.add_argument("--dtype", default="float64", choices=("float32", "float64"))
     t.set_defaults(func=_cmd_train)

@@ -156,3 +156,90 @@ def test_train_defaults_learn_and_the_paper_is_a_preset(tmp_path, capsys):
     assert main(["train", "--problem", "classification", "--preset", "fast", "--out", str(tmp_path / "bad")]) \
         == EXIT_USAGE
     assert "unknown preset 'fast'" in capsys.readouterr().err and not (tmp_path / "bad").exists()
+
+
+# ------------------------------------------------------------------------------------ issue 12: nothing lost
+def test_train_keeps_an_earlier_run_unless_asked(tmp_path, capsys):
+    """A second `train` into the same --out (with a bad option, or a good one) used to delete the checkpoint and
+    rewrite it at epoch 0; now it refuses before touching disk, naming --resume and --overwrite."""
+    run_dir = tmp_path / "run"
+    assert main(["train", "--problem", "classification", "--epochs", "2", "--out", str(run_dir), *SMALL]) == EXIT_OK
+    ck = run_dir / "checkpoint" / "training-state.npz"
+    before = (ck.read_bytes(), (run_dir / "metrics.json").read_bytes())
+    capsys.readouterr()
+    for extra in (["--option", "prox_weight=-1"], []):
+        assert main(["train", "--problem", "classification", "--epochs", "2", "--out", str(run_dir), *SMALL,
+                     *extra]) == EXIT_USAGE
+        assert "--resume" in capsys.readouterr().err
+        assert (ck.read_bytes(), (run_dir / "metrics.json").read_bytes()) == before
+    # --overwrite with a bad option still validates before touching anything
+    assert main(["train", "--problem", "classification", "--out", str(run_dir), "--overwrite",
+                 "--option", "prox_weight=-1", *SMALL]) == EXIT_USAGE
+    assert (ck.read_bytes(), (run_dir / "metrics.json").read_bytes()) == before
+    assert main(["train", "--problem", "classification", "--epochs", "1", "--out", str(run_dir), "--overwrite",
+                 *SMALL]) == EXIT_OK
+    assert _metrics(run_dir)["final"]["epoch"] == 1
+
+
+def test_train_refuses_resume_mismatches_naming_what_differs(tmp_path, capsys):
+    run_dir = tmp_path / "run"
+    assert main(["train", "--problem", "classification", "--epochs", "2", "--out", str(run_dir), *SMALL]) == EXIT_OK
+    capsys.readouterr()
+    assert main(["train", "--problem", "classification", "--epochs", "3", "--out", str(run_dir), "--resume",
+                 "--seed", "7", *SMALL]) == EXIT_USAGE                  # trained seed-0 numbers under seed 7 before
+    assert "initial_network" in capsys.readouterr().err
+    assert main(["train", "--problem", "classification", "--epochs", "1", "--out", str(run_dir), "--resume",
+                 *SMALL]) == EXIT_USAGE                                 # said nothing before
+    assert "beyond epochs=1" in capsys.readouterr().err
+    assert main(["train", "--problem", "classification", "--epochs", "3", "--out", str(run_dir), "--resume",
+                 *SMALL]) == EXIT_OK
+    assert _metrics(run_dir)["history"]["epoch"] == [0, 1, 2, 3]
+
+
+@pytest.mark.parametrize("args,words", [
+    (["--solver", "lbn-d", "--batch-size", "10"], "full-batch solver"),
+    (["--seed", "-1"], "--seed must be an integer >= 0"),
+    (["--option", "shuffle=no"], "shuffle must be a bool"),
+    (["--option", "shuffle=maybe"], "shuffle must be a bool"),
+    (["--option", "bogus=1"], "has no option(s) ['bogus']"),
+    (["--resume", "--overwrite"], "give one"),
+])
+def test_train_usage_errors_are_one_line(tmp_path, capsys, args, words):
+    assert main(["train", "--problem", "classification", "--out", str(tmp_path / "r"), *SMALL, *args]) == EXIT_USAGE
+    err = capsys.readouterr().err
+    assert words in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
+def test_out_that_is_a_file_or_unwritable(tmp_path, capsys):
+    f = tmp_path / "file"
+    f.write_text("x")
+    assert main(["train", "--problem", "classification", "--out", str(f), *SMALL]) == EXIT_USAGE
+    assert "names a file" in capsys.readouterr().err
+    assert main(["demo", "--out", str(f / "sub"), "--quiet"]) == EXIT_USAGE        # before 10 s of training
+    assert "cannot write" in capsys.readouterr().err
+
+
+def test_out_in_a_read_only_directory(tmp_path, capsys):
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o500)
+    try:
+        import os
+        if os.access(locked, os.W_OK):                  # root ignores permissions: nothing to check here
+            pytest.skip("running as a user who can write anywhere")
+        assert main(["train", "--problem", "classification", "--out", str(locked / "r"), *SMALL]) == EXIT_USAGE
+        assert "cannot write" in capsys.readouterr().err
+    finally:
+        locked.chmod(0o700)
+
+
+def test_corrupt_checkpoint_is_named(tmp_path, capsys):
+    run_dir = tmp_path / "run"
+    assert main(["train", "--problem", "classification", "--epochs", "1", "--out", str(run_dir), *SMALL]) == EXIT_OK
+    ck = run_dir / "checkpoint" / "training-state.npz"
+    ck.write_bytes(ck.read_bytes()[:100])                                  # truncated
+    capsys.readouterr()
+    assert main(["train", "--problem", "classification", "--epochs", "2", "--out", str(run_dir), "--resume",
+                 *SMALL]) == EXIT_USAGE
+    err = capsys.readouterr().err
+    assert "training-state.npz" in err and "truncated" in err and "Traceback" not in err

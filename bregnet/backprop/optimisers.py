@@ -77,6 +77,7 @@ class _Backprop(Solver):
     loss: str | OutputLoss = "mse"
 
     objective: ClassVar[str] = "objective"
+    step_option: ClassVar[str] = "lr"
     needs_l1_prox: ClassVar[bool] = False       # back-propagation takes a subgradient of alpha|x_c|_1
     constraints = {"loss": _LOSS}
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import os
+import zipfile
 
 import numpy as np
 
@@ -120,10 +121,11 @@ def load_checkpoint(path, *, solver: str, fingerprint: dict) -> tuple[int, dict,
                                         f"{[want.get(k) for k in diff]}); use the same options and data, or "
                                         f"start afresh without resume")
             state = decode_state(z, meta["state"])
-    except (OSError, ValueError, KeyError) as exc:
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
         if isinstance(exc, BregnetInputError):
             raise
-        raise BregnetInputError(f"resume: cannot read checkpoint {path!r} ({exc})") from None
+        raise BregnetInputError(f"resume: cannot read checkpoint {path!r}: it is truncated or not a checkpoint "
+                                f"({type(exc).__name__}: {exc}); start afresh without resume") from None
     return meta["epoch"], state, meta["history"], meta["rng"]
 
 
@@ -139,7 +141,7 @@ def checkpoint_info(path) -> tuple[int, dict]:
     try:
         with np.load(os.fspath(path), allow_pickle=False) as z:
             meta = json.loads(str(z["meta"]))
-    except (OSError, ValueError, KeyError) as exc:
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
         raise BregnetInputError(f"cannot read checkpoint {os.fspath(path)!r} ({exc})") from None
     if meta.get("format") != CHECKPOINT_FORMAT:
         raise BregnetInputError(f"{os.fspath(path)!r} is not a checkpoint of this bregnet version")

@@ -125,6 +125,8 @@ class Solver(Hyperparameters):
         Draws mini-batches (so has a ``batch_size``).
     supports_l1 : bool
         Handles the code regulariser of (26)/(27).
+    step_option : str
+        The hyperparameter to lower when a run diverges (named in the message).
     needs_l1_prox : bool
         Needs the closed-form prox of :math:`\Psi_c + \alpha\|\cdot\|_1` on the code layer (the lifted
         x-steps do; back-propagation does not).
@@ -135,6 +137,7 @@ class Solver(Hyperparameters):
     stochastic: ClassVar[bool] = False
     supports_l1: ClassVar[bool] = True
     needs_l1_prox: ClassVar[bool] = True
+    step_option: ClassVar[str] = "step_scale"
 
     def check_task(self, task: Task) -> None:
         """Raise BregnetInputError if this solver cannot train ``task`` (override where needed).
@@ -326,14 +329,22 @@ class DivergenceRule:
         for key, col in history.columns.items():
             if isinstance(col[-1], float) and not math.isfinite(col[-1]):
                 raise DivergenceError(f"{solver.name}: the {key} became non-finite ({col[-1]}) in epoch {epoch}; "
-                                      f"reduce the step sizes")
+                                      f"{_hint(solver)}")
         col = history.columns.get(solver.objective)
         if not col or col[-1] is None:
             return
         value = col[-1]
         if self.growth is not None and col[0] is not None and value > self.growth * max(abs(col[0]), 1.0):
             raise DivergenceError(f"{solver.name}: the {solver.objective} grew from {col[0]:.4g} to {value:.4g} "
-                                  f"by epoch {epoch}; reduce the step size (e.g. lr or step_scale)")
+                                  f"by epoch {epoch}; {_hint(solver)}")
+
+
+def _hint(solver: Solver) -> str:
+    """What to lower after a divergence: the solver's step option with its value, where it has one."""
+    opt = solver.step_option
+    if opt in solver.params():
+        return f"lower {opt} (it is {solver.params()[opt]})"
+    return "check the scaling of the data"
 
 
 def _check_finite_state(solver: Solver, state: dict, epoch: int, path: str = "") -> None:
@@ -341,8 +352,8 @@ def _check_finite_state(solver: Solver, state: dict, epoch: int, path: str = "")
         name = f"{path}{k}"
         bad_float = isinstance(v, float) and not math.isfinite(v)
         if bad_float or (isinstance(v, np.ndarray) and v.dtype.kind == "f" and not np.all(np.isfinite(v))):
-            raise DivergenceError(f"{solver.name}: {name} became non-finite in epoch {epoch}; the step sizes are "
-                                  f"too large (reduce step_scale or lr) or the data are badly scaled")
+            raise DivergenceError(f"{solver.name}: {name} became non-finite in epoch {epoch}; the steps are too "
+                                  f"large ({_hint(solver)}) or the data are badly scaled")
         if isinstance(v, (list, tuple)):
             _check_finite_state(solver, {str(i): a for i, a in enumerate(v)}, epoch, f"{name}[")
         elif isinstance(v, dict):
@@ -473,6 +484,10 @@ def run(solver: Solver, network: Network, X, Y, *, epochs: int = 10, lambdas=Non
     start, history = 0, None
     if checkpoint is not None and resume and os.path.exists(checkpoint):
         start, state, hist, rng_state = load_checkpoint(checkpoint, solver=solver.name, fingerprint=fp)
+        if start > epochs:
+            raise BregnetInputError(f"resume: checkpoint {os.fspath(checkpoint)!r} is at epoch {start}, beyond "
+                                    f"epochs={epochs}; ask for at least {start} epochs (the total, not the remaining "
+                                    f"ones)")
         history = History.from_state(hist)
         gen.bit_generator.state = rng_state
     hooks = _Hooks(callback, evaluate, divergence, progress)
