@@ -595,14 +595,65 @@ def _cmd_train(args) -> int:
 
 # ------------------------------------------------------------------------------------------ bregnet solvers
 def _cmd_solvers(args) -> int:
-    from .training import ALIASES, SOLVERS
+    from .exceptions import BregnetInputError
+    from .training import ALIASES, SOLVERS, get_solver
 
+    if args.name:
+        try:
+            spec = get_solver(args.name)
+        except BregnetInputError as exc:
+            _err("solvers", str(exc))
+            return EXIT_USAGE
+        print(solver_options_text(spec))
+        return EXIT_OK
     rows = [[s.name, s.kind, "mini-batch" if s.stochastic else "full batch", "yes" if s.resume_exact else "no",
              s.description] for s in SOLVERS.values()]
     print(_table(["name", "kind", "batches", "exact resume", "description"], rows))
     print(f"aliases: {', '.join(f'{a} = {b}' for a, b in ALIASES.items())}; solver options: --option KEY=VALUE "
-          f"(e.g. --option lr=0.01, --option prox_weight=100)")
+          f"(e.g. --option lr=0.01, --option prox_weight=100); `bregnet solvers NAME` lists NAME's options")
     return EXIT_OK
+
+
+def _parameter_docs(cls) -> dict:
+    """``{name: first sentence}`` from the numpydoc Parameters section of a solver class's docstring."""
+    import inspect
+    import re
+
+    doc = inspect.getdoc(cls) or ""
+    m = re.search(r"Parameters\n-+\n(.*?)(?:\n\n[A-Z][a-z]+\n-+\n|\Z)", doc, re.S)
+    out, current = {}, None
+    for line in (m.group(1).splitlines() if m else []):
+        head = re.match(r"^(\w+(?:, \w+)*) :", line)
+        if head:
+            current = [n.strip() for n in head.group(1).split(",")]
+            for n in current:
+                out[n] = ""
+        elif current and line.startswith("    ") and line.strip():
+            for n in current:
+                if not out[n].endswith("."):
+                    out[n] = (out[n] + " " + line.strip()).strip()
+    def plain(text):                       # reST markup to terminal text
+        text = re.sub(r":math:`([^`]*)`", r"\1", text)
+        text = re.sub(r":\w+:`~?([^`]*)`", r"\1", text)
+        return text.replace("``", "")
+    return {k: plain(v.split(". ")[0].rstrip(".")) for k, v in out.items()}
+
+
+def solver_options_text(spec) -> str:
+    """The options of one solver: name, default, what is accepted, meaning (from its class)."""
+    import dataclasses
+
+    cls, docs = spec.solver, _parameter_docs(spec.solver)
+    rows = []
+    for f in dataclasses.fields(cls):
+        c = cls.constraints[f.name]
+        accepted = " or ".join(x.describe() for x in (c if isinstance(c, tuple) else (c,)))
+        rows.append([f.name, repr(f.default), accepted, docs.get(f.name, "")])
+    lines = [f"{spec.name}: {spec.description}", "", _table(["option", "default", "accepted", "meaning"], rows)]
+    if cls.renamed:
+        lines += ["", "earlier names accepted: " + ", ".join(f"{o} = {n}" for o, n in cls.renamed.items())]
+    lines += ["", "set with --option KEY=VALUE; the paper's printed settings: --preset paper"]
+    return "\n".join(lines)
 
 
 def _validation_dir():
@@ -687,7 +738,8 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("rest", nargs=argparse.REMAINDER, help="options for validation/run.py")
     r.set_defaults(func=_cmd_reproduce)
 
-    s = sub.add_parser("solvers", help="list the solvers --solver accepts")
+    s = sub.add_parser("solvers", help="list the solvers --solver accepts, or one solver's options")
+    s.add_argument("name", nargs="?", help="a solver name: print its options, defaults and meaning")
     s.set_defaults(func=_cmd_solvers)
 
     c = sub.add_parser("check", help="verify the laws of Section 3 on every registered activation and print a table")

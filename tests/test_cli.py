@@ -243,3 +243,14 @@ def test_corrupt_checkpoint_is_named(tmp_path, capsys):
                  *SMALL]) == EXIT_USAGE
     err = capsys.readouterr().err
     assert "training-state.npz" in err and "truncated" in err and "Traceback" not in err
+
+
+def test_solvers_name_lists_options_defaults_and_meaning(capsys):
+    assert main(["solvers", "lbn-s"]) == EXIT_OK
+    out = capsys.readouterr().out
+    for word in ("prox_weight", "1.0", "a real number >= 0", "sweeps per batch", "warm_start", "--preset paper"):
+        assert word in out
+    assert main(["solvers", "isgd-bp"]) == EXIT_OK
+    assert "earlier names accepted: tau = prox_step" in capsys.readouterr().out
+    assert main(["solvers", "newton"]) == EXIT_USAGE
+    assert "unknown solver 'newton'" in capsys.readouterr().err
