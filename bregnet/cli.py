@@ -417,6 +417,8 @@ def _train_setup(args):
             raise BregnetInputError(f"--seed must be an integer >= 0; got {args.seed}")
         if args.resume and args.overwrite:
             raise BregnetInputError("--resume continues the run in --out, --overwrite replaces it: give one")
+        if not (args.divergence_growth >= 0 and np.isfinite(args.divergence_growth)):
+            raise BregnetInputError(f"--divergence-growth must be a finite number >= 0; got {args.divergence_growth}")
         if args.preset is not None:
             preset_options(args.preset, spec.name, args.problem)
     except BregnetInputError as exc:
@@ -531,6 +533,7 @@ def _train_summary(args, spec, ds, problem, r, training_s) -> str:
 
 def _cmd_train(args) -> int:
     from .exceptions import BregnetInputError
+    from .solvers.engine import DivergenceRule
     from .training import TRAINING_STATE, TrainingDivergedError, train
 
     t0 = time.perf_counter()
@@ -554,7 +557,7 @@ def _cmd_train(args) -> int:
     try:
         outcome = train(problem, spec, data, epochs=args.epochs, batch_size=args.batch_size, seed=args.seed,
                         options=options, preset=args.preset, dtype=args.dtype, callback=bar, checkpoint_dir=ckdir,
-                        resume=args.resume)
+                        resume=args.resume, divergence=DivergenceRule(growth=args.divergence_growth or None))
         log = outcome.log
     except TrainingDivergedError as exc:
         status, code, error, log = "diverged", EXIT_DIVERGED, str(exc), exc.log
@@ -584,8 +587,8 @@ def _cmd_train(args) -> int:
     metrics["wall_time"]["this_invocation_s"] = time.perf_counter() - t0
     write_json(out / "metrics.json", metrics)
     if status == "diverged":
-        _err("train", f"{error}\nThe partial history is in {out / 'metrics.json'}; reduce the step size "
-                      f"(e.g. --option lr=...) or check the data scaling.")
+        _err("train", f"{error}\nThe partial history is in {out / 'metrics.json'} (set the option with "
+                      f"--option KEY=VALUE; --divergence-growth sets the growth rule).")
         return code
     if not args.quiet:
         print(_train_summary(args, spec, ds, problem, log.last, training_s))
@@ -723,6 +726,9 @@ def build_parser() -> argparse.ArgumentParser:
                                                   "--option overrides them (default: the solver's own defaults)")
     t.add_argument("--out", default="bregnet-run", help="output directory (default ./bregnet-run)")
     t.add_argument("--resume", action="store_true", help="continue from the checkpoint in OUT/checkpoint")
+    t.add_argument("--divergence-growth", type=float, default=1e6, metavar="FACTOR",
+                   help="stop as diverged (exit 4) when the objective exceeds FACTOR times max(1, its start) "
+                        "(default 1e6; 0 turns the rule off: only non-finite values stop a run)")
     t.add_argument("--overwrite", action="store_true",
                    help="replace an earlier run in OUT (without it, and without --resume, an earlier run is kept and "
                         "the command refuses)")

@@ -39,7 +39,7 @@ from .network import Network
 from .presets import PAPER_BATCH_SIZE, preset_options
 from .problems import PROBLEM_NAMES, Problem, ProblemData
 from .solvers.coordinate_descent import CoordinateDescent
-from .solvers.engine import History, Result, Solver, run
+from .solvers.engine import DivergenceRule, History, Result, Solver, run
 from .solvers.implicit_stochastic import LBND, LBNS
 from .solvers.model_averaging import ModelAveraging, ParallelImplicit
 from .solvers.proximal_gradient import ProximalGradient
@@ -280,7 +280,8 @@ def _check_train_args(problem, epochs, dtype, callback):
 def train(problem: Problem, solver, data, *, epochs: int = 10, batch_size: int | None = None, seed=0,
           options: Mapping | None = None, preset: str | None = None, network: Network | None = None,
           dtype=np.float64, callback: Callable | None = None, checkpoint_dir=None, resume: bool = False,
-          progress: bool = False, state: dict | None = None) -> TrainOutcome:
+          progress: bool = False, state: dict | None = None,
+          divergence: DivergenceRule | None = None) -> TrainOutcome:
     r"""Train ``problem`` with the solver named ``solver``, recording the metrics of every epoch.
 
     Parameters
@@ -316,6 +317,9 @@ def train(problem: Problem, solver, data, *, epochs: int = 10, batch_size: int |
     state : dict, optional
         Continue from a solver state (``TrainOutcome.state`` of an earlier run with the same solver, options and
         data), e.g. for ``partial_fit``; ``network`` must then be that run's network.
+    divergence : DivergenceRule, optional
+        When to stop as diverged (:class:`~bregnet.solvers.engine.DivergenceRule`; default: on non-finite values
+        only), e.g. ``DivergenceRule(growth=1e6)`` also stops a run whose objective explodes.
 
     Returns
     -------
@@ -329,6 +333,8 @@ def train(problem: Problem, solver, data, *, epochs: int = 10, batch_size: int |
         The solver diverged (a :class:`~bregnet.exceptions.DivergenceError` with the log so far).
     """
     _check_train_args(problem, epochs, dtype, callback)
+    if divergence is not None and not isinstance(divergence, DivergenceRule):
+        raise BregnetInputError(f"divergence must be a DivergenceRule; got {type(divergence).__name__}")
     spec = get_solver(solver)
     spec.check_applicable(problem)
     if network is not None:
@@ -347,7 +353,8 @@ def train(problem: Problem, solver, data, *, epochs: int = 10, batch_size: int |
     try:
         res = run(solver_obj, net, X, Y, epochs=int(epochs), lambdas=problem.lambdas, l1=problem.l1, rng=gen,
                   validation_data=None if Xv is None else (Xv, Yv), callback=user_cb, progress=progress,
-                  checkpoint=ckpt, resume=resume, evaluate=lambda n: problem.evaluate(n, X, Y, Xv, Yv), state=state)
+                  checkpoint=ckpt, resume=resume, evaluate=lambda n: problem.evaluate(n, X, Y, Xv, Yv), state=state,
+                  divergence=DivergenceRule() if divergence is None else divergence)
     except DivergenceError as exc:
         log = getattr(exc, "history", None) or History(spec.name)
         done = log.last.get("epoch", 0) if len(log) else 0

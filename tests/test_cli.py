@@ -106,9 +106,12 @@ def test_divergence_exit_code_keeps_partial_history(tmp_path, capsys):
                "--option", "lr=1e12", "--out", str(tmp_path), *SMALL])
     assert rc == EXIT_DIVERGED
     m = _metrics(tmp_path)
-    assert m["status"] == "diverged" and "non-finite" in m["error"]
+    assert m["status"] == "diverged" and "grew from" in m["error"]      # the growth rule fires before any inf
     assert m["history"]["epoch"][0] == 0
     assert "diverged" in capsys.readouterr().err
+    rc = main(["train", "--problem", "classification", "--solver", "sgd-bp", "--layers", "64,16,10", "--epochs", "3",
+               "--option", "lr=1e12", "--divergence-growth", "0", "--out", str(tmp_path), "--overwrite", *SMALL])
+    assert rc == EXIT_DIVERGED and "non-finite" in _metrics(tmp_path)["error"]      # without it: at the first inf
 
 
 @pytest.mark.parametrize("argv", [
@@ -254,3 +257,15 @@ def test_solvers_name_lists_options_defaults_and_meaning(capsys):
     assert "earlier names accepted: tau = prox_step" in capsys.readouterr().out
     assert main(["solvers", "newton"]) == EXIT_USAGE
     assert "unknown solver 'newton'" in capsys.readouterr().err
+
+
+def test_divergence_is_detected_from_the_objective(tmp_path, capsys):
+    """`--solver adam --option lr=1e6` exited 0 with objective 1.1e14 and 11% accuracy; now exit 4 naming lr."""
+    args = ["train", "--problem", "classification", "--solver", "adam", "--option", "lr=1e6", "--epochs", "3",
+            *SMALL]
+    assert main([*args, "--out", str(tmp_path / "a")]) == EXIT_DIVERGED
+    err = capsys.readouterr().err
+    assert "grew from" in err and "lower lr (it is 1000000.0)" in err and "Traceback" not in err
+    m = _metrics(tmp_path / "a")
+    assert m["status"] == "diverged" and m["history"]["epoch"] == [0]
+    assert main([*args, "--out", str(tmp_path / "b"), "--divergence-growth", "0"]) == EXIT_OK    # rule off
