@@ -348,3 +348,59 @@ def test_separate_grid_processes_keep_each_others_paper_epochs(tmp_path):
     shutil.copytree(out, results / "fig7")
     make_report.main(["--results", str(results), "--out", str(tmp_path / "REPORT.md")])
     assert "## Figures 7, 11, 12" in (tmp_path / "REPORT.md").read_text()
+
+
+def test_checkpoints_of_another_output_are_not_overwritten(tmp_path, capsys, monkeypatch):
+    """A new --out meeting checkpoints of the same methods in a shared checkpoint directory (BREGNET_CKPT_DIR) stops
+    before writing, naming --resume and --overwrite; validation/run.py ends so with exit status 2 and one line."""
+    base = ["fig6", "--quick", "--dataset", "digits", "--epochs", "1", "--methods", "sgd-bp", "--quiet",
+            "--ckpt-dir", str(tmp_path / "ck")]
+    assert run.main(base + ["--out", str(tmp_path / "a")]) == 0
+    ckpt = tmp_path / "ck" / "fig6" / "sgd-bp.npz"
+    stamp = ckpt.read_bytes()
+    with pytest.raises(SystemExit, match="pass --resume to continue them or --overwrite to replace them"):
+        run.main(base + ["--out", str(tmp_path / "b")])
+    assert ckpt.read_bytes() == stamp and not (tmp_path / "b").exists()
+    capsys.readouterr()
+    monkeypatch.setattr(sys, "argv", ["validation/run.py", *base, "--out", str(tmp_path / "b")])
+    assert run._script() == 2
+    err = capsys.readouterr().err
+    assert err.startswith("run.py: ") and err.count("\n") == 1 and "--resume" in err and "--overwrite" in err
+    assert run.main(base + ["--out", str(tmp_path / "b"), "--resume"]) == 0          # continuing is allowed
+    assert run.main(base + ["--out", str(tmp_path / "b"), "--overwrite"]) == 0
+
+
+def test_resume_without_the_checkpoint_is_refused(tmp_path):
+    """--resume of a method whose record has trained epochs but whose checkpoint is not where the run looks would
+    retrain from epoch 0 over the record: refused, the record kept."""
+    out = tmp_path / "a"
+    base = ["fig6", "--quick", "--dataset", "digits", "--epochs", "1", "--methods", "sgd-bp", "--quiet", "--out",
+            str(out)]
+    assert run.main(base + ["--ckpt-dir", str(tmp_path / "ck")]) == 0
+    rec = (out / "methods" / "sgd-bp.json").read_bytes()
+    with pytest.raises(SystemExit, match="--resume: no checkpoint of sgd-bp"):
+        run.main(base[:5] + ["2"] + base[6:] + ["--ckpt-dir", str(tmp_path / "elsewhere"), "--resume"])
+    assert (out / "methods" / "sgd-bp.json").read_bytes() == rec and not (tmp_path / "elsewhere").exists()
+
+
+def test_run_section_is_the_report_section_of_the_run(quick_runs, tmp_path):
+    """The table a run prints (make_report.run_section on its directory) is its experiment's part of the report,
+    with the run's directory in place of results/..."""
+    report = tmp_path / "REPORT.md"
+    make_report.main(["--results", str(quick_runs / "results"), "--out", str(report)])
+    text = report.read_text().splitlines()
+    results = quick_runs / "results"
+    for name, heads in (("table1", ["## Table 1:", "## Table 2:"]), ("table2", ["## Table 1:", "## Table 2:"]),
+                        ("fig3", ["## Figures 3, 4, 5:"]), ("fig6", ["## Figures 6, 9, 10:"]),
+                        ("fig7", ["## Figures 7, 11, 12:"]), ("fig8", ["## Figure 8:"])):
+        rel = "table1/." if name.startswith("table") else name      # the fixture's table1 has no dataset level
+        out = results / rel.rstrip("/.")
+        lines = make_report.run_section(name, out, fig7=results / "fig7" / "metrics.json")
+        titles = [line for line in lines if line.startswith("## ")]
+        assert len(titles) == len(heads) and all(t.startswith(h) for t, h in zip(titles, heads)), titles
+        assert any(line.startswith("| ") for line in lines)
+        for line in lines:
+            assert line.replace(str(out), f"results/{rel}") in text, (name, line)
+    fig8 = make_report.run_section("fig8", results / "fig8", fig7=results / "fig7" / "metrics.json")
+    assert any("Paper: after 1,500 epochs SGD-BP matches ISGD-BP" in line for line in fig8)
+    assert make_report.run_section("fig6", tmp_path / "none") == []

@@ -34,7 +34,10 @@ import numpy as np
 from bregnet._atomic import atomic_write_bytes
 
 REPO = Path(__file__).resolve().parent.parent
-RESULTS = REPO / "validation" / "results"
+RESULTS = REPO / "validation" / "results"      # the committed results: written only with --update-results
+#: default root of a run's result directory (``--out`` names one; ``--update-results`` writes into RESULTS), under
+#: the current working directory; ``--quick`` runs go to its ``quick/`` subdirectory
+DEFAULT_ROOT = "bregnet-reproduce"
 PLOT_ONLY = False   # set by run.py --plot-only
 EVAL_EVERY = 1      # set by run.py --eval-every
 
@@ -297,12 +300,106 @@ class Context:
     resume: bool
     only: list | None = None
     plot_only: bool = False
+    overwrite: bool = False         # replace existing records and checkpoints of the methods trained
+    progress: object = None         # a text stream for one line per method and epoch (None: silent)
+
+
+def results_root(args) -> Path:
+    """Root of the default result directories: ``validation/results`` with ``--update-results``, else
+    ``./bregnet-reproduce`` (``./bregnet-reproduce/quick`` for ``--quick``) under the current working directory."""
+    if getattr(args, "update_results", False):
+        return RESULTS
+    root = Path.cwd() / DEFAULT_ROOT
+    return root / "quick" if getattr(args, "quick", False) else root
+
+
+def context(name: str, args, argv, *parts) -> Context:
+    """The experiment's :class:`Context` from run.py's options.
+
+    Results: ``--out``, else ``results_root(args)/name/parts`` (``parts``: the dataset of table1).  Checkpoints:
+    ``--ckpt-dir/name/parts`` (default ``$BREGNET_CKPT_DIR``), else ``<out>/.ckpt``.  The result directory is also
+    left in ``args.result_dir`` (run.py prints the table from it).
+    """
+    out = Path(args.out) if args.out else results_root(args).joinpath(name, *parts)
+    ckpt = Path(args.ckpt_dir).joinpath(name, *parts) if args.ckpt_dir else out / ".ckpt"
+    args.result_dir = out
+    return Context(name, out, ckpt, argv, args.seed, args.quick, args.resume, args.methods,
+                   overwrite=bool(getattr(args, "overwrite", False)),
+                   progress=None if getattr(args, "quiet", True) else sys.stderr)
+
+
+def check_targets(ctx: Context, methods: list) -> list:
+    """The methods this run trains, after checking (before anything is written) that it overwrites nothing.
+
+    Refused (``SystemExit`` with a one-line message): ``--methods`` naming a method the experiment lacks; an output
+    path that is not a directory; a method to train that already has a record in ``<out>/methods/`` or a
+    checkpoint in the checkpoint directory, unless ``--resume`` (continue it) or ``--overwrite`` (replace it);
+    ``--resume`` of a method with a record of trained epochs but no checkpoint to continue it from (it would
+    restart from epoch 0 over the record).
+    """
+    names = [m.name for m in methods]
+    if ctx.only:
+        unknown = [k for k in ctx.only if k not in names]
+        if unknown:
+            raise SystemExit(f"--methods: {', '.join(unknown)} not among the methods of {ctx.name} "
+                             f"({', '.join(names)})")
+    if ctx.out.exists() and not ctx.out.is_dir():
+        raise SystemExit(f"--out: {ctx.out} exists and is not a directory")
+    if ctx.plot_only:
+        return []
+    todo = [m for m in methods if not (ctx.only and m.name not in ctx.only)]
+    if ctx.overwrite:
+        return todo
+    rec_dir = ctx.out / "methods"
+    if not ctx.resume:
+        held = [m.name for m in todo if (rec_dir / f"{m.name}.json").exists() or (ctx.ckpt / f"{m.name}.npz").exists()]
+        if held:
+            raise SystemExit(f"{ctx.out} already holds records or checkpoints of {', '.join(held)}: pass --resume to "
+                             f"continue them or --overwrite to replace them")
+        return todo
+    lost = []
+    for m in todo:
+        p = rec_dir / f"{m.name}.json"
+        if p.exists() and not (ctx.ckpt / f"{m.name}.npz").exists():
+            try:
+                done = int(json.loads(p.read_text()).get("epochs_done", 0))
+            except (ValueError, TypeError, AttributeError):
+                done = 1
+            if done > 0:
+                lost.append(m.name)
+    if lost:
+        raise SystemExit(f"--resume: no checkpoint of {', '.join(lost)} in {ctx.ckpt} to continue the records in "
+                         f"{ctx.out} from: pass --ckpt-dir (or set BREGNET_CKPT_DIR) where the run wrote them, or "
+                         f"--overwrite to retrain from scratch")
+    return todo
+
+
+def _progress_line(ctx: Context, method: Method, rec: dict, seconds: float) -> str:
+    """``fig6 lbn: epoch 3/50  train_objective 0.0123  val_mse 0.0456  train_sparsity 81.0%  (2.1 s)``."""
+    done = rec.get("epochs_done", 0)
+    bits = [f"{ctx.name} {method.name}: epoch {done}/{method.epochs}"]
+    f = rec.get("final", {})
+    if f.get("epoch") == done:          # evaluated this epoch (--eval-every)
+        for k in ("train_objective", "val_mse", "train_accuracy", "val_accuracy", "train_sparsity"):
+            v = f.get(k)
+            if isinstance(v, (int, float)):
+                bits.append(f"{k} {100 * v:.1f}%" if k.endswith(("accuracy", "sparsity")) else f"{k} {v:.4g}")
+    return "  ".join(bits) + f"  ({seconds:.1f} s)"
+
+
+def _say(ctx: Context, line: str) -> None:
+    if ctx.progress is not None:
+        print(line, file=ctx.progress, flush=True)
 
 
 def run_experiment(ctx: Context, *, config: dict, methods: list, plot=None, reduced_note: str | None = None,
                    extra=None):
-    """Train every method (in order), rewriting metrics.json after every epoch; then plot."""
+    """Train every method (in order), rewriting metrics.json after every epoch; then plot.
+
+    Nothing is written before :func:`check_targets` has passed.
+    """
     ctx.plot_only = ctx.plot_only or PLOT_ONLY
+    todo = {m.name for m in check_targets(ctx, methods)}
     ctx.out.mkdir(parents=True, exist_ok=True)
     if not ctx.plot_only:
         ctx.ckpt.mkdir(parents=True, exist_ok=True)
@@ -354,19 +451,32 @@ def run_experiment(ctx: Context, *, config: dict, methods: list, plot=None, redu
         return meta
 
     for m in methods:
-        if ctx.plot_only or (ctx.only and m.name not in ctx.only):
+        if m.name not in todo:
             continue
         from bregnet.exceptions import DivergenceError
+        ckpt_path = ctx.ckpt / f"{m.name}.npz"
+        _say(ctx, f"{ctx.name} {m.name}: {'resuming' if ctx.resume and ckpt_path.exists() else 'training'} "
+                  f"{m.epochs} epochs ({m.solver}) -> {ctx.out}")
+        clock = [time.monotonic()]
+
+        def on_epoch(method, rec, clock=clock):
+            assemble()
+            now = time.monotonic()
+            _say(ctx, _progress_line(ctx, method, rec, now - clock[0]))
+            clock[0] = now
+
         try:
-            train_method(m, ckpt_path=ctx.ckpt / f"{m.name}.npz", record_path=rec_dir / f"{m.name}.json",
-                         resume=ctx.resume, seed=ctx.seed, on_epoch=lambda *_: assemble(),
-                         quick=ctx.quick, command=command_line(ctx.argv), eval_every=EVAL_EVERY)
+            rec = train_method(m, ckpt_path=ckpt_path, record_path=rec_dir / f"{m.name}.json",
+                               resume=ctx.resume, seed=ctx.seed, on_epoch=on_epoch,
+                               quick=ctx.quick, command=command_line(ctx.argv), eval_every=EVAL_EVERY)
+            _say(ctx, f"{ctx.name} {m.name}: {rec['status']}, {rec['epochs_done']}/{m.epochs} epochs")
         except DivergenceError as exc:     # recorded, not hidden: the report says so
             p = rec_dir / f"{m.name}.json"
             rec = json.loads(p.read_text()) if p.exists() else {"config": m.config(), "history": {}, "epochs_done": 0}
             rec["status"] = "diverged"
             rec["error"] = str(exc)
             atomic_write_json(p, rec)
+            _say(ctx, f"{ctx.name} {m.name}: diverged ({exc})")
     meta = assemble()
     if plot is not None:
         import matplotlib

@@ -10,12 +10,10 @@ with ``--dataset mnist --data-dir IDX`` on the 10,000 test images as in the pape
 """
 from __future__ import annotations
 
-from pathlib import Path
-
 from bregnet.presets import preset_options
 
 from .autoencoders import AE_LABELS, ae_network, bp_opts, image_panels, lifted_opts
-from .common import Context, Method, RESULTS, Scoring, autoencoder_data, final_networks, plot_curves, run_experiment
+from .common import Method, Scoring, autoencoder_data, context, final_networks, plot_curves, run_experiment
 
 #: numbers stated in the text of Section 6.2 (the rest is only plotted)
 PAPER = {"final_sparsity_approx": 0.90, "lbn_s_val_min_epoch_approx": 7}
@@ -62,9 +60,7 @@ def build(args):
 
 def run(args, argv):
     methods, config, P, shape, mean = build(args)
-    out = Path(args.out) if args.out else RESULTS / "fig3"
-    ckpt = Path(args.ckpt_dir) / "fig3" if args.ckpt_dir else out / ".ckpt"
-    ctx = Context("fig3", out, ckpt, argv, args.seed, args.quick, args.resume, args.methods)
+    ctx = context("fig3", args, argv)
     note = f"reduced: {args.epochs} epochs instead of the paper's 100" if args.epochs and args.epochs < 100 and not args.quick else None
 
     def plot(ctx, meta):

@@ -10,12 +10,10 @@ Validation: the 10,000 test images (noisy in, clean target).
 """
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 
 from .autoencoders import AE_LABELS, ae_network, bp_opts, image_panels, lifted_opts
-from .common import Context, Method, RESULTS, Scoring, autoencoder_data, final_networks, plot_curves, run_experiment
+from .common import Method, Scoring, autoencoder_data, context, final_networks, plot_curves, run_experiment
 
 NOISE_STD = 1e-3
 
@@ -60,9 +58,7 @@ def build(args):
 
 def run(args, argv):
     methods, config, P, shape, mean = build(args)
-    out = Path(args.out) if args.out else RESULTS / "fig6"
-    ckpt = Path(args.ckpt_dir) / "fig6" if args.ckpt_dir else out / ".ckpt"
-    ctx = Context("fig6", out, ckpt, argv, args.seed, args.quick, args.resume, args.methods)
+    ctx = context("fig6", args, argv)
     note = f"reduced: {args.epochs} epochs instead of the paper's 50" if args.epochs and args.epochs < 50 and not args.quick else None
 
     def plot(ctx, meta):

