@@ -87,6 +87,9 @@ def _law_table(act, rng, n, n_rows):
 def check_activation(name: str, *, seed: int = 0, n: int = 3, n_rows: int = 32) -> dict:
     """Run the Section 3 laws on the registered activation ``name``; return ``{law: (ok, message)}``.
 
+    ``n`` is the vector length (>= 1), ``n_rows`` the number of test points (>= 6), ``seed`` >= 0; the keys are
+    the columns of ``bregnet check``, explained in :data:`LAW_LEGEND`.
+
     Examples
     --------
     >>> result = check_activation("relu")
@@ -94,19 +97,66 @@ def check_activation(name: str, *, seed: int = 0, n: int = 3, n_rows: int = 32) 
     True
     """
     from .activations import get
+    from .exceptions import BregnetInputError
 
+    for arg, v, low in (("n", n, 1), ("n_rows", n_rows, 6), ("seed", seed, 0)):
+        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < low:
+            raise BregnetInputError(f"{arg} must be an integer >= {low}; got {v!r}")
     rng = np.random.default_rng(seed)
     return _law_table(get(name), rng, n, n_rows)
+
+
+#: the columns of ``bregnet check``: what each law checks and where the paper states it (sigma = prox_Psi is the
+#: activation, Phi = |.|^2/2 + Psi, B_Psi the Bregman loss (12), G_x(z) = grad_z B_Psi(x, z) = sigma(z) - x)
+LAW_LEGEND = {
+    "prox (9)": "sigma(z) = prox_Psi(z) minimises |u - z|^2/2 + Psi(u) (direct numerical minimisation); "
+                "Definition 1, eq. (9)",
+    "3-point": "three-point inequality of the prox: |u-z|^2/2 + Psi(u) >= |s-z|^2/2 + Psi(s) + |u-s|^2/2, "
+               "s = sigma(z); Definition 1, eq. (9)",
+    "Rem.2": "z - sigma(z) is a subgradient of Psi at sigma(z) (the subgradient inequality); Remark 2",
+    "Thm.7": "Moreau identity z = sigma(z) + prox_Psi*(z) (prox_Psi* also against Psi* where closed-form); Theorem 7",
+    "Lem.4": "Fenchel-Young for Phi: Phi(x) + Phi*(z) - <x, z> >= 0, = 0 exactly at x = sigma(z); Lemma 4, eq. (11)",
+    "Lem.8": "gradient of the Bregman loss: grad_z B_Psi(x, z) = sigma(z) - x; Lemma 8 (Theorem 10, item 6)",
+    "grad Phi*": "grad Phi* = sigma, by central finite differences; eq. (15)",
+    "Cor.6": "B_Psi(x, z) >= |x - sigma(z)|^2/2, with equality at x = sigma(z); Corollary 6",
+    "T10.7": "B_Psi(x, z) = 0 if and only if x = sigma(z), > 0 otherwise; Theorem 10, item 7",
+    "T10.8": "B_Psi is bi-convex (midpoint convexity in x and in z); Theorem 10, item 8",
+    "T10.10": "G_x is 1-Lipschitz: |G_x(z1) - G_x(z2)| <= |z1 - z2|; Theorem 10, item 10",
+    "T10.11": "G_x is firmly non-expansive: <G_x(z1) - G_x(z2), z1 - z2> >= |G_x(z1) - G_x(z2)|^2; Theorem 10, "
+              "item 11 as corrected in docs/errata.md",
+}
+
+
+def _check_table(header, rows) -> list:
+    """Lines of the check table: the activation column as wide as its title or longest name, the laws right-aligned."""
+    first = max(len("activation"), *(len(name) for name, _ in rows))
+    widths = [max(len(h), len("FAIL")) for h in header]
+    lines = ["  ".join([f"{'activation':<{first}}"] + [f"{h:>{w}}" for h, w in zip(header, widths)])]
+    for name, res in rows:
+        lines.append("  ".join([f"{name:<{first}}"] +
+                              [f"{'ok' if res[h][0] else 'FAIL':>{w}}" for h, w in zip(header, widths)]))
+    return lines
+
+
+def _legend(header) -> list:
+    """One line per column of the check table: its name, what it checks, the paper's statement."""
+    width = max(len(h) for h in header)
+    return ["Columns (sigma = prox_Psi the activation, Phi = |.|^2/2 + Psi, B_Psi the Bregman loss (12), "
+            "G_x(z) = sigma(z) - x):"] + [f"  {h:<{width}}  {LAW_LEGEND.get(h, '')}" for h in header]
 
 
 def _cmd_check(args) -> int:
     from .activations import names
 
+    for flag, v, low, what in (("--n", args.n, 1, "the vector length"), ("--seed", args.seed, 0, "the random seed")):
+        if v < low:
+            _err("check", f"{flag} must be an integer >= {low} ({what}); got {v}")
+            return EXIT_USAGE
     selected = args.activations or names()
     unknown = [a for a in selected if a not in names()]
     if unknown:
-        print(f"bregnet check: unknown activation(s) {', '.join(unknown)}; known: {', '.join(names())}", file=sys.stderr)
-        return 2
+        _err("check", f"unknown activation(s) {', '.join(unknown)}; known: {', '.join(names())}")
+        return EXIT_USAGE
     t0 = time.perf_counter()
     rows, failures = [], []
     header = None
@@ -116,17 +166,18 @@ def _cmd_check(args) -> int:
             header = list(res)
         rows.append((name, res))
         failures += [(name, law, msg) for law, (ok, msg) in res.items() if not ok]
-    width = max(len(n) for n in selected)
-    print(f"Section 3 laws on {len(selected)} activations (n = {args.n}, seed = {args.seed}); "
+    k = len(selected)
+    print(f"Section 3 laws on {k} activation{'' if k == 1 else 's'} (n = {args.n}, seed = {args.seed}); "
           f"'ok' = held within tolerance, 'FAIL' = violated")
-    print(" ".join([f"{'activation':<{width}}"] + [f"{h:>9}" for h in header]))
-    for name, res in rows:
-        print(" ".join([f"{name:<{width}}"] + [f"{'ok' if res[h][0] else 'FAIL':>9}" for h in header]))
-    print(f"{len(selected) * len(header) - len(failures)} laws held, {len(failures)} failed "
+    print("\n".join(_check_table(header, rows)))
+    print()
+    print("\n".join(_legend(header)))
+    print()
+    print(f"{k * len(header) - len(failures)} laws held, {len(failures)} failed "
           f"({time.perf_counter() - t0:.1f} s)")
     for name, law, msg in failures:
         print(f"\n[{name}] {law}:\n{msg}", file=sys.stderr)
-    return 0 if not failures else 1
+    return EXIT_OK if not failures else EXIT_FAILURE
 
 
 # ------------------------------------------------------------------------------------------ shared helpers
@@ -738,8 +789,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     r = sub.add_parser("reproduce", help="reproduce a table or figure of Section 6 (validation/run.py)",
                        description="Run one of the paper's experiments: table1, table2, fig3, fig6, fig7, fig8. "
-                                   "Further options (--quick, --resume, --epochs, --dataset, --out, ...) are passed to "
-                                   "validation/run.py; `bregnet reproduce table1 --help` lists them.")
+                                   "Results go to --out DIR (default ./bregnet-reproduce/NAME[/DATASET], --quick: "
+                                   "./bregnet-reproduce/quick/NAME[/DATASET]); --update-results writes the committed "
+                                   "validation/results/ instead.  Methods with records or checkpoints there are "
+                                   "retrained only with --resume (continue) or --overwrite (replace).  Progress per "
+                                   "method and epoch goes to stderr (--quiet: none); the run ends by printing its "
+                                   "table beside the paper's numbers.  Further options (--quick, --epochs, --dataset, "
+                                   "--methods, ...) are passed to validation/run.py; `bregnet reproduce table1 --help` "
+                                   "lists them.")
     r.add_argument("name", choices=("table1", "table2", "fig3", "fig6", "fig7", "fig8"))
     r.add_argument("rest", nargs=argparse.REMAINDER, help="options for validation/run.py")
     r.set_defaults(func=_cmd_reproduce)

@@ -14,6 +14,14 @@ Every estimator takes ``solver=`` any name of :data:`bregnet.training.SOLVERS` (
 data, continuing the current network), and records the metrics of every epoch in ``history_``
 (a :class:`~bregnet.training.TrainingLog`; ``history_["objective"]`` is a column).
 
+**Divergence.**  A fit whose parameters or objective become non-finite raises
+:class:`~bregnet.training.TrainingDivergedError` (a :class:`~bregnet.exceptions.DivergenceError`; ``.log`` holds the
+epochs before), naming the solver's step-size option (``lr``, ``step_scale``) with its value and default.  A fit
+that finishes but whose training objective rose above :data:`WARNING_GROWTH` (10) times ``max(|start|, 1)`` warns
+with a :class:`sklearn.exceptions.ConvergenceWarning` naming the same option (e.g. Adam with ``lr=10``).  An
+explosion of the objective is a warning, not an error, as in scikit-learn: SGD-BP with its default step diverges
+on badly scaled inputs (scikit-learn's estimator checks fit data centred at 100), and such a fit must still end.
+
 **Defaults.**  The solvers' own defaults (one place: each solver class of :mod:`bregnet.solvers` and
 :mod:`bregnet.backprop`), chosen to learn within ``epochs=10``: LBN-S with proximal weight 1, the value
 of Section 6.2; the back-propagation baselines with learning rate 0.1, Adam 0.01.  The paper's settings
@@ -35,21 +43,46 @@ True
 from __future__ import annotations
 
 import numbers
+import warnings
+from collections.abc import Mapping, Set
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, ClassNamePrefixFeaturesOutMixin, RegressorMixin, TransformerMixin
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .datasets import add_gaussian_noise
-from .exceptions import BregnetInputError
+from .exceptions import BregnetInputError, DivergenceError
 from .network import Network
 from .problems import PAPER_ALPHA, PAPER_CODE_THRESHOLD, PAPER_NOISE_STD, Problem, ProblemData, classification, \
     regression, sparse_autoencoder
-from .training import TrainingLog, get_solver, train
+from .training import TrainingDivergedError, TrainingLog, get_solver, train
 
 __all__ = ["LiftedBregmanClassifier", "LiftedBregmanRegressor", "SparseAutoencoder", "DenoisingAutoencoder",
-]
+           "WARNING_GROWTH"]
+
+#: a finished fit warns (:class:`sklearn.exceptions.ConvergenceWarning`) when the training objective exceeded this
+#: factor times ``max(|objective at epoch 0|, 1)`` after some epoch of the fit: the steps are too large (the network
+#: usually ends collapsed even where the objective came down again)
+WARNING_GROWTH = 10.0
+
+
+def _is_int(v) -> bool:
+    """An integer that is not a bool (numpy integers included)."""
+    return isinstance(v, (numbers.Integral, np.integer)) and not isinstance(v, (bool, np.bool_))
+
+
+def _step_option(spec, options: dict):
+    """``(name, value, default)`` of the solver's step-size option (its ``step_option``), or None if it has none."""
+    import dataclasses
+
+    defaults = {f.name: f.default for f in dataclasses.fields(spec.solver)}
+    name = getattr(spec.solver, "step_option", None)
+    if name not in defaults:
+        return None
+    return name, options.get(name, defaults[name]), defaults[name]
+
 
 def _generator(random_state) -> np.random.Generator:
     """A numpy Generator from scikit-learn's ``random_state`` conventions (None, int, RandomState, Generator)."""
@@ -84,19 +117,35 @@ class _LiftedEstimator(BaseEstimator):
             raise ValueError(f"solver_options must be None or a dict; got {type(self.solver_options).__name__}")
         return spec
 
-    def _hidden_sizes(self, default_width=None):
+    _hidden_none_ok = False
+
+    def _hidden_sizes(self):
+        """``hidden_layer_sizes`` as a tuple of ints (an int ``k`` is ``(k,)``); ValueError for anything else.
+
+        A string is rejected, not iterated (``"64"`` would be the widths 6 and 4), and so are floats (even
+        ``2.0``), bools, zero and negative widths, mappings and sets.
+        """
         hs = self.hidden_layer_sizes
+        expected = "a positive integer or a sequence of positive integers such as (64, 64)"
+        if self._hidden_none_ok:
+            expected += " or None"
         if hs is None:
-            return None
-        if isinstance(hs, (numbers.Integral, np.integer)) and not isinstance(hs, bool):
-            hs = (int(hs),)
-        try:
-            hs = tuple(int(h) for h in hs)
-        except TypeError:
-            raise ValueError(f"hidden_layer_sizes must be a sequence of positive integers; got {hs!r}") from None
-        if any(h < 1 for h in hs):
-            raise ValueError(f"hidden_layer_sizes must be positive; got {hs}")
-        return hs
+            if self._hidden_none_ok:
+                return None
+            raise ValueError(f"hidden_layer_sizes must be {expected}; got None")
+        if isinstance(hs, (str, bytes)):
+            raise ValueError(f"hidden_layer_sizes must be {expected}, not a string; got {hs!r} (write (64,) or "
+                             f"64 for one layer of 64 units)")
+        if _is_int(hs):
+            hs = (hs,)
+        if isinstance(hs, (Mapping, Set)) or not np.iterable(hs) or (isinstance(hs, np.ndarray) and hs.ndim != 1):
+            raise ValueError(f"hidden_layer_sizes must be {expected}; got {hs!r}")
+        hs = tuple(hs)
+        bad = [h for h in hs if not _is_int(h) or h < 1]
+        if bad:
+            raise ValueError(f"hidden_layer_sizes must be {expected}; got {hs!r} (entries {bad!r} are not "
+                             f"positive integers)")
+        return tuple(int(h) for h in hs)
 
     def _solver_options(self, spec):
         return dict(self.solver_options or {})
@@ -114,12 +163,16 @@ class _LiftedEstimator(BaseEstimator):
             prev_solver, prev_n, prev_state = self._solver_state_
             if (prev_solver, prev_n) == (spec.name, data.n_train):
                 state = prev_state                 # the solver's own carried state (warm starts, moments, ...)
+        options = self._solver_options(spec)
         try:
             out = train(problem, spec, data, epochs=epochs, batch_size=bs if spec.stochastic else None,
-                        seed=self._rng, options=self._solver_options(spec), network=network, state=state)
+                        seed=self._rng, options=options, network=network, state=state)
         except BregnetInputError as exc:
             raise ValueError(str(exc)) from exc
+        except DivergenceError as exc:
+            raise self._diverged(spec, options, exc) from exc
         log = out.log
+        self._warn_if_objective_grew(spec, options, log)
         if continue_training and hasattr(self, "history_"):
             offset = self.history_.last.get("epoch", 0)
             for row in log.rows[1:]:
@@ -132,6 +185,37 @@ class _LiftedEstimator(BaseEstimator):
         self.problem_ = problem
         self.n_epochs_ = int(self.history_.last.get("epoch", 0))
         return self
+
+    def _advice(self, spec, options) -> str:
+        step = _step_option(spec, options)
+        if step is None:
+            return "check the scaling of the data (standardise X) and the solver_options"
+        name, value, default = step
+        return (f"set a smaller step size, solver_options={{{name!r}: ...}} (now {name}={value!r}; the default of "
+                f"{spec.name!r} is {name}={default!r}), or standardise X")
+
+    def _diverged(self, spec, options, exc: DivergenceError) -> TrainingDivergedError:
+        """The training error as the estimator's: which estimator and solver, and which option to change."""
+        log = getattr(exc, "log", None)
+        log = log if log is not None else getattr(exc, "history", None) or TrainingLog(spec.name)
+        epoch = getattr(exc, "epoch", None)
+        cause = exc.__cause__ if isinstance(exc, TrainingDivergedError) and exc.__cause__ is not None else exc
+        return TrainingDivergedError(f"{type(self).__name__}: training with solver {spec.name!r} diverged"
+                                     f"{'' if epoch is None else f' in epoch {epoch}'} ({cause}); "
+                                     f"{self._advice(spec, options)}", log, epoch)
+
+    def _warn_if_objective_grew(self, spec, options, log) -> None:
+        """A :class:`~sklearn.exceptions.ConvergenceWarning` if the objective rose far above its start."""
+        obj = [v for v in (log.columns.get("objective") or []) if v is not None]
+        if len(obj) < 2:
+            return
+        start, peak = obj[0], max(obj[1:])
+        if peak > WARNING_GROWTH * max(abs(start), 1.0):
+            epoch = log["epoch"][1 + obj[1:].index(peak)] if len(obj) == len(log) else None
+            warnings.warn(f"{type(self).__name__}: the training objective of solver {spec.name!r} grew from "
+                          f"{start:.4g} to {peak:.4g}{'' if epoch is None else f' (epoch {epoch})'} and ended at "
+                          f"{obj[-1]:.4g}; the fit is unreliable: {self._advice(spec, options)}",
+                          ConvergenceWarning, stacklevel=5)
 
     def _prepare_rng(self, continue_training: bool):
         """A fresh generator from ``random_state`` for a fresh fit; the running one when continuing."""
@@ -170,7 +254,8 @@ class LiftedBregmanClassifier(ClassifierMixin, _LiftedMLP):
     The network maps :math:`n` features through ``hidden_layer_sizes`` to one unit per class; the
     targets are one-hot rows and the data term is :math:`B_{\Psi_L}(y, z_L)`, the MSE for the identity
     output (Section 6.1) or the cross-entropy for ``output_activation="softmax"``.  ``predict`` takes the
-    class of the largest output.
+    class of the largest output; ``predict_proba`` gives the softmax output itself, or for the identity output
+    the softmax of the outputs (see :meth:`predict_proba`).
 
     Parameters
     ----------
@@ -263,10 +348,44 @@ class LiftedBregmanClassifier(ClassifierMixin, _LiftedMLP):
         return out
 
     def predict(self, X):
-        """The class of the largest network output."""
+        """The class of the largest network output (the class of the largest :meth:`predict_proba`)."""
         check_is_fitted(self, "network_")
         X = validate_data(self, X, reset=False)
         return self.classes_[np.argmax(self._forward(X), axis=1)]
+
+    def predict_proba(self, X):
+        r"""Class probabilities, shape (n_samples, n_classes), columns in the order of ``classes_``.
+
+        * Output activation onto the probability simplex (``"softmax"``, the cross-entropy of Section 5.1, and
+          ``"sparsemax"``, ``"entmax15"``): the network's output :math:`z = \sigma_L(\cdot)` itself.
+        * Any other output activation, the identity (MSE on one-hot targets, Section 6.1) by default: the
+          softmax of the outputs :math:`o`,
+
+          .. math:: p_k = \frac{\exp(o_k - \max_j o_j)}{\sum_i \exp(o_i - \max_j o_j)}.
+
+          These are scores on the simplex, not calibrated probabilities: the softmax (temperature 1) of
+          outputs near one-hot rows is flat, e.g. :math:`o = (1, 0, 0)` gives :math:`(0.58, 0.21, 0.21)`.  For
+          probabilities train with ``output_activation="softmax"``, or calibrate with
+          :class:`sklearn.calibration.CalibratedClassifierCV`.
+
+        Rows are non-negative and sum to 1, and both maps are increasing in every output, so the largest
+        probability is at the largest output: ``argmax(predict_proba(X))`` is ``predict(X)`` (up to ties
+        introduced by rounding, for outputs closer than about :math:`10^{-16}` of each other), and for two
+        classes ``predict_proba(X)[:, 1]`` increases with ``decision_function(X)``.
+        """
+        check_is_fitted(self, "network_")
+        X = validate_data(self, X, reset=False)
+        out = np.asarray(self._forward(X), dtype=np.float64)
+        if getattr(self.network_.activations[-1], "family", None) == "simplex":
+            return np.maximum(out, 0.0)                  # on the simplex already (no rounding below 0)
+        e = np.exp(out - out.max(axis=1, keepdims=True))
+        return e / e.sum(axis=1, keepdims=True)
+
+    def predict_log_proba(self, X):
+        """The logarithm of :meth:`predict_proba` (``-inf`` where a probability is 0, e.g. sparsemax)."""
+        P = self.predict_proba(X)
+        with np.errstate(divide="ignore"):
+            return np.log(P)
 
 
 # ---------------------------------------------------------------------------------------- regressor
@@ -362,6 +481,7 @@ class SparseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _Lift
     """
 
     _noise = False
+    _hidden_none_ok = True
 
     def __init__(self, hidden_layer_sizes=None, alpha=PAPER_ALPHA, threshold=PAPER_CODE_THRESHOLD, activation="relu",
                  output_activation="identity", solver="lbn-s", epochs=10, batch_size=None, solver_options=None,

@@ -269,3 +269,61 @@ def test_divergence_is_detected_from_the_objective(tmp_path, capsys):
     m = _metrics(tmp_path / "a")
     assert m["status"] == "diverged" and m["history"]["epoch"] == [0]
     assert main([*args, "--out", str(tmp_path / "b"), "--divergence-growth", "0"]) == EXIT_OK    # rule off
+
+
+# ------------------------------------------------------------------------------------ issue 12: bregnet check
+def _check_table_lines(out):
+    lines = out.splitlines()
+    i = next(k for k, line in enumerate(lines) if line.startswith("activation"))
+    j = next(k for k in range(i, len(lines)) if not lines[k].strip())
+    return lines[i], lines[i + 1:j], lines[j:]
+
+
+@pytest.mark.parametrize("names", [["relu"], ["relu", "softmax"], ["nonneg_soft_threshold", "relu"]])
+def test_check_table_aligned_for_any_number_of_activations(names, capsys):
+    """`bregnet check relu` printed the header 'activation' wider than the column of 'relu'."""
+    assert main(["check", *names]) == EXIT_OK
+    out = capsys.readouterr().out
+    assert f"on {len(names)} activation{'' if len(names) == 1 else 's'} " in out
+    header, rows, _ = _check_table_lines(out)
+    laws = list(cli.check_activation("relu"))
+    assert [r.split()[0] for r in rows] == names
+    ends = [header.index(h) + len(h) for h in laws]                  # the columns are right-aligned
+    for row in rows:
+        assert len(row) == len(header)
+        assert all(row[e - 2:e] == "ok" for e in ends)
+        assert row[:header.index(laws[0])].strip() in names           # the names stay in the first column
+
+
+def test_check_legend_explains_every_column(capsys):
+    assert main(["check", "relu"]) == EXIT_OK
+    out = capsys.readouterr().out
+    _, _, after = _check_table_lines(out)
+    legend = [line.strip() for line in after if line.startswith("  ")]
+    laws = list(cli.check_activation("relu"))
+    assert [line.split("  ")[0] for line in legend] == laws         # one line per column, in the table's order
+    refs = ("Definition 1", "Remark 2", "Theorem 7", "Lemma 4", "Lemma 8", "eq. (15)", "Corollary 6",
+            "Theorem 10, item 7", "Theorem 10, item 8", "Theorem 10, item 10", "Theorem 10, item 11")
+    for ref in refs:
+        assert any(ref in line for line in legend), ref
+    assert all(len(line.split("  ", 1)[1].strip()) > 20 for line in legend)
+    assert out.rstrip().splitlines()[-1].startswith("12 laws held, 0 failed")
+
+
+@pytest.mark.parametrize("argv", [["--n", "0"], ["--n", "-2", "relu"], ["--seed", "-1", "relu"]])
+def test_check_nonpositive_n_is_a_one_line_usage_error(argv, capsys):
+    """`bregnet check --n 0` ended in a traceback (a reshape of an empty array) with exit 1."""
+    assert main(["check", *argv]) == EXIT_USAGE
+    cap = capsys.readouterr()
+    assert cap.out == ""
+    err = cap.err.strip()
+    assert len(err.splitlines()) == 1 and "Traceback" not in err
+    assert err.startswith("bregnet check: " + argv[0] + " must be an integer >= ")
+
+
+def test_check_activation_rejects_bad_sizes():
+    from bregnet.exceptions import BregnetInputError
+
+    for kw in ({"n": 0}, {"n": -1}, {"n_rows": 3}, {"seed": -1}, {"n": 2.5}):
+        with pytest.raises(BregnetInputError, match=next(iter(kw))):
+            cli.check_activation("relu", **kw)

@@ -190,3 +190,120 @@ def test_denoising_autoencoder_trains_on_noisy_inputs():
     assert dae.reconstruct(noisy).shape == Xv.shape
     with pytest.raises(ValueError, match="noise_std"):
         DenoisingAutoencoder(noise_std=-1.0).fit(X)
+
+
+# ------------------------------------------------------------------------------------ issue 12
+@pytest.mark.parametrize("bad", ["64", "64,64", b"64", 1.5, (64, 1.5), (64.0,), True, (True, 8), (0,), 0, (8, -1),
+                                 -3, None, {64: 1}, {8}, np.zeros((2, 2), dtype=int)])
+@pytest.mark.parametrize("estimator", [LiftedBregmanClassifier, LiftedBregmanRegressor, SparseAutoencoder])
+def test_hidden_layer_sizes_rejects_strings_and_non_integers(estimator, bad):
+    """`hidden_layer_sizes='64'` built a 64-6-4-10 network (the string iterated); 1.5 was truncated to 1."""
+    if bad is None and estimator is SparseAutoencoder:
+        pytest.skip("None is the autoencoders' default (three layers as wide as the input)")
+    X, y = _blobs()
+    est = estimator(hidden_layer_sizes=bad, epochs=1)
+    with pytest.raises(ValueError, match="hidden_layer_sizes must be a positive integer or a sequence of positive "
+                                         "integers"):
+        est.fit(X) if estimator is SparseAutoencoder else est.fit(X, y)
+
+
+@pytest.mark.parametrize("sizes, widths", [(8, (8,)), ([8, 4], (8, 4)), (np.array([8, 4]), (8, 4)),
+                                           ((np.int64(5),), (5,)), ((), ())])
+def test_hidden_layer_sizes_accepts_integers(sizes, widths):
+    X, y = _blobs()
+    clf = LiftedBregmanClassifier(hidden_layer_sizes=sizes, epochs=1, random_state=0).fit(X, y)
+    assert clf.network_.layer_sizes == (3, *widths, 3)
+
+
+def _fit_catching(est, X, y):
+    """Fit; return (the DivergenceError raised or None, the ConvergenceWarnings emitted)."""
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning
+
+    from bregnet.exceptions import DivergenceError
+
+    with warnings.catch_warnings(record=True) as rec:
+        warnings.simplefilter("always")
+        try:
+            est.fit(X, y)
+            raised = None
+        except DivergenceError as exc:
+            raised = exc
+    return raised, [w for w in rec if issubclass(w.category, ConvergenceWarning)]
+
+
+def _digits(n=500):
+    from sklearn.datasets import load_digits
+    X, y = load_digits(return_X_y=True)
+    X = X[:n] / 16
+    return X - X.mean(axis=0), y[:n]
+
+
+@pytest.mark.parametrize("data", ["blobs", "digits"])
+@pytest.mark.parametrize("sizes", [(32,), (8,)])
+def test_adam_with_a_huge_step_raises_or_warns_naming_lr(data, sizes):
+    """Adam with lr=10 scored 0.10 on digits without a word; now a DivergenceError or a ConvergenceWarning
+    naming the option to lower."""
+    X, y = _blobs() if data == "blobs" else _digits()
+    clf = LiftedBregmanClassifier(hidden_layer_sizes=sizes, solver="adam", solver_options={"lr": 10},
+                                  random_state=0)
+    raised, warned = _fit_catching(clf, X, y)
+    assert raised is not None or warned
+    for msg in ([str(raised)] if raised is not None else []) + [str(w.message) for w in warned]:
+        assert "solver_options={'lr': ...}" in msg and "lr=10" in msg and "adam-bp" in msg
+
+
+@pytest.mark.parametrize("solver", ["lbn-s", "adam", "sgd-bp"])
+def test_a_normal_fit_neither_raises_nor_warns(solver):
+    for X, y in (_blobs(), _digits()):
+        raised, warned = _fit_catching(LiftedBregmanClassifier(solver=solver, random_state=0), X, y)
+        assert raised is None and not warned
+
+
+def test_non_finite_training_is_a_clear_error_naming_the_option():
+    from bregnet.training import TrainingDivergedError
+
+    X, y = _blobs()
+    clf = LiftedBregmanClassifier(hidden_layer_sizes=(8,), solver="sgd-bp", solver_options={"lr": 1e12},
+                                  random_state=0)
+    with pytest.raises(TrainingDivergedError, match=r"LiftedBregmanClassifier: training with solver 'sgd-bp' "
+                                                    r"diverged in epoch \d+ .*solver_options=\{'lr': \.\.\.\} "
+                                                    r"\(now lr=1000000000000\.0") as info:
+        clf.fit(X, y)
+    assert info.value.log["epoch"] == list(range(info.value.epoch))            # the epochs before
+
+
+@pytest.mark.parametrize("output", ["identity", "softmax", "sparsemax"])
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_predict_proba_rows_on_the_simplex_and_consistent_with_predict(output, n_classes):
+    X, y = _blobs()
+    keep = y < n_classes
+    X, y = X[keep], y[keep]
+    clf = LiftedBregmanClassifier(hidden_layer_sizes=(8,), output_activation=output, epochs=5,
+                                  random_state=0).fit(X, y)
+    P = clf.predict_proba(X)
+    assert P.shape == (len(X), n_classes)
+    assert np.all(P >= 0)
+    np.testing.assert_allclose(P.sum(axis=1), 1.0, rtol=0, atol=1e-12)
+    assert np.array_equal(clf.classes_[P.argmax(axis=1)], clf.predict(X))
+    with np.errstate(divide="ignore"):
+        np.testing.assert_array_equal(clf.predict_log_proba(X), np.log(P))
+    out = clf.network_.forward(X)
+    if output == "identity":                                      # the documented normalisation: softmax of o
+        e = np.exp(out - out.max(axis=1, keepdims=True))
+        np.testing.assert_allclose(P, e / e.sum(axis=1, keepdims=True), rtol=1e-12)
+    else:                                                         # the network's output is the probability vector
+        np.testing.assert_allclose(P, out, rtol=0, atol=1e-15)
+    if n_classes == 2:                                            # increasing in the decision function
+        order = np.argsort(clf.decision_function(X), kind="stable")
+        assert np.all(np.diff(P[order, 1]) >= 0)
+
+
+def test_predict_proba_string_labels_column_order():
+    X, y = _blobs()
+    labels = np.array(["c", "a", "b"])[y]
+    clf = LiftedBregmanClassifier(hidden_layer_sizes=(8,), epochs=10, random_state=1).fit(X, labels)
+    P = clf.predict_proba(X)
+    assert list(clf.classes_) == ["a", "b", "c"]
+    assert np.array_equal(clf.classes_[P.argmax(axis=1)], clf.predict(X))
