@@ -266,7 +266,7 @@ def _options(spec: SolverSpec, problem: Problem, options, preset, batch_size, n_
     return opts
 
 
-def _check_train_args(problem, epochs, dtype, callback):
+def _check_train_args(problem, epochs, dtype, callback, divergence):
     if not isinstance(problem, Problem):
         raise BregnetInputError(f"problem must be a bregnet.problems.Problem; got {type(problem).__name__}")
     if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 0:
@@ -275,6 +275,8 @@ def _check_train_args(problem, epochs, dtype, callback):
         raise BregnetInputError(f"dtype must be float32 or float64; got {np.dtype(dtype)}")
     if callback is not None and not callable(callback):
         raise BregnetInputError("callback must be callable(epoch, network, row)")
+    if divergence is not None and not isinstance(divergence, DivergenceRule):
+        raise BregnetInputError(f"divergence must be a DivergenceRule; got {type(divergence).__name__}")
 
 
 def train(problem: Problem, solver, data, *, epochs: int = 10, batch_size: int | None = None, seed=0,
@@ -332,9 +334,7 @@ def train(problem: Problem, solver, data, *, epochs: int = 10, batch_size: int |
     TrainingDivergedError
         The solver diverged (a :class:`~bregnet.exceptions.DivergenceError` with the log so far).
     """
-    _check_train_args(problem, epochs, dtype, callback)
-    if divergence is not None and not isinstance(divergence, DivergenceRule):
-        raise BregnetInputError(f"divergence must be a DivergenceRule; got {type(divergence).__name__}")
+    _check_train_args(problem, epochs, dtype, callback, divergence)
     spec = get_solver(solver)
     spec.check_applicable(problem)
     if network is not None:
@@ -345,10 +345,7 @@ def train(problem: Problem, solver, data, *, epochs: int = 10, batch_size: int |
     solver_obj = spec.build(opts)
     gen = np.random.default_rng(seed)
     net = network.copy() if network is not None else problem.network(rng=gen, dtype=dtype)
-    ckpt = None
-    if checkpoint_dir is not None:
-        Path(checkpoint_dir).mkdir(parents=True, exist_ok=True)
-        ckpt = Path(checkpoint_dir) / TRAINING_STATE
+    ckpt = None if checkpoint_dir is None else Path(checkpoint_dir) / TRAINING_STATE    # made by the first save
     user_cb = None if callback is None else (lambda e, n, row: callback(e, n, History([row]).last))
     try:
         res = run(solver_obj, net, X, Y, epochs=int(epochs), lambdas=problem.lambdas, l1=problem.l1, rng=gen,

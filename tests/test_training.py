@@ -151,3 +151,20 @@ def test_tuple_data_and_float32():
     assert out.network.dtype == np.float32
     with pytest.raises(BregnetInputError):
         train(p, "lbn-s", ProblemData(X, np.zeros((39, 2))), epochs=1)
+
+
+def test_bad_input_touches_no_disk(tmp_path):
+    """Validation comes before any file: a bad option or bad data leaves checkpoint_dir uncreated (issue 12)."""
+    from bregnet.problems import classification, ProblemData
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(20, 4))
+    data = ProblemData(X, np.eye(2)[(X[:, 0] > 0).astype(int)])
+    ck = tmp_path / "ck"
+    with pytest.raises(BregnetInputError, match="prox_weight"):
+        train(classification((4, 6, 2)), "lbn-s", data, epochs=1, options={"prox_weight": -1}, checkpoint_dir=ck)
+    bad = ProblemData(np.full((20, 4), np.nan), data.Y_train)
+    with pytest.raises(BregnetInputError, match="NaN"):
+        train(classification((4, 6, 2)), "lbn-s", bad, epochs=1, checkpoint_dir=ck)
+    assert not ck.exists()
+    train(classification((4, 6, 2)), "lbn-s", data, epochs=1, batch_size=10, checkpoint_dir=ck)
+    assert (ck / "training-state.npz").exists()

@@ -78,11 +78,13 @@ def decode_state(arrays, spec: dict, prefix: str = "state"):
 
 def save_checkpoint(path, *, solver: str, fingerprint: dict, epoch: int, state: dict, history: dict,
                     rng_state: dict | None) -> None:
-    """Write the run's state atomically (a temporary file in the same directory, then ``os.replace``).
+    """Write the run's state atomically (a temporary file in the same directory, then ``os.replace``); the
+    directory is created if missing.
 
     ``history`` is :meth:`History.to_state <bregnet.solvers.engine.History.to_state>`'s dict.
     """
     arrays, spec = encode_state(state)
+    os.makedirs(os.path.dirname(os.path.abspath(os.fspath(path))), exist_ok=True)   # the first save makes it
     meta = {"format": CHECKPOINT_FORMAT, "solver": solver, "fingerprint": fingerprint, "epoch": int(epoch),
             "state": spec, "history": history, "rng": rng_state}
     arrays["meta"] = np.array(json.dumps(meta))
