@@ -32,8 +32,13 @@ non-separable activations (softmax, sparsemax, ...) fit the same interface.  flo
 float32 outputs; every other input is computed in float64.
 
 Subclasses of :class:`SeparableActivation` only describe the scalar functions; the generic
-machinery here supplies :math:`\operatorname{prox}_{t\Psi}` for every :math:`t>0` from
-:math:`\sigma` alone (see :func:`prox_step_from_sigma`).
+machinery here supplies :math:`\operatorname{prox}_{t\Psi}` for every :math:`t>0`: to a few ulps
+from a cancellation-free :math:`\psi'` (:func:`prox_step_from_psi_prime`, used by every registered
+activation without a closed form), or from :math:`\sigma` alone (:func:`prox_step_from_sigma`, for
+user-given activations).  Non-finite inputs map to the limits: :math:`\sigma(\pm\infty)` and
+:math:`\operatorname{prox}_{t\Psi}(\pm\infty)` are the ends of :math:`\operatorname{dom}\Psi`
+(:math:`\pm\infty` where it is unbounded; the last float inside where the end is excluded), and
+for the simplex maps a vertex (see :func:`bregnet.activations.simplex.softmax`); NaN stays NaN.
 """
 from __future__ import annotations
 
@@ -53,6 +58,7 @@ __all__ = [
     "prox_step_from_sigma",
     "solve_monotone",
     "prox_step_by_newton",
+    "prox_step_from_psi_prime",
 ]
 
 
@@ -130,6 +136,12 @@ def prox_step_from_sigma(sigma: Callable, sigma_prime: Callable, z: np.ndarray, 
     in :math:`u` with slope in :math:`[\min(t,1), \max(t,1)]`, so the root exists, is unique, and
     lies within :math:`|g(z)-z|/\min(t,1)` of :math:`z`.  This works for every separable activation,
     whatever :math:`\Psi` looks like, and never leaves :math:`\operatorname{dom}\Psi`.
+
+    It is ill-conditioned at extreme steps (:math:`u^*\to\pm\infty` as :math:`t\to0` when
+    :math:`z\notin\operatorname{dom}\Psi`, and :math:`t(u - \sigma(u))` cancels as
+    :math:`t\to\infty`), and its stopping test is absolute near 0; the registered activations use
+    :func:`prox_step_from_psi_prime` instead, and this remains for activations known only through
+    :math:`\sigma` (:func:`bregnet.activations.generic.from_scalar`).
     """
     t = step
     if t == 1.0:
@@ -149,6 +161,280 @@ def prox_step_from_sigma(sigma: Callable, sigma_prime: Callable, z: np.ndarray, 
     hi = z + radius
     u = solve_monotone(g, dg, z, lo, hi)
     return sigma(u)
+
+
+_F64 = np.float64
+_MAG = np.int64(0x7FFFFFFFFFFFFFFF)
+_SIGN = np.int64(-0x8000000000000000)
+
+
+def _float_ord(x: np.ndarray) -> np.ndarray:
+    """float64 -> int64, strictly increasing (``-0.0`` and ``0.0`` map to 0); consecutive doubles differ by 1."""
+    i = x.view(np.int64)
+    return np.where(i >= 0, i, -(i & _MAG))
+
+
+def _ord_float(k: np.ndarray) -> np.ndarray:
+    """Inverse of :func:`_float_ord`."""
+    return np.where(k >= 0, k, (-k) | _SIGN).view(_F64)
+
+
+def _bit_midpoint(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """The double halfway between ``lo < hi`` in the *ordering of doubles* (strictly inside when they are not adjacent).
+
+    Halving this count takes at most 64 steps from any bracket to adjacent doubles, also for
+    brackets such as ``[0, 1]`` around a root of size ``1e-100`` where the arithmetic midpoint
+    would need hundreds of steps.
+    """
+    a, b = _float_ord(lo), _float_ord(hi)
+    return _ord_float((a >> 1) + (b >> 1) + (a & b & 1))
+
+
+#: consecutive Newton steps that do not shrink the previous step by 4, before a bisection is forced
+_SLOW_NEWTON = 3
+
+
+def prox_step_from_psi_prime(act, z: np.ndarray, t: float, *, max_iter: int = 400) -> np.ndarray:
+    r"""Elementwise :math:`\operatorname{prox}_{t\psi}(z)` to a few ulps for every :math:`t > 0`, from :math:`\psi'`.
+
+    :math:`x = \operatorname{prox}_{t\psi}(z)` is the unique root in :math:`\operatorname{dom}\psi` of
+    the strictly increasing
+
+    .. math::  F(x) = x - z + t\,\psi'(x) \quad (t \le 1), \qquad
+               F(x) = \frac{x - z}{t} + \psi'(x) \quad (t > 1)
+
+    (:math:`z - x \in t\,\partial\psi(x)`, eq. (9)), with :math:`F' = 1 + t\psi''` resp.
+    :math:`1/t + \psi''`.  Unlike the root :math:`u^*` of :math:`t u + (1-t)\sigma(u) = z`
+    (:func:`prox_step_from_sigma`), which runs off to :math:`\pm\infty` as :math:`t\to0` and is
+    lost in the cancellation :math:`t(u - \sigma(u))` as :math:`t\to\infty`, both forms stay
+    well conditioned: :math:`x\to z` (clipped to the domain) as :math:`t\to0` and
+    :math:`x\to\arg\min\psi` as :math:`t\to\infty`, provided :math:`\psi'` is evaluated without
+    cancellation (each activation's ``_psi_prime``).
+
+    Bracket.  With :math:`s = \sigma(z) = \operatorname{prox}_\psi(z)` the path :math:`t\mapsto x`
+    is monotone and :math:`\psi'(x)` keeps the sign of :math:`\psi'(s) = z - s`, with
+    :math:`|\psi'(s)| \le |\psi'(x)| \le |\psi'(z)|` for :math:`t \le 1` and
+    :math:`|\psi'(x)| \le |\psi'(s)|` for :math:`t \ge 1`.  Hence :math:`x` lies between
+    :math:`e = z - t(z - s)` and :math:`s` (:math:`t\ge1`), or between :math:`e` and
+    :math:`z - t\psi'(z)` (:math:`t\le1`; :math:`s` if :math:`z\notin\operatorname{int}\operatorname{dom}\psi`).
+    The bracket is widened by a few ulps for rounding; an end where :math:`F` has the wrong sign
+    is replaced by the end of the domain.
+
+    Iteration.  From the secant point of the bracket, safeguarded Newton (Numerical Recipes'
+    ``rtsafe``).  The Newton step is taken in :math:`u = \sigma^{-1}(x) = x + \psi'(x)` and mapped
+    back by :math:`\sigma` where that stays in the bracket (near an end of the domain :math:`F` is
+    nearly linear in :math:`u` but logarithmic in :math:`x`), in :math:`x` otherwise.  A step that
+    leaves the bracket, or is not half the step before last, is replaced by a bisection step *in
+    the ordering of doubles* (:func:`_bit_midpoint`), so that at most 64 bisections reach adjacent
+    doubles from any bracket; so is the step after three Newton steps in a row that did not shrink
+    the previous one by 4 (far from a root where :math:`\psi'` is flat Newton converges only
+    linearly, by 1/2 or 2/3 a step: :math:`\psi'(x)\approx x^2/2` for log_activation,
+    :math:`x^3/3` for tanh as :math:`t\to\infty`).  A Newton step that rounds to no move is pushed
+    one ulp towards the root, so that the bracket closes from both sides.  The iteration stops at
+    adjacent doubles (or :math:`F = 0`) and returns the end with the smaller :math:`|F|`; where the
+    fixed-point map :math:`x\mapsto\sigma(z/t + (1-1/t)x)` contracts by at least 4, one step of
+    it with :math:`z/t` in double-double follows (:func:`_polish_by_sigma`).
+
+    Accuracy.  The result is within about one ulp of the root of the float64 :math:`F`, whose
+    rounding error (absolute :math:`\approx\varepsilon\max(|x|, |z|, t|\psi'(x)|)`) moves the
+    root by a relative :math:`\approx\varepsilon\kappa`, :math:`\kappa = |z\,\partial x/\partial z| / |x|`
+    the condition number of :math:`z\mapsto x`.  :math:`\kappa\le 1` unless :math:`x` is
+    exponentially close to an end of the domain at 0 (e.g. sigmoid at :math:`z\to-\infty`,
+    :math:`x\approx e^{z/t}`, :math:`\kappa\approx|z|/t`); there the polish restores a few ulps
+    wherever it applies (:math:`\sigma'(u)|1 - 1/t| \le 1/4`, which fails only for
+    :math:`t\lesssim x`, i.e. :math:`|z| \lesssim t\log(1/t)`).  Where :math:`(z - x)/t` is
+    subnormal (:math:`t > 10^{290}|z|`) gradual underflow limits the relative accuracy.
+
+    ``act`` provides ``_psi_domain()`` (the closure of :math:`\operatorname{dom}\psi` where
+    :math:`\psi` is finite, as floats), ``_sigma``, ``_t_psi_prime(x, t)`` (:math:`t\psi'(x)`,
+    ``+-inf`` at and beyond the ends of the domain), ``_t_psi_second(x, t)`` and ``_psi_prime``,
+    ``_psi_second`` (see :class:`SeparableActivation`).  Non-finite ``z``: ``nan`` stays ``nan``,
+    :math:`\pm\infty` give the limits, the ends of the domain (:math:`\pm\infty` if unbounded).
+    Computed in float64 (the caller casts).
+    """
+    zd = np.asarray(z, dtype=_F64)
+    out = np.empty_like(zd)
+    lo_dom, hi_dom = (float(v) for v in act._psi_domain())
+    big = float(np.finfo(_F64).max)
+    out[np.isnan(zd)] = np.nan
+    out[zd == np.inf] = hi_dom
+    out[zd == -np.inf] = lo_dom
+    fin = np.isfinite(zd)
+    zf = zd[fin]
+    if zf.size == 0:
+        return out
+    blo, bhi = max(lo_dom, -big), min(hi_dom, big)
+    small = t <= 1.0
+
+    scaled_own = type(act)._t_psi_prime is not SeparableActivation._t_psi_prime
+    inv_t = 1.0 / t
+
+    def evaluate(x, zz):
+        """F(x), F'(x), psi'(x), psi''(x)."""
+        p1 = act._psi_prime(x)
+        p2 = act._psi_second(x)
+        if small:
+            tp1 = act._t_psi_prime(x, t) if scaled_own else t * p1
+            tp2 = act._t_psi_second(x, t) if scaled_own else t * p2
+            return (x - zz) + tp1, 1.0 + tp2, p1, p2
+        return (x - zz) * inv_t + p1, inv_t + p2, p1, p2
+
+    def F(x, zz):
+        if small:
+            return (x - zz) + (act._t_psi_prime(x, t) if scaled_own else t * act._psi_prime(x))
+        return (x - zz) * inv_t + act._psi_prime(x)
+
+    with np.errstate(all="ignore"):
+
+        s = np.clip(np.asarray(act._sigma(zf), dtype=_F64), blo, bhi)
+        e = np.clip(zf - t * (zf - s), blo, bhi)
+        if small:
+            zc = np.clip(zf, blo, bhi)
+            m = zf - act._t_psi_prime(zc, t)
+            interior = (zf > lo_dom) & (zf < hi_dom) & np.isfinite(m)
+            m = np.where(interior, np.where(zf > s, np.maximum(m, s), np.minimum(m, s)), s)
+        else:
+            m = s
+        lo = np.minimum(e, m)
+        hi = np.maximum(e, m)
+        # a few ulps of slack for the rounding in s, e and m
+        slack = 8 * np.finfo(_F64).eps
+        lo = np.clip(lo - slack * np.abs(lo) - 1e-300, blo, bhi)
+        hi = np.clip(hi + slack * np.abs(hi) + 1e-300, blo, bhi)
+        flo, fhi = F(lo, zf), F(hi, zf)
+        # rounding (or a subnormal step) can leave the root outside: fall back to the domain
+        bad = flo > 0
+        if np.any(bad):
+            lo = np.where(bad, blo, lo)
+            flo = np.where(bad, F(lo, zf), flo)
+        bad = fhi < 0
+        if np.any(bad):
+            hi = np.where(bad, bhi, hi)
+            fhi = np.where(bad, F(hi, zf), fhi)
+
+        x = np.where(flo >= 0, lo, np.where(fhi <= 0, hi, np.nan))
+        act_idx = np.flatnonzero(np.isnan(x))
+        res = x
+        if act_idx.size:
+            lo, hi, flo, fhi, zz = lo[act_idx], hi[act_idx], flo[act_idx], fhi[act_idx], zf[act_idx]
+            # first iterate: the secant (regula falsi) point of the bracket, or its bit-midpoint
+            sec = lo - flo * ((hi - lo) / (fhi - flo))
+            good = np.isfinite(sec) & (sec > lo) & (sec < hi)
+            xk = np.where(good, sec, _bit_midpoint(lo, hi))
+            dx = np.abs(hi - lo)
+            dxold = np.full_like(dx, np.inf)
+            slow = np.zeros(act_idx.size, dtype=np.int64)
+            idx = np.arange(act_idx.size)
+            final = np.empty(act_idx.size)
+            for it in range(max_iter):
+                if it:
+                    step = fk / dk
+                    newton = xk - step
+                    # the Newton step in u = sigma^{-1}(x) = x + psi'(x), mapped back by sigma: near
+                    # an end of the domain (psi' log-like, sigma' tiny) F is nearly linear in u,
+                    # not in x; elsewhere the two agree to first order.  du = dx (1 + psi''(x)).
+                    uk = xk + p1
+                    un = uk - step * (1.0 + p2)
+                    ok_u = np.isfinite(un)
+                    if np.any(ok_u):
+                        xu = np.asarray(act._sigma(np.where(ok_u, un, 0.0)), dtype=_F64)
+                        ok_u &= np.isfinite(xu) & (xu > lo) & (xu < hi)
+                        newton = np.where(ok_u, xu, newton)
+                    # a Newton step below one ulp: one ulp towards the root, to close the bracket
+                    newton = np.where(newton == xk, np.nextafter(xk, np.where(fk < 0, np.inf, -np.inf)), newton)
+                    bisect = ((~np.isfinite(newton)) | (~np.isfinite(dk)) | (newton <= lo) | (newton >= hi)
+                              | (np.abs(2 * (newton - xk)) > np.abs(dxold)) | (slow >= _SLOW_NEWTON))
+                    xn = newton
+                    if np.any(bisect):
+                        xn = newton.copy()
+                        xn[bisect] = _bit_midpoint(lo[bisect], hi[bisect])
+                    dxold = dx
+                    dx = np.abs(xn - xk)
+                    # Newton converging only linearly (towards a root where psi' ~ x^2 or x^3 from
+                    # far away, steps shrinking by 1/2 or 2/3): count the steps that did not shrink
+                    # the last one by 4
+                    slow = np.where(bisect | (dx <= 0.25 * dxold), 0, slow + 1)
+                    xk = xn
+                fk, dk, p1, p2 = evaluate(xk, zz)
+                neg = fk < 0
+                pos = fk > 0
+                lo = np.where(neg, xk, lo)
+                flo = np.where(neg, fk, flo)
+                hi = np.where(pos, xk, hi)
+                fhi = np.where(pos, fk, fhi)
+                zero = ~(neg | pos)
+                done = zero | (np.nextafter(lo, np.inf) >= hi)     # F = 0, or adjacent doubles
+                if np.any(done):
+                    pick = np.where(zero, xk, np.where(np.abs(flo) <= np.abs(fhi), lo, hi))
+                    final[idx[done]] = pick[done]
+                    keep = ~done
+                    if not np.any(keep):
+                        idx = idx[keep]
+                        break
+                    idx, lo, hi, flo, fhi, zz = idx[keep], lo[keep], hi[keep], flo[keep], fhi[keep], zz[keep]
+                    xk, fk, dk, dx, dxold = xk[keep], fk[keep], dk[keep], dx[keep], dxold[keep]
+                    slow, p1, p2 = slow[keep], p1[keep], p2[keep]
+            if idx.size:   # not reached: at most 64 bisections are needed, one in four steps at least
+                final[idx] = np.where(np.abs(flo) <= np.abs(fhi), lo, hi)
+            res = x.copy()
+            res[act_idx] = final
+        res = _polish_by_sigma(act, res, zf, t)
+    out[fin] = res
+    return out
+
+
+def _two_prod(a: np.ndarray, b: np.ndarray):
+    """``(p, e)`` with ``p = fl(a b)`` and ``p + e = a b`` exactly (Dekker; needs ``|a|, |b| < 1e290``)."""
+    p = a * b
+    c = 134217729.0                     # 2^27 + 1
+    a1 = a * c
+    ah = a1 - (a1 - a)
+    al = a - ah
+    b1 = b * c
+    bh = b1 - (b1 - b)
+    bl = b - bh
+    return p, ((ah * bh - p) + ah * bl + al * bh) + al * bl
+
+
+def _polish_by_sigma(act, x: np.ndarray, z: np.ndarray, t: float) -> np.ndarray:
+    r"""One step of :math:`x \leftarrow \sigma(u)`, :math:`u = \sigma^{-1}(x) = z/t + (1 - 1/t)x`, with :math:`u` in double-double.
+
+    The root of :math:`F` is a fixed point of this map, whose derivative is
+    :math:`c = \sigma'(u)(1 - 1/t)`; where :math:`|c| \le 1/4` one step reduces the error of
+    :math:`x` to :math:`|c|` times it, plus the rounding of :math:`\sigma(u_{hi}) + \sigma'(u_{hi})u_{lo}`
+    (about one ulp); it is used only where :math:`u` is known to far better than the scale on
+    which :math:`\sigma'` varies (:math:`|w| = |(1-1/t)x| \le 10^9`, so that its rounding is below
+    :math:`10^{-6}`) and where it moves :math:`x` by rounding only (relative :math:`\le 10^{-9}`).
+    This matters where :math:`x` is exponentially sensitive to :math:`u`, i.e.
+    near an end of the domain at 0 (sigmoid or softplus at :math:`z\to-\infty`,
+    :math:`x\approx e^{z/t}`): there the float64 :math:`F` fixes :math:`x` only to
+    :math:`\approx\varepsilon|z|/t` relative, while :math:`z/t` in double-double fixes it to an ulp.
+    """
+    if not (1e-290 < t < 1e290):
+        return x
+    with np.errstate(all="ignore"):
+        qh = z / t
+        ok = np.isfinite(x) & (np.abs(qh) < 1e290) & (np.abs(z) < 1e290)
+        if not np.any(ok):
+            return x
+        qh = np.where(ok, qh, 0.0)
+        p, e = _two_prod(qh, np.full_like(qh, t))
+        ql = ((np.where(ok, z, 0.0) - p) - e) / t          # z/t = qh + ql (z - p is exact: p ~ z)
+        w = (1.0 - 1.0 / t) * np.where(ok, x, 0.0)
+        uh = qh + w                                         # two-sum of qh and w
+        bb = uh - qh
+        ul = ((qh - (uh - bb)) + (w - bb)) + ql
+        sp = np.asarray(act._sigma_prime(uh), dtype=_F64)
+        c = sp * abs(1.0 - 1.0 / t)
+        # u must be known to far better than the scale on which sigma' varies (the rounding of w
+        # is eps |w|, large for t << 1), else c is not to be trusted
+        use = ok & (c <= 0.25) & np.isfinite(uh) & (np.abs(w) <= 1e9)
+        if not np.any(use):
+            return x
+        xn = np.asarray(act._sigma(uh), dtype=_F64) + sp * ul
+        # the step corrects rounding (kappa eps relative), nothing larger
+        use &= np.isfinite(xn) & (np.abs(xn - x) <= 1e-9 * np.abs(x))
+        return np.where(use, xn, x)
 
 
 #: ``(clear name, older name)`` of the methods that have two names (see :class:`Activation`)
@@ -405,9 +691,21 @@ class SeparableActivation(Activation):
 
     and may override ``_phi_star(z)`` (:math:`\phi^*(z)`, elementwise), ``_psi_star(y)``,
     ``_prox_step(z, t)`` with closed forms.
+
+    :math:`\operatorname{prox}_{t\psi}` for :math:`t \ne 1`: a subclass that defines
+    ``_psi_prime(x)`` (:math:`\psi'(x) = \sigma^{-1}(x) - x`, evaluated without cancellation,
+    ``+-inf`` at and beyond the ends of the domain), ``_psi_second(x)`` (:math:`\psi''(x)`, for
+    the Newton steps only) and ``_psi_domain()`` (the closure of :math:`\operatorname{dom}\psi`
+    as floats, the inner edges where the domain is open) gets :func:`prox_step_from_psi_prime`,
+    accurate to a few ulps for every :math:`t > 0`; ``_t_psi_prime(x, t)`` / ``_t_psi_second(x, t)``
+    (:math:`t\psi'`, :math:`t\psi''`) may be overridden where :math:`\psi'` overflows before
+    :math:`t\psi'` does, and ``_prox_finish(x)`` (in the output dtype) keeps the result inside an
+    open domain.  Otherwise the generic :func:`prox_step_from_sigma` is used.
     """
 
     separable = True
+    #: :math:`\psi'`, cancellation-free (None: not provided; see the class docstring)
+    _psi_prime = None
 
     # elementwise pieces ---------------------------------------------------
     def _psi(self, x):
@@ -427,7 +725,28 @@ class SeparableActivation(Activation):
         raise NotImplementedError(
             f"activation {self.name!r} has no closed-form Psi*; use conjugate() for (1/2|.|^2 + Psi)*")
 
+    def _psi_second(self, x):
+        raise NotImplementedError
+
+    def _psi_domain(self):
+        raise NotImplementedError
+
+    def _t_psi_prime(self, x, t):
+        r""":math:`t\,\psi'(x)` (override where :math:`\psi'` overflows before :math:`t\psi'`)."""
+        return t * self._psi_prime(x)
+
+    def _t_psi_second(self, x, t):
+        r""":math:`t\,\psi''(x)` (override where :math:`\psi''` overflows before :math:`t\psi''`)."""
+        return t * self._psi_second(x)
+
+    def _prox_finish(self, x):
+        """Applied to ``prox(z, step)`` in the output dtype (e.g. to stay inside an open domain)."""
+        return x
+
     def _prox_step(self, z, t):
+        if self._psi_prime is not None:
+            x = prox_step_from_psi_prime(self, z, t)
+            return self._prox_finish(x.astype(z.dtype, copy=False))
         return prox_step_from_sigma(self._sigma, self._sigma_prime, z, t)
 
     # public interface -----------------------------------------------------

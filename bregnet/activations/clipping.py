@@ -198,7 +198,8 @@ def _plus_root(z):
     r""":math:`(r, q)` with :math:`r = \sqrt{z^2+1}` and :math:`q = z + r` computed without cancellation."""
     r = np.hypot(z, 1)
     zn = np.minimum(z, 0)
-    q = np.where(z >= 0, z + r, 1 / (np.hypot(zn, 1) - zn))
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        q = np.where(z >= 0, z + r, 1 / (np.hypot(zn, 1) - zn))
     return r, q
 
 
@@ -221,6 +222,9 @@ class BentIdentity(SeparableActivation):
     .. math::  \psi(x) = \tfrac x2 - \tfrac14\log(1 + 2x) \ (x > -\tfrac12), \qquad +\infty \ (x \le -\tfrac12)
 
     (:math:`\psi \to \infty` at :math:`-\tfrac12`, so this is already lower semi-continuous).
+    :math:`\sigma`, :math:`\operatorname{prox}_{t\Psi}` and :math:`\phi^*` are evaluated in forms that
+    neither cancel nor overflow before their value does (:math:`\sigma(10^{154}) = 10^{154}`;
+    :math:`\sigma(\pm\infty)` are the limits :math:`+\infty` and the float above :math:`-\tfrac12`).
     With :math:`r = \sqrt{z^2+1}`:
 
     .. math::  \phi^*(z) = \tfrac14\bigl(z^2 + z r + \operatorname{asinh} z\bigr) - \tfrac z2, \qquad
@@ -257,18 +261,27 @@ class BentIdentity(SeparableActivation):
         return np.where(inside, -0.25 * log1pmx(u), np.inf).astype(x.dtype)
 
     def _sigma(self, z):
-        # (z + r - 1)/2 = z (1 + q) / (2 (r + 1)): no cancellation for any z
+        # (z + r - 1)/2 = z (1 + q) / (2 (r + 1)) (no cancellation), evaluated without overflow:
+        # (z/2)(1 + z/(r + 1)) for z >= 0 (r - 1 = z^2/(r + 1)), (z/(r + 1)) (1 + q)/2 for z < 0
+        # (0 < q < 1 there); the limits sigma(+inf) = +inf, sigma(-inf) = the float above -1/2
         r, q = _plus_root(z)
-        return np.maximum(z * (1 + q) / (2 * (r + 1)), _above_minus_half(z.dtype))
+        with np.errstate(invalid="ignore"):
+            ratio = np.where(np.isinf(z), np.sign(z), z / (r + 1))
+            val = np.where(z >= 0, (0.5 * z) * (1 + ratio), ratio * (0.5 * (1 + q)))
+        return np.maximum(val, _above_minus_half(z.dtype))
 
     def _sigma_prime(self, z):
         r, q = _plus_root(z)
         return q / (2 * r)
 
     def _phi_star(self, z):
-        # z (z + r - 1) = z^2 (1 + q) / (r + 1); all factors positive
+        # z (z + r - 1) = z^2 (1 + q) / (r + 1); all factors positive; ordered so that it
+        # overflows only where the value does (z (1 + q) ~ 2 z^2 for large z > 0)
         r, q = _plus_root(z)
-        return 0.25 * (z * z * (1 + q) / (r + 1) + asinhmx(z))
+        with np.errstate(invalid="ignore"):
+            ratio = np.where(np.isinf(z), 1.0, z / (r + 1))
+            val = (0.25 * z * ratio) * (1 + q) + 0.25 * asinhmx(z)
+            return np.where(np.isinf(z), np.inf, val).astype(z.dtype)
 
     def _psi_star(self, y):
         inside = y < 0.5
@@ -288,10 +301,15 @@ class BentIdentity(SeparableActivation):
             return np.minimum(y, np.nextafter(z.dtype.type(0.5), z.dtype.type(0))).astype(z.dtype)
 
     def _prox_step(self, z, t):
-        b = 2 * z + z.dtype.type(1 - t)
-        h = np.hypot(b, z.dtype.type(2 * math.sqrt(t)))
-        bn = np.minimum(b, 0)
-        hn = np.hypot(bn, z.dtype.type(2 * math.sqrt(t)))
-        v = np.where(b >= 0, 0.5 * (b + h), (2 * t) / (hn - bn))
-        x = z * v / (v + z.dtype.type(t))      # = (v - 1)/2 without cancellation
-        return np.maximum(x, _above_minus_half(z.dtype))
+        # v = beta + sqrt(beta^2 + t), beta = b/2 = z + (1 - t)/2, and x = (v - 1)/2 = z v/(v + t)
+        # = z/(1 + t/v) without cancellation; everything is halved so that nothing overflows for
+        # |z| up to the largest float: t/v = (t/2)/(beta/2 + h/2) (beta >= 0), h - beta (beta < 0),
+        # with h/2 = hypot(beta/2, sqrt(t)/2)
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            zd = z.astype(np.float64)
+            hb = 0.5 * zd + 0.25 * (1.0 - t)                 # beta / 2
+            hh = np.hypot(hb, 0.5 * math.sqrt(t))             # h / 2
+            t_over_v = np.where(hb >= 0, (0.5 * t) / (hb + hh), 2.0 * (hh - hb))
+            x = np.where(hb >= 0, zd / (1.0 + t_over_v), (0.5 * zd) / (0.5 + (hh - hb)))
+            x = np.where(np.isinf(zd), np.where(zd > 0, np.inf, -0.5), x)
+        return np.maximum(x.astype(z.dtype), _above_minus_half(z.dtype))

@@ -19,11 +19,9 @@ from dataclasses import dataclass
 import math
 
 import numpy as np
-from scipy.special import wrightomega
-
-from ._elementary import expm1mx, lambertw0, xlog1p_rem3
+from ._elementary import expm1mx, lambertw0, log1pmx, xlog1p_rem3
 from ._params import check_interval, check_positive
-from .base import SeparableActivation
+from .base import SeparableActivation, as_float_array, check_step
 from .registry import register
 from .thresholding import NonnegSoftThreshold
 
@@ -166,7 +164,14 @@ class ELU(SeparableActivation):
     :math:`-\alpha y + \alpha(w - 1) + \tfrac{\alpha^2}2(1 - w^2)` with :math:`w = 1 + x/\alpha`.
     :math:`\operatorname{prox}_{t\Psi}(z) = z` for :math:`z > 0` and otherwise
     :math:`\alpha(e^{c - W_0(b e^c)} - 1)` with :math:`b = (1-t)\alpha/t`, :math:`c = (z + (1-t)\alpha)/t`
-    (the root of :math:`(1-t)x + t\log(1+x/\alpha) = z`).
+    (the root of :math:`(1-t)x + t\log(1+x/\alpha) = z`).  That closed form cancels badly
+    (:math:`c - W_0` for small or large :math:`t`: no correct digit left at :math:`t = 10^{-17}`), so
+    the root is computed by :func:`~bregnet.activations.base.prox_step_from_psi_prime` from
+    :math:`\psi'(x) = [\log(1+r) - r] + (1-\alpha)r`, :math:`r = x/\alpha`, a few ulps for every
+    :math:`t > 0`.  :math:`\operatorname{prox}_{t\Psi^*}` (``prox_conjugate``) is
+    :math:`\sigma^*(u) = u - \sigma(u) = (1-\alpha)u - \alpha(e^u - 1 - u)` (:math:`u\le0`; 0 for
+    :math:`u > 0`) at :math:`u = x + \psi'(x)`, :math:`x = \operatorname{prox}_{\Psi/t}(z/t)`, which is
+    :math:`\le 0` (in :math:`\operatorname{dom}\Psi^*`) by construction.
     Convention at the kink (:math:`\alpha < 1`): :math:`\sigma'(0) = \alpha` (the left derivative).
 
     Parameters
@@ -201,7 +206,9 @@ class ELU(SeparableActivation):
         return np.where(x >= -a, np.where(x > 0, 0.0, val), np.inf).astype(x.dtype)
 
     def _sigma(self, z):
-        return np.where(z > 0, z, self.alpha * np.expm1(np.minimum(z, 0)))
+        # in float64 and rounded once (float32 expm1 is off by an ulp or two)
+        neg = (self.alpha * np.expm1(np.minimum(z, 0).astype(np.float64))).astype(z.dtype)
+        return np.where(z > 0, z, neg)
 
     def _sigma_prime(self, z):
         return np.where(z > 0, 1.0, self.alpha * np.exp(np.minimum(z, 0))).astype(z.dtype)
@@ -217,17 +224,60 @@ class ELU(SeparableActivation):
         val = x * yn - self._psi(x)
         return np.where(y <= 0, val, np.inf).astype(y.dtype)
 
-    def _prox_step(self, z, t):
+    def prox_psi_star(self, z, step: float = 1.0):
+        r""":math:`\operatorname{prox}_{t\Psi^*}(z) = z - t\,x`, :math:`x = \operatorname{prox}_{\Psi/t}(z/t)` (Theorem 7), always :math:`\le 0`.
+
+        :math:`z - t x = u - \sigma(u) = \sigma^*(u)` with :math:`u = \sigma^{-1}(x) = \log(1 + x/\alpha)`
+        (:math:`x` for :math:`x > 0`; for :math:`t = 1`, :math:`u = z`), evaluated as
+        :math:`(1-\alpha)u - \alpha(e^u - 1 - u)` for :math:`u \le 0` and 0 for :math:`u > 0`: a sum of
+        two non-positive terms, so the result lies in :math:`\operatorname{dom}\Psi^* = (-\infty, 0]`
+        and keeps its relative accuracy for tiny :math:`|z|` (the difference :math:`z - \sigma(z)`
+        rounds to :math:`\pm` ulps of :math:`z` there).  Where :math:`x < -\alpha/2` (``log1p`` loses
+        accuracy near :math:`x = -\alpha`) the difference :math:`\min(z - t x, 0)` is used instead.
+
+        Examples
+        --------
+        >>> from bregnet.activations import get
+        >>> float(get("elu").prox_conjugate([[-1e-150]])[0, 0]) <= 0.0
+        True
+        """
+        t = check_step(step)
+        z = as_float_array(z)
         a = self.alpha
-        zn = np.minimum(z, 0).astype(np.float64)
-        b = (1.0 - t) * a / t
-        c = (zn + (1.0 - t) * a) / t
-        if b > 0:
-            w0 = np.real(wrightomega(np.log(b) + c))      # W_0(b e^c) without overflow
-        else:
-            w0 = lambertw0(b * np.exp(c))                # b e^c in [-1/e, 0]
-        xn = np.clip(a * np.expm1(c - w0), -a, 0)
-        return np.where(z > 0, z, xn.astype(z.dtype))
+        zd = z.astype(np.float64)
+        with np.errstate(all="ignore"):
+            if t == 1.0:
+                u = zd
+                near = np.zeros(zd.shape, dtype=bool)
+                direct = zd
+            else:
+                x = self.prox(zd / t, step=1.0 / t)
+                u = np.where(x > 0, x, np.log1p(np.maximum(x, -a) / a))
+                near = x < -0.5 * a
+                direct = np.minimum(zd - t * x, 0.0)
+            un = np.minimum(u, 0.0)
+            y = np.where(u > 0, 0.0, (1.0 - a) * un - a * expm1mx(un))
+            y = np.where(near, direct, y)
+            y = np.where(np.isnan(zd), np.nan, y)
+        return y.astype(z.dtype)
+
+    def _psi_domain(self):
+        return -self.alpha, np.inf
+
+    def _psi_prime(self, x):
+        r""":math:`\psi'(x) = \log(1 + r) - \alpha r = [\log(1+r) - r] + (1-\alpha) r`, :math:`r = x/\alpha` (0 for :math:`x > 0`)."""
+        a = self.alpha
+        r = np.clip(x, -a, 0) / a
+        with np.errstate(divide="ignore"):
+            val = log1pmx(r) + (1.0 - a) * r
+        return np.where(x > 0, 0.0, np.where(x >= -a, val, -np.inf))
+
+    def _psi_second(self, x):
+        a = self.alpha
+        r = np.clip(x, -a, 0) / a
+        with np.errstate(divide="ignore"):
+            val = ((1.0 - a) - a * r) / (a * (1.0 + r))      # 1/(x + alpha) - 1
+        return np.where(x > 0, 0.0, val)
 
 
 @register("isrlu")
@@ -251,7 +301,8 @@ class ISRLU(SeparableActivation):
 
     :math:`\Psi^*` and :math:`\operatorname{prox}_{t\Psi}` (:math:`t \ne 1`) need the root of a
     quartic, so no closed form is offered: ``psi_conjugate`` is unavailable and ``prox(z, step)``
-    uses the generic monotone solver.  :math:`\sigma'(z) = (1 + a z^2)^{-3/2}` for :math:`z < 0`,
+    is the root of :math:`x - z + t\psi'(x)` found by
+    :func:`~bregnet.activations.base.prox_step_from_psi_prime` (a few ulps for every :math:`t > 0`).  :math:`\sigma'(z) = (1 + a z^2)^{-3/2}` for :math:`z < 0`,
     :math:`1` for :math:`z \ge 0` (continuous, no kink).
 
     Parameters
@@ -288,7 +339,10 @@ class ISRLU(SeparableActivation):
 
     def _sigma(self, z):
         zn = np.minimum(z, 0)
-        return np.where(z >= 0, z, zn / np.hypot(1, math.sqrt(self.a) * zn))
+        # with the limit -1/sqrt(a) at z = -inf
+        fin = np.where(np.isinf(zn), 0, zn)
+        neg = np.where(np.isinf(zn), -1.0 / math.sqrt(self.a), fin / np.hypot(1, math.sqrt(self.a) * fin))
+        return np.where(z >= 0, z, neg.astype(z.dtype))
 
     def _sigma_prime(self, z):
         zn = np.minimum(z, 0)
@@ -299,3 +353,23 @@ class ISRLU(SeparableActivation):
         zn = np.minimum(z, 0)
         neg = zn * zn / (1 + np.hypot(1, math.sqrt(self.a) * zn))
         return np.where(z >= 0, 0.5 * z * z, neg)
+
+    def _psi_domain(self):
+        lo = -1.0 / math.sqrt(self.a)
+        for _ in range(8):      # the float at or just inside -1/sqrt(a) where psi is finite
+            if np.isfinite(self._psi(np.array([lo])))[0]:
+                break
+            lo = float(np.nextafter(lo, 0.0))
+        return lo, np.inf
+
+    def _psi_prime(self, x):
+        from .sigmoids import isru_psi_prime
+
+        xn = np.minimum(x, 0.0)
+        return np.where(x >= 0, 0.0, isru_psi_prime(xn, self.a))
+
+    def _psi_second(self, x):
+        from .sigmoids import isru_psi_second
+
+        xn = np.minimum(x, 0.0)
+        return np.where(x >= 0, 0.0, isru_psi_second(xn, self.a))

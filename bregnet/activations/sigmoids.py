@@ -27,6 +27,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import expit, xlog1py, xlogy
 
+from ._elementary import expm1mx
+
 from ._params import check_interval, check_positive
 from .base import SeparableActivation
 from .registry import register
@@ -79,6 +81,17 @@ class Tanh(SeparableActivation):
     def _phi_star(self, z):
         return log_cosh(z)
 
+    def _psi_domain(self):
+        return -1.0, 1.0
+
+    def _psi_prime(self, x):
+        return atanh_minus_x(x)
+
+    def _psi_second(self, x):
+        x2 = x * x
+        with np.errstate(divide="ignore"):
+            return np.where(x2 < 1, x2 / (1 - x2), np.inf)
+
 
 # ---------------------------------------------------------------------------------------------
 # Helpers shared by the smooth activations below.  Everything is evaluated in float64 and cast
@@ -107,6 +120,52 @@ _EXPM1_TAIL = [1.0 / math.factorial(k) for k in range(3, 22)]       # e^a - 1 - 
 _COSH_TAIL = [1.0 / math.factorial(2 * k) for k in range(2, 16)]    # cosh x - 1 - x^2/2 (in x^2)
 # -log(cos t) - t^2/2 = t^4/12 + t^6/45 + 17 t^8/2520 + 31 t^10/14175 + 691 t^12/467775 + ...
 _LOGCOS_TAIL = [1.0 / 12, 1.0 / 45, 17.0 / 2520, 31.0 / 14175, 691.0 / 467775]
+
+
+_ATANH_TAIL = [1.0 / (2 * j + 3) for j in range(42)]                   # artanh(x) - x = x^3 sum_j x^{2j}/(2j+3)
+_SINH_TAIL = [1.0 / math.factorial(2 * j + 3) for j in range(12)]        # sinh(x) - x = x^3 sum_j x^{2j}/(2j+3)!
+# sin(t) - t cos(t) = t^3 sum_j (-1)^j 2(j+1) t^{2j} / (2j+3)!
+_SIN_TCOS = [(-1.0) ** j * 2 * (j + 1) / math.factorial(2 * j + 3) for j in range(14)]
+#: beyond this |x|, exp(|x|) may overflow: t psi'(x) is evaluated as exp(|x| + log t) instead
+_EXP_SAFE = 700.0
+
+
+def atanh_minus_x(x):
+    r""":math:`\operatorname{artanh}x - x` for :math:`|x|\le1` (``+-inf`` at and beyond :math:`\pm1`), without cancellation.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> bool(np.isclose(atanh_minus_x(np.array([1e-5]))[0], 1e-15 / 3, rtol=1e-14))
+    True
+    """
+    x = _f64(x)
+    a = np.abs(x)
+    small = a < 0.6
+    xs = np.where(small, x, 0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        direct = np.arctanh(np.clip(x, -1.0, 1.0)) - x
+    ser = _series(xs * xs, _ATANH_TAIL, 0) * xs * xs * xs
+    return np.where(small, ser, np.where(a >= 1, np.sign(x) * np.inf, direct))
+
+
+def sinh_minus_x(x):
+    r""":math:`\sinh x - x` without cancellation (``+-inf`` where :math:`\sinh` overflows)."""
+    x = _f64(x)
+    small = np.abs(x) < 1.0
+    xs = np.where(small, x, 0.0)
+    with np.errstate(over="ignore"):
+        direct = np.sinh(x) - x
+    return np.where(small, _series(xs * xs, _SINH_TAIL, 0) * xs * xs * xs, direct)
+
+
+def tan_minus_x(x):
+    r""":math:`\tan x - x` for :math:`|x| < \pi/2`, without cancellation near 0."""
+    x = _f64(x)
+    small = np.abs(x) < 1.0
+    xs = np.where(small, x, 0.0)
+    ser = _series(xs * xs, _SIN_TCOS, 0) * xs * xs * xs / np.cos(xs)
+    return np.where(small, ser, np.tan(x) - x)
 
 
 def log1m_tail(a):
@@ -201,6 +260,19 @@ class Sigmoid(SeparableActivation):
     def _phi_star(self, z):
         return np.logaddexp(0.0, _f64(z)).astype(z.dtype, copy=False)
 
+    def _psi_domain(self):
+        return 0.0, 1.0
+
+    def _psi_prime(self, x):
+        # log(x/(1-x)) - x: no cancellation that matters (the fixed point x = sigma(x) is 0.659...)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            val = np.log(x) - np.log1p(-x) - x
+        return np.where(x >= 1, np.inf, np.where(x <= 0, -np.inf, val))
+
+    def _psi_second(self, x):
+        with np.errstate(divide="ignore"):
+            return 1.0 / (x * (1.0 - x)) - 1.0
+
 
 @register("unimodal_sigmoid")
 @dataclass(frozen=True, repr=False)
@@ -247,6 +319,21 @@ class UnimodalSigmoid(SeparableActivation):
 
     def _phi_star(self, z):
         return log_cosh(0.5 * _f64(z)).astype(z.dtype, copy=False)
+
+    def _psi_domain(self):
+        return -0.5, 0.5
+
+    def _psi_prime(self, x):
+        # 2 artanh(2x) - x = 3x + O(x^3): no cancellation
+        xc = np.clip(x, -0.5, 0.5)
+        with np.errstate(divide="ignore"):
+            val = np.log1p(2 * xc) - np.log1p(-2 * xc) - x
+        return np.where(np.abs(x) >= 0.5, np.sign(x) * np.inf, val)
+
+    def _psi_second(self, x):
+        u = 4 * x * x
+        with np.errstate(divide="ignore"):
+            return np.where(u < 1, 4.0 / (1.0 - u) - 1.0, np.inf)
 
 
 @register("arctan")
@@ -323,6 +410,27 @@ class ScaledArctan(SeparableActivation):
                             0.5 * np.log1p(np.where(big, 0.0, a * a)))
         return (self.scale * (a * np.arctan(a) - half_log)).astype(z.dtype, copy=False)
 
+    def _psi_domain(self):
+        edge = float(_inner_edge(self, self.scale * 0.5 * _PI, np.float64))
+        return -edge, edge
+
+    def _psi_prime(self, x):
+        # tan(x/c) - x = (tan(th) - th) + (1/c - 1) x,  th = x/c
+        c = self.scale
+        th = x / c
+        inside = np.abs(th) < 0.5 * _PI
+        val = tan_minus_x(np.where(inside, th, 0.0)) + (1.0 / c - 1.0) * x
+        return np.where(inside, val, np.sign(x) * np.inf)
+
+    def _psi_second(self, x):
+        c = self.scale
+        tn = np.tan(x / c)
+        return (1.0 / c - 1.0) + tn * tn / c
+
+    def _prox_finish(self, x):
+        edge = _inner_edge(self, self.scale * 0.5 * _PI, x.dtype)
+        return np.clip(x, -edge, edge)
+
 
 @register("asinh")
 @dataclass(frozen=True, repr=False)
@@ -370,6 +478,30 @@ class Asinh(SeparableActivation):
         # sqrt(1+z^2) - 1 = |z| * |z| / (1 + sqrt(1+z^2)), without cancellation or overflow
         return (zd * np.arcsinh(zd) - a * (a / (1.0 + np.hypot(1.0, a)))).astype(z.dtype, copy=False)
 
+    def _psi_domain(self):
+        return -np.inf, np.inf
+
+    def _psi_prime(self, x):
+        return sinh_minus_x(x)
+
+    def _psi_second(self, x):
+        sh = np.sinh(0.5 * x)
+        return 2.0 * sh * sh                      # cosh x - 1
+
+    def _t_psi_prime(self, x, t):
+        # t (sinh x - x); for |x| > 700, t sinh x = sign(x) exp(|x| + log(t/2)) (1 - e^{-2|x|})
+        a = np.abs(x)
+        far = a > _EXP_SAFE
+        val = t * sinh_minus_x(np.where(far, 0.0, x))
+        big = np.sign(x) * (np.exp(np.where(far, a, 0.0) + math.log(0.5 * t)) - t * a)
+        return np.where(far, big, val)
+
+    def _t_psi_second(self, x, t):
+        a = np.abs(x)
+        far = a > _EXP_SAFE
+        return np.where(far, np.exp(np.where(far, a, 0.0) + math.log(0.5 * t)) - t,
+                        t * self._psi_second(np.where(far, 0.0, x)))
+
 
 @register("softsign")
 @dataclass(frozen=True, repr=False)
@@ -415,7 +547,9 @@ class Softsign(SeparableActivation):
 
     def _sigma(self, z):
         zd = _f64(z)
-        return self._clip((zd / (1.0 + np.abs(zd))).astype(z.dtype, copy=False))
+        # z / (1 + |z|), with the limits +-1 at z = +-inf (clipped inside the open domain)
+        s = np.where(np.isinf(zd), np.sign(zd), zd / (1.0 + np.abs(np.where(np.isinf(zd), 0.0, zd))))
+        return self._clip(s.astype(z.dtype, copy=False))
 
     def _sigma_prime(self, z):
         d = 1.0 + np.abs(_f64(z))
@@ -434,11 +568,20 @@ class Softsign(SeparableActivation):
         return (a * xi - psi_xi).astype(y.dtype, copy=False)
 
     def _prox_step(self, z, t):
+        # 2a / (1 + a + h), h = sqrt((1 - a)^2 + 4 t a) = hypot(1 - a, 2 sqrt(t) sqrt(a)): a sum of
+        # non-negative terms (the form 1 + 4 (t - 1) w / (1 + a) under the root cancels for t -> 0);
+        # for a > 1 divided through by a, so that nothing overflows
         zd = _f64(z)
         a = np.abs(zd)
-        w = a / (1.0 + a)
-        r = np.maximum(1.0 + 4.0 * (t - 1.0) * w / (1.0 + a), 0.0)
-        x = 2.0 * w / (1.0 + np.sqrt(r))
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            rt = math.sqrt(t)
+            small = a <= 1.0
+            asm = np.where(small, a, 0.0)
+            x_small = 2.0 * asm / (1.0 + asm + np.hypot(1.0 - asm, 2.0 * rt * np.sqrt(asm)))
+            inv = 1.0 / np.where(small, 1.0, a)
+            x_big = 2.0 / (inv + 1.0 + np.hypot(inv - 1.0, 2.0 * rt * np.sqrt(inv)))
+            x = np.where(small, x_small, x_big)
+            x = np.where(np.isnan(zd), np.nan, x)
         return self._clip((np.sign(zd) * x).astype(z.dtype, copy=False))
 
 
@@ -490,6 +633,31 @@ class LogActivation(SeparableActivation):
         s = np.where(small, a, 0.0)
         val = np.where(small, _series(s, _XLOG1P_TAIL, 2), xlog1py(1.0 + a, a) - a)
         return val.astype(z.dtype, copy=False)
+
+    def _psi_domain(self):
+        return -np.inf, np.inf
+
+    def _psi_prime(self, x):
+        # sign(x) (e^|x| - 1 - |x|), without cancellation near 0
+        with np.errstate(over="ignore"):
+            return np.sign(x) * expm1mx(np.abs(x))
+
+    def _psi_second(self, x):
+        with np.errstate(over="ignore"):
+            return np.expm1(np.abs(x))
+
+    def _t_psi_prime(self, x, t):
+        # for |x| > 700: t (e^|x| - 1 - |x|) = exp(|x| + log t) - t (1 + |x|), without overflow
+        a = np.abs(x)
+        far = a > _EXP_SAFE
+        val = t * expm1mx(np.where(far, 0.0, a))
+        big = np.exp(np.where(far, a, 0.0) + math.log(t)) - t * (1.0 + a)
+        return np.sign(x) * np.where(far, big, val)
+
+    def _t_psi_second(self, x, t):
+        a = np.abs(x)
+        far = a > _EXP_SAFE
+        return np.where(far, np.exp(np.where(far, a, 0.0) + math.log(t)) - t, t * np.expm1(np.where(far, 0.0, a)))
 
 
 @register("isru")
@@ -544,7 +712,10 @@ class ISRU(SeparableActivation):
 
     def _sigma(self, z):
         zd = _f64(z)
-        s = (zd / np.hypot(1.0, math.sqrt(self.alpha) * zd)).astype(z.dtype, copy=False)
+        inf = np.isinf(zd)
+        # z / sqrt(1 + alpha z^2), with the limits +-1/sqrt(alpha) at z = +-inf (clipped below)
+        s = np.where(inf, np.sign(zd), zd / np.hypot(1.0, math.sqrt(self.alpha) * np.where(inf, 0.0, zd)))
+        s = s.astype(z.dtype, copy=False)
         edge = _inner_edge(self, 1.0 / math.sqrt(self.alpha), z.dtype)
         return np.clip(s, -edge, edge)
 
@@ -555,3 +726,35 @@ class ISRU(SeparableActivation):
     def _phi_star(self, z):
         a = np.abs(_f64(z))
         return (a * (a / (1.0 + np.hypot(1.0, math.sqrt(self.alpha) * a)))).astype(z.dtype, copy=False)
+
+    def _psi_domain(self):
+        edge = float(_inner_edge(self, 1.0 / math.sqrt(self.alpha), np.float64))
+        return -edge, edge
+
+    def _psi_prime(self, x):
+        return isru_psi_prime(x, self.alpha)
+
+    def _psi_second(self, x):
+        return isru_psi_second(x, self.alpha)
+
+    def _prox_finish(self, x):
+        edge = _inner_edge(self, 1.0 / math.sqrt(self.alpha), x.dtype)
+        return np.clip(x, -edge, edge)
+
+
+def isru_psi_prime(x, alpha):
+    r""":math:`\psi'(x) = x/\sqrt{1-\alpha x^2} - x = \frac{\alpha x^3}{r(1+r)}`, :math:`r = \sqrt{1-\alpha x^2}` (``+-inf`` at :math:`r = 0`)."""
+    s = alpha * x * x
+    r = np.sqrt(np.maximum(1.0 - s, 0.0))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        val = x * s / (r * (1.0 + r))
+    return np.where(r > 0, val, np.sign(x) * np.inf)
+
+
+def isru_psi_second(x, alpha):
+    r""":math:`\psi''(x) = r^{-3} - 1 = \frac{(1-r)(1+r+r^2)}{r^3}`, :math:`1 - r = \alpha x^2/(1+r)`."""
+    s = alpha * x * x
+    r = np.sqrt(np.maximum(1.0 - s, 0.0))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        val = (s / (1.0 + r)) * (1.0 + r + r * r) / (r * r * r)
+    return np.where(r > 0, val, np.inf)

@@ -22,23 +22,124 @@ from .base import Activation, as_float_array, check_step, prox_step_by_newton, s
 from .registry import register
 
 
+#: the unit roundoff-based constant of :func:`simplex_tolerance`, that of float32 for every dtype
+SIMPLEX_EPS = float(np.finfo(np.float32).eps)
+
+
 def simplex_tolerance(x: np.ndarray) -> float:
-    """Rounding tolerance for membership of the simplex: ``16 n eps`` of the dtype."""
-    return 16 * max(x.shape[-1], 1) * float(np.finfo(x.dtype).eps)
+    r"""Rounding tolerance for membership of the simplex: :math:`16\,n\,\varepsilon_{32}`, :math:`\varepsilon_{32} = 2^{-23}`.
+
+    :math:`\operatorname{dom}\Psi = \Delta = \{x\ge0, \sum_j x_j = 1\}` for softmax, sparsemax and
+    1.5-entmax; a point is taken to be in it when :math:`x \ge 0` and
+    :math:`|\sum_j x_j - 1| \le 16\,n\,\varepsilon_{32}` (:math:`n` = ``x.shape[-1]``), for float32
+    *and* float64 arrays.  The float32 unit is used for both because probabilities are routinely
+    stored in float32 and promoted later: a point of the simplex rounded to float32 misses
+    :math:`\sum_j x_j = 1` by up to :math:`\tfrac12\varepsilon_{32}\sum_j x_j` (more if it was
+    computed in float32), far above the float64 rounding, and such points must not get
+    :math:`B_\Psi = \Psi = +\infty`.  A point further off (e.g. :math:`|\sum_j x_j - 1| = 10^{-4}`
+    for :math:`n \le 50`) is outside.  :math:`\Psi` is evaluated by its formula at such a point (no
+    projection), so :math:`B_\Psi(x, z)` carries an error of about
+    :math:`|\nu|\,|\sum_j x_j - 1|`, :math:`\nu` the multiplier of :math:`\sum_j x_j = 1`
+    (:math:`|\nu| \lesssim \max_j |z_j| + T\log n` for softmax).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> simplex_tolerance(np.zeros((1, 10))) == 160 * 2.0 ** -23
+    True
+    """
+    return 16 * max(x.shape[-1], 1) * SIMPLEX_EPS
 
 
 def on_simplex(x: np.ndarray) -> np.ndarray:
-    r"""Boolean array ``x.shape[:-1]``: :math:`x \ge 0` and :math:`|\sum_j x_j - 1|` within rounding."""
+    r"""Boolean array ``x.shape[:-1]``: :math:`x \ge 0` and :math:`|\sum_j x_j - 1|` within :func:`simplex_tolerance`.
+
+    The sum is accumulated in float64.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> p = np.array([0.1, 0.2, 0.7])
+    >>> on_simplex(np.stack([p, p.astype(np.float32).astype(np.float64), p + 1e-4])).tolist()
+    [True, True, False]
+    """
     tol = simplex_tolerance(x)
-    return np.all(x >= 0, axis=-1) & (np.abs(np.sum(x, axis=-1) - 1) <= tol)
+    total = np.sum(x, axis=-1, dtype=np.float64)
+    return np.all(x >= 0, axis=-1) & (np.abs(total - 1) <= tol)
 
 
 def softmax(z: np.ndarray, temperature: float = 1.0) -> np.ndarray:
-    r""":math:`\operatorname{softmax}(z/T)_j = e^{z_j/T - \operatorname{lse}(z/T)}`, overflow-free."""
+    r""":math:`\operatorname{softmax}(z/T)_j = e^{z_j/T - \operatorname{lse}(z/T)}`, overflow-free.
+
+    Non-finite entries give the limit: if the largest entry of a row is :math:`+\infty`, the
+    entries equal to :math:`+\infty` share the mass equally and the others get 0 (a vertex of the
+    simplex when there is one such entry: the limit of :math:`\operatorname{softmax}(z)` as those
+    entries tend to :math:`+\infty` together); entries :math:`-\infty` get 0; a row of
+    :math:`-\infty` only is uniform (the limit of :math:`z = c\mathbf 1`, :math:`c\to-\infty`, on
+    which softmax is constant); a row with a NaN is NaN.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> softmax(np.array([[np.inf, -np.inf], [np.inf, np.inf], [0.0, -np.inf]])).tolist()
+    [[1.0, 0.0], [0.5, 0.5], [1.0, 0.0]]
+    """
     w = z / z.dtype.type(temperature)
-    w = w - np.max(w, axis=-1, keepdims=True)
+    m = np.max(w, axis=-1, keepdims=True)
+    with np.errstate(invalid="ignore"):
+        inf_max = np.isinf(m)
+        if np.any(inf_max):
+            # the limit: entries equal to an infinite maximum -> exp(0), all others -> exp(-inf)
+            w = np.where(inf_max, np.where(w == m, 0, -np.inf).astype(w.dtype), w - np.where(inf_max, 0, m))
+        else:
+            w = w - m
     e = np.exp(w)
     return e / np.sum(e, axis=-1, keepdims=True)
+
+
+def _prox_nonfinite_rows(z: np.ndarray, prox_finite, drop_value=None) -> np.ndarray:
+    r"""Apply a simplex-valued prox to the rows of ``z``, giving rows with :math:`\pm\infty` entries their limit.
+
+    A row whose maximum is :math:`+\infty`: uniform over its :math:`+\infty` entries (the limit as
+    they tend to :math:`+\infty` together, for every step).  A row with :math:`-\infty` entries and a
+    finite maximum: those entries are 0 and the others are the prox of the finite sub-vector on
+    the smaller simplex (the limit as they tend to :math:`-\infty`: every :math:`\Psi` here is 0 on
+    a coordinate at 0, so the problem restricts to the face).  ``drop_value(zmax)`` (optional) is a
+    finite value below which an entry's output is exactly 0 (sparsemax, entmax): then the
+    :math:`-\infty` entries are replaced by it and the rows go through ``prox_finite`` together;
+    otherwise (softmax, whose outputs are never exactly 0) each such row is computed on its
+    sub-vector.  A row of :math:`-\infty` only is uniform; a row with a NaN is NaN.
+    """
+    finite = np.isfinite(z)
+    rows_ok = np.all(finite, axis=-1)
+    if np.all(rows_ok):
+        return prox_finite(z)
+    flat = z.reshape(-1, z.shape[-1])
+    ok = rows_ok.reshape(-1)
+    out = np.empty(flat.shape, dtype=np.float64)
+    if np.any(ok):
+        out[ok] = prox_finite(flat[ok])
+    n = flat.shape[-1]
+    for i in np.flatnonzero(~ok):
+        row = flat[i]
+        if np.any(np.isnan(row)):
+            out[i] = np.nan
+            continue
+        top = np.max(row)
+        if top == np.inf:
+            sel = row == np.inf
+            out[i] = sel / np.count_nonzero(sel)
+        elif top == -np.inf:
+            out[i] = 1.0 / n
+        else:
+            keep = row > -np.inf
+            out[i] = 0.0
+            if drop_value is not None:
+                out[i] = prox_finite(np.where(keep, row, drop_value(top))[None])[0]
+                out[i][~keep] = 0.0
+            else:
+                out[i][keep] = prox_finite(row[keep][None])[0]
+    return out.reshape(z.shape).astype(z.dtype)
 
 
 @register("softmax")
@@ -54,6 +155,14 @@ class Softmax(Activation):
     :math:`(1-t)u_j + tT\log u_j = z_j - \nu - tT` entrywise with the Wright omega function and
     finds the multiplier :math:`\nu` of :math:`\sum_j u_j = 1` by safeguarded Newton; for
     :math:`t>1` the generic strongly convex potential of :func:`~bregnet.activations.base.prox_step_by_newton` is used.
+
+    Non-finite :math:`z` (every step): a row whose maximum is :math:`+\infty` maps to the uniform
+    distribution on its :math:`+\infty` entries (a vertex of :math:`\Delta` when there is one), the
+    limit of :math:`\operatorname{prox}_{t\Psi}(z)` as those entries grow; :math:`-\infty` entries map
+    to 0 (see :func:`softmax`), as :math:`\sigma(\pm\infty)` is the limit for the scalar
+    activations too (``tanh`` gives :math:`\pm1`, ``relu`` :math:`+\infty` and 0).  Membership of
+    :math:`\operatorname{dom}\Psi = \Delta` (``psi``, ``in_domain``, the Bregman loss) is decided
+    to the rounding tolerance of :func:`simplex_tolerance`.
 
     Parameters
     ----------
@@ -94,8 +203,8 @@ class Softmax(Activation):
         if t == 1.0:
             return softmax(z, self.temperature)
         if t > 1.0:
-            return prox_step_by_newton(self, z, t)
-        return self._prox_small_step(z, t)
+            return _prox_nonfinite_rows(z, lambda v: prox_step_by_newton(self, v, t))
+        return _prox_nonfinite_rows(z, lambda v: self._prox_small_step(v, t))
 
     def _prox_small_step(self, z, t):
         dtype = z.dtype
@@ -197,6 +306,10 @@ class Sparsemax(Activation):
     is not differentiable there): such :math:`j` are left out of :math:`S` (the one-sided limit from
     the side where the entry is inactive), which is an element of the Clarke Jacobian.
 
+    Non-finite :math:`z`: the limits, as for softmax (uniform on the :math:`+\infty` entries of a
+    row whose maximum is :math:`+\infty`, 0 on :math:`-\infty` entries).  Membership of
+    :math:`\Delta` is decided to the tolerance of :func:`simplex_tolerance`.
+
     Examples
     --------
     >>> from bregnet.activations import get
@@ -220,8 +333,9 @@ class Sparsemax(Activation):
     def prox(self, z, step: float = 1.0):
         z = as_float_array(z)
         check_step(step)
-        p, _ = sparsemax_threshold(z)
-        return p.astype(z.dtype)
+        # an entry at or below max - 1 gets 0, so -inf entries may stand in as max - 2
+        return _prox_nonfinite_rows(z, lambda v: sparsemax_threshold(v)[0].astype(v.dtype),
+                                    drop_value=lambda top: top - 2.0)
 
     def conjugate(self, z):
         z = as_float_array(z)
@@ -320,6 +434,9 @@ class Entmax15(Activation):
     in :math:`[0, \max_j s_j]\subseteq[0,1]`.  :math:`\sigma` is continuously differentiable
     everywhere (the entries at the threshold have :math:`s_j = 0`), so no convention is needed.
 
+    Non-finite :math:`z`: the limits, as for softmax.  Membership of :math:`\Delta` is decided to
+    the tolerance of :func:`simplex_tolerance`.
+
     Examples
     --------
     >>> import numpy as np
@@ -346,9 +463,14 @@ class Entmax15(Activation):
         z = as_float_array(z)
         t = check_step(step)
         if t == 1.0:
-            s, _ = entmax15_threshold(z)
-            return (s * s).astype(z.dtype)
-        return self._prox_step(z, t).astype(z.dtype)
+            def finite(v):
+                s, _ = entmax15_threshold(v)
+                return (s * s).astype(v.dtype)
+        else:
+            def finite(v):
+                return self._prox_step(v, t).astype(v.dtype)
+        # an entry at or below max - 2 (1 + t for t != 1) gets 0, so -inf may stand in below that
+        return _prox_nonfinite_rows(z, finite, drop_value=lambda top: top - 2.0 * (2.0 + t))
 
     def _prox_step(self, z, t):
         zz = z.astype(np.float64)

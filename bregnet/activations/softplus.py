@@ -33,7 +33,7 @@ import numpy as np
 from scipy.special import expit, spence, xlogy
 
 from ._params import check_positive
-from .base import SeparableActivation
+from .base import SeparableActivation, as_float_array, check_step
 from .registry import register
 
 __all__ = ["dilog", "dilog_on_unit", "Softplus"]
@@ -105,7 +105,10 @@ class Softplus(SeparableActivation):
     (closed: :math:`\psi(0)=0`), :math:`\phi^*(z) = -\operatorname{Li}_2(-e^{\beta z})/\beta^2`,
     :math:`\Psi^*(y) = \operatorname{Li}_2(e^{\beta y})/\beta^2` on :math:`y\le0` (``inf`` for
     :math:`y>0`), :math:`\sigma'(z) = 1/(1+e^{-\beta z})`.  No closed form for
-    :math:`\operatorname{prox}_{t\Psi}`, :math:`t\ne1` (the generic solver is used).
+    :math:`\operatorname{prox}_{t\Psi}`, :math:`t\ne1`: it is the root of
+    :math:`x - z + t\psi'(x)`, :math:`\psi'(x) = \log(1 - e^{-\beta x})/\beta`, found by
+    :func:`~bregnet.activations.base.prox_step_from_psi_prime` (a few ulps for every :math:`t > 0`;
+    :math:`x\to\infty` as :math:`t\to\infty`, since :math:`\psi` has no minimiser).
 
     Parameters
     ----------
@@ -162,6 +165,53 @@ class Softplus(SeparableActivation):
         li = dilog_on_unit(-np.exp(vn))                 # Li2(-e^{-|v|})
         val = np.where(pos, 0.5 * v * v + _PI2_6 + li, -li) / (b * b)
         return val.astype(z.dtype, copy=False)
+
+    def prox_psi_star(self, z, step: float = 1.0):
+        r""":math:`\operatorname{prox}_{t\Psi^*}(z) = z - t\,x`, :math:`x = \operatorname{prox}_{\Psi/t}(z/t)` (Theorem 7), always :math:`\le 0`.
+
+        :math:`z - t x = u - \sigma(u) = -\operatorname{softplus}_\beta(-u)` with
+        :math:`u = \sigma^{-1}(x) = \log(e^{\beta x} - 1)/\beta` (:math:`u = z` for :math:`t = 1`):
+        never positive, so it lies in :math:`\operatorname{dom}\Psi^* = (-\infty, 0]` also where
+        :math:`z - t x` would round above 0, and without the cancellation of that difference.
+
+        Examples
+        --------
+        >>> from bregnet.activations import get
+        >>> float(get("softplus").prox_conjugate([[50.0]], step=3.0)[0, 0]) <= 0.0
+        True
+        """
+        t = check_step(step)
+        z = as_float_array(z)
+        b = self.beta
+        zd = z.astype(np.float64)
+        with np.errstate(all="ignore"):
+            if t == 1.0:
+                u = zd
+            else:
+                v = b * self.prox(zd / t, step=1.0 / t)
+                # log(e^v - 1) = v + log(1 - e^{-v}); the first form for small v, the second for large
+                u = np.where(v < 1.0, np.log(np.expm1(np.minimum(v, 1.0))), v + np.log1p(-np.exp(-np.maximum(v, 1.0)))) / b
+            y = -np.logaddexp(0.0, -b * u) / b
+        return y.astype(z.dtype)
+
+    def _psi_domain(self):
+        return 0.0, np.inf
+
+    def _psi_prime(self, x):
+        r""":math:`\psi'(x) = \log(1 - e^{-\beta x})/\beta` (``-inf`` at and below 0)."""
+        b = self.beta
+        v = b * np.asarray(x, dtype=np.float64)
+        near = v < _LOG2
+        with np.errstate(divide="ignore", invalid="ignore"):
+            val = np.where(near, np.log(-np.expm1(-np.where(near, v, 1.0))),
+                           np.log1p(-np.exp(-np.where(near, 1.0, v)))) / b
+        return np.where(v > 0, val, -np.inf)
+
+    def _psi_second(self, x):
+        r""":math:`\psi''(x) = 1/(e^{\beta x} - 1)`."""
+        v = self.beta * np.asarray(x, dtype=np.float64)
+        with np.errstate(divide="ignore", over="ignore"):
+            return np.where(v > 0, 1.0 / np.expm1(np.maximum(v, 0.0)), np.inf)
 
     def _psi_star(self, y):
         b = self.beta

@@ -72,6 +72,17 @@ class _TransformedMixin(Activation):
         base, s, a = self._parts()
         return (a * a) * base.conjugate(self._arg(z))
 
+    def prox_psi_star(self, z, step: float = 1.0):
+        r""":math:`\operatorname{prox}_{t\tilde\Psi^*}(z) = s\,a\,\operatorname{prox}_{t\Psi^*}(s z/a)` (from :math:`\tilde\Psi^*(y) = a^2\Psi^*(sy/a)`).
+
+        Delegating to the base keeps its care for :math:`\operatorname{dom}\Psi^*` (e.g. ELU's
+        :math:`\le 0`), which :math:`z - \tilde\sigma(z)` would lose to rounding.
+        """
+        z = as_float_array(z)
+        t = check_step(step)
+        base, s, a = self._parts()
+        return (s * a) * base.prox_psi_star(self._arg(z), step=t)
+
     def psi_conjugate(self, y):
         y = as_float_array(y, "y")
         base, s, a = self._parts()

@@ -54,6 +54,10 @@ import math
 import numba
 import numpy as np
 
+
+#: float32's machine epsilon: the unit of the simplex tolerance for every dtype (activations.simplex)
+_EPS32 = float(np.finfo(np.float32).eps)
+
 __all__ = [
     "relu_sigma", "relu_prox_step", "relu_bregman_loss", "relu_bregman_grad",
     "relu_bregman_loss_and_grad", "relu_bias_sigma",
@@ -735,7 +739,7 @@ def softmax_bregman_loss(x, z, param, out):
     :math:`0\log 0 = 0` on the faces of the simplex.  Algebraically equal to the cross-entropy form
     :math:`T\sum_j x_j\log x_j + T\operatorname{lse}(z/T) - \langle x, z\rangle` of Example 2
     (:math:`T = 1`), without its cancellation of two terms of size :math:`|z|`.  ``+inf`` off the simplex (some :math:`x_j < 0` or
-    :math:`|\sum_j x_j - 1| > 16\,n\,\varepsilon`, the tolerance of
+    :math:`|\sum_j x_j - 1| > 16\,n\,\varepsilon_{32}` for float32 and float64 alike, the tolerance of
     :func:`bregnet.activations.simplex.on_simplex`; the sum is accumulated in float64).  Clipped at 0.
 
     Twin: :func:`bregnet.bregman.bregman_loss` with ``get("softmax", temperature=param)``.
@@ -747,7 +751,7 @@ def softmax_bregman_loss(x, z, param, out):
     """
     T = z.dtype.type(param)
     n0, n1 = z.shape
-    tol = 16.0 * max(n1, 1) * np.finfo(z.dtype).eps
+    tol = 16.0 * max(n1, 1) * _EPS32                       # = activations.simplex.simplex_tolerance
     e = np.empty(n1)
     for i in range(n0):
         out[i] = _softmax_loss_row(x, z, i, T, tol, e, x, False)
@@ -788,7 +792,7 @@ def softmax_bregman_loss_and_grad(x, z, param, loss_out, grad_out):
     """
     T = z.dtype.type(param)
     n0, n1 = z.shape
-    tol = 16.0 * max(n1, 1) * np.finfo(z.dtype).eps
+    tol = 16.0 * max(n1, 1) * _EPS32                       # = activations.simplex.simplex_tolerance
     e = np.empty(n1)
     for i in range(n0):
         loss_out[i] = _softmax_loss_row(x, z, i, T, tol, e, grad_out, True)

@@ -360,3 +360,21 @@ def test_wrappers_validate_arrays():
         kern.affine_prox(z, np.zeros((4, 2)), np.zeros(2, dtype=np.float32))
     with pytest.raises(ValueError):
         kernel_for(get("softmax")).sigma(np.zeros((3, 0)))
+
+
+def test_softmax_kernel_loss_uses_the_simplex_tolerance_of_its_twin():
+    """A softmax output rounded to float32 and promoted to float64 is on the simplex for the NumPy twin (tolerance
+    16 n eps_32, bregnet.activations.simplex); the kernel must agree (it used 16 n eps_64 and returned inf)."""
+    from bregnet.activations import get
+    from bregnet.bregman import bregman_loss
+    from bregnet.kernels import kernel_for
+    act = get("softmax")
+    rng = np.random.default_rng(0)
+    z = rng.normal(scale=3.0, size=(200, 10))
+    x = act.prox(z).astype(np.float32).astype(np.float64)
+    twin = bregman_loss(act, x, z)
+    kern = kernel_for(act).bregman_loss(np.ascontiguousarray(x), np.ascontiguousarray(z))
+    assert np.all(np.isfinite(twin)) and np.allclose(kern, twin, rtol=1e-9, atol=1e-12)
+    off = x.copy()
+    off[:, 0] += 1e-4
+    assert np.all(np.isinf(kernel_for(act).bregman_loss(off, np.ascontiguousarray(z))))
