@@ -6,6 +6,7 @@ files (:mod:`bregnet.cli`) and data caches (:mod:`bregnet.datasets`).
 """
 from __future__ import annotations
 
+import errno
 import io
 import os
 import tempfile
@@ -30,6 +31,8 @@ def atomic_write_bytes(path, data: bytes) -> Path:
     b'abc'
     """
     path = Path(path)
+    if path.is_dir():
+        raise IsADirectoryError(errno.EISDIR, "cannot write a file over a directory", str(path))
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix="." + path.name + ".", suffix=".part")
     try:

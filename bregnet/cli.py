@@ -182,7 +182,7 @@ def _cmd_check(args) -> int:
 
 # ------------------------------------------------------------------------------------------ shared helpers
 def _err(cmd: str, msg: str) -> None:
-    print(f"bregnet {cmd}: {msg}", file=sys.stderr)
+    print(f"bregnet {cmd}: {msg}" if cmd else f"bregnet: {msg}", file=sys.stderr)
 
 
 def versions() -> dict:
@@ -456,7 +456,7 @@ def _train_setup(args):
     try:
         spec = get_solver(args.solver)
         options = _parse_options(args.option)
-        layers = _parse_layers(args.layers) if args.layers else None
+        layers = _parse_layers(args.layers) if args.layers is not None else None
         if args.epochs < 0:
             raise BregnetInputError(f"--epochs must be >= 0; got {args.epochs}")
         if args.batch_size is not None and args.batch_size < 1:
@@ -468,8 +468,9 @@ def _train_setup(args):
             raise BregnetInputError(f"--seed must be an integer >= 0; got {args.seed}")
         if args.resume and args.overwrite:
             raise BregnetInputError("--resume continues the run in --out, --overwrite replaces it: give one")
-        if not (args.divergence_growth >= 0 and np.isfinite(args.divergence_growth)):
-            raise BregnetInputError(f"--divergence-growth must be a finite number >= 0; got {args.divergence_growth}")
+        g = args.divergence_growth
+        if not (np.isfinite(g) and (g == 0 or g >= 1)):
+            raise BregnetInputError(f"--divergence-growth must be 0 (off) or a finite factor >= 1; got {g}")
         if args.preset is not None:
             preset_options(args.preset, spec.name, args.problem)
     except BregnetInputError as exc:
@@ -732,7 +733,7 @@ def _cmd_reproduce(args) -> int:
 
     from .datasets import DatasetNotFoundError
     try:
-        return int(run_main([args.name, *args.rest]) or 0)
+        return int(run_main([args.name, *args.rest], prog="bregnet reproduce") or 0)
     except DatasetNotFoundError as exc:
         _err("reproduce", str(exc))
         return EXIT_NO_DATA
@@ -744,8 +745,30 @@ def _cmd_reproduce(args) -> int:
 
 
 # ------------------------------------------------------------------------------------------ parser
+class ArgumentParser(argparse.ArgumentParser):
+    r"""argparse's parser with a usage error on one line of stderr (``PROG: error: MESSAGE (see PROG --help)``),
+    exit status 2, instead of the usage block and the message; subcommand parsers are of this class too.
+
+    Examples
+    --------
+    >>> import contextlib, io
+    >>> p = ArgumentParser(prog="demo"); _ = p.add_argument("--n", type=int)
+    >>> err = io.StringIO()
+    >>> with contextlib.redirect_stderr(err):
+    ...     try:
+    ...         p.parse_args(["--n", "x"])
+    ...     except SystemExit as exc:
+    ...         code = exc.code
+    >>> code, err.getvalue()
+    (2, "demo: error: argument --n: invalid int value: 'x' (see demo --help)\n")
+    """
+
+    def error(self, message):
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="bregnet", description="Lifted Bregman training of neural networks (Wang & Benning, 2023).",
+    p = ArgumentParser(prog="bregnet", description="Lifted Bregman training of neural networks (Wang & Benning, 2023).",
                                 epilog="exit status: 0 ok, 1 failure, 2 usage error, 3 dataset not found, 4 divergence")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
 
@@ -821,7 +844,7 @@ def main(argv=None) -> int:
     except SystemExit as exc:                       # argparse: --help (0) or a usage error (2)
         return int(exc.code) if isinstance(exc.code, int) else EXIT_USAGE
     if not getattr(args, "func", None):
-        parser.print_help()
+        _err("", "a COMMAND is required: demo, train, solvers, check or reproduce (see bregnet --help)")
         return EXIT_USAGE
     try:
         return args.func(args)

@@ -86,13 +86,15 @@ def _step_option(spec, options: dict):
 
 def _generator(random_state) -> np.random.Generator:
     """A numpy Generator from scikit-learn's ``random_state`` conventions (None, int, RandomState, Generator)."""
-    if random_state is None or isinstance(random_state, (numbers.Integral, np.integer)):
+    if random_state is None or (isinstance(random_state, (numbers.Integral, np.integer))
+                                and not isinstance(random_state, (bool, np.bool_)) and random_state >= 0):
         return np.random.default_rng(None if random_state is None else int(random_state))
     if isinstance(random_state, np.random.Generator):
         return random_state
     if isinstance(random_state, np.random.RandomState):
         return np.random.default_rng(int(random_state.randint(np.iinfo(np.int32).max)))
-    raise ValueError(f"random_state must be None, an int, a numpy RandomState or Generator; got {random_state!r}")
+    raise ValueError(f"random_state must be None, an int >= 0, a numpy RandomState or Generator; got "
+                     f"{random_state!r}")
 
 
 class _LiftedEstimator(BaseEstimator):

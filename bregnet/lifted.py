@@ -34,6 +34,7 @@ proximal term of (24), :func:`x_step` (17b) with the regulariser folded into the
 """
 from __future__ import annotations
 
+import numbers
 from dataclasses import dataclass
 from typing import Sequence
 
@@ -73,6 +74,13 @@ __all__ = [
 L1_PROX_ACTIVATIONS = tuple(n for n in _activation_names() if _get_activation(n).supports_l1())
 
 
+def _real(name: str, value) -> float:
+    """``value`` as a float; BregnetInputError naming ``name`` for strings, bools, None and other non-numbers."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise BregnetInputError(f"{name} must be a real number; got {value!r}")
+    return float(value)
+
+
 @dataclass(frozen=True)
 class CodeRegulariser:
     r""":math:`R(x_c) = \alpha\|x_c\|_1` on the hidden layer ``layer`` = :math:`c` (eq. (26), (27)).
@@ -89,7 +97,7 @@ class CodeRegulariser:
     def __post_init__(self):
         if not isinstance(self.layer, (int, np.integer)) or isinstance(self.layer, bool):
             raise BregnetInputError(f"regulariser layer must be an int (a hidden layer 1..L-1); got {self.layer!r}")
-        a = float(self.alpha)
+        a = _real("regulariser alpha", self.alpha)
         if not np.isfinite(a) or a < 0:
             raise BregnetInputError(f"regulariser alpha must be a finite number >= 0; got {self.alpha!r}")
         object.__setattr__(self, "layer", int(self.layer))
@@ -131,7 +139,9 @@ class LiftedProblem:
         for l, a in enumerate(acts, start=1):
             if not isinstance(a, Activation):
                 raise BregnetInputError(f"activations[{l - 1}] must be a bregnet Activation; got {type(a).__name__}")
-        lam = tuple(float(v) for v in self.lambdas)
+        if isinstance(self.lambdas, (str, bytes)) or not np.iterable(self.lambdas):
+            raise BregnetInputError(f"lambdas must be a sequence of numbers > 0, one per layer; got {self.lambdas!r}")
+        lam = tuple(_real(f"lambdas[{l}] (lambda_{l + 1})", v) for l, v in enumerate(self.lambdas))
         if len(lam) != L:
             raise BregnetInputError(f"lambdas must give one weight per layer ({L}); got {len(lam)}")
         for l, v in enumerate(lam, start=1):
@@ -168,9 +178,11 @@ class LiftedProblem:
         L = network.n_layers
         if lambdas is None:
             lambdas = (1.0,) * L
-        elif np.isscalar(lambdas):
-            lambdas = (float(lambdas),) * L
+        elif np.isscalar(lambdas) and not isinstance(lambdas, (str, bytes)):
+            lambdas = (_real("lambdas", lambdas),) * L
         if l1 is not None and not isinstance(l1, CodeRegulariser):
+            if isinstance(l1, (str, bytes)) or not np.iterable(l1) or len(l1) != 2:
+                raise BregnetInputError(f"l1 must be None or a pair (layer, alpha) such as (2, 0.09); got {l1!r}")
             l1 = CodeRegulariser(*l1)
         return cls(network.activations, tuple(lambdas), l1, require_prox)
 

@@ -170,7 +170,7 @@ def mean_squared_error(y_true, y_pred, *, per: str = "sample") -> float:
 
     ``per="sample"`` (default, the paper's loss): :math:`\frac1s\sum_i\tfrac12\|y^i-\hat y^i\|^2`;
     ``per="entry"``: :math:`\frac1{sn}\sum_{i,j}(y^i_j-\hat y^i_j)^2`.
-    Rows are samples; a 1-D input is one sample.
+    Rows are samples; a 1-D input is one sample.  A value beyond the float range is ``inf``.
 
     Examples
     --------
@@ -180,12 +180,11 @@ def mean_squared_error(y_true, y_pred, *, per: str = "sample") -> float:
     0.25
     """
     A, B = _pair("y_true", y_true, "y_pred", y_pred)
-    d = A - B
-    if per == "sample":
-        return float(0.5 * np.sum(d * d) / A.shape[0])
-    if per == "entry":
-        return float(np.mean(d * d))
-    raise BregnetInputError(f"per must be 'sample' or 'entry'; got {per!r}")
+    if per not in ("sample", "entry"):
+        raise BregnetInputError(f"per must be 'sample' or 'entry'; got {per!r}")
+    with np.errstate(over="ignore"):               # a value beyond the float range is inf, without a warning
+        d = A - B
+        return float(0.5 * np.sum(d * d) / A.shape[0]) if per == "sample" else float(np.mean(d * d))
 
 
 def sparse_autoencoder_objective(x_true, x_rec, code, alpha: float) -> float:

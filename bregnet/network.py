@@ -16,6 +16,7 @@ import numpy as np
 
 from .activations import get as get_activation
 from .activations.base import Activation
+from .exceptions import BregnetInputError
 
 __all__ = ["Network", "glorot_init", "resolve_activations"]
 
@@ -33,6 +34,20 @@ def resolve_activations(activations, n_layers: int) -> tuple[Activation, ...]:
         if not isinstance(a, Activation):
             raise TypeError(f"activations[{l}] must be an activation name or a bregnet Activation; got {type(a).__name__}")
     return tuple(acts)
+
+
+def _real_parameters(W: tuple, b: tuple) -> tuple[tuple, tuple]:
+    """The parameters as real arrays: integer and boolean ones cast to the floating dtype of the network (float64 if
+    none is floating); TypeError naming ``W_l``/``b_l`` for complex, object, string or other non-real arrays."""
+    arrays = [np.asarray(A) for A in W + b]
+    for i, A in enumerate(arrays):
+        if A.dtype.kind not in "biuf":
+            name = f"W_{i + 1}" if i < len(W) else f"b_{i - len(W) + 1}"
+            raise TypeError(f"{name} must be a real array; got dtype {A.dtype}")
+    floating = [A.dtype for A in arrays if A.dtype.kind == "f"]
+    target = floating[0] if floating else np.dtype(np.float64)
+    arrays = [A if A.dtype.kind == "f" else A.astype(target) for A in arrays]
+    return tuple(arrays[:len(W)]), tuple(arrays[len(W):])
 
 
 @dataclass(frozen=True)
@@ -63,6 +78,7 @@ class Network:
         W, b, a = tuple(self.weights), tuple(self.biases), tuple(self.activations)
         if not (len(W) == len(b) == len(a)) or len(W) == 0:
             raise ValueError(f"weights, biases and activations need one entry per layer; got {len(W)}, {len(b)}, {len(a)}")
+        W, b = _real_parameters(W, b)
         for l, (Wl, bl) in enumerate(zip(W, b), start=1):
             if np.ndim(Wl) != 2:
                 raise ValueError(f"W_{l} must be 2-D (n_{l-1}, n_{l}); got shape {np.shape(Wl)}")
@@ -89,7 +105,14 @@ class Network:
         return self.weights[0].dtype
 
     def _check_input(self, X) -> np.ndarray:
-        X = np.asarray(X)
+        if isinstance(X, (str, bytes)):
+            raise BregnetInputError(f"X must be a 2-D array of real numbers; got {type(X).__name__}")
+        try:
+            X = np.asarray(X)
+        except (TypeError, ValueError):
+            raise BregnetInputError("X must be array-like (a 2-D array of real numbers)") from None
+        if X.dtype.kind not in "biuf":
+            raise BregnetInputError(f"X must be a real array; got dtype {X.dtype}")
         if X.dtype != self.dtype:
             X = X.astype(self.dtype)
         if X.ndim != 2 or X.shape[1] != self.layer_sizes[0]:
@@ -125,6 +148,19 @@ class Network:
         return Network(tuple(W.astype(dtype) for W in self.weights), tuple(b.astype(dtype) for b in self.biases), self.activations)
 
 
+def _layer_sizes(layer_sizes) -> list:
+    """``layer_sizes`` as a list of at least two positive Python ints; ValueError naming it otherwise (a string is not
+    iterated: ``"64"`` would be the sizes 6 and 4; a float such as 3.5 is not truncated)."""
+    msg = f"layer_sizes must list at least two positive integer sizes; got {layer_sizes!r}"
+    if isinstance(layer_sizes, (str, bytes)) or not np.iterable(layer_sizes):
+        raise ValueError(msg)
+    sizes = list(layer_sizes)
+    ok = all(isinstance(n, (int, np.integer)) and not isinstance(n, (bool, np.bool_)) and n > 0 for n in sizes)
+    if len(sizes) < 2 or not ok:
+        raise ValueError(msg)
+    return [int(n) for n in sizes]
+
+
 def glorot_init(layer_sizes: Sequence[int], activations, *, seed=None, rng: np.random.Generator | None = None,
                 dtype=np.float64, bias: float = 0.0) -> Network:
     r"""Glorot (Xavier) uniform initialisation: :math:`W_l \sim U[-a, a]`, :math:`a = \sqrt{6/(n_{l-1}+n_l)}`, :math:`b_l = ` ``bias``.
@@ -145,12 +181,16 @@ def glorot_init(layer_sizes: Sequence[int], activations, *, seed=None, rng: np.r
     >>> net.layer_sizes
     (784, 64, 64, 10)
     """
-    sizes = [int(n) for n in layer_sizes]
-    if len(sizes) < 2 or any(n <= 0 for n in sizes):
-        raise ValueError(f"layer_sizes must list at least two positive sizes; got {list(layer_sizes)}")
-    dtype = np.dtype(dtype)
+    sizes = _layer_sizes(layer_sizes)
+    try:
+        dtype = np.dtype(dtype)
+    except TypeError:
+        raise ValueError(f"dtype must be float32 or float64; got {dtype!r}") from None
     if dtype not in (np.float32, np.float64):
         raise ValueError(f"dtype must be float32 or float64; got {dtype}")
+    if isinstance(bias, (bool, np.bool_)) or not isinstance(bias, (int, float, np.integer, np.floating)) \
+            or not np.isfinite(bias):
+        raise ValueError(f"bias must be a finite real number; got {bias!r}")
     if rng is None:
         rng = np.random.default_rng(seed)
     W, b = [], []

@@ -53,6 +53,7 @@ Examples
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass
 from typing import Sequence
 
@@ -115,8 +116,36 @@ class ProblemData:
         return self.X_val is not None
 
 
-def _act(a) -> Activation:
-    return get_activation(a) if isinstance(a, str) else a
+def _act(a, what: str = "activation") -> Activation:
+    """An activation from a name or an Activation; BregnetInputError naming ``what`` (unknown or not proximal)."""
+    if isinstance(a, Activation):
+        return a
+    if not isinstance(a, str):
+        raise BregnetInputError(f"{what} must be an activation name or a bregnet Activation; got {type(a).__name__}")
+    try:
+        return get_activation(a)
+    except (KeyError, ValueError, TypeError) as exc:
+        raise BregnetInputError(f"{what}: {exc.args[0] if exc.args else exc}") from None
+
+
+def _sizes(what: str, values, low: int = 2) -> tuple:
+    """``values`` as a tuple of at least ``low`` positive ints; BregnetInputError naming ``what`` (a string such as
+    ``"64,8,10"`` is not iterated and a float such as 8.5 is not truncated)."""
+    ok = not isinstance(values, (str, bytes)) and np.iterable(values)
+    vals = list(values) if ok else []
+    ok = ok and len(vals) >= low and all(isinstance(n, (int, np.integer)) and not isinstance(n, (bool, np.bool_))
+                                         and n > 0 for n in vals)
+    if not ok:
+        need = f"at least {low} positive integers" if low > 1 else "positive integers"
+        raise BregnetInputError(f"{what} must be a sequence of {need}; got {values!r}")
+    return tuple(int(n) for n in vals)
+
+
+def _count(what: str, n) -> int:
+    """A positive int (``n_features``, ``code``); BregnetInputError naming ``what`` otherwise."""
+    if isinstance(n, (bool, np.bool_)) or not isinstance(n, (int, np.integer)) or n < 1:
+        raise BregnetInputError(f"{what} must be a positive integer; got {n!r}")
+    return int(n)
 
 
 def _act_dict(a: Activation) -> dict:
@@ -161,21 +190,25 @@ class Problem:
     def __post_init__(self):
         if self.name not in PROBLEM_NAMES:
             raise BregnetInputError(f"unknown problem {self.name!r}; choose one of {', '.join(PROBLEM_NAMES)}")
-        sizes = tuple(int(n) for n in self.layer_sizes)
-        if len(sizes) < 2 or any(n <= 0 for n in sizes):
-            raise BregnetInputError(f"layer_sizes must list at least two positive sizes; got {list(self.layer_sizes)}")
+        sizes = _sizes("layer_sizes", self.layer_sizes)
         L = len(sizes) - 1
         try:
             acts = resolve_activations(self.activations, L)
         except (TypeError, ValueError, KeyError) as exc:
             raise BregnetInputError(str(exc)) from None
-        lam = (1.0,) * L if self.lambdas is None else (
-            (float(self.lambdas),) * L if np.isscalar(self.lambdas) else tuple(float(v) for v in self.lambdas))
-        if self.code_layer is not None and not 1 <= int(self.code_layer) <= L - 1:
-            raise BregnetInputError(f"code_layer must be a hidden layer 1..{L - 1}; got {self.code_layer}")
-        noise = float(self.noise_std)
-        if not np.isfinite(noise) or noise < 0:
+        lam = self.lambdas
+        if lam is None or (np.isscalar(lam) and not isinstance(lam, (str, bytes))):
+            lam = (1.0 if lam is None else lam,) * L
+        lam = LiftedProblem(acts, lam, require_prox=False).lambdas        # validated, naming lambdas
+        c = self.code_layer
+        if c is not None and (isinstance(c, (bool, np.bool_)) or not isinstance(c, (int, np.integer))
+                              or not 1 <= c <= L - 1):
+            raise BregnetInputError(f"code_layer must be a hidden layer 1..{L - 1}; got {self.code_layer!r}")
+        noise = self.noise_std
+        if isinstance(noise, (bool, np.bool_)) or not isinstance(noise, (int, float, np.integer, np.floating)) \
+                or not np.isfinite(noise) or noise < 0:
             raise BregnetInputError(f"noise_std must be a finite number >= 0; got {self.noise_std!r}")
+        noise = float(noise)
         object.__setattr__(self, "layer_sizes", sizes)
         object.__setattr__(self, "activations", acts)
         object.__setattr__(self, "lambdas", lam)
@@ -293,7 +326,10 @@ class Problem:
             zs, xs = network.forward_all(X)
             Yc = np.asarray(Y, dtype=network.dtype)
             s = X.shape[0]
-            data = float(np.sum(bregman_loss(self.activations[-1], Yc, zs[-1]), dtype=np.float64)) / s
+            if np.all(np.isfinite(zs[-1])):
+                data = float(np.sum(bregman_loss(self.activations[-1], Yc, zs[-1]), dtype=np.float64)) / s
+            else:                       # a blown-up network: an infinite loss, reported as divergence by the engine
+                data = math.inf
             d = (xs[-1] - Yc).astype(np.float64)
             mse = float(0.5 * np.sum(d * d)) / s
         return zs, xs, data, mse
@@ -303,7 +339,9 @@ class Problem:
 
         Keys: ``objective`` (data term + :math:`\alpha\|x_c\|_1`, training data), ``data_loss``, ``mse``,
         ``val_loss``, ``val_mse``, ``accuracy``, ``val_accuracy``, ``code_sparsity``,
-        ``val_code_sparsity``, ``linear_rate`` (list, one per hidden layer), ``val_psnr``.
+        ``val_code_sparsity``, ``linear_rate`` (list, one per hidden layer), ``val_psnr``.  A network whose output
+        is not finite (a diverged run) gets ``objective``, ``data_loss`` and ``mse`` = inf and no other metric
+        (likewise ``val_loss`` on the validation data), so the engine stops the run as diverged.
 
         Examples
         --------
@@ -318,6 +356,9 @@ class Problem:
         zs, xs, data, mse = self._terms(network, X, Y)
         out = dict.fromkeys(("objective", "data_loss", "mse", "val_loss", "val_mse", "accuracy", "val_accuracy",
                              "code_sparsity", "val_code_sparsity", "linear_rate", "val_psnr"))
+        if not math.isfinite(data):                 # a blown-up network: the engine reports the divergence
+            out.update(objective=math.inf, data_loss=math.inf, mse=math.inf)
+            return out
         pen = 0.0
         if self.code_layer is not None:
             code = xs[self.code_layer]
@@ -336,6 +377,8 @@ class Problem:
             _, xv, vdata, vmse = self._terms(network, Xv, Y_val)
             out["val_loss"] = vdata
             out["val_mse"] = vmse
+            if not math.isfinite(vdata):
+                return out
             if self.name == "classification":
                 out["val_accuracy"] = accuracy(Y_val, xv[-1])
             if self.code_layer is not None:
@@ -350,7 +393,7 @@ class Problem:
 
 # ---------------------------------------------------------------------------------- builders
 def _hidden(name_or_act, n):
-    return [_act(name_or_act)] * n
+    return [_act(name_or_act, "hidden activation")] * n
 
 
 def classification(layer_sizes: Sequence[int] = (784, 64, 64, 10), *, hidden="relu", output="identity",
@@ -374,8 +417,9 @@ def classification(layer_sizes: Sequence[int] = (784, 64, 64, 10), *, hidden="re
     >>> [a.name for a in classification(output="softmax").activations]
     ['relu', 'relu', 'softmax']
     """
-    sizes = tuple(int(n) for n in layer_sizes)
-    return Problem("classification", sizes, tuple(_hidden(hidden, len(sizes) - 2) + [_act(output)]), lambdas)
+    sizes = _sizes("layer_sizes", layer_sizes)
+    return Problem("classification", sizes, tuple(_hidden(hidden, len(sizes) - 2) + [_act(output, "output activation")]),
+                   lambdas)
 
 
 def regression(layer_sizes: Sequence[int], *, hidden="relu", output="identity", lambdas=None) -> Problem:
@@ -386,13 +430,14 @@ def regression(layer_sizes: Sequence[int], *, hidden="relu", output="identity", 
     >>> [a.name for a in regression((3, 8, 1)).activations]
     ['relu', 'identity']
     """
-    sizes = tuple(int(n) for n in layer_sizes)
-    return Problem("regression", sizes, tuple(_hidden(hidden, len(sizes) - 2) + [_act(output)]), lambdas)
+    sizes = _sizes("layer_sizes", layer_sizes)
+    return Problem("regression", sizes, tuple(_hidden(hidden, len(sizes) - 2) + [_act(output, "output activation")]),
+                   lambdas)
 
 
 def _ae_sizes(n_features, hidden_sizes):
-    n = int(n_features)
-    hs = (n, n, n) if hidden_sizes is None else tuple(int(h) for h in hidden_sizes)
+    n = _count("n_features", n_features)
+    hs = (n, n, n) if hidden_sizes is None else _sizes("hidden_sizes", hidden_sizes, low=1)
     if len(hs) % 2 == 0:
         raise BregnetInputError(f"an autoencoder needs an odd number of hidden layers (the code is the middle one, "
                                 f"x_(L/2)); got {len(hs)}: {list(hs)}")
@@ -429,8 +474,12 @@ def sparse_autoencoder(n_features: int = 784, hidden_sizes: Sequence[int] | None
     L = len(sizes) - 1
     c = L // 2
     acts = _hidden(hidden, L - 1)
-    acts[c - 1] = get_activation("soft_threshold", alpha=threshold)
-    acts.append(_act(output))
+    try:
+        acts[c - 1] = get_activation("soft_threshold", alpha=threshold)
+    except (TypeError, ValueError):
+        raise BregnetInputError(f"threshold must be a finite number > 0 (the beta of the code's soft-thresholding); "
+                                f"got {threshold!r}") from None
+    acts.append(_act(output, "output activation"))
     return Problem("sparse-ae", sizes, tuple(acts), lambdas, CodeRegulariser(c, alpha), c)
 
 
@@ -467,14 +516,14 @@ def undercomplete_autoencoder(n_features: int = 784, hidden_sizes: Sequence[int]
     >>> undercomplete_autoencoder(64).layer_sizes
     (64, 64, 6, 64, 64)
     """
-    n = int(n_features)
+    n = _count("n_features", n_features)
     if hidden_sizes is None:
-        c = code if code is not None else max(1, round(PAPER_UNDERCOMPLETE_CODE * n / 784))
-        hidden_sizes = (n, int(c), n)
+        c = _count("code", code) if code is not None else max(1, round(PAPER_UNDERCOMPLETE_CODE * n / 784))
+        hidden_sizes = (n, c, n)
     sizes = _ae_sizes(n, hidden_sizes)
     L = len(sizes) - 1
-    return Problem("undercomplete-ae", sizes, tuple(_hidden(hidden, L - 1) + [_act(output)]), lambdas,
-                   None, L // 2)
+    return Problem("undercomplete-ae", sizes, tuple(_hidden(hidden, L - 1) + [_act(output, "output activation")]),
+                   lambdas, None, L // 2)
 
 
 def default_layer_sizes(name: str, n_features: int, n_classes: int | None = None) -> tuple:

@@ -26,6 +26,7 @@ Examples
 from __future__ import annotations
 
 import dataclasses
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Mapping
@@ -39,7 +40,7 @@ from .network import Network
 from .presets import PAPER_BATCH_SIZE, preset_options
 from .problems import PROBLEM_NAMES, Problem, ProblemData
 from .solvers.coordinate_descent import CoordinateDescent
-from .solvers.engine import DivergenceRule, History, Result, Solver, run
+from .solvers.engine import DivergenceRule, History, Result, Solver, make_generator, run
 from .solvers.implicit_stochastic import LBND, LBNS
 from .solvers.model_averaging import ModelAveraging, ParallelImplicit
 from .solvers.proximal_gradient import ProximalGradient
@@ -243,11 +244,16 @@ def _as_data(data, dtype):
         A = np.asarray(A)
         if A.dtype.kind not in "biuf" or A.ndim != 2:
             raise BregnetInputError(f"{name} must be a 2-D real array; got dtype {A.dtype}, shape {A.shape}")
+        if A.shape[0] == 0:
+            raise BregnetInputError(f"{name} has no samples (shape {A.shape})")
         conv.append(np.ascontiguousarray(A, dtype=dtype))
     return conv
 
 
 def _options(spec: SolverSpec, problem: Problem, options, preset, batch_size, n_samples) -> dict:
+    if options is not None and not isinstance(options, Mapping):
+        raise BregnetInputError(f"options must be a mapping of solver options such as {{'lr': 0.01}}; got "
+                                f"{type(options).__name__}")
     user = dict(options or {})
     bad = sorted(set(user) & _RESERVED)
     if bad:
@@ -271,8 +277,12 @@ def _check_train_args(problem, epochs, dtype, callback, divergence):
         raise BregnetInputError(f"problem must be a bregnet.problems.Problem; got {type(problem).__name__}")
     if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 0:
         raise BregnetInputError(f"epochs must be an integer >= 0; got {epochs!r}")
-    if np.dtype(dtype) not in (np.float32, np.float64):
-        raise BregnetInputError(f"dtype must be float32 or float64; got {np.dtype(dtype)}")
+    try:
+        dt = np.dtype(dtype)
+    except TypeError:
+        raise BregnetInputError(f"dtype must be float32 or float64; got {dtype!r}") from None
+    if dt not in (np.float32, np.float64):
+        raise BregnetInputError(f"dtype must be float32 or float64; got {dt}")
     if callback is not None and not callable(callback):
         raise BregnetInputError("callback must be callable(epoch, network, row)")
     if divergence is not None and not isinstance(divergence, DivergenceRule):
@@ -343,8 +353,11 @@ def train(problem: Problem, solver, data, *, epochs: int = 10, batch_size: int |
     X, Y, Xv, Yv = _as_data(data, np.dtype(dtype))
     opts = _options(spec, problem, options, preset, batch_size, X.shape[0])
     solver_obj = spec.build(opts)
-    gen = np.random.default_rng(seed)
+    gen = make_generator(seed)
     net = network.copy() if network is not None else problem.network(rng=gen, dtype=dtype)
+    if checkpoint_dir is not None and (not isinstance(checkpoint_dir, (str, os.PathLike))
+                                       or (Path(checkpoint_dir).exists() and not Path(checkpoint_dir).is_dir())):
+        raise BregnetInputError(f"checkpoint_dir must be a directory path; got {checkpoint_dir!r}")
     ckpt = None if checkpoint_dir is None else Path(checkpoint_dir) / TRAINING_STATE    # made by the first save
     user_cb = None if callback is None else (lambda e, n, row: callback(e, n, History([row]).last))
     try:

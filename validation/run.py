@@ -13,7 +13,6 @@ run on the scikit-learn digits with small widths and 2 epochs.
 """
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 from pathlib import Path
@@ -25,9 +24,12 @@ if __package__ in (None, ""):
 NAMES = ("table1", "table2", "fig3", "fig6", "fig7", "fig8")
 
 
-def parser():
+def parser(prog: str = "validation/run.py"):
+    """The options of run.py; a usage error is one line on stderr (``bregnet.cli.ArgumentParser``), exit status 2."""
+    from bregnet.cli import ArgumentParser
+
     from .autoencoders import add_args
-    p = argparse.ArgumentParser(prog="validation/run.py", description=__doc__.splitlines()[0])
+    p = ArgumentParser(prog=prog, description=__doc__.splitlines()[0])
     p.add_argument("name", choices=NAMES)
     p.add_argument("--quick", action="store_true", help="tiny smoke run (digits, small widths, 2 epochs)")
     p.add_argument("--out", default=None,
@@ -66,20 +68,10 @@ def parser():
     return p
 
 
-def main(argv=None) -> int:
+def main(argv=None, prog: str = "validation/run.py") -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    args = parser().parse_args(argv)
-    if args.methods:
-        args.methods = [m.strip() for m in args.methods.split(",") if m.strip()]
-    if args.epochs is not None and args.epochs < 1:
-        raise SystemExit("--epochs must be >= 1")
-    if args.eval_every < 1:
-        raise SystemExit("--eval-every must be >= 1")
-    if args.update_results and (args.out or args.quick):
-        raise SystemExit("--update-results writes the committed validation/results/; it takes neither --out nor "
-                         "--quick")
-    if args.resume and args.overwrite:
-        raise SystemExit("--resume (continue the records) and --overwrite (replace them) exclude each other")
+    args = parser(prog).parse_args(argv)
+    check_args(args)
     name = "table1" if args.name == "table2" else args.name
     from importlib import import_module
     mod = import_module(f".{name}", __package__ or "validation")
@@ -91,6 +83,31 @@ def main(argv=None) -> int:
     print_table(args, out)
     print(f"{args.name}: status {meta['status']}; results in {out}")
     return 0
+
+
+def check_args(args) -> None:
+    """The checks of run.py's options that argparse cannot make; ``SystemExit`` with a one-line message naming the
+    option (``--methods ,`` named no method and trained them all; ``--seed -1`` and ``--code-threshold -1`` ended in
+    tracebacks)."""
+    if args.methods is not None:
+        args.methods = [m.strip() for m in args.methods.split(",") if m.strip()]
+        if not args.methods:
+            raise SystemExit("--methods names no method; give a comma-separated list such as sgd-bp,lbn")
+    for flag, v in (("--epochs", args.epochs), ("--uae-epochs", args.uae_epochs),
+                    ("--classical-epochs", args.classical_epochs), ("--eval-every", args.eval_every)):
+        if v is not None and v < 1:
+            raise SystemExit(f"{flag} must be >= 1")
+    if args.seed < 0:
+        raise SystemExit(f"--seed must be an integer >= 0; got {args.seed}")
+    if args.code_threshold is not None and not (args.code_threshold > 0 and args.code_threshold < float("inf")):
+        raise SystemExit(f"--code-threshold must be a finite number > 0; got {args.code_threshold}")
+    if args.ckpt_dir and Path(args.ckpt_dir).exists() and not Path(args.ckpt_dir).is_dir():
+        raise SystemExit(f"--ckpt-dir: {args.ckpt_dir} exists and is not a directory")
+    if args.update_results and (args.out or args.quick):
+        raise SystemExit("--update-results writes the committed validation/results/; it takes neither --out nor "
+                         "--quick")
+    if args.resume and args.overwrite:
+        raise SystemExit("--resume (continue the records) and --overwrite (replace them) exclude each other")
 
 
 def print_table(args, out: Path) -> None:

@@ -255,7 +255,6 @@ def prox_step_from_psi_prime(act, z: np.ndarray, t: float, *, max_iter: int = 40
     zd = np.asarray(z, dtype=_F64)
     out = np.empty_like(zd)
     lo_dom, hi_dom = (float(v) for v in act._psi_domain())
-    big = float(np.finfo(_F64).max)
     out[np.isnan(zd)] = np.nan
     out[zd == np.inf] = hi_dom
     out[zd == -np.inf] = lo_dom
@@ -263,124 +262,167 @@ def prox_step_from_psi_prime(act, z: np.ndarray, t: float, *, max_iter: int = 40
     zf = zd[fin]
     if zf.size == 0:
         return out
-    blo, bhi = max(lo_dom, -big), min(hi_dom, big)
-    small = t <= 1.0
+    out[fin] = _prox_finite(act, zf, t, lo_dom, hi_dom, max_iter)
+    return out
 
-    scaled_own = type(act)._t_psi_prime is not SeparableActivation._t_psi_prime
-    inv_t = 1.0 / t
 
-    def evaluate(x, zz):
+class _ProxResidual:
+    r"""The residual :math:`F` of :func:`prox_step_from_psi_prime`: ``x - z + t psi'(x)`` or ``(x - z)/t + psi'(x)``."""
+
+    __slots__ = ("act", "t", "small", "scaled_own", "inv_t")
+
+    def __init__(self, act, t: float):
+        self.act = act
+        self.t = t
+        self.small = t <= 1.0
+        self.scaled_own = type(act)._t_psi_prime is not SeparableActivation._t_psi_prime
+        self.inv_t = 1.0 / t
+
+    def __call__(self, x, zz):
+        """F(x)."""
+        act, t = self.act, self.t
+        if self.small:
+            return (x - zz) + (act._t_psi_prime(x, t) if self.scaled_own else t * act._psi_prime(x))
+        return (x - zz) * self.inv_t + act._psi_prime(x)
+
+    def evaluate(self, x, zz):
         """F(x), F'(x), psi'(x), psi''(x)."""
+        act, t = self.act, self.t
         p1 = act._psi_prime(x)
         p2 = act._psi_second(x)
-        if small:
-            tp1 = act._t_psi_prime(x, t) if scaled_own else t * p1
-            tp2 = act._t_psi_second(x, t) if scaled_own else t * p2
+        if self.small:
+            tp1 = act._t_psi_prime(x, t) if self.scaled_own else t * p1
+            tp2 = act._t_psi_second(x, t) if self.scaled_own else t * p2
             return (x - zz) + tp1, 1.0 + tp2, p1, p2
-        return (x - zz) * inv_t + p1, inv_t + p2, p1, p2
+        return (x - zz) * self.inv_t + p1, self.inv_t + p2, p1, p2
 
-    def F(x, zz):
-        if small:
-            return (x - zz) + (act._t_psi_prime(x, t) if scaled_own else t * act._psi_prime(x))
-        return (x - zz) * inv_t + act._psi_prime(x)
 
+def _prox_finite(act, zf: np.ndarray, t: float, lo_dom: float, hi_dom: float, max_iter: int) -> np.ndarray:
+    """:func:`prox_step_from_psi_prime` for finite 1-D ``zf``: bracket, iterate where needed, polish."""
+    big = float(np.finfo(_F64).max)
+    blo, bhi = max(lo_dom, -big), min(hi_dom, big)
+    F = _ProxResidual(act, t)
     with np.errstate(all="ignore"):
-
-        s = np.clip(np.asarray(act._sigma(zf), dtype=_F64), blo, bhi)
-        e = np.clip(zf - t * (zf - s), blo, bhi)
-        if small:
-            zc = np.clip(zf, blo, bhi)
-            m = zf - act._t_psi_prime(zc, t)
-            interior = (zf > lo_dom) & (zf < hi_dom) & np.isfinite(m)
-            m = np.where(interior, np.where(zf > s, np.maximum(m, s), np.minimum(m, s)), s)
-        else:
-            m = s
-        lo = np.minimum(e, m)
-        hi = np.maximum(e, m)
-        # a few ulps of slack for the rounding in s, e and m
-        slack = 8 * np.finfo(_F64).eps
-        lo = np.clip(lo - slack * np.abs(lo) - 1e-300, blo, bhi)
-        hi = np.clip(hi + slack * np.abs(hi) + 1e-300, blo, bhi)
-        flo, fhi = F(lo, zf), F(hi, zf)
-        # rounding (or a subnormal step) can leave the root outside: fall back to the domain
-        bad = flo > 0
-        if np.any(bad):
-            lo = np.where(bad, blo, lo)
-            flo = np.where(bad, F(lo, zf), flo)
-        bad = fhi < 0
-        if np.any(bad):
-            hi = np.where(bad, bhi, hi)
-            fhi = np.where(bad, F(hi, zf), fhi)
-
+        lo, hi, flo, fhi = _prox_bracket(act, F, zf, (lo_dom, hi_dom), (blo, bhi))
+        # F(lo) >= 0 or F(hi) <= 0 (e.g. a root at an end of the domain): that end; iterate on the rest
         x = np.where(flo >= 0, lo, np.where(fhi <= 0, hi, np.nan))
         act_idx = np.flatnonzero(np.isnan(x))
         res = x
         if act_idx.size:
-            lo, hi, flo, fhi, zz = lo[act_idx], hi[act_idx], flo[act_idx], fhi[act_idx], zf[act_idx]
-            # first iterate: the secant (regula falsi) point of the bracket, or its bit-midpoint
-            sec = lo - flo * ((hi - lo) / (fhi - flo))
-            good = np.isfinite(sec) & (sec > lo) & (sec < hi)
-            xk = np.where(good, sec, _bit_midpoint(lo, hi))
-            dx = np.abs(hi - lo)
-            dxold = np.full_like(dx, np.inf)
-            slow = np.zeros(act_idx.size, dtype=np.int64)
-            idx = np.arange(act_idx.size)
-            final = np.empty(act_idx.size)
-            for it in range(max_iter):
-                if it:
-                    step = fk / dk
-                    newton = xk - step
-                    # the Newton step in u = sigma^{-1}(x) = x + psi'(x), mapped back by sigma: near
-                    # an end of the domain (psi' log-like, sigma' tiny) F is nearly linear in u,
-                    # not in x; elsewhere the two agree to first order.  du = dx (1 + psi''(x)).
-                    uk = xk + p1
-                    un = uk - step * (1.0 + p2)
-                    ok_u = np.isfinite(un)
-                    if np.any(ok_u):
-                        xu = np.asarray(act._sigma(np.where(ok_u, un, 0.0)), dtype=_F64)
-                        ok_u &= np.isfinite(xu) & (xu > lo) & (xu < hi)
-                        newton = np.where(ok_u, xu, newton)
-                    # a Newton step below one ulp: one ulp towards the root, to close the bracket
-                    newton = np.where(newton == xk, np.nextafter(xk, np.where(fk < 0, np.inf, -np.inf)), newton)
-                    bisect = ((~np.isfinite(newton)) | (~np.isfinite(dk)) | (newton <= lo) | (newton >= hi)
-                              | (np.abs(2 * (newton - xk)) > np.abs(dxold)) | (slow >= _SLOW_NEWTON))
-                    xn = newton
-                    if np.any(bisect):
-                        xn = newton.copy()
-                        xn[bisect] = _bit_midpoint(lo[bisect], hi[bisect])
-                    dxold = dx
-                    dx = np.abs(xn - xk)
-                    # Newton converging only linearly (towards a root where psi' ~ x^2 or x^3 from
-                    # far away, steps shrinking by 1/2 or 2/3): count the steps that did not shrink
-                    # the last one by 4
-                    slow = np.where(bisect | (dx <= 0.25 * dxold), 0, slow + 1)
-                    xk = xn
-                fk, dk, p1, p2 = evaluate(xk, zz)
-                neg = fk < 0
-                pos = fk > 0
-                lo = np.where(neg, xk, lo)
-                flo = np.where(neg, fk, flo)
-                hi = np.where(pos, xk, hi)
-                fhi = np.where(pos, fk, fhi)
-                zero = ~(neg | pos)
-                done = zero | (np.nextafter(lo, np.inf) >= hi)     # F = 0, or adjacent doubles
-                if np.any(done):
-                    pick = np.where(zero, xk, np.where(np.abs(flo) <= np.abs(fhi), lo, hi))
-                    final[idx[done]] = pick[done]
-                    keep = ~done
-                    if not np.any(keep):
-                        idx = idx[keep]
-                        break
-                    idx, lo, hi, flo, fhi, zz = idx[keep], lo[keep], hi[keep], flo[keep], fhi[keep], zz[keep]
-                    xk, fk, dk, dx, dxold = xk[keep], fk[keep], dk[keep], dx[keep], dxold[keep]
-                    slow, p1, p2 = slow[keep], p1[keep], p2[keep]
-            if idx.size:   # not reached: at most 64 bisections are needed, one in four steps at least
-                final[idx] = np.where(np.abs(flo) <= np.abs(fhi), lo, hi)
+            final = _prox_iterate(act, F, lo[act_idx], hi[act_idx], flo[act_idx], fhi[act_idx], zf[act_idx],
+                                  max_iter)
             res = x.copy()
             res[act_idx] = final
-        res = _polish_by_sigma(act, res, zf, t)
-    out[fin] = res
-    return out
+        return _polish_by_sigma(act, res, zf, t)
+
+
+def _prox_bracket(act, F: _ProxResidual, zf: np.ndarray, dom: tuple, box: tuple):
+    """Initial bracket ``(lo, hi, F(lo), F(hi))`` of the root; an end where F has the wrong sign becomes ``box``.
+
+    ``dom`` is ``(lo_dom, hi_dom)`` from ``act._psi_domain()``, ``box`` the same clipped to finite floats.
+    """
+    (lo_dom, hi_dom), (blo, bhi) = dom, box
+    t = F.t
+    s = np.clip(np.asarray(act._sigma(zf), dtype=_F64), blo, bhi)
+    e = np.clip(zf - t * (zf - s), blo, bhi)
+    if F.small:
+        zc = np.clip(zf, blo, bhi)
+        m = zf - act._t_psi_prime(zc, t)
+        interior = (zf > lo_dom) & (zf < hi_dom) & np.isfinite(m)
+        m = np.where(interior, np.where(zf > s, np.maximum(m, s), np.minimum(m, s)), s)
+    else:
+        m = s
+    lo = np.minimum(e, m)
+    hi = np.maximum(e, m)
+    # a few ulps of slack for the rounding in s, e and m
+    slack = 8 * np.finfo(_F64).eps
+    lo = np.clip(lo - slack * np.abs(lo) - 1e-300, blo, bhi)
+    hi = np.clip(hi + slack * np.abs(hi) + 1e-300, blo, bhi)
+    flo, fhi = F(lo, zf), F(hi, zf)
+    # rounding (or a subnormal step) can leave the root outside: fall back to the domain
+    bad = flo > 0
+    if np.any(bad):
+        lo = np.where(bad, blo, lo)
+        flo = np.where(bad, F(lo, zf), flo)
+    bad = fhi < 0
+    if np.any(bad):
+        hi = np.where(bad, bhi, hi)
+        fhi = np.where(bad, F(hi, zf), fhi)
+    return lo, hi, flo, fhi
+
+
+def _prox_iterate(act, F: _ProxResidual, lo, hi, flo, fhi, zz, max_iter: int) -> np.ndarray:
+    """Safeguarded Newton/bisection from the secant point of ``[lo, hi]`` (``F(lo) < 0 < F(hi)``); the roots.
+
+    Stops at ``F = 0`` or adjacent doubles and returns the end with the smaller ``|F|``.
+    """
+    # first iterate: the secant (regula falsi) point of the bracket, or its bit-midpoint
+    sec = lo - flo * ((hi - lo) / (fhi - flo))
+    good = np.isfinite(sec) & (sec > lo) & (sec < hi)
+    xk = np.where(good, sec, _bit_midpoint(lo, hi))
+    dx = np.abs(hi - lo)
+    dxold = np.full_like(dx, np.inf)
+    slow = np.zeros(lo.size, dtype=np.int64)
+    idx = np.arange(lo.size)
+    final = np.empty(lo.size)
+    for it in range(max_iter):
+        if it:
+            xk, dx, dxold, slow = _prox_newton_step(act, xk, fk, dk, p1, p2, lo, hi, dx, dxold, slow)
+        fk, dk, p1, p2 = F.evaluate(xk, zz)
+        neg = fk < 0
+        pos = fk > 0
+        lo = np.where(neg, xk, lo)
+        flo = np.where(neg, fk, flo)
+        hi = np.where(pos, xk, hi)
+        fhi = np.where(pos, fk, fhi)
+        zero = ~(neg | pos)
+        done = zero | (np.nextafter(lo, np.inf) >= hi)     # F = 0, or adjacent doubles
+        if np.any(done):
+            pick = np.where(zero, xk, np.where(np.abs(flo) <= np.abs(fhi), lo, hi))
+            final[idx[done]] = pick[done]
+            keep = ~done
+            if not np.any(keep):
+                idx = idx[keep]
+                break
+            idx, lo, hi, flo, fhi, zz = idx[keep], lo[keep], hi[keep], flo[keep], fhi[keep], zz[keep]
+            xk, fk, dk, dx, dxold = xk[keep], fk[keep], dk[keep], dx[keep], dxold[keep]
+            slow, p1, p2 = slow[keep], p1[keep], p2[keep]
+    if idx.size:   # not reached: at most 64 bisections are needed, one in four steps at least
+        final[idx] = np.where(np.abs(flo) <= np.abs(fhi), lo, hi)
+    return final
+
+
+def _prox_newton_step(act, xk, fk, dk, p1, p2, lo, hi, dx, dxold, slow):
+    """One safeguarded step from ``xk``: Newton in ``u``, else in ``x``, else a bit-midpoint bisection.
+
+    Returns the new ``(xk, dx, dxold, slow)``.
+    """
+    step = fk / dk
+    newton = xk - step
+    # the Newton step in u = sigma^{-1}(x) = x + psi'(x), mapped back by sigma: near an end of the
+    # domain (psi' log-like, sigma' tiny) F is nearly linear in u, not in x; elsewhere the two
+    # agree to first order.  du = dx (1 + psi''(x)).
+    uk = xk + p1
+    un = uk - step * (1.0 + p2)
+    ok_u = np.isfinite(un)
+    if np.any(ok_u):
+        xu = np.asarray(act._sigma(np.where(ok_u, un, 0.0)), dtype=_F64)
+        ok_u &= np.isfinite(xu) & (xu > lo) & (xu < hi)
+        newton = np.where(ok_u, xu, newton)
+    # a Newton step below one ulp: one ulp towards the root, to close the bracket
+    newton = np.where(newton == xk, np.nextafter(xk, np.where(fk < 0, np.inf, -np.inf)), newton)
+    bisect = ((~np.isfinite(newton)) | (~np.isfinite(dk)) | (newton <= lo) | (newton >= hi)
+              | (np.abs(2 * (newton - xk)) > np.abs(dxold)) | (slow >= _SLOW_NEWTON))
+    xn = newton
+    if np.any(bisect):
+        xn = newton.copy()
+        xn[bisect] = _bit_midpoint(lo[bisect], hi[bisect])
+    dxold = dx
+    dx = np.abs(xn - xk)
+    # Newton converging only linearly (towards a root where psi' ~ x^2 or x^3 from far away, steps
+    # shrinking by 1/2 or 2/3): count the steps that did not shrink the last one by 4
+    slow = np.where(bisect | (dx <= 0.25 * dxold), 0, slow + 1)
+    return xn, dx, dxold, slow
 
 
 def _two_prod(a: np.ndarray, b: np.ndarray):

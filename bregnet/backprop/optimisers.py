@@ -100,8 +100,9 @@ class _Backprop(Solver):
                                                 _penalty(task))
             finite = np.isfinite(obj) and all(np.all(np.isfinite(g)) for g in gW + gb)
         if not finite:
-            raise DivergenceError(f"{self.name}: the batch objective or its gradient became non-finite; "
-                                  f"the step size is probably too large")
+            raise DivergenceError(f"{self.name}: the batch objective or its gradient became non-finite; the step "
+                                  f"size is probably too large (lower {self.step_option}: it is "
+                                  f"{getattr(self, self.step_option)!r})")
         return obj, gW, gb
 
     def _batches(self, task: Task, rng):

@@ -96,7 +96,10 @@ def check_dtype(dtype) -> np.dtype:
     ...
     bregnet.exceptions.BregnetInputError: dtype must be float64 or float32, got int64
     """
-    dt = np.dtype(np.float64 if dtype is None else dtype)
+    try:
+        dt = np.dtype(np.float64 if dtype is None else dtype)
+    except TypeError:
+        raise BregnetInputError(f"dtype must be float64 or float32, got {dtype!r}") from None
     if dt not in (np.dtype(np.float64), np.dtype(np.float32)):
         raise BregnetInputError(f"dtype must be float64 or float32, got {dt}")
     return dt
@@ -157,6 +160,8 @@ def one_hot(y, n_classes: int | None = None, dtype=np.float64) -> np.ndarray:
     y = y.astype(np.int64)
     if n_classes is None:
         n_classes = int(y.max()) + 1 if y.size else 0
+    elif isinstance(n_classes, (bool, np.bool_)) or not isinstance(n_classes, (int, np.integer)):
+        raise BregnetInputError(f"n_classes must be an integer >= 1 or None, got {n_classes!r}")
     n_classes = int(n_classes)
     if n_classes < 1:
         raise BregnetInputError(f"n_classes must be >= 1, got {n_classes}")

@@ -22,8 +22,10 @@ Examples
 from __future__ import annotations
 
 import gzip
+import math
 import struct
 import zlib
+from os import PathLike
 from pathlib import Path
 
 import numpy as np
@@ -54,6 +56,17 @@ IDX_SPLIT_FILES = {
 }
 
 _GZIP_MAGIC = b"\x1f\x8b"
+
+
+def _idx_path(path) -> Path:
+    """``path`` as a Path to read: TypeError for what is not a path, IDXFormatError for a directory (``open`` raised
+    IsADirectoryError)."""
+    if not isinstance(path, (str, bytes, PathLike)):
+        raise TypeError(f"path must be a file path (str or os.PathLike); got {type(path).__name__}")
+    path = Path(path.decode() if isinstance(path, bytes) else path)
+    if path.is_dir():
+        raise IDXFormatError(f"{path}: is a directory, not an IDX file")
+    return path
 
 
 def _read_bytes(path: Path) -> bytes:
@@ -100,7 +113,7 @@ def read_idx_header(path) -> tuple[np.dtype, tuple[int, ...]]:
     >>> read_idx_header(p)
     (dtype('float32'), (4, 2))
     """
-    path = Path(path)
+    path = _idx_path(path)
     dtype, dims, _ = _parse_header(_read_bytes(path), path)
     return dtype.newbyteorder("="), dims
 
@@ -134,16 +147,21 @@ def read_idx(path, *, dtype=None, ndim: int | None = None) -> np.ndarray:
     ...
     bregnet.datasets.base.IDXFormatError: ...bad-idx1-ubyte: truncated IDX payload: 2 bytes ...
     """
-    path = Path(path)
+    path = _idx_path(path)
     data = _read_bytes(path)
     be_dtype, dims, header_len = _parse_header(data, path)
+    if dtype is not None:
+        try:
+            dtype = np.dtype(dtype)
+        except TypeError:
+            raise TypeError(f"dtype must be a numpy dtype such as np.uint8 or None; got {dtype!r}") from None
     if ndim is not None and len(dims) != ndim:
         raise IDXFormatError(f"{path}: expected a {ndim}-dimensional IDX array, the header declares "
                              f"{len(dims)} dimensions {dims}")
     if dtype is not None and np.dtype(dtype).newbyteorder("=") != be_dtype.newbyteorder("="):
         raise IDXFormatError(f"{path}: expected IDX element type {np.dtype(dtype)}, the header "
                              f"declares {be_dtype.newbyteorder('=')}")
-    expected = int(np.prod(dims, dtype=np.int64)) * be_dtype.itemsize
+    expected = math.prod(dims) * be_dtype.itemsize             # Python ints: np.prod overflowed int64
     got = len(data) - header_len
     if got < expected:
         raise IDXFormatError(f"{path}: truncated IDX payload: {got} bytes after the header, the "

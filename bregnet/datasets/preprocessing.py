@@ -39,11 +39,14 @@ def _rng(seed):
     """A Generator from an int, a sequence of ints (SeedSequence entropy), None or a Generator."""
     if isinstance(seed, np.random.Generator):
         return seed
-    ok = seed is None or (isinstance(seed, (int, np.integer)) and not isinstance(seed, (bool, np.bool_)))
+    def _ok(s):
+        return isinstance(s, (int, np.integer)) and not isinstance(s, (bool, np.bool_)) and s >= 0
+
+    ok = seed is None or _ok(seed)
     if isinstance(seed, (list, tuple)):
-        ok = all(isinstance(s, (int, np.integer)) and not isinstance(s, (bool, np.bool_)) for s in seed)
+        ok = len(seed) > 0 and all(_ok(s) for s in seed)
     if not ok:
-        raise BregnetInputError(f"seed must be an int, a list of ints, None or a numpy Generator, "
+        raise BregnetInputError(f"seed must be an int >= 0, a list of them, None or a numpy Generator, "
                                 f"got {seed!r}")
     return np.random.default_rng(seed)
 
@@ -75,8 +78,11 @@ def scale_to_unit(X, scale: float = 255.0, dtype=np.float64) -> np.ndarray:
     """
     dt = check_dtype(dtype)
     X = np.asarray(X)
-    if not (np.isfinite(scale) and scale > 0):
-        raise BregnetInputError(f"scale must be finite and > 0, got {scale}")
+    if X.dtype.kind not in "biuf":
+        raise BregnetInputError(f"pixel values must be a real array, got dtype {X.dtype}")
+    if isinstance(scale, (bool, np.bool_)) or not isinstance(scale, (int, float, np.integer, np.floating)) \
+            or not (np.isfinite(scale) and scale > 0):
+        raise BregnetInputError(f"scale must be finite and > 0, got {scale!r}")
     check_finite(X, "raw pixels")
     if X.size and (X.min() < 0 or X.max() > scale):
         raise BregnetInputError(f"pixel values must lie in [0, {float(scale)}], got "
@@ -198,9 +204,10 @@ def add_gaussian_noise(X, std: float = PAPER_NOISE_STD, seed=0) -> np.ndarray:
     X = np.asarray(X)
     if X.dtype.kind != "f":
         raise BregnetInputError(f"add_gaussian_noise expects floating images, got {X.dtype}")
+    if isinstance(std, (bool, np.bool_)) or not isinstance(std, (int, float, np.integer, np.floating)) \
+            or not (np.isfinite(std) and std >= 0):
+        raise BregnetInputError(f"noise std must be finite and >= 0, got {std!r}")
     std = float(std)
-    if not (np.isfinite(std) and std >= 0):
-        raise BregnetInputError(f"noise std must be finite and >= 0, got {std}")
     noise = _rng(seed).standard_normal(X.shape)
     return (X + std * noise).astype(X.dtype)
 

@@ -126,6 +126,8 @@ def power_sq(A, v, tol, max_iter):
 # ----------------------------------------------------------------------------- allocation-free helpers
 #: reassociation (vectorised reductions) and fused multiply-add; no finite-math assumptions
 _FM = {"reassoc", "contract"}
+#: :data:`bregnet.solvers.sweep.X_LIPSCHITZ_FLOOR` (a compile-time constant here; the kernels do not import solvers)
+_X_LIPSCHITZ_FLOOR = float(np.finfo(np.float64).eps)
 
 
 @njit(cache=True, fastmath=_FM)
@@ -397,7 +399,8 @@ def _x_step(l, Ws, bs, xs, Zc, D, Gx, Zvalid, K, A, KA, Z1k, beta1, vw, pu, pw, 
         _add_bias(Zc[j - 1], bs[j - 1])
         Zvalid[j - 1] = True
     W = Ws[l - 1]
-    t = c / (lam * _power_sq_buf(W, vw[l - 1], pu[:W.shape[0]], pw[:W.shape[1]], tol, max_iter))
+    lip = lam * _power_sq_buf(W, vw[l - 1], pu[:W.shape[0]], pw[:W.shape[1]], tol, max_iter)
+    t = c / lip if lip > lambdas[j - 1] * _X_LIPSCHITZ_FLOOR else c / lambdas[j - 1]     # as sweep.x_step_size
     alpha = l1_alpha if l1_layer == j else 0.0
     _x_update(codes[j - 1], betas[j - 1], xs[j], Zc[j - 1], D[l - 1], W, t,
               lambdas[j - 1], lam, alpha, Gx[l - 1])

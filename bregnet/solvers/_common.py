@@ -63,6 +63,13 @@ def check_hidden(problem: LiftedProblem, network: Network, X, hidden) -> list:
     L = network.n_layers
     if hidden is None:
         return forward_hidden(network, X)
+    if not isinstance(hidden, (list, tuple)):
+        raise BregnetInputError(f"hidden must be a list of arrays X_1..X_{L - 1}; got {type(hidden).__name__}")
+    for j, h in enumerate(hidden):
+        a = None if isinstance(h, (str, bytes)) else np.asarray(h)
+        if a is None or a.dtype.kind not in "biuf":
+            got = type(h).__name__ if a is None else f"dtype {a.dtype}"
+            raise BregnetInputError(f"hidden[{j}] must be a real array; got {got}")
     hidden = [np.ascontiguousarray(h, dtype=network.dtype) for h in hidden]
     if len(hidden) != L - 1:
         raise BregnetInputError(f"hidden must give X_1..X_{L - 1} ({L - 1} arrays); got {len(hidden)}")

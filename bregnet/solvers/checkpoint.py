@@ -27,7 +27,7 @@ from .._atomic import atomic_savez
 from ..exceptions import BregnetInputError
 
 __all__ = ["encode_state", "decode_state", "save_checkpoint", "load_checkpoint", "checkpoint_info",
-           "CHECKPOINT_FORMAT"]
+           "check_meta", "CHECKPOINT_FORMAT", "META_FIELDS"]
 
 #: version of the checkpoint layout written by :func:`save_checkpoint`
 CHECKPOINT_FORMAT = 2
@@ -106,11 +106,7 @@ def load_checkpoint(path, *, solver: str, fingerprint: dict) -> tuple[int, dict,
         raise BregnetInputError(f"resume: checkpoint file {path!r} does not exist")
     try:
         with np.load(path, allow_pickle=False) as z:
-            meta = json.loads(str(z["meta"]))
-            if meta.get("format") != CHECKPOINT_FORMAT:
-                raise BregnetInputError(f"resume: {path!r} is not a checkpoint of this bregnet version "
-                                        f"(format {meta.get('format')!r}, expected {CHECKPOINT_FORMAT}); "
-                                        f"start afresh without resume")
+            meta = check_meta(json.loads(str(z["meta"])), path, "resume: ")
             if meta["solver"] != solver:
                 raise BregnetInputError(f"resume: checkpoint {path!r} was written by {meta['solver']!r}, "
                                         f"not {solver!r}")
@@ -123,7 +119,7 @@ def load_checkpoint(path, *, solver: str, fingerprint: dict) -> tuple[int, dict,
                                         f"{[want.get(k) for k in diff]}); use the same options and data, or "
                                         f"start afresh without resume")
             state = decode_state(z, meta["state"])
-    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
+    except (OSError, ValueError, KeyError, EOFError, TypeError, AttributeError, zipfile.BadZipFile) as exc:
         if isinstance(exc, BregnetInputError):
             raise
         raise BregnetInputError(f"resume: cannot read checkpoint {path!r}: it is truncated or not a checkpoint "
@@ -145,6 +141,38 @@ def checkpoint_info(path) -> tuple[int, dict]:
             meta = json.loads(str(z["meta"]))
     except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
         raise BregnetInputError(f"cannot read checkpoint {os.fspath(path)!r} ({exc})") from None
+    meta = check_meta(meta, os.fspath(path))
+    return meta["epoch"], meta["history"]
+
+
+#: the fields of a checkpoint's metadata and their JSON types (``rng`` may also be null)
+META_FIELDS = {"format": int, "solver": str, "fingerprint": dict, "epoch": int, "state": dict, "history": dict,
+               "rng": (dict, type(None))}
+
+
+def check_meta(meta, path: str, prefix: str = "") -> dict:
+    """``meta`` if it is the metadata of a checkpoint of this format (a dict with the fields of :data:`META_FIELDS`,
+    ``epoch >= 0``); BregnetInputError naming ``path`` otherwise (a file whose metadata is a list, or whose epoch is
+    a string, failed with AttributeError or TypeError).
+
+    Examples
+    --------
+    >>> check_meta([1, 2], "c.npz")
+    Traceback (most recent call last):
+    ...
+    bregnet.exceptions.BregnetInputError: 'c.npz' is not a checkpoint (its metadata is a list, not a dict); start afresh without resume
+    """
+    if not isinstance(meta, dict):
+        raise BregnetInputError(f"{prefix}{path!r} is not a checkpoint (its metadata is a {type(meta).__name__}, not a "
+                                f"dict); start afresh without resume")
     if meta.get("format") != CHECKPOINT_FORMAT:
-        raise BregnetInputError(f"{os.fspath(path)!r} is not a checkpoint of this bregnet version")
-    return int(meta["epoch"]), meta["history"]
+        raise BregnetInputError(f"{prefix}{path!r} is not a checkpoint of this bregnet version (format "
+                                f"{meta.get('format')!r}, expected {CHECKPOINT_FORMAT}); start afresh without resume")
+    bad = [k for k, t in META_FIELDS.items() if k not in meta or not isinstance(meta[k], t)
+           or isinstance(meta[k], bool)]
+    if not bad and meta["epoch"] < 0:
+        bad = ["epoch"]
+    if bad:
+        raise BregnetInputError(f"{prefix}checkpoint {path!r} is corrupt: its metadata lacks or mistypes "
+                                f"{', '.join(bad)}; start afresh without resume")
+    return meta

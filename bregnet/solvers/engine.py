@@ -39,11 +39,12 @@ from .._arrays import as_real_2d
 from ..exceptions import BregnetInputError, DivergenceError
 from ..lifted import LiftedProblem
 from ..network import Network
+from ._common import check_hidden
 from .checkpoint import load_checkpoint, save_checkpoint
 from .params import Hyperparameters
 
 __all__ = ["Solver", "Task", "History", "Result", "run", "DivergenceRule", "data_fingerprint", "make_task",
-           "check_targets", "params_state"]
+           "check_targets", "params_state", "check_state", "make_generator"]
 
 
 # ---------------------------------------------------------------------------------------------- the task
@@ -325,11 +326,17 @@ class DivergenceRule:
 
     growth: float | None = None
 
+    def __post_init__(self):
+        g = self.growth
+        if g is not None and (isinstance(g, (bool, np.bool_)) or not isinstance(g, (int, float, np.integer, np.floating))
+                              or not math.isfinite(g) or g < 1):
+            raise BregnetInputError(f"DivergenceRule: growth must be None or a finite factor >= 1; got {g!r}")
+
     def check(self, solver: Solver, history: History, epoch: int) -> None:
         for key, col in history.columns.items():
             if isinstance(col[-1], float) and not math.isfinite(col[-1]):
                 raise DivergenceError(f"{solver.name}: the {key} became non-finite ({col[-1]}) in epoch {epoch}; "
-                                      f"{_hint(solver)}")
+                                      f"{_hint(solver, epoch)}")
         col = history.columns.get(solver.objective)
         if not col or col[-1] is None:
             return
@@ -339,25 +346,39 @@ class DivergenceRule:
                                   f"by epoch {epoch}; {_hint(solver)}")
 
 
-def _hint(solver: Solver) -> str:
-    """What to lower after a divergence: the solver's step option with its value, where it has one."""
+def _hint(solver: Solver, epoch: int = 1) -> str:
+    """What to lower after a divergence: the solver's step option with its value, where it has one; in epoch 0 (no
+    step taken yet) the data."""
+    if epoch == 0:
+        return "this is the initial network, before any step: the data X, Y (or the initial weights) are too large"
     opt = solver.step_option
     if opt in solver.params():
         return f"lower {opt} (it is {solver.params()[opt]})"
     return "check the scaling of the data"
 
 
-def _check_finite_state(solver: Solver, state: dict, epoch: int, path: str = "") -> None:
+def _non_finite_entry(state: dict, path: str = "") -> str | None:
+    """The name of the first non-finite float or floating array of a state (``weights[0]``, ``warm.vx[1]``), or None."""
     for k, v in state.items():
         name = f"{path}{k}"
-        bad_float = isinstance(v, float) and not math.isfinite(v)
-        if bad_float or (isinstance(v, np.ndarray) and v.dtype.kind == "f" and not np.all(np.isfinite(v))):
-            raise DivergenceError(f"{solver.name}: {name} became non-finite in epoch {epoch}; the steps are too "
-                                  f"large ({_hint(solver)}) or the data are badly scaled")
+        if (isinstance(v, float) and not math.isfinite(v)) or (isinstance(v, np.ndarray) and v.dtype.kind == "f"
+                                                                and not np.all(np.isfinite(v))):
+            return name
+        found = None
         if isinstance(v, (list, tuple)):
-            _check_finite_state(solver, {str(i): a for i, a in enumerate(v)}, epoch, f"{name}[")
+            found = _non_finite_entry({f"[{i}]": a for i, a in enumerate(v)}, name)
         elif isinstance(v, dict):
-            _check_finite_state(solver, v, epoch, f"{name}.")
+            found = _non_finite_entry(v, f"{name}.")
+        if found is not None:
+            return found
+    return None
+
+
+def _check_finite_state(solver: Solver, state: dict, epoch: int) -> None:
+    name = _non_finite_entry(state)
+    if name is not None:
+        raise DivergenceError(f"{solver.name}: {name} became non-finite in epoch {epoch}; the steps are too "
+                              f"large ({_hint(solver)}) or the data are badly scaled")
 
 
 # ---------------------------------------------------------------------------------------------- run
@@ -382,6 +403,31 @@ def _make_rng(seed, rng) -> np.random.Generator:
         if not isinstance(rng, np.random.Generator):
             raise BregnetInputError(f"rng must be a numpy.random.Generator; got {type(rng).__name__}")
         return rng
+    return make_generator(seed)
+
+
+def make_generator(seed, name: str = "seed") -> np.random.Generator:
+    """``numpy.random.default_rng(seed)`` for None, an int >= 0, a sequence of them, a SeedSequence, a BitGenerator
+    or a Generator (returned as it is); otherwise BregnetInputError naming ``name`` (numpy's own errors do not say
+    which argument was wrong).
+
+    Examples
+    --------
+    >>> make_generator(-1)
+    Traceback (most recent call last):
+    ...
+    bregnet.exceptions.BregnetInputError: seed must be None, an integer >= 0, a sequence of them or a numpy Generator; got -1
+    """
+    if isinstance(seed, np.random.Generator):
+        return seed
+    if isinstance(seed, (np.random.SeedSequence, np.random.BitGenerator)):
+        return np.random.default_rng(seed)
+    entries = seed if isinstance(seed, (list, tuple)) else [seed]
+    ok = seed is None or (len(entries) > 0 and all(
+        isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_)) and v >= 0 for v in entries))
+    if not ok:
+        raise BregnetInputError(f"{name} must be None, an integer >= 0, a sequence of them or a numpy Generator; "
+                                f"got {seed!r}")
     return np.random.default_rng(seed)
 
 
@@ -396,6 +442,32 @@ def _check_run_options(solver, epochs, checkpoint_every, callback, record):
         raise BregnetInputError(f"callback must be callable(epoch, network, row); got {type(callback).__name__}")
     if record not in ("epoch", "end"):
         raise BregnetInputError(f"record must be 'epoch' or 'end'; got {record!r}")
+
+
+def _check_run_flags(network, progress, resume, divergence, evaluate, checkpoint) -> None:
+    """The options of :func:`run` that are not the data: types (a string ``resume="no"`` would resume) and the
+    checkpoint path (a directory, or a path under a file, failed only at the first save, after an epoch's work)."""
+    if not isinstance(network, Network):
+        raise BregnetInputError(f"network must be a bregnet Network; got {type(network).__name__}")
+    for name, v in (("progress", progress), ("resume", resume)):
+        if not isinstance(v, (bool, np.bool_)):
+            raise BregnetInputError(f"{name} must be True or False; got {v!r}")
+    if not isinstance(divergence, DivergenceRule):
+        raise BregnetInputError(f"divergence must be a DivergenceRule; got {type(divergence).__name__}")
+    if evaluate is not None and not callable(evaluate):
+        raise BregnetInputError(f"evaluate must be callable(network) -> dict; got {type(evaluate).__name__}")
+    if checkpoint is None:
+        return
+    if not isinstance(checkpoint, (str, os.PathLike)):
+        raise BregnetInputError(f"checkpoint must be a file path; got {type(checkpoint).__name__}")
+    path = os.path.abspath(os.fspath(checkpoint))
+    if os.path.isdir(path):
+        raise BregnetInputError(f"checkpoint {os.fspath(checkpoint)!r} is a directory; give a file path")
+    parent = os.path.dirname(path)
+    while not os.path.exists(parent) and os.path.dirname(parent) != parent:
+        parent = os.path.dirname(parent)
+    if not os.path.isdir(parent):
+        raise BregnetInputError(f"checkpoint {os.fspath(checkpoint)!r}: {parent!r} is a file, not a directory")
 
 
 class _Progress:
@@ -460,7 +532,8 @@ def run(solver: Solver, network: Network, X, Y, *, epochs: int = 10, lambdas=Non
         not counted in ``wall_time``.
     state : dict, optional
         Continue from this solver state (e.g. ``Result.state`` of an earlier run on the same data) instead of
-        ``solver.init``; ``network`` then only supplies the activations.  A new history starts at epoch 0.
+        ``solver.init``; ``network`` then only supplies the activations.  A new history starts at epoch 0.  It must
+        have the keys, array shapes and dtypes of ``solver.init``'s state and finite values (:func:`check_state`).
 
     Returns
     -------
@@ -469,30 +542,97 @@ def run(solver: Solver, network: Network, X, Y, *, epochs: int = 10, lambdas=Non
     Raises
     ------
     BregnetInputError
-        Bad data or options, a solver that cannot train the problem, a checkpoint of another run.
+        Bad data or options, a solver that cannot train the problem, a checkpoint of another run, a checkpoint path
+        that is a directory, a ``state`` (or a checkpoint's) that is not a state of ``solver``.
     DivergenceError
         Non-finite or exploding state or objective.
     """
     _check_run_options(solver, epochs, checkpoint_every, callback, record)
-    if evaluate is not None and not callable(evaluate):
-        raise BregnetInputError(f"evaluate must be callable(network) -> dict; got {type(evaluate).__name__}")
+    _check_run_flags(network, progress, resume, divergence, evaluate, checkpoint)
     problem = LiftedProblem.from_network(network, lambdas, l1, require_prox=solver.needs_l1_prox)
     task = make_task(network, X, Y, problem, validation_data)
     solver.check_task(task)
+    if hidden is not None:
+        hidden = check_hidden(problem, network, task.X, hidden)
     gen = _make_rng(seed, rng)
     fp = _fingerprint(solver, task, network)
+    if state is not None:
+        check_state(solver, task, network, hidden, state, "state")
     start, history = 0, None
     if checkpoint is not None and resume and os.path.exists(checkpoint):
-        start, state, hist, rng_state = load_checkpoint(checkpoint, solver=solver.name, fingerprint=fp)
-        if start > epochs:
-            raise BregnetInputError(f"resume: checkpoint {os.fspath(checkpoint)!r} is at epoch {start}, beyond "
-                                    f"epochs={epochs}; ask for at least {start} epochs (the total, not the remaining "
-                                    f"ones)")
-        history = History.from_state(hist)
-        gen.bit_generator.state = rng_state
+        start, state, history = _resume(solver, task, network, hidden, gen, fp, checkpoint, epochs)
     hooks = _Hooks(callback, evaluate, divergence, progress)
     return _loop(solver, task, network, hidden, gen, fp, start, state, history, epochs, hooks, checkpoint,
                  checkpoint_every, record)
+
+
+def _resume(solver, task, network, hidden, gen, fp, checkpoint, epochs) -> tuple[int, dict, History]:
+    """``(epoch, state, history)`` of the checkpoint, checked against this run; the generator set to its state."""
+    path = os.fspath(checkpoint)
+    start, state, hist, rng_state = load_checkpoint(checkpoint, solver=solver.name, fingerprint=fp)
+    if start > epochs:
+        raise BregnetInputError(f"resume: checkpoint {path!r} is at epoch {start}, beyond epochs={epochs}; ask for at "
+                                f"least {start} epochs (the total, not the remaining ones)")
+    check_state(solver, task, network, hidden, state, f"resume: checkpoint {path!r}")
+    try:
+        history = History.from_state(hist)
+        gen.bit_generator.state = rng_state
+    except (TypeError, ValueError, KeyError, AttributeError) as exc:
+        raise BregnetInputError(f"resume: checkpoint {path!r} holds no usable history or generator state "
+                                f"({type(exc).__name__}: {exc}); start afresh without resume") from None
+    return start, state, history
+
+
+def _structure(value):
+    """A comparable outline of a state: arrays by shape and dtype, containers by their items, scalars by kind."""
+    if isinstance(value, np.ndarray):
+        return ("array", value.shape, value.dtype.str)
+    if isinstance(value, (list, tuple)):
+        return ("sequence", tuple(_structure(v) for v in value))
+    if isinstance(value, dict):
+        return ("dict", {k: _structure(v) for k, v in value.items()})
+    if isinstance(value, (bool, np.bool_)):
+        return ("bool",)
+    if isinstance(value, (int, float, np.integer, np.floating)):
+        return ("number",)
+    return (type(value).__name__,)
+
+
+def _first_difference(ref, got, path: str) -> str | None:
+    """Where ``got`` departs from the outline ``ref`` (None: it does not); a None in ``ref`` matches anything
+    (an entry filled in later, e.g. the previous iterate of an accelerated method)."""
+    if ref == ("NoneType",) or ref == got:
+        return None
+    if ref[0] != got[0] or ref[0] not in ("sequence", "dict"):
+        return f"{path or 'the state'}: expected {ref}, got {got}"
+    if ref[0] == "dict" and set(ref[1]) != set(got[1]):
+        return f"{path or 'the state'}: expected the keys {sorted(ref[1])}, got {sorted(got[1])}"
+    if ref[0] == "sequence" and len(ref[1]) != len(got[1]):
+        return f"{path or 'the state'}: expected {len(ref[1])} entries, got {len(got[1])}"
+    keys = sorted(ref[1]) if ref[0] == "dict" else range(len(ref[1]))
+    for k in keys:
+        sub = (f"{path}.{k}" if path else str(k)) if ref[0] == "dict" else f"{path}[{k}]"
+        diff = _first_difference(ref[1][k], got[1][k], sub)
+        if diff is not None:
+            return diff
+    return None
+
+
+def check_state(solver: Solver, task: Task, network: Network, hidden, state, what: str = "state") -> None:
+    """Raise BregnetInputError (naming ``what``) unless ``state`` is a state of ``solver`` for this task and network:
+    a dict with the keys, array shapes and dtypes of ``solver.init`` and finite floating values.
+
+    The reference state is built with a generator of its own, so the run's draws are not touched.
+    """
+    if not isinstance(state, dict):
+        raise BregnetInputError(f"{what} must be a dict (the state of a {solver.name} run); got {type(state).__name__}")
+    ref = solver.init(task, network, hidden, np.random.default_rng(0))
+    diff = _first_difference(_structure(ref), _structure(state), "")
+    if diff is not None:
+        raise BregnetInputError(f"{what} is not a state of {solver.name} for this network and data ({diff})")
+    bad = _non_finite_entry(state)
+    if bad is not None:
+        raise BregnetInputError(f"{what} holds non-finite values (in {bad}); it is not the state of a finished epoch")
 
 
 @dataclass(frozen=True)

@@ -42,9 +42,9 @@ from ..lifted import LiftedProblem, prox_layer
 from ..network import Network
 from ._common import run_solver
 from .engine import Result, Solver, Task, params_state, run  # noqa: F401  (run: doctests)
-from .lipschitz import spectral_norm_sq, x_lipschitz
+from .lipschitz import spectral_norm_sq
 from .params import ANY, Interval
-from .sweep import theta_block
+from .sweep import theta_block, x_step_size
 
 __all__ = ["ResidualProximalGradient", "residual_layers", "residual_forward", "increments", "states_from_increments",
            "residual_energy", "residual_energy_H", "residual_grad_theta", "residual_grad_u", "residual_consistency",
@@ -294,8 +294,8 @@ class ResidualProximalGradient(Solver):
         us = [*state["increments"], task.Y]
         net = theta_block(problem, net, [task.X, *state["hidden"]], us, step_scale=self.step_scale)
         if L > 1:
-            t_start = self.step_scale / max(x_lipschitz(spectral_norm_sq(net.weights[j]), problem.lambdas[j])
-                                            for j in range(1, L))
+            t_start = min(x_step_size(problem, j, spectral_norm_sq(net.weights[j]), self.step_scale)
+                          for j in range(1, L))        # = c / max_j L_j (W = 0: no division by zero)
             us, t_u = _u_step(problem, net, task.X, us, layers, t_start if t_u is None else max(t_start, 2.0 * t_u))
         return self._state(task, net, us, layers, t_u)
 

@@ -31,10 +31,12 @@ from .lipschitz import spectral_norm_sq, theta_lipschitz, x_lipschitz
 
 __all__ = ["theta_step_size", "x_step_size", "x_block_step", "theta_block", "forward_sweep", "backward_sweeps", "extrapolate",
            "momentum_weight",
-           "warm_start_vectors", "POWER_TOL", "POWER_MAX_ITER"]
+           "warm_start_vectors", "POWER_TOL", "POWER_MAX_ITER", "X_LIPSCHITZ_FLOOR"]
 
 #: tolerance and iteration cap of Algorithm 1's warm-started power iterations
 POWER_TOL, POWER_MAX_ITER = 1e-7, 100
+#: below ``lambda_j`` times this, the x_j-step's Lipschitz constant counts as zero (:func:`x_step_size`)
+X_LIPSCHITZ_FLOOR = float(np.finfo(np.float64).eps)
 
 
 def theta_step_size(problem: LiftedProblem, l: int, X_prev_norm_sq: float, n_samples: int, step_scale: float,
@@ -50,14 +52,20 @@ def theta_step_size(problem: LiftedProblem, l: int, X_prev_norm_sq: float, n_sam
 
 
 def x_step_size(problem: LiftedProblem, j: int, W_next_norm_sq: float, step_scale: float) -> float:
-    r"""Per-sample :math:`t_j = c/(\lambda_{j+1}\|W_{j+1}\|_2^2)`.
+    r"""Per-sample :math:`t_j = c/(\lambda_{j+1}\|W_{j+1}\|_2^2)`, or :math:`c/\lambda_j` where that Lipschitz constant
+    is at most :math:`\lambda_j` times :data:`X_LIPSCHITZ_FLOOR`.
+
+    There :math:`W_{j+1}` is numerically zero (a zero initialisation, or weights of size 1e-300 whose squared norm
+    underflows): the smooth part is then (nearly) linear in :math:`x_j`, so any step is admissible, and :math:`c/L`
+    divided by zero or overflowed.  :math:`c/\lambda_j` is smaller than :math:`c/L`, so still admissible.
 
     >>> from bregnet.network import glorot_init
     >>> prob = LiftedProblem.from_network(glorot_init([2, 2, 1], ["relu", "identity"], seed=0))
-    >>> x_step_size(prob, 1, 4.0, 1.0)
-    0.25
+    >>> x_step_size(prob, 1, 4.0, 1.0), x_step_size(prob, 1, 0.0, 1.0)
+    (0.25, 1.0)
     """
-    return step_scale / x_lipschitz(W_next_norm_sq, problem.lambdas[j])
+    lip, lam_j = x_lipschitz(W_next_norm_sq, problem.lambdas[j]), problem.lambdas[j - 1]
+    return step_scale / lip if lip > lam_j * X_LIPSCHITZ_FLOOR else step_scale / lam_j
 
 
 def _pre(network: Network, xs, l: int):

@@ -277,8 +277,12 @@ def activation_callables(activation, step: float = 1.0) -> SimpleNamespace:
     >>> c.sigma([[-1.0, 2.0]]).tolist()
     [[0.0, 2.0]]
     """
+    from ..activations.base import Activation
     from ..bregman import bregman_grad, bregman_loss
 
+    if not isinstance(activation, Activation):
+        raise TypeError(f"activation must be a bregnet Activation (see bregnet.activations.get); got "
+                        f"{type(activation).__name__}")
     return SimpleNamespace(
         sigma=activation.prox,
         prox=lambda z: activation.prox(z, step=step),

@@ -21,7 +21,10 @@ def toy_problem(layer_sizes, activations, *, n_samples: int, seed: int = 0, data
     ``(n_samples, n_0)`` and ``(n_samples, n_L)``.
     """
     from ..network import glorot_init
-    net = glorot_init(list(layer_sizes), list(activations), seed=seed)
+    if isinstance(n_samples, (bool, np.bool_)) or not isinstance(n_samples, (int, np.integer)) or n_samples < 1:
+        raise ValueError(f"n_samples must be an integer >= 1; got {n_samples!r}")
+    acts = activations if isinstance(activations, str) else list(activations)    # a name is every layer's
+    net = glorot_init(layer_sizes, acts, seed=seed)
     rng = np.random.default_rng(seed if data_seed is None else data_seed)
     X = rng.normal(size=(n_samples, net.layer_sizes[0]))
     Y = rng.normal(size=(n_samples, net.layer_sizes[-1]))
