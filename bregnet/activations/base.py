@@ -84,7 +84,9 @@ def as_float_array(a, name: str = "z") -> np.ndarray:
 
 
 def check_step(step) -> float:
-    """Validate a proximal step size ``t > 0`` (finite) and return it as a float."""
+    """Validate a proximal step size ``t > 0`` (finite, not a bool) and return it as a float."""
+    if isinstance(step, (bool, np.bool_)):
+        raise TypeError(f"step must be a positive real number, not a bool; got {step!r}")
     try:
         t = float(step)
     except (TypeError, ValueError) as exc:
@@ -555,8 +557,10 @@ class Activation:
         return self.prox(z)
 
     def in_domain(self, x) -> np.ndarray:
-        r"""Boolean array of shape ``x.shape[:-1]``: is :math:`x\in\operatorname{dom}\Psi`?"""
-        return np.isfinite(self.psi(x))
+        r"""Boolean array of shape ``x.shape[:-1]``: is :math:`x\in\operatorname{dom}\Psi` (a subset of
+        :math:`\mathbb R^n`: a row with an infinite entry is not in it)?"""
+        x = as_float_array(x, "x")
+        return np.isfinite(self.psi(x)) & np.all(np.isfinite(x), axis=-1)
 
     def phi(self, x) -> np.ndarray:
         r""":math:`\Phi(x) = \tfrac12\|x\|^2 + \Psi(x)`, the function whose subdifferential inverts :math:`\sigma` (10)."""

@@ -142,6 +142,14 @@ def _prox_nonfinite_rows(z: np.ndarray, prox_finite, drop_value=None) -> np.ndar
     return out.reshape(z.shape).astype(z.dtype)
 
 
+def _as_vectors(z) -> np.ndarray:
+    """``z`` as a floating array of vectors (the last axis, of length >= 1: a point of the simplex needs one)."""
+    z = as_float_array(z)
+    if z.ndim == 0 or z.shape[-1] == 0:
+        raise ValueError(f"z must have at least one entry on its last axis (the vector axis); got shape {z.shape}")
+    return z
+
+
 @register("softmax")
 @dataclass(frozen=True, repr=False)
 class Softmax(Activation):
@@ -198,7 +206,7 @@ class Softmax(Activation):
         return np.where(on_simplex(x), val, np.inf).astype(x.dtype)
 
     def prox(self, z, step: float = 1.0):
-        z = as_float_array(z)
+        z = _as_vectors(z)
         t = check_step(step)
         if t == 1.0:
             return softmax(z, self.temperature)
@@ -331,7 +339,7 @@ class Sparsemax(Activation):
         return np.where(on_simplex(x), 0.0, np.inf).astype(x.dtype)
 
     def prox(self, z, step: float = 1.0):
-        z = as_float_array(z)
+        z = _as_vectors(z)
         check_step(step)
         # an entry at or below max - 1 gets 0, so -inf entries may stand in as max - 2
         return _prox_nonfinite_rows(z, lambda v: sparsemax_threshold(v)[0].astype(v.dtype),
@@ -460,7 +468,7 @@ class Entmax15(Activation):
         return np.where(on_simplex(x), val, np.inf).astype(x.dtype)
 
     def prox(self, z, step: float = 1.0):
-        z = as_float_array(z)
+        z = _as_vectors(z)
         t = check_step(step)
         if t == 1.0:
             def finite(v):
