@@ -300,7 +300,7 @@ def train(problem: Problem, solver, data, *, epochs: int = 10, batch_size: int |
     ----------
     problem : Problem
     solver : str or SolverSpec
-        A name of :data:`SOLVERS` (or :data:`ALIASES`).
+        A name of :data:`SOLVERS` or :data:`ALIASES`.
     data : ProblemData or tuple
         ``(X, Y)`` or ``(X, Y, X_val, Y_val)`` (see :meth:`Problem.data <bregnet.problems.Problem.data>`).
     epochs : int
@@ -317,9 +317,9 @@ def train(problem: Problem, solver, data, *, epochs: int = 10, batch_size: int |
     network : Network, optional
         Initial network (warm start); default a Glorot initialisation of the problem's architecture.
     dtype : float64 or float32
-        Of the network and the data (ignored when ``network`` is given: its dtype wins).
+        Of the network and the data (``network``'s dtype wins).
     callback : callable(epoch, network, row), optional
-        Called after the evaluation of every epoch (also epoch 0); returning True stops training.
+        Called after every epoch's evaluation (also epoch 0); returning True stops training.
     checkpoint_dir : path, optional
         Directory of the run's checkpoint (``training-state.npz``, written atomically after every epoch).
     resume : bool
@@ -330,8 +330,8 @@ def train(problem: Problem, solver, data, *, epochs: int = 10, batch_size: int |
         Continue from a solver state (``TrainOutcome.state`` of an earlier run with the same solver, options and
         data), e.g. for ``partial_fit``; ``network`` must then be that run's network.
     divergence : DivergenceRule, optional
-        When to stop as diverged (:class:`~bregnet.solvers.engine.DivergenceRule`; default: on non-finite values
-        only), e.g. ``DivergenceRule(growth=1e6)`` also stops a run whose objective explodes.
+        When to stop as diverged (default: on non-finite values only; ``DivergenceRule(growth=1e6)`` also stops
+        an exploding objective).
 
     Returns
     -------
@@ -355,10 +355,7 @@ def train(problem: Problem, solver, data, *, epochs: int = 10, batch_size: int |
     solver_obj = spec.build(opts)
     gen = make_generator(seed)
     net = network.copy() if network is not None else problem.network(rng=gen, dtype=dtype)
-    if checkpoint_dir is not None and (not isinstance(checkpoint_dir, (str, os.PathLike))
-                                       or (Path(checkpoint_dir).exists() and not Path(checkpoint_dir).is_dir())):
-        raise BregnetInputError(f"checkpoint_dir must be a directory path; got {checkpoint_dir!r}")
-    ckpt = None if checkpoint_dir is None else Path(checkpoint_dir) / TRAINING_STATE    # made by the first save
+    ckpt = _checkpoint_path(checkpoint_dir)
     user_cb = None if callback is None else (lambda e, n, row: callback(e, n, History([row]).last))
     try:
         res = run(solver_obj, net, X, Y, epochs=int(epochs), lambdas=problem.lambdas, l1=problem.l1, rng=gen,
@@ -369,7 +366,16 @@ def train(problem: Problem, solver, data, *, epochs: int = 10, batch_size: int |
         log = getattr(exc, "history", None) or History(spec.name)
         done = log.last.get("epoch", 0) if len(log) else 0
         raise TrainingDivergedError(f"{spec.name} diverged after epoch {done}: {exc}", log, done + 1) from exc
-    return TrainOutcome(network=res.network, history=res.history, state=res.state, hidden=res.hidden,
-                        resumed_from=res.resumed_from, stopped_early=res.stopped_early, solver=spec.name,
+    return TrainOutcome(**{f.name: getattr(res, f.name) for f in dataclasses.fields(Result)}, solver=spec.name,
                         options=solver_obj.params(), batch_size=opts.get("batch_size"),
                         epochs=int(res.history.last.get("epoch", 0)))
+
+
+def _checkpoint_path(checkpoint_dir):
+    """``checkpoint_dir / training-state.npz`` (the directory is made by the first save), or None."""
+    if checkpoint_dir is None:
+        return None
+    if not isinstance(checkpoint_dir, (str, os.PathLike)) or (Path(checkpoint_dir).exists()
+                                                              and not Path(checkpoint_dir).is_dir()):
+        raise BregnetInputError(f"checkpoint_dir must be a directory path; got {checkpoint_dir!r}")
+    return Path(checkpoint_dir) / TRAINING_STATE
