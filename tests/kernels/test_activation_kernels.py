@@ -378,3 +378,15 @@ def test_softmax_kernel_loss_uses_the_simplex_tolerance_of_its_twin():
     off = x.copy()
     off[:, 0] += 1e-4
     assert np.all(np.isinf(kernel_for(act).bregman_loss(off, np.ascontiguousarray(z))))
+
+
+def test_tanh_has_no_compiled_prox_step_until_it_matches_its_twin():
+    """The compiled tanh prox_(t Psi) was wrong at extreme steps (0.521 for 2.08e-5 at t = 1e15) after the NumPy twin
+    was made exact: kernel_for(tanh) now refuses t != 1 and points to activation.prox."""
+    from bregnet.activations import get
+    from bregnet.kernels import kernel_for
+    kern = kernel_for(get("tanh"))
+    assert not kern.supports_prox_step
+    with pytest.raises(NotImplementedError, match="activation.prox"):
+        kern.prox(np.array([[3.0]]), step=1e15)
+    assert abs(get("tanh").prox(np.array([[3.0]]), step=1e15)[0, 0] - 2.08e-5) < 1e-7
