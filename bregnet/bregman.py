@@ -64,14 +64,9 @@ def _sq(a):
     return 0.5 * np.sum(a * a, axis=-1)
 
 
-def _in_domain(activation, x) -> np.ndarray:
-    """``activation.in_domain(x)``, and False for rows with an infinite entry (dom Psi is a subset of R^n)."""
-    return activation.in_domain(x) & np.all(np.isfinite(x), axis=-1)
-
-
 def _mask_domain(activation, x, value):
     """+inf where x is outside dom Psi (and no NaN from inf - inf there)."""
-    inside = _in_domain(activation, x)
+    inside = activation.in_domain(x)
     return np.where(inside, value, np.inf).astype(value.dtype if hasattr(value, "dtype") else x.dtype)
 
 
@@ -144,7 +139,7 @@ def bregman_grad(activation: Activation, x, z, *, check_domain: bool = True) -> 
     """
     x, z = _pair(activation, x, z)
     if check_domain:
-        inside = _in_domain(activation, x)
+        inside = activation.in_domain(x)
         if not np.all(inside):
             raise ValueError(f"x has {int(np.size(inside) - np.count_nonzero(inside))} row(s) outside dom Psi of "
                              f"{activation!r}; Lemma 8 needs x in dom Psi")
