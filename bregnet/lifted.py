@@ -222,15 +222,17 @@ def _pre(network: Network, xs, l: int) -> np.ndarray:
     return xs[l - 1] @ network.weights[l - 1] + network.biases[l - 1]
 
 
-def layer_energies(problem: LiftedProblem, network: Network, xs) -> np.ndarray:
+def layer_energies(problem: LiftedProblem, network: Network, xs, zs=None) -> np.ndarray:
     r"""The summands of (18)/(25): :math:`\frac{\lambda_l}{s}\sum_i B_{\Psi_l}(x_l^i, f(x_{l-1}^i, \Theta_l))`, l = 1..L.
 
     Returns an array of shape ``(L,)`` (the regulariser is not included; see :func:`lifted_energy`).
+    ``zs``, if given, are the pre-activations :math:`f(x_{l-1}, \Theta_l)` already computed (e.g. by
+    :meth:`Network.forward_all <bregnet.network.Network.forward_all>` when ``xs`` is a forward pass).
     """
     s = xs[0].shape[0]
     out = np.empty(problem.n_layers)
     for l in range(1, problem.n_layers + 1):
-        z = _pre(network, xs, l)
+        z = _pre(network, xs, l) if zs is None else zs[l - 1]
         out[l - 1] = problem.lambdas[l - 1] * float(np.sum(bregman_loss(problem.activations[l - 1], xs[l], z))) / s
     return out
 
@@ -242,8 +244,9 @@ def _reg_value(problem: LiftedProblem, xs) -> float:
     return reg.alpha * float(np.sum(np.abs(xs[reg.layer]))) / xs[0].shape[0]
 
 
-def lifted_energy(problem: LiftedProblem, network: Network, xs) -> float:
-    r"""The lifted energy :math:`E(\Theta, \mathbf X)` of (18), (25)-(27) (mean over samples).
+def lifted_energy(problem: LiftedProblem, network: Network, xs, zs=None) -> float:
+    r"""The lifted energy :math:`E(\Theta, \mathbf X)` of (18), (25)-(27) (mean over samples); ``zs`` as in
+    :func:`layer_energies`.
 
     Examples
     --------
@@ -254,7 +257,7 @@ def lifted_energy(problem: LiftedProblem, network: Network, xs) -> float:
     >>> lifted_energy(prob, net, lifted_state(X0, forward_hidden(net, X0), Y))   # consistent and exact
     0.0
     """
-    return float(np.sum(layer_energies(problem, network, xs))) + _reg_value(problem, xs)
+    return float(np.sum(layer_energies(problem, network, xs, zs))) + _reg_value(problem, xs)
 
 
 def energy_G(problem: LiftedProblem, xs) -> float:
@@ -420,11 +423,12 @@ def consistency_residuals(network: Network, xs) -> np.ndarray:
     return out
 
 
-def forward_loss(problem: LiftedProblem, network: Network, X0, Y) -> float:
+def forward_loss(problem: LiftedProblem, network: Network, X0, Y, zs=None) -> float:
     r"""Loss of the forward network: :math:`\frac{\lambda_L}{s}\sum_i B_{\Psi_L}(y^i, f(\mathcal N_{L-1}(x_0^i), \Theta_L))` (data term of (25)).
 
     Equals :func:`lifted_energy` (minus the regulariser) at the forward-pass auxiliary variables.
     """
-    zs, _ = network.forward_all(X0)
+    if zs is None:                                          # the pre-activations of a forward pass
+        zs, _ = network.forward_all(X0)
     L = problem.n_layers
     return problem.lambdas[L - 1] * float(np.sum(bregman_loss(problem.activations[L - 1], Y, zs[-1]))) / X0.shape[0]

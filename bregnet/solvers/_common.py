@@ -47,13 +47,17 @@ def lifted_diagnostics(task, network: Network, hidden) -> dict:
     """The history row of a lifted solver: lifted energy (18)/(25), consistency residuals, forward loss.
 
     ``hidden=None`` evaluates the energy at the forward-pass auxiliary variables (where Algorithm 1 starts
-    every batch).
+    every batch) from one forward pass (the same numbers as evaluating each term on its own, in a quarter of the
+    time).
     """
     X, Y, problem = task.X, task.Y, task.problem
-    if hidden is None:
-        hidden = forward_hidden(network, X)
-    xs = [X, *hidden, Y]
     with np.errstate(over="ignore", invalid="ignore"):
+        if hidden is None:                 # one forward pass: its x_j = sigma_j(z_j) have zero residuals exactly
+            zs, fwd = network.forward_all(X)
+            xs = [X, *fwd[1:-1], Y]
+            return {"energy": lifted_energy(problem, network, xs, zs), "residuals": np.zeros(network.n_layers - 1),
+                    "forward_loss": forward_loss(problem, network, X, Y, zs)}
+        xs = [X, *hidden, Y]
         return {"energy": lifted_energy(problem, network, xs), "residuals": consistency_residuals(network, xs),
                 "forward_loss": forward_loss(problem, network, X, Y)}
 

@@ -155,3 +155,26 @@ def test_history_json_round_trip():
     rows = History.from_json(h.to_json())                    # the rows as JSON text (arrays as lists)
     assert rows.residuals[0] == [0.5, 0.25] and rows.last == {"epoch": 1, "wall_time": 0.1, "energy": 0.5,
                                                                "residuals": None, "extra": 3}
+
+
+@pytest.mark.parametrize("acts,l1", [(["relu", "relu", "identity"], None), (["tanh", "soft_threshold", "identity"],
+                                                                              (2, 0.1)),
+                                     (["relu", "relu", "softmax"], None)])
+def test_forward_pass_diagnostics_equal_the_term_by_term_ones(acts, l1):
+    """lifted_diagnostics(hidden=None) from one forward pass gives exactly the numbers of evaluating energy,
+    residuals and forward loss separately at the forward-pass auxiliary variables."""
+    from bregnet.lifted import (LiftedProblem, consistency_residuals, forward_hidden, forward_loss,
+                                lifted_energy)
+    from bregnet.solvers._common import lifted_diagnostics
+    from bregnet.solvers.engine import make_task
+    rng = np.random.default_rng(4)
+    net = glorot_init([5, 6, 4, 3], acts, seed=2)
+    X = rng.normal(size=(30, 5))
+    Y = net.forward(rng.normal(size=(30, 5))) if acts[-1] == "softmax" else rng.normal(size=(30, 3))
+    prob = LiftedProblem.from_network(net, l1=l1)
+    task = make_task(net, X, Y, prob)
+    fast = lifted_diagnostics(task, net, None)
+    xs = [task.X, *forward_hidden(net, task.X), task.Y]
+    assert fast["energy"] == lifted_energy(prob, net, xs)
+    assert fast["forward_loss"] == forward_loss(prob, net, task.X, task.Y)
+    assert np.array_equal(fast["residuals"], consistency_residuals(net, xs))
