@@ -18,7 +18,7 @@ import numpy as np
 
 from .exceptions import BregnetInputError
 
-__all__ = ["as_real_2d"]
+__all__ = ["as_real_2d", "float_dtype"]
 
 
 def as_real_2d(name: str, A, n_cols: int, dtype) -> np.ndarray:
@@ -41,3 +41,22 @@ def as_real_2d(name: str, A, n_cols: int, dtype) -> np.ndarray:
     if not np.all(np.isfinite(A)):
         raise BregnetInputError(f"{name} contains NaN or Inf")
     return A
+
+
+def float_dtype(dtype, name: str = "dtype") -> np.dtype:
+    """``dtype`` as ``np.dtype('float32')`` or ``np.dtype('float64')``; BregnetInputError naming ``name`` otherwise.
+
+    >>> float_dtype("float32")
+    dtype('float32')
+    >>> float_dtype(int)
+    Traceback (most recent call last):
+    ...
+    bregnet.exceptions.BregnetInputError: dtype must be float32 or float64; got int64
+    """
+    try:
+        dt = np.dtype(dtype)
+    except TypeError:
+        raise BregnetInputError(f"{name} must be float32 or float64; got {dtype!r}") from None
+    if dt not in (np.float32, np.float64):
+        raise BregnetInputError(f"{name} must be float32 or float64; got {dt}")
+    return dt

@@ -14,6 +14,7 @@ from typing import Sequence
 
 import numpy as np
 
+from ._arrays import float_dtype
 from .activations import get as get_activation
 from .activations.base import Activation
 from .exceptions import BregnetInputError
@@ -182,12 +183,7 @@ def glorot_init(layer_sizes: Sequence[int], activations, *, seed=None, rng: np.r
     (784, 64, 64, 10)
     """
     sizes = _layer_sizes(layer_sizes)
-    try:
-        dtype = np.dtype(dtype)
-    except TypeError:
-        raise ValueError(f"dtype must be float32 or float64; got {dtype!r}") from None
-    if dtype not in (np.float32, np.float64):
-        raise ValueError(f"dtype must be float32 or float64; got {dtype}")
+    dtype = float_dtype(dtype)                  # a BregnetInputError, i.e. a ValueError
     if isinstance(bias, (bool, np.bool_)) or not isinstance(bias, (int, float, np.integer, np.floating)) \
             or not np.isfinite(bias):
         raise ValueError(f"bias must be a finite real number; got {bias!r}")

@@ -33,6 +33,7 @@ from typing import Callable, Mapping
 
 import numpy as np
 
+from ._arrays import float_dtype
 from .backprop.classical_lifted import MACQP, ClassicalLifted
 from .backprop.optimisers import GDBP, ISGDBP, SGDBP, AdamBP
 from .exceptions import BregnetInputError, DivergenceError
@@ -277,12 +278,7 @@ def _check_train_args(problem, epochs, dtype, callback, divergence):
         raise BregnetInputError(f"problem must be a bregnet.problems.Problem; got {type(problem).__name__}")
     if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 0:
         raise BregnetInputError(f"epochs must be an integer >= 0; got {epochs!r}")
-    try:
-        dt = np.dtype(dtype)
-    except TypeError:
-        raise BregnetInputError(f"dtype must be float32 or float64; got {dtype!r}") from None
-    if dt not in (np.float32, np.float64):
-        raise BregnetInputError(f"dtype must be float32 or float64; got {dt}")
+    float_dtype(dtype)
     if callback is not None and not callable(callback):
         raise BregnetInputError("callback must be callable(epoch, network, row)")
     if divergence is not None and not isinstance(divergence, DivergenceRule):

@@ -26,6 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .._arrays import float_dtype
 from ..exceptions import BregnetInputError
 
 __all__ = [
@@ -94,15 +95,9 @@ def check_dtype(dtype) -> np.dtype:
     >>> check_dtype(int)
     Traceback (most recent call last):
     ...
-    bregnet.exceptions.BregnetInputError: dtype must be float64 or float32, got int64
+    bregnet.exceptions.BregnetInputError: dtype must be float32 or float64; got int64
     """
-    try:
-        dt = np.dtype(np.float64 if dtype is None else dtype)
-    except TypeError:
-        raise BregnetInputError(f"dtype must be float64 or float32, got {dtype!r}") from None
-    if dt not in (np.dtype(np.float64), np.dtype(np.float32)):
-        raise BregnetInputError(f"dtype must be float64 or float32, got {dt}")
-    return dt
+    return float_dtype(np.float64 if dtype is None else dtype)
 
 
 def check_finite(X, what: str = "array", source: str = "") -> None:

@@ -67,7 +67,7 @@ def test_dataset_is_frozen_and_read_only():
     (dict(y_train=np.array([0.0, 1.0, 2.0])), "integers"),
     (dict(y_test=np.array([0, 3])), "0..2"),
     (dict(X_test=np.ones((2, 4), np.float32)), "share one dtype"),
-    (dict(X_train=np.zeros((3, 4), np.int64), X_test=np.ones((2, 4), np.int64)), "float64 or float32"),
+    (dict(X_train=np.zeros((3, 4), np.int64), X_test=np.ones((2, 4), np.int64)), "float32 or float64"),
     (dict(train_mean=np.zeros(3)), "train_mean"),
 ])
 def test_dataset_validation(kw, msg):
@@ -112,7 +112,7 @@ def test_digits_split_partitions_and_is_seeded():
 def test_load_rejects_bad_options():
     with pytest.raises(BregnetInputError, match="unknown dataset"):
         load("MNIST")
-    with pytest.raises(BregnetInputError, match="float64 or float32"):
+    with pytest.raises(BregnetInputError, match="float32 or float64"):
         load("digits", dtype=np.float16)
     with pytest.raises(BregnetInputError, match="data_dir does not apply"):
         load("digits", data_dir="/tmp")
