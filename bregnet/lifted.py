@@ -65,6 +65,7 @@ __all__ = [
     "x_step",
     "consistency_residuals",
     "forward_loss",
+    "forward_energy",
     "L1_PROX_ACTIVATIONS",
 ]
 
@@ -432,3 +433,29 @@ def forward_loss(problem: LiftedProblem, network: Network, X0, Y, zs=None) -> fl
         zs, _ = network.forward_all(X0)
     L = problem.n_layers
     return problem.lambdas[L - 1] * float(np.sum(bregman_loss(problem.activations[L - 1], Y, zs[-1]))) / X0.shape[0]
+
+
+def forward_energy(problem: LiftedProblem, network: Network, X0, Y, zs=None, hidden=None) -> float:
+    r"""The lifted energy (18)/(25) at the forward-pass auxiliary variables :math:`x_j = \sigma_j(z_j)`, j < L.
+
+    There every hidden summand vanishes, :math:`B_{\Psi_j}(\sigma_j(z_j), z_j) = 0` (Theorem 10, item 1), so
+
+    .. math::  E = \frac{\lambda_L}{s}\sum_i B_{\Psi_L}(y^i, z_L^i) + R(x_c) = \text{forward loss} + R(x_c),
+
+    exactly, at the cost of one forward pass (``zs`` and ``hidden``, the pre-activations and the hidden
+    activations of :meth:`Network.forward_all <bregnet.network.Network.forward_all>`, if already computed).
+
+    Examples
+    --------
+    >>> from bregnet.network import glorot_init
+    >>> net = glorot_init([3, 4, 2], ["relu", "identity"], seed=0)
+    >>> X0, Y = np.ones((5, 3)), np.zeros((5, 2))
+    >>> prob = LiftedProblem.from_network(net)
+    >>> E = lifted_energy(prob, net, lifted_state(X0, forward_hidden(net, X0), Y))
+    >>> bool(np.isclose(forward_energy(prob, net, X0, Y), E, rtol=1e-14, atol=0))
+    True
+    """
+    if zs is None or hidden is None:
+        zs, fwd = network.forward_all(X0)
+        hidden = fwd[1:-1]
+    return forward_loss(problem, network, X0, Y, zs) + _reg_value(problem, [X0, *hidden, Y])

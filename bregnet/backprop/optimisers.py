@@ -79,6 +79,7 @@ class _Backprop(Solver):
     objective: ClassVar[str] = "objective"
     step_option: ClassVar[str] = "lr"
     needs_l1_prox: ClassVar[bool] = False       # back-propagation takes a subgradient of alpha|x_c|_1
+    diagnostics_from_parameters: ClassVar[bool] = True
     constraints = {"loss": _LOSS}
 
     def check_task(self, task: Task) -> None:

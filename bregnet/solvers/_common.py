@@ -10,7 +10,8 @@ import dataclasses
 import numpy as np
 
 from ..exceptions import BregnetInputError
-from ..lifted import LiftedProblem, consistency_residuals, forward_hidden, forward_loss, lifted_energy
+from ..lifted import (LiftedProblem, consistency_residuals, forward_energy, forward_hidden, forward_loss,
+                      lifted_energy)
 from ..network import Network
 
 __all__ = ["check_hidden", "lifted_diagnostics", "split_run_options", "run_solver", "RUN_OPTIONS"]
@@ -18,7 +19,7 @@ __all__ = ["check_hidden", "lifted_diagnostics", "split_run_options", "run_solve
 #: the keyword options of :func:`bregnet.solvers.engine.run` (everything else a solver function takes is a
 #: hyperparameter of its solver)
 RUN_OPTIONS = ("lambdas", "l1", "hidden", "validation_data", "seed", "rng", "callback", "progress", "checkpoint",
-               "checkpoint_every", "resume", "record", "divergence", "evaluate", "state")
+               "checkpoint_every", "resume", "record", "divergence", "evaluate", "state", "diagnostics_rows")
 
 
 def run_solver(solver_class, network, X, Y, options: dict, **run_defaults):
@@ -47,16 +48,16 @@ def lifted_diagnostics(task, network: Network, hidden) -> dict:
     """The history row of a lifted solver: lifted energy (18)/(25), consistency residuals, forward loss.
 
     ``hidden=None`` evaluates the energy at the forward-pass auxiliary variables (where Algorithm 1 starts
-    every batch) from one forward pass (the same numbers as evaluating each term on its own, in a quarter of the
-    time).
+    every batch) from one forward pass: there the hidden terms and the residuals are zero exactly
+    (:func:`bregnet.lifted.forward_energy`), so the energy is the forward loss plus the code regulariser.
     """
     X, Y, problem = task.X, task.Y, task.problem
     with np.errstate(over="ignore", invalid="ignore"):
         if hidden is None:                 # one forward pass: its x_j = sigma_j(z_j) have zero residuals exactly
             zs, fwd = network.forward_all(X)
-            xs = [X, *fwd[1:-1], Y]
-            return {"energy": lifted_energy(problem, network, xs, zs), "residuals": np.zeros(network.n_layers - 1),
-                    "forward_loss": forward_loss(problem, network, X, Y, zs)}
+            loss = forward_loss(problem, network, X, Y, zs)
+            return {"energy": forward_energy(problem, network, X, Y, zs, fwd[1:-1]),
+                    "residuals": np.zeros(network.n_layers - 1), "forward_loss": loss}
         xs = [X, *hidden, Y]
         return {"energy": lifted_energy(problem, network, xs), "residuals": consistency_residuals(network, xs),
                 "forward_loss": forward_loss(problem, network, X, Y)}

@@ -227,6 +227,7 @@ class LBNS(Solver):
     warm_start: str = "run"
 
     name = "lbn_s"
+    diagnostics_from_parameters = True                 # diagnostics at the forward pass (engine.run)
     stochastic = True
     constraints = {"batch_size": Interval(1, None, integer=True), "n_inner": Interval(1, None, integer=True),
                    "prox_weight": Interval(0, None), "step_scale": Interval(0, 2, closed="neither"),

@@ -149,6 +149,7 @@ class ModelAveraging(Solver):
     executor: object = None
 
     name = "model_averaging"
+    diagnostics_from_parameters = True                 # diagnostics at the forward pass (engine.run)
     runtime_fields = ("executor",)          # the iterates do not depend on it (executors.py)
     constraints = {"n_batches": Interval(1, None, integer=True), "method": (OneOf(BATCH_METHODS), CALLABLE),
                    "n_inner": Interval(1, None, integer=True), "prox_weight": Interval(0, None),
