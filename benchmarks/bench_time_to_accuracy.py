@@ -41,7 +41,8 @@ Threads: ``--threads`` (default 1) for NumPy's/SciPy's BLAS (threadpoolctl) and 
 LBN-S driver runs its BLAS on one thread anyway.  Run by hand, not a test:
 
     python benchmarks/bench_time_to_accuracy.py [--max-epochs 30] [--max-seconds S] [--target 0.85]
-        [--also 0.80 0.75 0.70] [--methods lbn-s sgd-bp torch] [--threads 1]
+        [--also 0.80 0.75 0.70] [--methods lbn-s sgd-bp torch torch-adam] [--threads 1]
+        [--n-inner 15] [--batch 100] [--dtype float64] [--torch-lr LR] [--adam-lr 1e-3]
 """
 from __future__ import annotations
 
@@ -73,7 +74,12 @@ def parse():
     ap.add_argument("--also", type=float, nargs="*", default=[0.80, 0.75, 0.70],
                     help="lower accuracies also reported (default 0.80 0.75 0.70)")
     ap.add_argument("--methods", nargs="+", default=["lbn-s", "sgd-bp", "torch"],
-                    choices=["lbn-s", "sgd-bp", "torch"])
+                    choices=["lbn-s", "sgd-bp", "torch", "torch-adam"])
+    ap.add_argument("--n-inner", type=int, default=N_INNER, help="LBN-S inner sweeps N (default the paper's 15)")
+    ap.add_argument("--batch", type=int, default=BATCH, help="batch size of every method (default 100)")
+    ap.add_argument("--dtype", choices=["float64", "float32"], default="float64", help="every method's dtype")
+    ap.add_argument("--torch-lr", type=float, default=None, help="PyTorch SGD's rate (default --lr)")
+    ap.add_argument("--adam-lr", type=float, default=1e-3, help="PyTorch Adam's rate (default 1e-3)")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--n-train", type=int, default=None, help="training subset (default: all 60000; for trials)")
     ap.add_argument("--rho", type=float, default=RHO,
@@ -83,8 +89,10 @@ def parse():
                     help="SGD-BP learning rate (default the paper's 1e-3; 0.1 = the printed 1e-3 under a loss "
                          "summed over the batch)")
     args = ap.parse_args()
-    if not (args.rho > 0 and args.lr > 0):
-        ap.error("--rho and --lr must be positive")
+    if not (args.rho > 0 and args.lr > 0 and args.adam_lr > 0 and (args.torch_lr or 1) > 0):
+        ap.error("--rho and the learning rates must be positive")
+    if args.n_inner < 1 or args.batch < 1:
+        ap.error("--n-inner and --batch must be >= 1")
     return args
 
 
@@ -99,10 +107,10 @@ def check_epochwise(X, Y, net):
     first = lbn_s(net, X, Y, epochs=1, rng=g, **kw)
     two = lbn_s(first.network, X, Y, epochs=1, rng=g, state=first.state, **kw).network
     ok_l = all(np.array_equal(a, b) for a, b in zip(one.weights + one.biases, two.weights + two.biases))
-    one, _ = sgd_bp(net, X, Y, epochs=2, batch_size=BATCH, lr=LR, seed=0)
+    one = sgd_bp(net, X, Y, epochs=2, batch_size=BATCH, lr=LR, seed=0).network
     g = np.random.default_rng(0)
-    two, _ = sgd_bp(sgd_bp(net, X, Y, epochs=1, batch_size=BATCH, lr=LR, rng=g)[0], X, Y, epochs=1,
-                    batch_size=BATCH, lr=LR, rng=g)
+    two = sgd_bp(sgd_bp(net, X, Y, epochs=1, batch_size=BATCH, lr=LR, rng=g).network, X, Y, epochs=1,
+                 batch_size=BATCH, lr=LR, rng=g).network
     ok_s = all(np.array_equal(a, b) for a, b in zip(one.weights + one.biases, two.weights + two.biases))
     return ok_l, ok_s
 
@@ -149,29 +157,32 @@ class SgdBp:
 
     def epoch(self):
         t = time.perf_counter()
-        self.net, hist = self.sgd_bp(self.net, self.X, self.Y, epochs=1, batch_size=BATCH, lr=LR, rng=self.rng)
+        res = self.sgd_bp(self.net, self.X, self.Y, epochs=1, batch_size=BATCH, lr=LR, rng=self.rng)
+        self.net = res.network
         self.calls += time.perf_counter() - t
-        return hist.wall_time[-1]
+        return res.history.wall_time[-1]
 
     def predict(self, X):
         return self.net.forward(X)
 
 
 class TorchSgd:
-    def __init__(self, net, X, Y, torch):
+    def __init__(self, net, X, Y, torch, lr=None, adam=False):
         self.torch = torch
         layers = []
         for l, (W, b) in enumerate(zip(net.weights, net.biases)):
-            lin = torch.nn.Linear(W.shape[0], W.shape[1]).double()
+            lin = torch.nn.Linear(W.shape[0], W.shape[1]).to(torch.from_numpy(W).dtype)
             with torch.no_grad():
                 lin.weight.copy_(torch.from_numpy(W.T.copy()))
                 lin.bias.copy_(torch.from_numpy(b.copy()))
             layers += [lin] + ([torch.nn.ReLU()] if l < len(net.weights) - 1 else [])
         self.model = torch.nn.Sequential(*layers)
-        self.opt = torch.optim.SGD(self.model.parameters(), lr=LR)
+        lr = LR if lr is None else lr
+        opt = torch.optim.Adam if adam else torch.optim.SGD
+        self.opt = opt(self.model.parameters(), lr=lr)
         self.X, self.Y = torch.from_numpy(X), torch.from_numpy(Y)
         self.gen = torch.Generator().manual_seed(0)
-        self.name = f"SGD-BP (PyTorch {torch.__version__}, lr {LR:g})"
+        self.name = f"{'Adam' if adam else 'SGD'}-BP (PyTorch {torch.__version__.split('+')[0]}, lr {lr:g})"
         self.calls = 0.0
 
     def epoch(self):
@@ -194,9 +205,9 @@ class TorchSgd:
 
 
 def main():
-    global LR, RHO
+    global LR, RHO, N_INNER, BATCH
     args = parse()
-    LR, RHO = args.lr, args.rho
+    LR, RHO, N_INNER, BATCH = args.lr, args.rho, args.n_inner, args.batch
     import threadpoolctl
 
     from bregnet import datasets
@@ -207,15 +218,15 @@ def main():
           f"{os.cpu_count()} CPUs  load average at start {os.getloadavg()}")
     print(f"# command: python {' '.join(sys.argv)}")
     d = datasets.load("fashion-mnist", centre=True)
-    X = np.ascontiguousarray(d.X_train, dtype=np.float64)
-    Y = np.eye(10)[d.y_train]
+    X = np.ascontiguousarray(d.X_train, dtype=args.dtype)
+    Y = np.eye(10, dtype=args.dtype)[d.y_train]
     if args.n_train:
         X, Y = X[:args.n_train], Y[:args.n_train]
-    Xt, yt = np.ascontiguousarray(d.X_test, dtype=np.float64), d.y_test
+    Xt, yt = np.ascontiguousarray(d.X_test, dtype=args.dtype), d.y_test
     print(f"data: Fashion-MNIST (centred), {X.shape[0]} training / {Xt.shape[0]} test images; 784-64-64-10 "
           f"relu/relu/identity, MSE, Glorot seed 0, B={BATCH}; LBN-S N={N_INNER} rho={RHO}; SGD-BP lr {LR}; "
-          f"{args.threads} BLAS thread(s)")
-    net = glorot_init(SIZES, ACTS, seed=0)
+          f"{args.threads} BLAS thread(s), {args.dtype}")
+    net = glorot_init(SIZES, ACTS, seed=0, dtype=args.dtype)
     ok_l, ok_s = check_epochwise(X, Y, net)                    # also compiles / loads the Numba kernel
     print(f"epoch-by-epoch calls (epochs=1, shared Generator) equal one 2-epoch call, bitwise: "
           f"lbn_s {ok_l}, sgd_bp {ok_s}")
@@ -225,14 +236,17 @@ def main():
         methods.append(LbnS(net, X, Y))
     if "sgd-bp" in args.methods:
         methods.append(SgdBp(net, X, Y))
-    if "torch" in args.methods:
+    if "torch" in args.methods or "torch-adam" in args.methods:
         try:
             import torch
         except ImportError:
             print("PyTorch: not installed (import torch failed); skipped")
         else:
             torch.set_num_threads(args.threads)
-            methods.append(TorchSgd(net, X, Y, torch))
+            if "torch" in args.methods:
+                methods.append(TorchSgd(net, X, Y, torch, lr=args.torch_lr))
+            if "torch-adam" in args.methods:
+                methods.append(TorchSgd(net, X, Y, torch, lr=args.adam_lr, adam=True))
     acc0 = accuracy(yt, net.forward(Xt))
     print(f"test accuracy of the initial network: {acc0:.4f}\n")
     print(f"{'epoch':>5s}  {'method':40s} {'train s':>8s} {'cumulative':>10s} {'test acc':>8s}")
