@@ -31,3 +31,9 @@ def test_help(script):
 def test_time_to_accuracy_rejects_bad_options(bad):
     res = _run(BENCH / "bench_time_to_accuracy.py", *bad)
     assert res.returncode == 2 and "error" in res.stderr
+
+
+@pytest.mark.parametrize("bad", [["--widths", "0"], ["--samples", "50", "--batches", "100"], ["--dtype", "float16"]])
+def test_scaling_rejects_bad_options(bad):
+    res = _run(BENCH / "bench_scaling.py", *bad)
+    assert res.returncode == 2 and "error" in res.stderr
