@@ -107,7 +107,7 @@ def check_activation(name: str, *, seed: int = 0, n: int = 3, n_rows: int = 32) 
 
 
 #: the columns of ``bregnet check``: what each law checks and where the paper states it (sigma = prox_Psi is the
-#: activation, Phi = |.|^2/2 + Psi, B_Psi the Bregman loss (12), G_x(z) = grad_z B_Psi(x, z) = sigma(z) - x)
+#: activation, Phi = ``|.|^2/2`` + Psi, B_Psi the Bregman loss (12), G_x(z) = grad_z B_Psi(x, z) = sigma(z) - x)
 LAW_LEGEND = {
     "prox (9)": "sigma(z) = prox_Psi(z) minimises |u - z|^2/2 + Psi(u) (direct numerical minimisation); "
                 "Definition 1, eq. (9)",

@@ -441,6 +441,8 @@ def sgd_bp(network: Network, X, Y, *, epochs: int = 10, batch_size: int = SGDBP.
     shuffle : bool
         ``False`` keeps the batches in data order (deterministic).
 
+    Notes
+    -----
     Other parameters and the return value are as in :func:`gd_bp`; see :class:`SGDBP`.
 
     Examples
@@ -472,6 +474,8 @@ def isgd_bp(network: Network, X, Y, *, epochs: int = 10, batch_size: int = ISGDB
     inner_steps : int
         :math:`N \ge 1` (15 or 30 in Section 6.3).
 
+    Notes
+    -----
     Other parameters and the return value are as in :func:`sgd_bp`; see :class:`ISGDBP`.
 
     Examples
@@ -506,6 +510,8 @@ def adam_bp(network: Network, X, Y, *, epochs: int = 10, batch_size: int = AdamB
     eps : float
         :math:`\epsilon > 0`.
 
+    Notes
+    -----
     Other parameters and the return value are as in :func:`sgd_bp`; see :class:`AdamBP`.
 
     Examples

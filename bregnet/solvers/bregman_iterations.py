@@ -140,6 +140,8 @@ class BregmanIterations(Solver):
     step_scale : float > 0
         :math:`c` of :math:`\eta_l = c/L_{\Theta_l}`, :math:`t_j = c/L_{x_j}` (monotone for :math:`c < 2`).
 
+    Notes
+    -----
     The state holds the parameters, the dual variables :math:`v_l \in \partial R(W_l) + W_l` (``duals``) and
     the auxiliary variables ``hidden``.
 

@@ -115,6 +115,8 @@ class Constrained(Solver):
     step_scale : float > 0
         :math:`c` of the inner solver (its steps decrease the energy for :math:`c < 2`).
 
+    Notes
+    -----
     The state holds :math:`\Theta^k, \mathbf X^k`, the multipliers :math:`\lambda^k` (``"multipliers"``), those of
     the last inner minimisation (``"inner_multipliers"``: the :math:`\lambda` of its energy), the constraint
     values :math:`c(\Theta^k, \mathbf X^k)` and the inner energies.  The history row adds ``multipliers``,

@@ -36,6 +36,8 @@ class SynchronousExecutor(cf.Executor):
         self._lock = threading.Lock()
 
     def submit(self, fn, /, *args, **kwargs):
+        """Run ``fn(*args, **kwargs)`` now, in this thread; return a done :class:`~concurrent.futures.Future`
+        holding its result or its exception (``RuntimeError`` after :meth:`shutdown`)."""
         with self._lock:
             if self._shutdown:
                 raise RuntimeError("cannot schedule new futures after shutdown")
@@ -47,6 +49,7 @@ class SynchronousExecutor(cf.Executor):
         return fut
 
     def shutdown(self, wait=True, *, cancel_futures=False):
+        """Refuse further :meth:`submit` calls (every submitted task has already run)."""
         with self._lock:
             self._shutdown = True
 

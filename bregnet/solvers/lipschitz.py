@@ -33,6 +33,8 @@ def spectral_norm_sq(A, *, method: str = "power", v0=None, tol: float = 1e-10, m
     return_vector : bool
         Also return the final iterate (for warm starts).
 
+    Notes
+    -----
     Power iteration converges to :math:`\lambda_{\max}` from below; with a start vector that is not
     orthogonal to the top singular vector (the default start is a positive vector plus a fixed ramp) and
     ``tol`` small this is accurate to about ``tol``.

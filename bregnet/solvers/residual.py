@@ -231,6 +231,8 @@ class ResidualProximalGradient(Solver):
     step_scale : float > 0
         :math:`c` of the :math:`\Theta` steps and of the first :math:`\mathbf U` step.
 
+    Notes
+    -----
     The state holds the parameters, the increments :math:`u_1, \dots, u_{L-1}` (``increments``), the states
     :math:`X_1, \dots, X_{L-1}` they give (``hidden``) and the last accepted :math:`\mathbf U` step ``t_u``
     (None before the first).

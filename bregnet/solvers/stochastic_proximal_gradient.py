@@ -80,6 +80,8 @@ class StochasticProximalGradient(Solver):
     shuffle : bool
         Random batches (from the run's generator) every epoch, or in order.
 
+    Notes
+    -----
     The state holds the parameters, the auxiliary variables of *all* samples (``hidden``) and the iteration
     counter :math:`k` (``iteration``).
 

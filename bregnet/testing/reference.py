@@ -5,17 +5,17 @@ The file ``bregnet/testing/data/reference_values_v1.json`` (written by
 versions that produced it) holds, for every activation of :func:`bregnet.activations.names`
 with its default parameters and with a few other parameter values, float64 values of
 
-=================  ==============================================================================
-``sigma``          :math:`\sigma(z)=\operatorname{prox}_\Psi(z)` (Definition 1, eq. (9)), per row of ``z``
-``prox``           :math:`\operatorname{prox}_{t\Psi}(z)` for :math:`t\in\{0.5, 2\}` (keys ``"0.5"``, ``"2.0"``)
-``phi_star``       :math:`\Phi^*(z)=(\tfrac12\|\cdot\|^2+\Psi)^*(z)` (Lemma 4, eq. (15)), per row of ``z``
-``psi``            :math:`\Psi(x)` per row of ``x`` (points of :math:`\operatorname{dom}\Psi`)
-``psi_outside``    :math:`\Psi = +\infty` per row of ``x_outside`` (points outside the domain, if any)
-``psi_star``       :math:`\Psi^*(y)` per row of ``y`` (Definition 3), only where a closed form exists
-``bregman``        :math:`B_\Psi(x_i, z_j)` (eq. (12)) as a matrix, rows ``x``, columns ``z``
-``bregman_outside`` :math:`B_\Psi = +\infty` for the rows of ``x_outside``
-``grad``           :math:`\nabla_z B_\Psi(x_i, z_j) = \sigma(z_j) - x_i` (Lemma 8), shape (rows x, rows z, n)
-=================  ==============================================================================
+===================  ==============================================================================
+``sigma``            :math:`\sigma(z)=\operatorname{prox}_\Psi(z)` (Definition 1, eq. (9)), per row of ``z``
+``prox``             :math:`\operatorname{prox}_{t\Psi}(z)` for :math:`t\in\{0.5, 2\}` (keys ``"0.5"``, ``"2.0"``)
+``phi_star``         :math:`\Phi^*(z)=(\tfrac12\|\cdot\|^2+\Psi)^*(z)` (Lemma 4, eq. (15)), per row of ``z``
+``psi``              :math:`\Psi(x)` per row of ``x`` (points of :math:`\operatorname{dom}\Psi`)
+``psi_outside``      :math:`\Psi = +\infty` per row of ``x_outside`` (points outside the domain, if any)
+``psi_star``         :math:`\Psi^*(y)` per row of ``y`` (Definition 3), only where a closed form exists
+``bregman``          :math:`B_\Psi(x_i, z_j)` (eq. (12)) as a matrix, rows ``x``, columns ``z``
+``bregman_outside``  :math:`B_\Psi = +\infty` for the rows of ``x_outside``
+``grad``             :math:`\nabla_z B_\Psi(x_i, z_j) = \sigma(z_j) - x_i` (Lemma 8), shape (rows x, rows z, n)
+===================  ==============================================================================
 
 Inputs include :math:`z = 0`, ties at the thresholds of :math:`\sigma` (kinks such as
 :math:`\pm\alpha`), :math:`\pm10^8`, and domain points on the boundary of
