@@ -21,6 +21,21 @@ Callable conventions (arrays have shape ``(..., n)``; the last axis is the featu
 ``grad(x, z)``            :math:`G_x(z)=\nabla_z B_\Psi(x,z)`, shape ``(..., n)``
 ========================  =================================================================
 
+Framework tensors.  A callable may return a PyTorch tensor (also one on a GPU or one that requires
+grad), a JAX array or anything else with ``__array__``: every returned value goes through
+:func:`to_numpy`.  Callables that *take* framework tensors are wrapped by :func:`numpy_callable`
+(or ``bregnet.torch.as_numpy_callable`` / ``bregnet.jax.as_numpy_callable``), which hands them
+C-contiguous copies (the laws pass views such as ``z[::-1]``, with negative strides, which
+``torch.from_numpy`` refuses).
+
+Domain checks.  The laws that compare a Bregman loss with eq. (12) (:func:`check_bregman_definition`,
+:func:`check_example2_closed_form`, the ``form`` of :func:`check_theorem10_item1` to
+:func:`check_theorem10_item4`) require ``+inf`` exactly outside :math:`\operatorname{dom}\Psi`, as
+the paper defines :math:`B_\Psi`.  An implementation that does not model the domain (a loss meant
+only for :math:`x` inside it) passes ``check_domain=False``: rows where the reference
+:math:`\Psi(x)` (the ``psi`` callable) is ``+inf`` are then not compared; everywhere else the law is
+unchanged.
+
 The callables always receive arrays of the caller's dtype (a law that builds new points, such as a
 midpoint or a finite-difference neighbour, casts them to the dtype of the input it perturbs); the
 law's own arithmetic on the returned values is done in float64, so only the implementation's
@@ -67,6 +82,8 @@ __all__ = [
     "LawViolation",
     "RTOL_FACTOR",
     "activation_callables",
+    "numpy_callable",
+    "to_numpy",
     "check_prox_optimality",
     "check_three_point_inequality",
     "check_remark2_inclusion",
@@ -135,9 +152,58 @@ def _fmt(v):
     return np.array2string(a, precision=17, max_line_width=200, separator=", ")
 
 
+def to_numpy(a) -> np.ndarray:
+    """A NumPy array from a NumPy array, a PyTorch tensor (detached, moved to the CPU), a JAX array or a sequence.
+
+    Examples
+    --------
+    >>> to_numpy([[1.0, 2.0]]).tolist()
+    [[1.0, 2.0]]
+    """
+    if isinstance(a, np.ndarray):
+        return a
+    if hasattr(a, "detach") and hasattr(a, "cpu") and hasattr(a, "numpy"):    # torch.Tensor
+        return a.detach().cpu().numpy()
+    return np.asarray(a)
+
+
+def _contiguous_copy(a: np.ndarray) -> np.ndarray:
+    """``a`` C-contiguous and writable (the laws pass read-only broadcast views; torch warns on those)."""
+    a = np.ascontiguousarray(a)
+    return a if a.flags.writeable else a.copy()
+
+
+def numpy_callable(fn: Callable, to_framework: Callable) -> Callable:
+    """``fn`` on framework tensors as a NumPy-in/NumPy-out callable, for the laws.
+
+    Every NumPy array argument is made C-contiguous and writable (a copy only where needed) and converted by
+    ``to_framework`` (e.g. ``torch.from_numpy``, ``jax.numpy.asarray``); other arguments pass
+    unchanged; the result goes through :func:`to_numpy`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> def refuse_negative_strides(a):
+    ...     assert all(s > 0 for s in a.strides), "negative stride"
+    ...     return a
+    >>> f = numpy_callable(lambda z: np.maximum(z, 0), refuse_negative_strides)
+    >>> f(np.array([[-1.0, 2.0]])[:, ::-1]).tolist()
+    [[2.0, 0.0]]
+    """
+    if not callable(fn) or not callable(to_framework):
+        raise TypeError("fn and to_framework must be callables")
+
+    def wrapped(*args):
+        conv = [to_framework(_contiguous_copy(a)) if isinstance(a, np.ndarray) else a for a in args]
+        return to_numpy(fn(*conv))
+
+    wrapped.__wrapped__ = fn
+    return wrapped
+
+
 def _arr(a, name):
     """The caller's array, as given (float32 stays float32; everything else float64)."""
-    a = np.asarray(a)
+    a = to_numpy(a)
     if a.dtype == np.float32 or a.dtype == np.float64:
         return a
     if a.dtype.kind not in "biuf":
@@ -147,7 +213,7 @@ def _arr(a, name):
 
 def _out(a):
     """A callable's output as float64 (for the law's own arithmetic)."""
-    return np.asarray(a, dtype=np.float64)
+    return np.asarray(to_numpy(a), dtype=np.float64)
 
 
 def _eps(*arrays):
@@ -180,7 +246,7 @@ def _rows(a, n):
 
 
 def _flat(a):
-    return np.asarray(a, dtype=np.float64).reshape(-1)
+    return np.asarray(to_numpy(a), dtype=np.float64).reshape(-1)
 
 
 def _sq(a):
@@ -624,27 +690,49 @@ def _definition12(psi, phi_star, x, z):
     return val, _abs(_sq(x), px, fz, inner)
 
 
+def _outside_domain_ignored(value, reference, check_domain):
+    """With ``check_domain=False``: the implementation's value replaced by the reference where that is ``+inf``."""
+    if check_domain:
+        return value
+    return np.where(np.isposinf(reference), reference, value)
+
+
 def check_bregman_definition(bregman: Callable, psi: Callable, phi_star: Callable, x, z, *,
-                             rtol: float | None = None, law: str | None = None) -> float:
+                             rtol: float | None = None, law: str | None = None, check_domain: bool = True) -> float:
     r"""Any implementation of :math:`B_\Psi` against its definition, eq. (12).
 
     .. math:: B_\Psi(x,z) = \tfrac12\|x\|^2 + \Psi(x) + \Phi^*(z) - \langle x,z\rangle,
 
-    ``+inf`` exactly where :math:`\Psi(x)=\infty`.
+    ``+inf`` exactly where :math:`\Psi(x)=\infty`; with ``check_domain=False`` the rows where
+    ``psi(x)`` is ``+inf`` are not compared (for a ``bregman`` that does not model the domain).
 
     Tolerance: ``rtol * (1 + 1/2||x||^2 + |Psi(x)| + |Phi*(z)| + |<x, z>|)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> psi = lambda x: np.where(np.all(x >= 0, axis=-1), 0.0, np.inf)
+    >>> phi_star = lambda z: 0.5 * np.sum(np.maximum(z, 0) ** 2, axis=-1)
+    >>> no_domain = lambda x, z: 0.5 * np.sum((x - np.maximum(z, 0)) ** 2 + 2 * x * np.maximum(-z, 0), axis=-1)
+    >>> x, z = np.array([[0.5], [-1.0]]), np.array([[-1.0], [2.0]])
+    >>> check_bregman_definition(no_domain, psi, phi_star, x, z, check_domain=False)
+    0.0
+    >>> check_bregman_definition(no_domain, psi, phi_star, x, z)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    bregnet.testing.laws.LawViolation: eq. (12) (definition of the Bregman loss): ...
     """
     x, z = _broadcast(_arr(x, "x"), _arr(z, "z"))
     n = z.shape[-1]
     ref, scale = _definition12(psi, phi_star, x, z)
-    val = _out(bregman(x, z))
+    val = _outside_domain_ignored(_out(bregman(x, z)), ref, check_domain)
     rtol = _rtol(rtol, x, z, val)
     return _equality(law or "eq. (12) (definition of the Bregman loss): "
                      "B(x, z) = 1/2||x||^2 + Psi(x) + Phi*(z) - <x, z>",
                      val, ref, scale, rtol, {"x": x, "z": z}, n)
 
 
-def _item_forms(k, statement, rhs_fn, sigma, psi, phi_star, x, z, form, rtol):
+def _item_forms(k, statement, rhs_fn, sigma, psi, phi_star, x, z, form, rtol, check_domain=True):
     x, z = _broadcast(_arr(x, "x"), _arr(z, "z"))
     n = z.shape[-1]
     s = _arr(sigma(z), "sigma(z)")
@@ -657,29 +745,31 @@ def _item_forms(k, statement, rhs_fn, sigma, psi, phi_star, x, z, form, rtol):
     law = f"Theorem 10, item {k} ({statement}) vs eq. (12)"
     worst = _equality(law, rhs, ref, scale, rtol, {"x": x, "z": z}, n, {"sigma(z)": s})
     if form is not None:
-        worst = max(worst, _equality(law + " [form callable]", _out(form(x, z)), ref, scale, rtol,
+        value = _outside_domain_ignored(_out(form(x, z)), ref, check_domain)
+        worst = max(worst, _equality(law + " [form callable]", value, ref, scale, rtol,
                                      {"x": x, "z": z}, n, {"sigma(z)": s}))
     return worst, ref, x, z, s, rtol, scale
 
 
 def check_theorem10_item1(sigma: Callable, psi: Callable, phi_star: Callable, x, z, *, form: Callable | None = None,
-                          rtol: float | None = None) -> float:
+                          rtol: float | None = None, check_domain: bool = True) -> float:
     r"""Theorem 10, item 1: :math:`B_\Psi(x,z) = E_z(x) - E_z(\sigma(z))`, :math:`E_z(u)=\tfrac12\|u-z\|^2+\Psi(u)`.
 
     The right-hand side (computed from ``sigma`` and ``psi``) must equal the definition (12)
     (computed from ``psi`` and ``phi_star``); if ``form`` is given (an implementation of the item-1
-    form, e.g. :func:`bregnet.bregman.bregman_loss_envelope_form`), it must equal (12) too.
+    form, e.g. :func:`bregnet.bregman.bregman_loss_envelope_form`), it must equal (12) too, ``+inf``
+    outside :math:`\operatorname{dom}\Psi` included unless ``check_domain=False`` (items 1 to 4 alike).
     Tolerance as in :func:`check_bregman_definition`, plus the item's own terms.
     """
     def rhs(x, z, s, px, ps):
         a, b = _sq(x - z), _sq(s - z)
         return np.where(np.isfinite(px), (a + px) - (b + ps), np.inf), _abs(a, px, b, ps)
 
-    return _item_forms(1, "B = E_z(x) - E_z(sigma(z))", rhs, sigma, psi, phi_star, x, z, form, rtol)[0]
+    return _item_forms(1, "B = E_z(x) - E_z(sigma(z))", rhs, sigma, psi, phi_star, x, z, form, rtol, check_domain)[0]
 
 
 def check_theorem10_item2(sigma: Callable, psi: Callable, phi_star: Callable, x, z, *, form: Callable | None = None,
-                          rtol: float | None = None) -> float:
+                          rtol: float | None = None, check_domain: bool = True) -> float:
     r"""Theorem 10, item 2: :math:`B_\Psi(x,z) = D^{z}_{\Phi}(x,\sigma(z)) = \Phi(x)-\Phi(\sigma(z))-\langle z, x-\sigma(z)\rangle`.
 
     :math:`\Phi=\tfrac12\|\cdot\|^2+\Psi` (Definition 5).  Checked against (12) as in
@@ -689,11 +779,11 @@ def check_theorem10_item2(sigma: Callable, psi: Callable, phi_star: Callable, x,
         fx, fs, lin = _sq(x) + px, _sq(s) + ps, _dot(z, x - s)
         return np.where(np.isfinite(px), fx - fs - lin, np.inf), _abs(fx, fs, lin, _sq(x), _sq(s))
 
-    return _item_forms(2, "B = D^z_Phi(x, sigma(z))", rhs, sigma, psi, phi_star, x, z, form, rtol)[0]
+    return _item_forms(2, "B = D^z_Phi(x, sigma(z))", rhs, sigma, psi, phi_star, x, z, form, rtol, check_domain)[0]
 
 
 def check_theorem10_item3(sigma: Callable, psi: Callable, phi_star: Callable, x, z, *, form: Callable | None = None,
-                          rtol: float | None = None) -> float:
+                          rtol: float | None = None, check_domain: bool = True) -> float:
     r"""Theorem 10, item 3: :math:`B_\Psi(x,z) = \tfrac12\|x-\sigma(z)\|^2 + D_\Psi^{z-\sigma(z)}(x,\sigma(z)) \ge \tfrac12\|x-\sigma(z)\|^2`.
 
     The equality is checked against (12) as in :func:`check_theorem10_item1`; the inequality as
@@ -706,7 +796,7 @@ def check_theorem10_item3(sigma: Callable, psi: Callable, phi_star: Callable, x,
         return np.where(np.isfinite(px), q + D, np.inf), _abs(q, px, ps, lin, _norm(s) * _norm(z - s))
 
     worst, ref, x, z, s, rtol, scale = _item_forms(3, "B = 1/2||x - sigma(z)||^2 + D_Psi^{z - sigma(z)}(x, sigma(z))",
-                                                    rhs, sigma, psi, phi_star, x, z, form, rtol)
+                                                    rhs, sigma, psi, phi_star, x, z, form, rtol, check_domain)
     q = _sq(_out(x) - _out(s))
     with np.errstate(invalid="ignore"):
         violation = np.where(np.isnan(ref), np.inf, np.where(np.isfinite(ref), q - ref, 0.0))
@@ -716,7 +806,7 @@ def check_theorem10_item3(sigma: Callable, psi: Callable, phi_star: Callable, x,
 
 
 def check_theorem10_item4(sigma: Callable, psi: Callable, phi_star: Callable, x, z, *, form: Callable | None = None,
-                          rtol: float | None = None) -> float:
+                          rtol: float | None = None, check_domain: bool = True) -> float:
     r"""Theorem 10, item 4: :math:`B_\Psi(x,z) = \tfrac12\|x-\sigma(z)\|^2+\Psi(x)-\Psi(\sigma(z))-\langle z-\sigma(z),x-\sigma(z)\rangle`.
 
     Checked against (12) as in :func:`check_theorem10_item1`.
@@ -726,7 +816,7 @@ def check_theorem10_item4(sigma: Callable, psi: Callable, phi_star: Callable, x,
         return np.where(np.isfinite(px), q + px - ps - lin, np.inf), _abs(q, px, ps, lin, _norm(s) * _norm(z - s))
 
     return _item_forms(4, "B = 1/2||x - sigma(z)||^2 + Psi(x) - Psi(sigma(z)) - <z - sigma(z), x - sigma(z)>",
-                       rhs, sigma, psi, phi_star, x, z, form, rtol)[0]
+                       rhs, sigma, psi, phi_star, x, z, form, rtol, check_domain)[0]
 
 
 # ----------------------------------------------------------------------------- finite differences (items 5, 6, (15))
@@ -1029,13 +1119,13 @@ def check_theorem10_item11(grad: Callable, x, z1, z2, *, rtol: float | None = No
 
 # ----------------------------------------------------------------------------- Example 2
 def check_example2_closed_form(closed_form: Callable, psi: Callable, phi_star: Callable, x, z, *,
-                               rtol: float | None = None) -> float:
+                               rtol: float | None = None, check_domain: bool = True) -> float:
     r"""Example 2: a closed-form Bregman loss (ReLU, soft-thresholding, tanh, softmax) equals the definition (12).
 
     ``closed_form(x, z)`` is compared with :math:`\tfrac12\|x\|^2+\Psi(x)+\Phi^*(z)-\langle x,z\rangle`
     computed from ``psi`` and ``phi_star``, including ``+inf`` exactly outside
     :math:`\operatorname{dom}\Psi`.  (The printed soft-thresholding form fails this law; see
-    ``docs/errata.md``.)  Tolerance as in :func:`check_bregman_definition`.
+    ``docs/errata.md``.)  Tolerance and ``check_domain`` as in :func:`check_bregman_definition`.
     """
-    return check_bregman_definition(closed_form, psi, phi_star, x, z, rtol=rtol,
+    return check_bregman_definition(closed_form, psi, phi_star, x, z, rtol=rtol, check_domain=check_domain,
                                     law="Example 2 (closed-form Bregman loss) vs eq. (12)")
