@@ -67,10 +67,16 @@ def check_executor(executor) -> cf.Executor:
 def map_ordered(executor: cf.Executor, fn, tasks) -> list:
     """Submit ``fn(*task)`` for every task, then collect the results in submission order.
 
+    An executor with a ``map_ordered(fn, tasks)`` method of its own (the resident executors of
+    :mod:`~bregnet.solvers.partitions`, a metered one) does it itself.
+
     Examples
     --------
     >>> map_ordered(SynchronousExecutor(), max, [(1, 2), (4, 3)])
     [2, 4]
     """
+    own = getattr(executor, "map_ordered", None)
+    if callable(own):
+        return own(fn, tasks)
     futures = [executor.submit(fn, *task) for task in tasks]
     return [f.result() for f in futures]

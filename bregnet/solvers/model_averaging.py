@@ -22,6 +22,17 @@ anchored at the average (:class:`ParallelImplicit`: the same solver with ``metho
   :func:`~bregnet.solvers.constrained.inner_minimisation`);
 * a callable ``solver(problem, network, Xb, Yb, rng) -> Network`` (picklable for process pools).
 
+The split (``split``):
+
+* ``"reshuffle"`` (default): a new random split in every round (the batches are drawn from the run's generator,
+  so each task carries its batch's rows, every round);
+* ``"fixed"``: the contiguous blocks :math:`B_p` of :func:`~bregnet.solvers.partitions.partition_slices`, the same
+  in every round (shuffle the rows once beforehand if they are ordered: the paper's batches are randomised).  On
+  a :class:`~bregnet.solvers.partitions.ResidentExecutor` (a process pool or a Dask cluster) the blocks are placed
+  on the workers once and each round sends only :math:`\bar\Theta^k` and receives one :math:`\Theta_p^{k+1}`
+  per block; the history's energy and losses are then computed on the workers too, per block, and combined as
+  :math:`E = \sum_p \frac{|B_p|}{s} E_p` (in block order, on every executor: the same numbers everywhere).
+
 The batches are solved on any :class:`concurrent.futures.Executor` (default
 :class:`~bregnet.solvers.executors.SynchronousExecutor`; a process pool or a Dask client's
 ``Client.get_executor()`` give the identical result): the split is drawn from the run's generator, every
@@ -39,13 +50,16 @@ from ..lifted import LiftedProblem
 from ..network import Network
 from ._common import lifted_diagnostics, split_run_options
 from .engine import Result, Solver, Task, params_state, run
-from .executors import check_executor, map_ordered
+from .executors import SynchronousExecutor, check_executor, map_ordered
+from .partitions import ResidentExecutor, aligned, map_partitions, partition_arrays
 from .params import ANY, BOOLEAN, CALLABLE, Interval, NONE, OneOf
 
 __all__ = ["ModelAveraging", "ParallelImplicit", "model_averaging", "parallel_implicit", "solve_batch",
-           "average_networks", "BATCH_METHODS"]
+           "solve_partition", "partition_diagnostics", "combine_diagnostics", "average_networks", "BATCH_METHODS",
+           "SPLITS"]
 
 BATCH_METHODS = ("lbn", "proximal_gradient", "coordinate_descent")
+SPLITS = ("reshuffle", "fixed")
 
 
 #: a batch solver given as a function (a constraint like those of :mod:`~bregnet.solvers.params`)
@@ -77,6 +91,12 @@ def average_networks(networks) -> Network:
     return Network(tuple(Ws), tuple(bs), networks[0].activations)
 
 
+def _aligned_network(network: Network) -> Network:
+    if all(a.flags.aligned and a.flags.c_contiguous and a.flags.writeable for a in network.weights + network.biases):
+        return network
+    return Network(tuple(map(aligned, network.weights)), tuple(map(aligned, network.biases)), network.activations)
+
+
 def solve_batch(method, problem: LiftedProblem, network: Network, Xb, Yb, seed_seq, n_inner: int,
                 prox_weight: float, step_scale: float, use_kernel) -> Network:
     r"""Solve one batch problem of (23) from ``network`` = :math:`\bar\Theta^k` (a pure function: the executor task).
@@ -89,6 +109,7 @@ def solve_batch(method, problem: LiftedProblem, network: Network, Xb, Yb, seed_s
     >>> solve_batch("lbn", prob, net, X, Y, np.random.SeedSequence(0), 3, 1.0, 1.99, False).layer_sizes
     (3, 4, 2)
     """
+    Xb, Yb, network = aligned(Xb), aligned(Yb), _aligned_network(network)     # as received by a Dask worker
     if callable(method):
         return method(problem, network, Xb, Yb, np.random.default_rng(seed_seq))
     if method == "lbn":
@@ -127,6 +148,9 @@ class ModelAveraging(Solver):
         :math:`c` of the batch solver's steps.
     use_kernel : bool or None
         For ``method="lbn"``: the Numba kernel (default when supported) or the NumPy twin.
+    split : ``"reshuffle"`` or ``"fixed"``
+        A new random split every round, or the same contiguous blocks in every round (kept on the workers by a
+        :class:`~bregnet.solvers.partitions.ResidentExecutor`); module docstring.
     executor : concurrent.futures.Executor or None
         Where the batch problems run (default: in the calling thread).  It never changes the result, so it is
         not part of :meth:`params` (a checkpoint resumes on any executor).
@@ -146,6 +170,7 @@ class ModelAveraging(Solver):
     prox_weight: float = 0.0
     step_scale: float = 1.99
     use_kernel: bool | None = None
+    split: str = "reshuffle"
     executor: object = None
 
     name = "model_averaging"
@@ -154,10 +179,13 @@ class ModelAveraging(Solver):
     constraints = {"n_batches": Interval(1, None, integer=True), "method": (OneOf(BATCH_METHODS), CALLABLE),
                    "n_inner": Interval(1, None, integer=True), "prox_weight": Interval(0, None),
                    "step_scale": Interval(0, None, closed="neither"), "use_kernel": (NONE, BOOLEAN),
-                   "executor": ANY}
+                   "split": OneOf(SPLITS), "executor": ANY}
 
     def check(self):
         check_executor(self.executor)
+        if isinstance(self.executor, ResidentExecutor) and self.split != "fixed":
+            raise BregnetInputError(f"a {type(self.executor).__name__} keeps fixed blocks on its workers; "
+                                    f"use split='fixed' with it (got split={self.split!r})")
         if self.method in ("proximal_gradient", "coordinate_descent") and self.prox_weight != 0:
             raise BregnetInputError(f"method {self.method!r} solves the batch problems without the proximal term; "
                                     f"use method='lbn' for prox_weight > 0 (eq. (23))")
@@ -174,16 +202,61 @@ class ModelAveraging(Solver):
 
     def update(self, task: Task, state: dict, rng) -> dict:
         k = state["round"] + 1
-        batches = np.array_split(rng.permutation(task.n_samples), self.n_batches)
         seqs = np.random.SeedSequence(state["seed_entropy"], spawn_key=(k,)).spawn(self.n_batches)
         net = self.network(task, state)
-        tasks = [(self.method, task.problem, net, task.X[idx], task.Y[idx], sq, self.n_inner, self.prox_weight,
-                  self.step_scale, self.use_kernel) for idx, sq in zip(batches, seqs)]
-        avg = average_networks(map_ordered(check_executor(self.executor), solve_batch, tasks))
+        hyper = (self.n_inner, self.prox_weight, self.step_scale, self.use_kernel)
+        if self.split == "fixed":                                # the blocks stay where they are: only Theta moves
+            nets = map_partitions(self.executor, solve_partition, task.X, task.Y, self.n_batches,
+                                  lambda p, part: (self.method, task.problem, net, part, seqs[p], *hyper))
+        else:
+            batches = np.array_split(rng.permutation(task.n_samples), self.n_batches)
+            tasks = [(self.method, task.problem, net, task.X[idx], task.Y[idx], sq, *hyper)
+                     for idx, sq in zip(batches, seqs)]
+            nets = map_ordered(check_executor(self.executor), solve_batch, tasks)
+        avg = average_networks(nets)
         return {"weights": avg.weights, "biases": avg.biases, "seed_entropy": state["seed_entropy"], "round": k}
 
     def diagnostics(self, task: Task, state: dict) -> dict:
-        return lifted_diagnostics(task, self.network(task, state), None)
+        net = self.network(task, state)
+        if self.split != "fixed":
+            return lifted_diagnostics(task, net, None)
+        # per block where the blocks are (computed here, from row views, on any other executor), then combined
+        where = self.executor if isinstance(self.executor, ResidentExecutor) else SynchronousExecutor()
+        rows = map_partitions(where, partition_diagnostics, task.X, task.Y, self.n_batches,
+                              lambda p, part: (task.problem, net, part))
+        return combine_diagnostics(rows)
+
+
+def solve_partition(method, problem: LiftedProblem, network: Network, part, seed_seq, n_inner: int,
+                    prox_weight: float, step_scale: float, use_kernel) -> Network:
+    """:func:`solve_batch` on a resident block (``part``: see :func:`~bregnet.solvers.partitions.partition_arrays`)."""
+    Xb, Yb = partition_arrays(part)
+    return solve_batch(method, problem, network, Xb, Yb, seed_seq, n_inner, prox_weight, step_scale, use_kernel)
+
+
+def partition_diagnostics(problem: LiftedProblem, network: Network, part) -> dict:
+    """The history row of one block (:func:`~bregnet.solvers._common.lifted_diagnostics`) and its size ``n``."""
+    Xb, Yb = partition_arrays(part)
+    with np.errstate(over="ignore", invalid="ignore"):
+        row = lifted_diagnostics(Task(problem, Xb, Yb), _aligned_network(network), None)
+    return {**row, "n": Xb.shape[0]}
+
+
+def combine_diagnostics(rows) -> dict:
+    r"""The row of the whole data from the rows of the blocks: :math:`E = \sum_p \frac{|B_p|}{s} E_p` for the
+    energy and the forward loss (both means over the samples), in block order; the residuals are zero (the
+    energy is evaluated at the forward pass).
+
+    Examples
+    --------
+    >>> combine_diagnostics([{"energy": 1.0, "forward_loss": 0.5, "residuals": np.zeros(1), "n": 3},
+    ...                      {"energy": 3.0, "forward_loss": 1.5, "residuals": np.zeros(1), "n": 1}])["energy"]
+    1.5
+    """
+    s = sum(r["n"] for r in rows)
+    out = {key: float(sum(r[key] * r["n"] for r in rows) / s) for key in ("energy", "forward_loss")}
+    return {"energy": out["energy"], "residuals": np.zeros_like(rows[0]["residuals"]),
+            "forward_loss": out["forward_loss"]}
 
 
 @dataclass(frozen=True)

@@ -141,3 +141,73 @@ def test_checkpoint_with_a_callable_method_and_a_pool(tmp_path):
         res = model_averaging(net, X, Y, rounds=2, method=keep, executor=ex, checkpoint=tmp_path / "c.npz", seed=0)
     again = model_averaging(net, X, Y, rounds=3, method=keep, checkpoint=tmp_path / "c.npz", resume=True, seed=0)
     assert res.history.epoch == [0, 1, 2] and again.resumed_from == 2 and _same(again, res)
+
+
+# ---------------------------------------------------------------------------------- the fixed split (issue 18)
+class _KillFirst:
+    """A batch method that kills its own process the first time it runs while ``marker`` is absent."""
+
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __call__(self, problem, network, Xb, Yb, rng):
+        import os
+        import signal
+        if not os.path.exists(self.marker):
+            open(self.marker, "w").close()
+            os.kill(os.getpid(), signal.SIGKILL)
+        return lbn_batch_numpy(problem, network, Xb, Yb, n_inner=3, prox_weight=0.5)[0]
+
+    def __repr__(self):
+        return "_KillFirst()"
+
+
+def test_fixed_split_is_identical_on_every_executor_and_resident_pool_sends_no_data(tmp_path):
+    from bregnet.solvers.partitions import ResidentProcessPool, TransferMeter
+    net, X, Y = _data(s=25)
+    solver = ModelAveraging(n_batches=3, n_inner=3, prox_weight=0.5, split="fixed", use_kernel=False)
+    ref = run(solver, net, X, Y, epochs=2, seed=4)
+    with ProcessPoolExecutor(2) as ex:
+        plain = run(solver.replace(executor=ex), net, X, Y, epochs=2, seed=4)
+    meter = TransferMeter()
+    with ResidentProcessPool(2, meter=meter) as pool:
+        resident = run(solver.replace(executor=pool), net, X, Y, epochs=2, seed=4)
+    assert _same(ref, plain) and _same(ref, resident) and ref.history.energy == resident.history.energy
+    big = run(solver, net, np.tile(X, (40, 1)), np.tile(Y, (40, 1)), epochs=1, seed=4)   # same code, 1000 rows
+    meter_big = TransferMeter()
+    with ResidentProcessPool(2, meter=meter_big) as pool:
+        big_res = run(solver.replace(executor=pool), net, np.tile(X, (40, 1)), np.tile(Y, (40, 1)), epochs=1, seed=4)
+    assert _same(big, big_res)
+    assert [r[0] for r in meter_big.rounds] == [r[0] for r in meter.rounds[:3]]   # bytes sent per round: not s
+    reshuffled = run(solver.replace(split="reshuffle"), net, X, Y, epochs=2, seed=4)
+    assert not _same(ref, reshuffled)                         # the split matters: the comparison can fail
+
+
+def test_resident_pool_survives_a_killed_process_or_stops_clearly(tmp_path):
+    from bregnet.solvers.partitions import ClusterError, ResidentProcessPool
+    net, X, Y = _data(s=24)
+    marker = str(tmp_path / "killed")
+    open(marker, "w").close()
+    solver = ModelAveraging(n_batches=3, split="fixed", method=_KillFirst(marker))
+    ref = run(solver, net, X, Y, epochs=2, seed=0)
+    import os
+    os.remove(marker)
+    with ResidentProcessPool(2, retries=1) as pool:
+        got = run(solver.replace(executor=pool), net, X, Y, epochs=2, seed=0)
+        assert pool.placements == 2
+    assert _same(ref, got)
+    os.remove(marker)
+    with ResidentProcessPool(2, retries=0) as pool, pytest.raises(ClusterError, match="retries=0"):
+        run(solver.replace(executor=pool), net, X, Y, epochs=2, seed=0)
+
+
+def test_fixed_split_checks():
+    from bregnet.solvers.partitions import ResidentProcessPool, partition_slices
+    with pytest.raises(BregnetInputError, match="split='fixed'"):
+        ModelAveraging(executor=ResidentProcessPool(1))
+    with pytest.raises(BregnetInputError, match="split"):
+        ModelAveraging(split="random")
+    with pytest.raises(BregnetInputError, match="n_partitions"):
+        partition_slices(3, 4)
+    sizes = [sl.stop - sl.start for sl in partition_slices(41, 4)]
+    assert sizes == [len(b) for b in np.array_split(np.arange(41), 4)]
