@@ -12,9 +12,13 @@ Each kernel has a readable NumPy twin in the module it speeds up, and a test hol
 * :func:`prox_l1_codes` -- :math:`\operatorname{prox}_{t(\Psi + a\|\cdot\|_1)}` for the piecewise-linear
   activations; twin: :func:`bregnet.lifted.prox_psi_l1`.
 
-The kernels cover the activations whose proximal maps are piecewise linear (``LIFTED_CODES``: the exact
-classes of identity, relu, soft_threshold, by the rule of :func:`bregnet.kernels.dispatch.lookup_exact`);
-the solvers fall back to the NumPy twins for every other activation, subclasses of these included.
+The kernels cover the activations of ``LIFTED_CODES`` (exact classes, by the rule of
+:func:`bregnet.kernels.dispatch.lookup_exact`): identity, relu, soft_threshold (codes 0-2, the original fused
+loops, bit for bit), nonneg_soft_threshold, leaky_relu, hard_tanh, hard_sigmoid (closed forms), tanh, sigmoid,
+softplus, elu (the smooth prox of :mod:`bregnet.kernels.smooth_prox`, for the x-update's steps
+:math:`t\lambda/(1+t\lambda) < 1`; tanh vectorised), and softmax for the output layer (row-wise:
+only :math:`\sigma` is needed there).  The solvers fall back to the NumPy twins for every other activation,
+subclasses of these included (:func:`kernel_supports`).
 
 What the fused loop exploits (everything else is the twin's arithmetic in the same order):
 
@@ -46,20 +50,43 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from ..activations.clipping import HardSigmoid, HardTanh
 from ..activations.identity import Identity
-from ..activations.rectifiers import ReLU
-from ..activations.thresholding import SoftThreshold
+from ..activations.rectifiers import ELU, LeakyReLU, ReLU
+from ..activations.sigmoids import Sigmoid, Tanh
+from ..activations.simplex import Softmax
+from ..activations.softplus import Softplus
+from ..activations.thresholding import NonnegSoftThreshold, SoftThreshold
+from . import smooth_prox as _sp
+from .activations import _softmax_row
 from .dispatch import lookup_exact
 
-__all__ = ["LIFTED_CODES", "KERNEL_CODES", "activation_code", "prox_l1_codes", "power_sq", "power_sym",
+__all__ = ["LIFTED_CODES", "KERNEL_CODES", "ROW_WISE_CODES", "L1_CODES", "activation_code", "activation_params",
+           "kernel_supports", "kernel_names", "prox_l1_codes", "power_sq", "power_sym",
            "lbn_inner_loop", "lbn_epoch"]
 
-#: exact activation class -> (kernel code of ``_prox_scalar``, the kernels' ``beta`` from the instance)
+#: exact activation class -> (kernel code of ``_prox_scalar``, the kernels' ``beta`` from the instance: a float,
+#: or the pair ``(beta, gamma)`` for the two-parameter hard tanh)
 LIFTED_CODES = {
     Identity: (0, lambda a: 0.0),
     ReLU: (1, lambda a: 0.0),
     SoftThreshold: (2, lambda a: float(a.alpha)),
+    NonnegSoftThreshold: (3, lambda a: float(a.alpha)),
+    LeakyReLU: (4, lambda a: float(a.slope)),
+    HardTanh: (5, lambda a: (float(a.lo), float(a.hi))),
+    HardSigmoid: (6, lambda a: float(a.slope)),
+    Tanh: (_sp.TANH, lambda a: 0.0),
+    Sigmoid: (_sp.SIGMOID, lambda a: 0.0),
+    Softplus: (_sp.SOFTPLUS, lambda a: float(a.beta)),
+    ELU: (_sp.ELU, lambda a: float(a.alpha)),
+    Softmax: (20, lambda a: float(a.temperature)),
 }
+#: the codes whose prox_(t Psi) is row-wise, not elementwise: only sigma (t = 1) is compiled, so they serve the
+#: output layer only (the x-update (17b) needs prox_(t Psi), t < 1, of the hidden layers)
+ROW_WISE_CODES = frozenset({20})
+_ROW_WISE = 20          # the one row-wise code (a compile-time constant of the kernels)
+#: the codes whose ``_prox_scalar`` folds in ``a|.|_1`` (the l1 regulariser's layer, Section 6.2)
+L1_CODES = frozenset({0, 1, 2, 3})
 
 #: registry name -> kernel code, derived from :data:`LIFTED_CODES` for messages and docs; whether an
 #: activation has a kernel is decided by its exact class (:func:`activation_code`), never by this name
@@ -75,10 +102,63 @@ def activation_code(activation):
     Examples
     --------
     >>> from bregnet.activations import get
-    >>> activation_code(get("relu")), activation_code(get("soft_threshold", alpha=0.5)), activation_code(get("tanh"))
+    >>> activation_code(get("relu")), activation_code(get("soft_threshold", alpha=0.5)), activation_code(get("softsign"))
     ((1, 0.0), (2, 0.5), None)
     """
     return lookup_exact(activation, LIFTED_CODES)
+
+
+def activation_params(activation):
+    """``(code, beta, gamma)`` of an activation the kernels support (``gamma`` 0 unless it has two parameters), or ``None``.
+
+    Examples
+    --------
+    >>> from bregnet.activations import get
+    >>> activation_params(get("hard_tanh", lo=-2.0, hi=0.5)), activation_params(get("elu", alpha=0.5))
+    ((5, -2.0, 0.5), (10, 0.5, 0.0))
+    """
+    found = activation_code(activation)
+    if found is None:
+        return None
+    code, beta = found
+    beta, gamma = beta if isinstance(beta, tuple) else (beta, 0.0)
+    return code, float(beta), float(gamma)
+
+
+def kernel_supports(problem) -> bool:
+    """True if the fused kernels cover every layer of ``problem`` (a :class:`bregnet.lifted.LiftedProblem`).
+
+    Every activation needs a code (:func:`activation_code`); the hidden layers' codes must be elementwise (the
+    x-update (17b) needs their prox_(t Psi), t < 1; a row-wise code such as softmax serves the output layer only),
+    and the l1 regulariser's layer one of :data:`L1_CODES`.
+
+    Examples
+    --------
+    >>> from bregnet.lifted import LiftedProblem
+    >>> from bregnet.network import glorot_init
+    >>> ok = glorot_init([3, 4, 2], ["tanh", "softmax"], seed=0)
+    >>> bad = glorot_init([3, 4, 2], ["softmax", "identity"], seed=0)
+    >>> kernel_supports(LiftedProblem.from_network(ok)), kernel_supports(LiftedProblem.from_network(bad))
+    (True, False)
+    """
+    codes = [activation_code(a) for a in problem.activations]
+    if any(c is None for c in codes):
+        return False
+    if any(c[0] in ROW_WISE_CODES for c in codes[:-1]):
+        return False
+    reg = problem.regulariser
+    if reg is not None and reg.alpha > 0 and codes[reg.layer - 1][0] not in L1_CODES:
+        return False
+    return True
+
+
+def kernel_names(hidden: bool = False) -> list:
+    """Registry names of the activations with a kernel code (``hidden=True``: those a hidden layer may use).
+
+    >>> "tanh" in kernel_names(hidden=True), "softmax" in kernel_names(hidden=True), "softmax" in kernel_names()
+    (True, False, True)
+    """
+    return sorted(cls.name for cls, (code, _) in LIFTED_CODES.items() if not (hidden and code in ROW_WISE_CODES))
 
 
 @njit(cache=True, inline="always")
@@ -92,7 +172,7 @@ def _soft(v, thr):
 
 @njit(cache=True, inline="always")
 def _prox_scalar(code, beta, v, t, a):
-    # prox_{t(Psi + a|.|)}(v);  t = 1, a = 0 gives sigma
+    # prox_{t(Psi + a|.|)}(v) of the codes 0..2;  t = 1, a = 0 gives sigma
     if code == 1:
         u = v - t * a
         return u if u > 0 else 0.0 * u
@@ -101,13 +181,43 @@ def _prox_scalar(code, beta, v, t, a):
     return _soft(v, t * a) if a != 0 else v
 
 
+@njit(cache=True, inline="always")
+def _prox_any(code, beta, gamma, v, t, a):
+    # prox_{t(Psi + a|.|)}(v) of every elementwise code (a != 0 only for L1_CODES, t <= 1 for the smooth codes)
+    if code < 3:
+        return _prox_scalar(code, beta, v, t, a)
+    return _prox_scalar_more(code, beta, gamma, v, t, a)
+
+
 @njit(cache=True)
-def prox_l1_codes(code, beta, V, t, a):
-    r""":math:`\operatorname{prox}_{t(\Psi + a\|\cdot\|_1)}(V)` elementwise for kernel ``code`` (twin: ``lifted.prox_psi_l1``)."""
+def _prox_scalar_more(code, beta, gamma, v, t, a):
+    # the codes >= 3: closed forms (twins: each class's _prox_step), or the smooth prox of smooth_prox
+    if code == 3:                                   # nonneg soft-thresholding at t (alpha + a)
+        u = v - t * (beta + a)
+        return u if u > 0 else 0.0 * u
+    if code == 4:                                   # leaky relu, slope beta
+        return v if v >= 0 else (beta / (beta + t * (1.0 - beta))) * v
+    if code == 5:                                   # hard tanh: clip to [beta, gamma]
+        return min(max(v, beta), gamma)
+    if code == 6:                                   # hard sigmoid, slope beta: kappa = 1/beta - 1
+        if t == 1.0:
+            return min(max(beta * v + 0.5, 0.0), 1.0)
+        w = 1.0 / (1.0 + t * (1.0 / beta - 1.0))
+        return min(max(0.5 + w * (v - 0.5 * (1.0 - t)), 0.0), 1.0)
+    return _sp.prox_scalar(code, beta, np.float64(v), t)
+
+
+@njit(cache=True)
+def prox_l1_codes(code, beta, V, t, a, gamma=0.0):
+    r""":math:`\operatorname{prox}_{t(\Psi + a\|\cdot\|_1)}(V)` elementwise for kernel ``code`` (twin: ``lifted.prox_psi_l1``).
+
+    ``beta``, ``gamma``: the parameters of :func:`activation_params`; ``a != 0`` only for the codes of
+    :data:`L1_CODES`, ``t <= 1`` for the smooth codes (:mod:`bregnet.kernels.smooth_prox`).
+    """
     out = np.empty_like(V)
     for i in range(V.shape[0]):
         for k in range(V.shape[1]):
-            out[i, k] = _prox_scalar(code, beta, V[i, k], t, a)
+            out[i, k] = _prox_any(code, beta, gamma, V[i, k], t, a)
     return out
 
 
@@ -225,8 +335,12 @@ def _power_sym_buf(K, v, w, tol, max_iter):
 
 
 @njit(cache=True)
-def _affine_residual(Z, b, code, beta, X, D):
+def _affine_residual(Z, b, code, beta, gamma, X, D):
     # Z += b (row-wise); D = sigma(Z) - X   (one pass)
+    if code >= 3:
+        _add_bias(Z, b)
+        _residual_more(code, beta, gamma, Z, X, D)
+        return
     for i in range(Z.shape[0]):
         for k in range(Z.shape[1]):
             z = Z[i, k] + b[k]
@@ -242,11 +356,48 @@ def _add_bias(Z, b):
 
 
 @njit(cache=True)
-def _residual(code, beta, Z, X, D):
+def _residual(code, beta, gamma, Z, X, D):
     # D = sigma(Z) - X
+    if code >= 3:
+        _residual_more(code, beta, gamma, Z, X, D)
+        return
     for i in range(Z.shape[0]):
         for k in range(Z.shape[1]):
             D[i, k] = _prox_scalar(code, beta, Z[i, k], 1.0, 0.0) - X[i, k]
+
+
+@njit(cache=True)
+def _residual_more(code, beta, gamma, Z, X, D):
+    # D = sigma(Z) - X for the codes >= 3
+    if code == _ROW_WISE:
+        _residual_rows(code, beta, Z, X, D)
+        return
+    _sigma_into(code, beta, gamma, Z, D)
+    for i in range(Z.shape[0]):
+        for k in range(Z.shape[1]):
+            D[i, k] -= X[i, k]
+
+
+@njit(cache=True)
+def _sigma_into(code, beta, gamma, Z, out):
+    # out = sigma(Z) elementwise for the codes >= 3 (tanh by the vectorisable kernel of smooth_prox)
+    if code == _sp.TANH:
+        _sp.tanh_into(Z, out)
+        return
+    for i in range(Z.shape[0]):
+        for k in range(Z.shape[1]):
+            out[i, k] = _prox_scalar_more(code, beta, gamma, Z[i, k], 1.0, 0.0)
+
+
+@njit(cache=True)
+def _residual_rows(code, beta, Z, X, D):
+    # D = sigma(Z) - X for a row-wise sigma (softmax with temperature beta: the kernel of kernels.activations)
+    T = Z.dtype.type(beta)
+    e = np.empty(Z.shape[1])
+    for i in range(Z.shape[0]):
+        total = _softmax_row(Z, i, T, e)
+        for k in range(Z.shape[1]):
+            D[i, k] = Z.dtype.type(e[k] / total) - X[i, k]
 
 
 @njit(cache=True)
@@ -266,17 +417,35 @@ def _theta_update(W, b, Xp, D, Wk, bk, eta, scale, rho, G, s):
 
 
 @njit(cache=True)
-def _x_update(code, beta, Xj, Zj, Dn, Wn, t, lam_j, lam_n, alpha, G):
+def _x_update(code, beta, gamma, Xj, Zj, Dn, Wn, t, lam_j, lam_n, alpha, G):
     # x_j <- prox_layer(x_j - t(lam_n Dn Wn^T - lam_j Zj))   (17b), in place; G: scratch (B, n_j)
     np.dot(Dn, Wn.T, G)
     tl = t * lam_j
     inv = 1.0 / (1.0 + tl)
     st = tl / (1.0 + tl)
     a = alpha / lam_j
+    if code >= 3:
+        for i in range(Xj.shape[0]):
+            for k in range(Xj.shape[1]):
+                v = Xj[i, k] - t * (lam_n * G[i, k] - lam_j * Zj[i, k])
+                Xj[i, k] = v * inv
+        _prox_into(code, beta, gamma, Xj, st, a)
+        return
     for i in range(Xj.shape[0]):
         for k in range(Xj.shape[1]):
             v = Xj[i, k] - t * (lam_n * G[i, k] - lam_j * Zj[i, k])
             Xj[i, k] = _prox_scalar(code, beta, v * inv, st, a)
+
+
+@njit(cache=True)
+def _prox_into(code, beta, gamma, V, t, a):
+    # V <- prox_{t(Psi + a|.|)}(V) in place for the elementwise codes >= 3 (t < 1: the x-update's step)
+    if code == _sp.TANH:
+        _sp.tanh_prox_into(V, t)
+        return
+    for i in range(V.shape[0]):
+        for k in range(V.shape[1]):
+            V[i, k] = _prox_scalar_more(code, beta, gamma, V[i, k], t, a)
 
 
 @njit(cache=True)
@@ -320,9 +489,12 @@ def _forward_pass(Ws, bs, X0, Y, codes, betas, Zc):
         _add_bias(Zc[l], bs[l])
         if l < L - 1:
             h = np.empty((B, Ws[l].shape[1]), dtype=X0.dtype)
-            for i in range(B):
-                for k in range(h.shape[1]):
-                    h[i, k] = _prox_scalar(codes[l], betas[l], Zc[l][i, k], 1.0, 0.0)
+            if codes[l] >= 3:
+                _sigma_into(codes[l], betas[l, 0], betas[l, 1], Zc[l], h)
+            else:
+                for i in range(B):
+                    for k in range(h.shape[1]):
+                        h[i, k] = _prox_scalar(codes[l], betas[l, 0], Zc[l][i, k], 1.0, 0.0)
             xs.append(h)
     xs.append(Y)
     return xs
@@ -376,10 +548,10 @@ def _layer1_update(A, beta1, D1, sb1, eta, s, rho):
 def _theta_step(l, Ws, bs, Wk, bk, xs, Zc, D, GW, sb, Zvalid, codes, betas, eta, s, rho):
     """Theta-step of layer ``l >= 2`` (residual from the cached pre-activation where valid)."""
     if Zvalid[l - 1]:
-        _residual(codes[l - 1], betas[l - 1], Zc[l - 1], xs[l], D[l - 1])
+        _residual(codes[l - 1], betas[l - 1, 0], betas[l - 1, 1], Zc[l - 1], xs[l], D[l - 1])
     else:
         np.dot(xs[l - 1], Ws[l - 1], Zc[l - 1])
-        _affine_residual(Zc[l - 1], bs[l - 1], codes[l - 1], betas[l - 1], xs[l], D[l - 1])
+        _affine_residual(Zc[l - 1], bs[l - 1], codes[l - 1], betas[l - 1, 0], betas[l - 1, 1], xs[l], D[l - 1])
     _theta_update(Ws[l - 1], bs[l - 1], xs[l - 1], D[l - 1], Wk[l - 1], bk[l - 1], eta, s, rho,
                   GW[l - 1], sb[l - 1])
 
@@ -391,7 +563,7 @@ def _x_step(l, Ws, bs, xs, Zc, D, Gx, Zvalid, K, A, KA, Z1k, beta1, vw, pu, pw, 
     j = l - 1
     lam = lambdas[l - 1]
     np.dot(xs[j], Ws[l - 1], Zc[l - 1])
-    _affine_residual(Zc[l - 1], bs[l - 1], codes[l - 1], betas[l - 1], xs[l], D[l - 1])
+    _affine_residual(Zc[l - 1], bs[l - 1], codes[l - 1], betas[l - 1, 0], betas[l - 1, 1], xs[l], D[l - 1])
     if j == 1:
         _ensure_z1(Zvalid, K, A, KA, Z1k, beta1, Zc[0])
     else:
@@ -402,7 +574,7 @@ def _x_step(l, Ws, bs, xs, Zc, D, Gx, Zvalid, K, A, KA, Z1k, beta1, vw, pu, pw, 
     lip = lam * _power_sq_buf(W, vw[l - 1], pu[:W.shape[0]], pw[:W.shape[1]], tol, max_iter)
     t = c / lip if lip > lambdas[j - 1] * _X_LIPSCHITZ_FLOOR else c / lambdas[j - 1]     # as sweep.x_step_size
     alpha = l1_alpha if l1_layer == j else 0.0
-    _x_update(codes[j - 1], betas[j - 1], xs[j], Zc[j - 1], D[l - 1], W, t,
+    _x_update(codes[j - 1], betas[j - 1, 0], betas[j - 1, 1], xs[j], Zc[j - 1], D[l - 1], W, t,
               lambdas[j - 1], lam, alpha, Gx[l - 1])
     Zvalid[l - 1] = False
 
@@ -427,6 +599,8 @@ def lbn_inner_loop(Ws, bs, X0, Y, vx, vw, codes, betas, lambdas, l1_layer, l1_al
     ``X0``, ``Y``: the batch (C-contiguous, the parameters' dtype); ``vx[l]`` (length :math:`n_l`, l = 1..L-1)
     and ``vw[l-1]`` (length :math:`n_l`): float64 warm-start vectors of the power iterations for
     :math:`\|X_l\|_2^2` and :math:`\|W_l\|_2^2`, updated in place (zeros: the default start).
+    ``codes``, ``betas``: per layer the kernel code and the ``(L, 2)`` float64 parameters ``(beta, gamma)`` of
+    :func:`activation_params`.
     ``K``: :math:`X_0X_0^\top` if the caller has it (e.g. from NumPy's ``syrk``, half the work of a general
     product), or any array of another shape to compute it here.
     Returns the final auxiliary variables ``[X_1, ..., X_{L-1}]``.
@@ -457,7 +631,7 @@ def lbn_inner_loop(Ws, bs, X0, Y, vx, vw, codes, betas, lambdas, l1_layer, l1_al
             eta = c / (lam * (nx[l - 1] / B + 1.0) + rho)
             if l == 1:
                 _ensure_z1(Zvalid, K, A, KA, Z1k, beta1, Zc[0])
-                _residual(codes[0], betas[0], Zc[0], xs[1], D[0])
+                _residual(codes[0], betas[0, 0], betas[0, 1], Zc[0], xs[1], D[0])
                 _layer1_update(A, beta1, D[0], sb[0], eta, lam / B, rho)
                 Zvalid[0] = False
                 continue

@@ -95,15 +95,16 @@ def lbn_batch_numpy(problem: LiftedProblem, network: Network, X0, Y, *, n_inner:
 
 
 def kernel_supported(problem: LiftedProblem) -> bool:
-    """True if every activation has a kernel code (identity, relu, soft_threshold)."""
-    from ..kernels.lifted import activation_code
-    return all(activation_code(a) is not None for a in problem.activations)
+    """True if the kernel covers every layer: see :func:`bregnet.kernels.lifted.kernel_supports`."""
+    from ..kernels.lifted import kernel_supports
+    return kernel_supports(problem)
 
 
 def _kernel_args(problem: LiftedProblem):
-    from ..kernels.lifted import activation_code
-    codes = np.array([activation_code(a)[0] for a in problem.activations], dtype=np.int64)
-    betas = np.array([activation_code(a)[1] for a in problem.activations], dtype=np.float64)
+    from ..kernels.lifted import activation_params
+    params = [activation_params(a) for a in problem.activations]
+    codes = np.array([p[0] for p in params], dtype=np.int64)
+    betas = np.array([p[1:] for p in params], dtype=np.float64).reshape(len(params), 2)
     lambdas = np.array(problem.lambdas, dtype=np.float64)
     reg = problem.regulariser
     l1_layer = reg.layer if reg is not None else -1
@@ -236,8 +237,11 @@ class LBNS(Solver):
     def check_task(self, task: Task) -> None:
         super().check_task(task)
         if self.use_kernel and not kernel_supported(task.problem):
-            raise BregnetInputError("use_kernel=True needs activations with a compiled kernel (identity, relu, "
-                                    f"soft_threshold); got {[a.name for a in task.problem.activations]}")
+            from ..kernels.lifted import kernel_names
+            raise BregnetInputError("use_kernel=True needs activations with a compiled kernel (hidden layers: "
+                                    f"{', '.join(kernel_names(hidden=True))}; the output layer also "
+                                    f"{', '.join(sorted(set(kernel_names()) - set(kernel_names(hidden=True))))}); "
+                                    f"got {[a.name for a in task.problem.activations]}")
 
     def init(self, task: Task, network: Network, hidden, rng) -> dict:
         return {**params_state(network), "warm": warm_start_vectors(network)}

@@ -1,0 +1,168 @@
+"""Algorithm 1's fused kernels for every activation with a kernel code (issue 13, item 4) against the NumPy twins.
+
+* the scalar/elementwise prox_(t Psi), 0 < t <= 1 (the x-update's steps), against ``activation.prox(z, step=t)``
+  at extreme steps and |z| up to 1e8;
+* the vectorised tanh (``tanh_fast``) against np.tanh and mpmath, the vectorised tanh prox against the twin;
+* whole batch steps and consecutive batches (``lbn_batch_kernel`` against ``lbn_batch_numpy``) in float64 to
+  ~1e-12 (power iterations run to convergence, tol 1e-15: with the default 1e-7 the two paths differ at that
+  level through the step sizes, for ReLU as well) and in float32;
+* ``lbn_s`` through the epoch kernel against the twin path, and what the kernel refuses.
+"""
+import math
+
+import numpy as np
+import pytest
+
+from bregnet.activations import get
+from bregnet.lifted import LiftedProblem
+from bregnet.kernels import smooth_prox as sp
+from bregnet.kernels.lifted import activation_params, kernel_supports, prox_l1_codes
+from bregnet.network import glorot_init
+from bregnet.solvers.implicit_stochastic import (kernel_supported, lbn_batch_kernel, lbn_batch_numpy, lbn_s,
+                                                 warm_start_vectors)
+
+NEW = [("nonneg_soft_threshold", {"alpha": 0.3}), ("leaky_relu", {"slope": 0.2}), ("hard_tanh", {"lo": -0.5, "hi": 2.0}),
+       ("hard_sigmoid", {"slope": 0.4}), ("tanh", {}), ("sigmoid", {}), ("softplus", {"beta": 2.0}),
+       ("elu", {"alpha": 0.7})]
+STEPS = [1e-18, 1e-12, 1e-6, 0.01, 0.5, 0.9, 1 - 1e-9, 1.0]
+
+
+def _z(rng, n=400):
+    mags = 10.0 ** rng.uniform(-8, 8, size=n)
+    z = np.concatenate([mags * np.sign(rng.normal(size=n)), rng.normal(size=n) * 3, [0.0, 1.0, -1.0, 20.0, -40.0]])
+    return z.reshape(1, -1)
+
+
+def _assert_close(got, want, rtol, atol=1e-300):
+    np.testing.assert_allclose(got, want, rtol=rtol, atol=atol)
+
+
+@pytest.mark.parametrize("name,params", NEW)
+@pytest.mark.parametrize("t", STEPS)
+def test_prox_codes_equal_twin_at_extreme_steps(name, params, t):
+    act = get(name, **params)
+    code, beta, gamma = activation_params(act)
+    z = _z(np.random.default_rng(1))
+    _assert_close(prox_l1_codes(code, beta, z, t, 0.0, gamma), act.prox(z, step=t), rtol=1e-12)
+
+
+@pytest.mark.parametrize("name,params", NEW)
+def test_prox_codes_float32(name, params):
+    act = get(name, **params)
+    code, beta, gamma = activation_params(act)
+    z = np.random.default_rng(2).normal(size=(6, 50)).astype(np.float32) * 4
+    for t in (0.3, 1.0):
+        got = prox_l1_codes(code, beta, z, t, 0.0, gamma)
+        assert got.dtype == np.float32
+        _assert_close(got, act.prox(z, step=t), rtol=2e-6, atol=4e-7)     # the twins round in float32
+
+
+def test_nonneg_soft_threshold_with_l1_equals_twin():
+    act = get("nonneg_soft_threshold", alpha=0.3)
+    code, beta, gamma = activation_params(act)
+    z = np.random.default_rng(3).normal(size=(5, 7))
+    _assert_close(prox_l1_codes(code, beta, z, 0.4, 0.2, gamma), act.with_l1(0.2).prox(z, step=0.4), rtol=1e-15)
+
+
+@pytest.mark.parametrize("t", STEPS[:-1])
+def test_vectorised_tanh_prox_equals_twin(t):
+    z = _z(np.random.default_rng(4)).reshape(-1, 5)
+    got = z.copy()
+    sp.tanh_prox_into(got, t)
+    _assert_close(got, get("tanh").prox(z, step=t), rtol=1e-12)
+
+
+def test_vectorised_tanh_prox_nonfinite_and_huge():
+    z = np.array([[np.inf, -np.inf, 1e308, -1e308, 0.0, 5e-324]])
+    got = z.copy()
+    sp.tanh_prox_into(got, 0.3)
+    # at |z| = 1e308 the twin returns the float below 1 (the root of its float F), the kernel tanh(u*) = 1.0
+    np.testing.assert_allclose(got, get("tanh").prox(z, step=0.3), rtol=2e-16, atol=0)
+    got = np.array([[np.nan, 1.0]])
+    sp.tanh_prox_into(got, 0.3)
+    assert np.isnan(got[0, 0]) and got[0, 1] == pytest.approx(get("tanh").prox(np.array([[1.0]]), step=0.3)[0, 0])
+
+
+def test_tanh_fast_within_a_few_ulps():
+    mpmath = pytest.importorskip("mpmath")
+    rng = np.random.default_rng(5)
+    z = np.concatenate([rng.normal(size=3000) * 4, 10.0 ** rng.uniform(-300, 1.4, 3000), [0.0, 19.0, 19.5, 21.0]])
+    got = np.empty((1, z.size))
+    sp.tanh_into(z.reshape(1, -1), got)
+    _assert_close(got[0], np.tanh(z), rtol=1e-15, atol=0)
+    for v in z[::50]:
+        exact = float(mpmath.tanh(mpmath.mpf(float(v))))
+        assert abs(sp.tanh_fast(float(v)) - exact) <= 4 * np.spacing(abs(exact))
+    assert math.copysign(1.0, sp.tanh_fast(-0.0)) == -1.0
+
+
+def test_comparisons_can_fail():
+    act = get("tanh")
+    code, beta, gamma = activation_params(act)
+    z = _z(np.random.default_rng(6))
+    with pytest.raises(AssertionError):                   # another step is detected
+        _assert_close(prox_l1_codes(code, beta, z, 0.5, 0.0, gamma), act.prox(z, step=0.5 + 1e-9), rtol=1e-12)
+    got = z.reshape(-1, 5).copy()
+    sp.tanh_prox_into(got, 0.5)
+    with pytest.raises(AssertionError):                   # a plain tanh is not the prox
+        _assert_close(got, np.tanh(z.reshape(-1, 5)), rtol=1e-12)
+    with pytest.raises(ValueError, match="0 < t <= 1"):  # t > 1 is refused, not answered wrongly
+        sp.prox_scalar(code, beta, 0.5, 2.0)
+
+
+SETTINGS = [("tanh", "tanh", "identity"), ("sigmoid", "softplus", "softmax"), ("elu", "leaky_relu", "sigmoid"),
+            ("hard_tanh", "hard_sigmoid", "tanh"), ("nonneg_soft_threshold", "tanh", "identity")]
+
+
+def _targets(rng, out, shape, dtype):
+    Y = np.abs(rng.normal(size=shape))
+    if out == "softmax":
+        Y = Y / Y.sum(axis=1, keepdims=True)
+    elif out in ("sigmoid", "tanh"):
+        Y = Y / (1 + Y)
+    return Y.astype(dtype)
+
+
+@pytest.mark.parametrize("dtype,rtol,atol", [(np.float64, 1e-11, 1e-13), (np.float32, 2e-4, 2e-6)])
+@pytest.mark.parametrize("acts", SETTINGS)
+def test_batches_kernel_equals_twin(dtype, rtol, atol, acts):
+    """Three consecutive batches with warm starts; power iterations to convergence so that only rounding differs."""
+    rng = np.random.default_rng(0)
+    net = glorot_init([7, 6, 5, 3], list(acts), seed=1, dtype=dtype, bias=0.05)
+    prob = LiftedProblem.from_network(net, lambdas=[1.0, 0.5, 2.0])
+    assert kernel_supported(prob)
+    kw = dict(n_inner=6, prox_weight=0.5, tol=1e-15, max_iter=3000)
+    wa, wb = warm_start_vectors(net), warm_start_vectors(net)
+    a = b = net
+    for _ in range(3):
+        X = rng.normal(size=(9, 7)).astype(dtype)
+        Y = _targets(rng, acts[-1], (9, 3), dtype)
+        a, ha = lbn_batch_numpy(prob, a, X, Y, warm=wa, **kw)
+        b, hb = lbn_batch_kernel(prob, b, X, Y, warm=wb, **kw)
+        for p, q in zip(a.weights + a.biases + tuple(ha), b.weights + b.biases + tuple(hb)):
+            assert q.dtype == dtype
+            np.testing.assert_allclose(q, p, rtol=rtol, atol=atol)
+    c, _ = lbn_batch_kernel(prob, b, X, Y, **{**kw, "n_inner": 7})     # can fail: one more sweep is detected
+    assert not np.allclose(c.weights[0], a.weights[0], rtol=rtol, atol=atol)
+
+
+def test_lbn_s_epoch_kernel_equals_twin_path_tanh_softmax():
+    rng = np.random.default_rng(6)
+    net = glorot_init([6, 5, 4, 3], ["tanh", "sigmoid", "softmax"], seed=2, bias=0.05)
+    X = rng.normal(size=(23, 6))
+    Y = _targets(rng, "softmax", (23, 3), np.float64)
+    kw = dict(epochs=2, batch_size=5, n_inner=4, prox_weight=2.0, seed=3)
+    a = lbn_s(net, X, Y, use_kernel=False, **kw)
+    b = lbn_s(net, X, Y, use_kernel=True, **kw)
+    for p, q in zip(a.network.weights + a.network.biases, b.network.weights + b.network.biases):
+        np.testing.assert_allclose(q, p, rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(b.history.energy, a.history.energy, rtol=1e-4)
+
+
+def test_kernel_refuses_softmax_hidden_and_other_activations():
+    ok = LiftedProblem.from_network(glorot_init([3, 4, 2], ["tanh", "softmax"], seed=0))
+    hidden_softmax = LiftedProblem.from_network(glorot_init([3, 4, 2], ["softmax", "identity"], seed=0))
+    no_code = LiftedProblem.from_network(glorot_init([3, 4, 2], ["softsign", "identity"], seed=0))
+    assert kernel_supports(ok)
+    assert not kernel_supports(hidden_softmax)
+    assert not kernel_supports(no_code)
