@@ -224,11 +224,48 @@ def _skip_foreign_members(app, what, name, obj, skip, options):
     return None
 
 
-def _check_equation_index_links(app, env, node, contnode):
-    """Every name in the equation index (docs/equations.md, generated) must link to its API entry: an
-    unresolved one is a warning, so the -W build fails (elsewhere an unresolved name stays plain text)."""
-    if node.get("refdoc") == "equations" and node.get("refdomain") == "py":
-        logger.warning("equation index: no API entry for %s", node.get("reftarget"), location=node)
+def _canonical_name(dotted: str) -> str | None:
+    """Where the bregnet object named ``dotted`` is defined (``bregnet.solvers.run`` ->
+    ``bregnet.solvers.engine.run``), or None."""
+    parts = dotted.split(".")
+    if parts[0] != "bregnet":
+        return None
+    for cut in range(len(parts), 0, -1):
+        try:
+            obj = importlib.import_module(".".join(parts[:cut]))
+        except ImportError:
+            continue
+        for attr in parts[cut:]:
+            obj = getattr(obj, attr, None)
+        if inspect.ismodule(obj):
+            return obj.__name__
+        module, qualname = getattr(obj, "__module__", None), getattr(obj, "__qualname__", None)
+        return f"{module}.{qualname}" if module and qualname and module.startswith("bregnet") else None
+    return None
+
+
+def _resolve_reexports(app, env, node, contnode):
+    """A docstring may name an object where a package re-exports it (``:func:`bregnet.activations.get```); the
+    reference documents it once, where it is defined, and the link goes there.  Every name in the equation index
+    (docs/equations.md, generated) must link to its API entry: an unresolved one there is a warning, so the -W
+    build fails (elsewhere an unresolved name stays plain text)."""
+    if node.get("refdomain") != "py":
+        return None
+    target = node.get("reftarget", "")
+    context = [node.get("py:module"), node.get("py:class")]
+    candidates = [target] + [f"{c}.{target}" for c in context if c] + (
+        [f"{context[0]}.{context[1]}.{target}"] if all(context) else [])
+    for candidate in candidates:
+        canonical = _canonical_name(candidate)
+        if canonical and canonical != target:
+            new = node.deepcopy()
+            new["reftarget"] = canonical
+            found = env.get_domain("py").resolve_xref(env, node["refdoc"], app.builder, node["reftype"],
+                                                      canonical, new, contnode)
+            if found is not None:
+                return found
+    if node.get("refdoc") == "equations":
+        logger.warning("equation index: no API entry for %s", target, location=node)
     return None
 
 
@@ -246,4 +283,4 @@ def setup(app):
     app.connect("autodoc-process-docstring", _foreign_inherited_docstring)
     app.connect("source-read", _add_site_toctree)
     app.connect("autodoc-skip-member", _skip_foreign_members)
-    app.connect("missing-reference", _check_equation_index_links)
+    app.connect("missing-reference", _resolve_reexports)
