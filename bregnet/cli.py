@@ -20,6 +20,8 @@ Exit status (every subcommand):
 2     usage error: bad arguments or options, a checkpoint from another configuration
 3     dataset not found (the message says how to get it)
 4     training diverged (non-finite objective or parameters); ``metrics.json`` is still written
+5     the Dask cluster of ``train --scheduler/--dask-workers`` could not be reached, or lost a worker in a round
+      and its retries were spent; the checkpoint of the last finished round is intact (``--resume`` continues)
 ====  =====================================================================
 
 Progress bars (tqdm) go to stderr; ``--quiet`` silences them and the progress messages.
@@ -39,9 +41,9 @@ import numpy as np
 from ._atomic import atomic_write_bytes
 
 __all__ = ["main", "check_activation", "build_parser", "EXIT_OK", "EXIT_FAILURE", "EXIT_USAGE", "EXIT_NO_DATA",
-           "EXIT_DIVERGED"]
+           "EXIT_DIVERGED", "EXIT_CLUSTER"]
 
-EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_NO_DATA, EXIT_DIVERGED = 0, 1, 2, 3, 4
+EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_NO_DATA, EXIT_DIVERGED, EXIT_CLUSTER = 0, 1, 2, 3, 4, 5
 
 
 def _law_table(act, rng, n, n_rows):
@@ -473,6 +475,7 @@ def _train_setup(args):
             raise BregnetInputError(f"--divergence-growth must be 0 (off) or a finite factor >= 1; got {g}")
         if args.preset is not None:
             preset_options(args.preset, spec.name, args.problem)
+        _check_cluster_args(args, spec, options)
     except BregnetInputError as exc:
         _err("train", str(exc))
         return EXIT_USAGE
@@ -513,6 +516,70 @@ def _train_setup(args):
     return spec, ds, problem, data, options, popts
 
 
+#: the solvers ``--scheduler`` / ``--dask-workers`` run on a cluster (Section 4.2.2, eq. (23))
+CLUSTER_SOLVERS = ("model-averaging", "parallel-implicit")
+
+
+def _check_cluster_args(args, spec, options) -> None:
+    """The cluster options of ``bregnet train`` (BregnetInputError naming the option); nothing is connected yet."""
+    from .exceptions import BregnetInputError
+
+    if args.retries < 0:
+        raise BregnetInputError(f"--retries must be >= 0; got {args.retries}")
+    if args.scheduler is None and args.dask_workers is None:
+        return
+    if args.scheduler is not None and args.dask_workers is not None:
+        raise BregnetInputError("--scheduler connects to a running cluster, --dask-workers starts one: give one")
+    if args.dask_workers is not None and args.dask_workers < 1:
+        raise BregnetInputError(f"--dask-workers must be >= 1; got {args.dask_workers}")
+    if args.scheduler is not None:
+        host, _, port = args.scheduler.rpartition("://")[2].rpartition(":")
+        if not host or not port.isdigit():
+            raise BregnetInputError(f"--scheduler must be an address such as tcp://host:8786; got {args.scheduler!r}")
+    if spec.name not in CLUSTER_SOLVERS:
+        raise BregnetInputError(f"--scheduler/--dask-workers run {' or '.join(CLUSTER_SOLVERS)}; got --solver "
+                                f"{spec.name}")
+    if options.get("split", "fixed") != "fixed":
+        raise BregnetInputError(f"--scheduler/--dask-workers keep fixed data blocks on the workers (split=fixed); "
+                                f"got --option split={options['split']}")
+    try:
+        import distributed  # noqa: F401
+    except ImportError:
+        raise BregnetInputError("--scheduler/--dask-workers need Dask: pip install 'dask[distributed]'") from None
+
+
+def _start_cluster(args):
+    """``(executor, close)`` of the cluster asked for (None, None without one), or an exit code after one line."""
+    if args.scheduler is None and args.dask_workers is None:
+        return None, None
+    import logging
+
+    import distributed
+
+    from .solvers.partitions import DaskResident
+
+    cluster = None
+    try:
+        if args.dask_workers is not None:
+            cluster = distributed.LocalCluster(n_workers=args.dask_workers, threads_per_worker=1, processes=True,
+                                               dashboard_address=None, silence_logs=logging.ERROR)
+            client = distributed.Client(cluster)
+        else:
+            client = distributed.Client(args.scheduler, timeout=5)
+    except (OSError, TimeoutError, RuntimeError) as exc:
+        if cluster is not None:
+            cluster.close()
+        where = args.scheduler or f"a local cluster of {args.dask_workers} workers"
+        _err("train", f"cannot reach the Dask cluster ({where}): {exc}")
+        return EXIT_CLUSTER
+
+    def close():
+        client.close()
+        if cluster is not None:
+            cluster.close()
+    return DaskResident(client, retries=args.retries), close
+
+
 def _nearest_existing(path: Path) -> Path:
     path = path.absolute()
     while not path.exists() and path != path.parent:
@@ -547,6 +614,7 @@ def _train_config(args, spec, problem, options, popts, out, ckdir) -> dict:
             "seeds": {"dataset": args.seed, "noise": [args.seed, 2], "training": args.seed},
             "data_dir": args.data_dir, "n_train": args.n_train, "n_test": args.n_test, "centred": not args.no_centre,
             "dtype": args.dtype, "preset": args.preset, "options": options, "problem_options": popts,
+            "cluster": {"scheduler": args.scheduler, "dask_workers": args.dask_workers, "retries": args.retries},
             "out": str(out), "checkpoint_dir": str(ckdir), "resume": bool(args.resume)}
 
 
@@ -586,6 +654,7 @@ def _train_summary(args, spec, ds, problem, r, training_s) -> str:
 def _cmd_train(args) -> int:
     from .exceptions import BregnetInputError
     from .solvers.engine import DivergenceRule
+    from .solvers.partitions import ClusterError
     from .training import TRAINING_STATE, TrainingDivergedError, train
 
     t0 = time.perf_counter()
@@ -604,11 +673,16 @@ def _cmd_train(args) -> int:
             _err("train", f"--resume: no checkpoint in {ckdir}; starting afresh")
         elif args.overwrite and (ckdir / TRAINING_STATE).exists():
             _err("train", f"--overwrite: the run in {out} will be replaced")
+    started = _start_cluster(args)
+    if isinstance(started, int):
+        return started
+    executor, close_cluster = started
+    run_options = options if executor is None else {**options, "split": "fixed", "executor": executor}
     bar = _Progress(args.epochs, f"{args.problem} {spec.name}", args.quiet)
     status, code, error, log, outcome = "ok", EXIT_OK, None, None, None
     try:
         outcome = train(problem, spec, data, epochs=args.epochs, batch_size=args.batch_size, seed=args.seed,
-                        options=options, preset=args.preset, dtype=args.dtype, callback=bar, checkpoint_dir=ckdir,
+                        options=run_options, preset=args.preset, dtype=args.dtype, callback=bar, checkpoint_dir=ckdir,
                         resume=args.resume, divergence=DivergenceRule(growth=args.divergence_growth or None))
         log = outcome.log
     except TrainingDivergedError as exc:
@@ -617,8 +691,14 @@ def _cmd_train(args) -> int:
         bar.close()
         _err("train", str(exc))
         return EXIT_USAGE
+    except ClusterError as exc:
+        bar.close()
+        _err("train", f"{exc}; the checkpoint of the last finished round is in {ckdir}: continue with --resume")
+        return EXIT_CLUSTER
     finally:
         bar.close()
+        if close_cluster is not None:
+            close_cluster()
     training_s = float(log.last.get("wall_time", 0.0)) if log is not None and len(log) else 0.0
     metrics = {"command": "train", "status": status, "error": error,
                "config": _train_config(args, spec, problem, options, popts, out, ckdir),
@@ -769,7 +849,8 @@ class ArgumentParser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     p = ArgumentParser(prog="bregnet", description="Lifted Bregman training of neural networks (Wang & Benning, 2023).",
-                                epilog="exit status: 0 ok, 1 failure, 2 usage error, 3 dataset not found, 4 divergence")
+                                epilog="exit status: 0 ok, 1 failure, 2 usage error, 3 dataset not found, 4 divergence, "
+                                       "5 cluster failure")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
 
     d = sub.add_parser("demo", help="LBN-S vs SGD-BP on the bundled digits, and a sparse autoencoder: table and plots")
@@ -808,6 +889,14 @@ def build_parser() -> argparse.ArgumentParser:
                         "the command refuses)")
     t.add_argument("--quiet", action="store_true", help="no progress bar or summary")
     t.add_argument("--dtype", default="float64", choices=("float32", "float64"))
+    t.add_argument("--scheduler", metavar="ADDRESS", default=None,
+                   help="model-averaging / parallel-implicit on the Dask cluster of this scheduler (tcp://host:8786): "
+                        "the data blocks stay on the workers, each round sends Theta only (split=fixed)")
+    t.add_argument("--dask-workers", type=int, metavar="N", default=None,
+                   help="as --scheduler, on a local Dask cluster of N worker processes started for the run")
+    t.add_argument("--retries", type=int, default=2, metavar="N",
+                   help="with --scheduler/--dask-workers: how often a round is computed again after a worker died "
+                        "(default 2); then the run stops (exit 5) with its checkpoint intact")
     t.set_defaults(func=_cmd_train)
 
     r = sub.add_parser("reproduce", help="reproduce a table or figure of Section 6 (validation/run.py)",

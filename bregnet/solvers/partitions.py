@@ -197,7 +197,7 @@ class _MeteredExecutor(cf.Executor):
         return [f.result() for f in futures]
 
     def shutdown(self, wait=True, *, cancel_futures=False):
-        self.inner.shutdown(wait=wait, cancel_futures=cancel_futures)
+        self.inner.shutdown(wait=wait)
 
 
 # ---------------------------------------------------------------------------------------------- resident
@@ -244,10 +244,10 @@ class ResidentExecutor(cf.Executor):
     def map_partitions(self, fn, X, Y, n_partitions, make_args) -> list:
         """:func:`map_partitions` on the resident blocks, a round retried (blocks placed again) on a lost worker."""
         for attempt in itertools.count():
-            parts = self._parts_for(X, Y, n_partitions, fresh=attempt > 0)
-            if self.meter is not None:
-                self.meter.start_round()
             try:
+                parts = self._parts_for(X, Y, n_partitions, fresh=attempt > 0)
+                if self.meter is not None:
+                    self.meter.start_round()
                 futures = []
                 for p, part in enumerate(parts):
                     args = make_args(p, part)
