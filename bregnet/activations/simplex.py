@@ -9,6 +9,17 @@ exactly when :math:`T \ge \tfrac12`: on the tangent space :math:`\sum_j v_j = 0`
 :math:`T\sum_j v_j^2/u_j \ge T\|v\|_1^2 \ge 2T\|v\|_2^2`, with equality approached at
 :math:`u = (\tfrac12,\tfrac12,0,\dots)`.  Then :math:`\sigma(z) = \operatorname{softmax}(z/T)` and
 :math:`\Phi^*(z) = T\log\sum_j e^{z_j/T}`.
+
+Sparsemax and 1.5-entmax with temperature, :math:`\sigma(z) = \operatorname{sparsemax}(z/T)` and
+:math:`\operatorname{entmax}_{3/2}(z/T)`, are the proximal maps of
+:math:`\Psi_T = T\,\Phi_1 - \tfrac12\|\cdot\|^2` (:math:`\Phi_1 = \tfrac12\|\cdot\|^2 + \Psi_1` that of
+:math:`T = 1`), because :math:`\sigma(z) = \arg\min_p T\Phi_1(p) - \langle p, z\rangle`; so
+:math:`\Phi^*(z) = T\,\Phi_1^*(z/T)`.  :math:`\Psi_T` is convex in every dimension exactly when
+:math:`T \ge 1`: for sparsemax :math:`\Psi_T = \tfrac{T-1}2\|p\|^2 + \chi_\Delta` and the Jacobian of
+:math:`\sigma` is :math:`1/T` times an orthogonal projection (eigenvalue :math:`1/T` once two entries
+are positive); for 1.5-entmax the curvature :math:`\sum_j (T p_j^{-1/2} - 1) v_j^2` is
+:math:`\ge 0` for :math:`T \ge 1`, and for :math:`T < 1` the Jacobian exceeds 1 in high enough
+dimension (:mod:`bregnet.activations.entmax`, which has the general :math:`\alpha`).
 """
 from __future__ import annotations
 
@@ -318,6 +329,19 @@ class Sparsemax(Activation):
     row whose maximum is :math:`+\infty`, 0 on :math:`-\infty` entries).  Membership of
     :math:`\Delta` is decided to the tolerance of :func:`simplex_tolerance`.
 
+    Temperature :math:`T \ge 1`: :math:`\sigma(z) = \operatorname{sparsemax}(z/T)
+    = \arg\min_{p\in\Delta}\tfrac T2\|p\|^2 - \langle p, z\rangle`, the prox of
+    :math:`\Psi = \tfrac{T-1}2\|p\|^2 + \chi_\Delta`;
+    :math:`\operatorname{prox}_{t\Psi}(z) = \operatorname{sparsemax}(z/(1 + t(T-1)))`,
+    :math:`\Phi^*(z) = T\,\Phi_1^*(z/T)` and :math:`\Psi^*(y) = c\,\Phi_1^*(y/c)`, :math:`c = T - 1 > 0`,
+    with :math:`\Phi_1^*` the conjugate above; the Jacobian is divided by :math:`T`.  For :math:`T < 1`
+    :math:`\Psi` is not convex and :math:`\sigma` has the Lipschitz constant :math:`1/T > 1`.
+
+    Parameters
+    ----------
+    temperature : float, default 1.0
+        :math:`T \ge 1` (convexity of :math:`\Psi`).
+
     Examples
     --------
     >>> from bregnet.activations import get
@@ -328,46 +352,59 @@ class Sparsemax(Activation):
     [[1.0, 0.0]]
     >>> float(act.psi_conjugate([[0.2, 1.5, -3.0]])[0])
     1.5
+    >>> get("sparsemax", temperature=2.0).prox([[1.0, 0.5, -1.0]]).tolist()
+    [[0.625, 0.375, 0.0]]
     """
 
+    temperature: float = 1.0
     has_psi_conjugate = True
-    formula = "Psi = indicator of the simplex"
+    formula = "Psi = (T-1)/2 |p|^2 + indicator of the simplex"
     family = "simplex"
+
+    def __post_init__(self):
+        T = check_real("temperature", self.temperature)
+        if T < 1.0:
+            raise ValueError(f"temperature must be >= 1 for Psi = (T-1)/2 |p|^2 + indicator of the simplex to be "
+                             f"convex (sparsemax(z/T) has the Lipschitz constant 1/T); got {self.temperature!r}")
+        object.__setattr__(self, "temperature", T)
 
     def psi(self, x):
         x = as_float_array(x, "x")
-        return np.where(on_simplex(x), 0.0, np.inf).astype(x.dtype)
+        xc = np.clip(x, 0, 1)
+        val = (0.5 * (self.temperature - 1.0)) * np.sum(xc * xc, axis=-1)
+        return np.where(on_simplex(x), val, np.inf).astype(x.dtype)
 
     def prox(self, z, step: float = 1.0):
         z = _as_vectors(z)
-        check_step(step)
-        # an entry at or below max - 1 gets 0, so -inf entries may stand in as max - 2
-        return _prox_nonfinite_rows(z, lambda v: sparsemax_threshold(v)[0].astype(v.dtype),
-                                    drop_value=lambda top: top - 2.0)
+        t = check_step(step)
+        c = 1.0 + t * (self.temperature - 1.0)
+        # an entry at or below max - c gets 0, so -inf entries may stand in as max - 2c
+        return _prox_nonfinite_rows(z, lambda v: sparsemax_threshold(v / c)[0].astype(v.dtype),
+                                    drop_value=lambda top: top - 2.0 * c)
 
     def conjugate(self, z):
         z = as_float_array(z)
-        zz = z.astype(np.float64)
-        zmax = np.max(zz, axis=-1)
-        p, _ = sparsemax_threshold(zz)
-        zs = zz - zmax[..., None]
-        return (zmax + np.sum(p * (zs - 0.5 * p), axis=-1)).astype(z.dtype)
+        T = self.temperature
+        return (T * _sparsemax_phi_star(z.astype(np.float64) / T)).astype(z.dtype)
 
     def psi_conjugate(self, y):
         y = as_float_array(y, "y")
-        return np.max(y, axis=-1)
+        c = self.temperature - 1.0
+        if c == 0.0:
+            return np.max(y, axis=-1)
+        return (c * _sparsemax_phi_star(y.astype(np.float64) / c)).astype(y.dtype)
 
     def _support(self, z):
-        p, _ = sparsemax_threshold(z)
+        p, _ = sparsemax_threshold(z / self.temperature)
         m = (p > 0).astype(np.float64)
         return m, np.sum(m, axis=-1, keepdims=True)
 
     def vjp(self, z, v):
-        r""":math:`J^\top v = m\odot v - m\,\langle m, v\rangle/|S|`, :math:`m = \mathbf 1_{\{\sigma(z) > 0\}}`."""
+        r""":math:`J^\top v = (m\odot v - m\,\langle m, v\rangle/|S|)/T`, :math:`m = \mathbf 1_{\{\sigma(z) > 0\}}`."""
         z = as_float_array(z)
         v = as_float_array(v, "v")
         m, k = self._support(z)
-        out = m * v - m * np.sum(m * v, axis=-1, keepdims=True) / k
+        out = (m * v - m * np.sum(m * v, axis=-1, keepdims=True) / k) / self.temperature
         return out.astype(np.result_type(z.dtype, v.dtype))
 
     def jacobian(self, z):
@@ -375,7 +412,15 @@ class Sparsemax(Activation):
         m, k = self._support(z)
         n = z.shape[-1]
         J = m[..., :, None] * np.eye(n) - m[..., :, None] * m[..., None, :] / k[..., None]
-        return J.astype(z.dtype)
+        return (J / self.temperature).astype(z.dtype)
+
+
+def _sparsemax_phi_star(zz: np.ndarray) -> np.ndarray:
+    r""":math:`\Phi_1^*(z) = \langle p, z\rangle - \tfrac12\|p\|^2`, :math:`p = \operatorname{sparsemax}(z)`, per row (float64)."""
+    zmax = np.max(zz, axis=-1)
+    p, _ = sparsemax_threshold(zz)
+    zs = zz - zmax[..., None]
+    return zmax + np.sum(p * (zs - 0.5 * p), axis=-1)
 
 
 # --------------------------------------------------------------------------- 1.5-entmax
@@ -445,6 +490,20 @@ class Entmax15(Activation):
     Non-finite :math:`z`: the limits, as for softmax.  Membership of :math:`\Delta` is decided to
     the tolerance of :func:`simplex_tolerance`.
 
+    Temperature :math:`T \ge 1`: :math:`\sigma(z) = \operatorname{entmax}_{3/2}(z/T)`, the prox of
+    :math:`\Psi(p) = \tfrac{4T}3\sum_j(p_j^{3/2} - p_j) - \tfrac12\|p\|^2 + \chi_\Delta(p)` (convex:
+    :math:`f''(p) = Tp^{-1/2} - 1 \ge 0` on :math:`(0, 1]`); :math:`\Phi^*(z) = T\,\Phi_1^*(z/T)`,
+    the Jacobian is that of :math:`z/T` divided by :math:`T`, and :math:`\operatorname{prox}_{t\Psi}`
+    solves :math:`(1-t)p_j + 2tT\sqrt{p_j} = c_j`,
+    :math:`\sqrt{p_j} = c_j/(tT + \sqrt{t^2T^2 + (1-t)c_j})` for :math:`c_j\in[0, 1 + t(2T-1)]`.
+    For :math:`T < 1` :math:`\Psi` is not convex (the Jacobian exceeds 1 for large :math:`n`,
+    see :mod:`bregnet.activations.entmax`).
+
+    Parameters
+    ----------
+    temperature : float, default 1.0
+        :math:`T \ge 1` (convexity of :math:`\Psi` in every dimension).
+
     Examples
     --------
     >>> import numpy as np
@@ -456,38 +515,52 @@ class Entmax15(Activation):
     [[1.0, 0.0]]
     >>> bool(np.isclose(act.conjugate([[1.0, 1.0, -3.0]])[0], 1.0 + 2 / 3 * 2 ** -0.5 - 2 ** 0.5 + 4 / 3))
     True
+    >>> get("entmax15", temperature=2.0).prox([[4.0, 0.0]]).tolist()
+    [[1.0, 0.0]]
     """
 
-    formula = "Psi(p) = 4/3 sum(p^1.5 - p) - |p|^2/2 on the simplex"
+    temperature: float = 1.0
+    formula = "Psi(p) = 4T/3 sum(p^1.5 - p) - |p|^2/2 on the simplex"
     family = "simplex"
+
+    def __post_init__(self):
+        T = check_real("temperature", self.temperature)
+        if T < 1.0:
+            raise ValueError(f"temperature must be >= 1 for Psi to be convex on the simplex in every dimension "
+                             f"(for T < 1 the Jacobian of entmax15(z/T) exceeds 1 in high dimension); "
+                             f"got {self.temperature!r}")
+        object.__setattr__(self, "temperature", T)
 
     def psi(self, x):
         x = as_float_array(x, "x")
         xc = np.clip(x, 0, 1)
-        val = np.sum((4.0 / 3.0) * (xc * np.sqrt(xc) - xc) - 0.5 * xc * xc, axis=-1)
+        val = np.sum((self.temperature * (4.0 / 3.0)) * (xc * np.sqrt(xc) - xc) - 0.5 * xc * xc, axis=-1)
         return np.where(on_simplex(x), val, np.inf).astype(x.dtype)
 
     def prox(self, z, step: float = 1.0):
         z = _as_vectors(z)
         t = check_step(step)
+        T = self.temperature
         if t == 1.0:
             def finite(v):
-                s, _ = entmax15_threshold(v)
+                s, _ = entmax15_threshold(v / T)
                 return (s * s).astype(v.dtype)
         else:
             def finite(v):
                 return self._prox_step(v, t).astype(v.dtype)
-        # an entry at or below max - 2 (1 + t for t != 1) gets 0, so -inf may stand in below that
-        return _prox_nonfinite_rows(z, finite, drop_value=lambda top: top - 2.0 * (2.0 + t))
+        # an entry at or below max - 2T (max - (1 + t(2T - 1)) for t != 1) gets 0, so -inf may stand in below that
+        return _prox_nonfinite_rows(z, finite, drop_value=lambda top: top - 2.0 * (2.0 + t * (2.0 * T - 1.0)))
 
     def _prox_step(self, z, t):
         zz = z.astype(np.float64)
         zs = zz - np.max(zz, axis=-1, keepdims=True)
         n = zs.shape[-1]
+        tT = t * self.temperature
+        top = 1.0 + t * (2.0 * self.temperature - 1.0)       # c at p = 1
 
-        def root(c):  # sqrt(p) as a function of c = z_j - nu, for c in [0, 1 + t]
-            c = np.clip(c, 0.0, 1.0 + t)
-            return c / (t + np.sqrt(t * t + (1.0 - t) * c))
+        def root(c):  # sqrt(p) as a function of c = z_j - nu, for c in [0, top]
+            c = np.clip(c, 0.0, top)
+            return c / (tT + np.sqrt(tT * tT + (1.0 - t) * c))
 
         def total(mu):
             r = root(zs + mu[..., None])
@@ -496,13 +569,13 @@ class Entmax15(Activation):
         def dtotal(mu):
             c = zs + mu[..., None]
             r = root(c)
-            inside = (c > 0) & (c < 1.0 + t)
-            return np.sum(np.where(inside, r / ((1.0 - t) * r + t), 0.0), axis=-1)
+            inside = (c > 0) & (c < top)
+            return np.sum(np.where(inside, r / ((1.0 - t) * r + tT), 0.0), axis=-1)
 
         shape = zs.shape[:-1]
-        # mu = -nu (relative to max z): at mu = 1 + t the largest entry is 1, at mu = c0 all are <= 1/n
-        lo = np.full(shape, (1.0 - t) / n + 2.0 * t / np.sqrt(n))
-        hi = np.full(shape, 1.0 + t)
+        # mu = -nu (relative to max z): at mu = top the largest entry is 1, at mu = c0 all are <= 1/n
+        lo = np.full(shape, (1.0 - t) / n + 2.0 * tT / np.sqrt(n))
+        hi = np.full(shape, top)
         mu = solve_monotone(total, dtotal, np.ones(shape), lo, hi)
         r = root(zs + np.asarray(mu)[..., None])
         p = r * r
@@ -510,21 +583,23 @@ class Entmax15(Activation):
 
     def conjugate(self, z):
         z = as_float_array(z)
-        zmax = np.max(z.astype(np.float64), axis=-1)
-        s, tau = entmax15_threshold(z)
-        return (zmax + (2.0 / 3.0) * np.sum(s * s * s, axis=-1) + 2.0 * tau + 4.0 / 3.0).astype(z.dtype)
+        T = self.temperature
+        w = z.astype(np.float64) / T
+        zmax = np.max(w, axis=-1)
+        s, tau = entmax15_threshold(w)
+        return (T * (zmax + (2.0 / 3.0) * np.sum(s * s * s, axis=-1) + 2.0 * tau + 4.0 / 3.0)).astype(z.dtype)
 
     def vjp(self, z, v):
-        r""":math:`J^\top v = s\odot v - s\,\langle s, v\rangle/\sum_j s_j`, :math:`s = \sqrt{\sigma(z)}`."""
+        r""":math:`J^\top v = (s\odot v - s\,\langle s, v\rangle/\sum_j s_j)/T`, :math:`s = \sqrt{\sigma(z)}`."""
         z = as_float_array(z)
         v = as_float_array(v, "v")
-        s, _ = entmax15_threshold(z)
-        out = s * v - s * np.sum(s * v, axis=-1, keepdims=True) / np.sum(s, axis=-1, keepdims=True)
+        s, _ = entmax15_threshold(z / self.temperature)
+        out = (s * v - s * np.sum(s * v, axis=-1, keepdims=True) / np.sum(s, axis=-1, keepdims=True)) / self.temperature
         return out.astype(np.result_type(z.dtype, v.dtype))
 
     def jacobian(self, z):
         z = as_float_array(z)
-        s, _ = entmax15_threshold(z)
+        s, _ = entmax15_threshold(z / self.temperature)
         n = z.shape[-1]
         J = s[..., :, None] * np.eye(n) - s[..., :, None] * s[..., None, :] / np.sum(s, axis=-1)[..., None, None]
-        return J.astype(z.dtype)
+        return (J / self.temperature).astype(z.dtype)
