@@ -11,6 +11,13 @@ fixed.  Two orders are implemented:
   parity), so they are solved from the same state, in parallel on any
   :class:`concurrent.futures.Executor` (``executor``), and each one is vectorised over the samples.
 
+  This parallelism is over *layers*: every task holds all samples of its layers (:math:`X_{l-1}, X_l`), so on a
+  cluster each sweep moves the data and auxiliary variables to the tasks.  A data-parallel form (rows of
+  :math:`X_0, \dots, X_{L-1}, Y` resident on the workers: the :math:`x_j` blocks are separable over samples and
+  need only :math:`\Theta`; the :math:`\Theta_l` block needs the sum over the workers of its gradient
+  (17a) in every inner step and of :math:`X_{l-1}^\top X_{l-1}` for its step size) is not implemented; the
+  data-resident solver is model averaging (:mod:`~bregnet.solvers.model_averaging`, ``split="fixed"``).
+
 The block subproblems are solved inexactly:
 
 * ``inner="prox_grad"``: ``n_inner`` proximal gradient steps (17a)/(17b) on the block with steps
