@@ -161,10 +161,15 @@ class BregmanOutputLoss(OutputLoss):
 
 
 _LOSSES = {"mse": MSELoss, "bregman": BregmanOutputLoss}
+# cross-entropy (with logits), binary cross-entropy, Huber: bregnet.backprop.losses, which needs OutputLoss above
+from .losses import LOSSES as _MORE_LOSSES  # noqa: E402
+
+_LOSSES.update(_MORE_LOSSES)
 
 
 def get_loss(loss) -> OutputLoss:
-    """An :class:`OutputLoss` from a name (``"mse"``, ``"bregman"``) or an instance.
+    """An :class:`OutputLoss` from a name (``"mse"``, ``"bregman"``, ``"cross_entropy"``,
+    ``"binary_cross_entropy"``, ``"huber"``; see :mod:`bregnet.backprop.losses`) or an instance.
 
     Examples
     --------
@@ -313,8 +318,8 @@ def backprop(network: Network, X, Y, loss="mse", *, l1_alpha: float = 0.0, l1_la
         Inputs :math:`x^i`.
     Y : array_like, shape (s, n_L)
         Targets :math:`y^i` (for an autoencoder, the clean inputs).
-    loss : {"mse", "bregman"} or OutputLoss
-        The output loss (see the module docstring).
+    loss : {"mse", "bregman", "cross_entropy", "binary_cross_entropy", "huber"} or OutputLoss
+        The output loss (see the module docstring and :mod:`bregnet.backprop.losses`).
     l1_alpha, l1_layer : float, int
         Optional penalty :math:`\alpha\|x_k\|_1` on hidden layer :math:`k` = ``l1_layer`` (eq. (26)).
 
