@@ -28,6 +28,8 @@ __all__ = [
     "bregman_loss_expanded_form",
     "bregman_loss_conjugate_form",
     "generalised_bregman_distance",
+    "piecewise_linear_knots",
+    "piecewise_linear_bregman",
     "relu_bregman_loss",
     "soft_threshold_bregman_loss",
     "tanh_bregman_loss",
@@ -83,15 +85,33 @@ def generalised_bregman_distance(psi, x, v, q):
 
 
 def bregman_loss(activation: Activation, x, z) -> np.ndarray:
-    r"""The Bregman loss :math:`B_\Psi(x, z)` of eq. (12).
+    r"""The Bregman loss :math:`B_\Psi(x, z)` of eq. (12), evaluated without cancellation.
 
-    Evaluated as Theorem 10, item 4,
+    Eq. (12) and the forms of Theorem 10 add terms of size :math:`|\Psi(x)|`, :math:`|\Phi^*(z)|`,
+    :math:`|\langle x, z\rangle|` that cancel near the graph, :math:`x \approx \sigma(z)`, at large
+    :math:`|z|` (e.g. leaky ReLU, :math:`a = 0.3`, :math:`x = -49491.796858723814`,
+    :math:`z = -164972.656197967`: the expanded form of item 4 gives :math:`1.8\cdot10^{-7}`,
+    :math:`B = 7.4\cdot10^{-13}`).  With :math:`s = \sigma(z)` and :math:`u \in \sigma^{-1}(x)`,
+    :math:`\partial_x B = \sigma^{-1}(x) - z` and :math:`B(s, z) = 0` give, per entry of a separable
+    activation (Theorem 10, items 3, 6; substitute :math:`\tau = \sigma(v)`),
 
-    .. math:: B_\Psi(x,z) = \tfrac12\|x-\sigma(z)\|^2 + \Psi(x) - \Psi(\sigma(z)) - \langle z-\sigma(z), x-\sigma(z)\rangle,
+    .. math:: b(x, z) = \int_{s}^{x} (\sigma^{-1}(\tau) - z)\,d\tau = \int_z^{u} (v - z)\,\sigma'(v)\,dv,
 
-    which equals (12) and is accurate for :math:`|z|` up to :math:`10^8`.  Returns ``+inf`` where
-    :math:`x\notin\operatorname{dom}\Psi`; the result is clipped at 0 from below (it is a Bregman
-    distance, Corollary 6) to remove rounding noise of order eps.
+    an integral of a function of one sign with no large terms.  It is evaluated
+
+    * in closed form for the piecewise-linear :math:`\sigma` (identity, relu, leaky_relu,
+      soft_threshold, nonneg_soft_threshold, hard_tanh, hard_sigmoid; :func:`piecewise_linear_bregman`),
+      or by the activation's own ``_bregman`` where its class defines one;
+    * for the other separable activations with a cancellation-free :math:`\psi'` (``_psi_prime``),
+      by Gauss-Legendre quadrature in :math:`v` (:func:`_quadrature_form`) where the expanded form
+      of Theorem 10, item 4, :math:`\tfrac12\|x-s\|^2 + \Psi(x) - \Psi(s) - \langle z-s, x-s\rangle`,
+      may have lost more digits than the data allow, and where the quadrature's own error estimate
+      is the smaller of the two; by that expanded form everywhere else (and for vector activations).
+
+    The result is accurate to the rounding of the inputs, :math:`\varepsilon(|x - s|\,|z| + |u - z|\,|x|)`
+    per entry, plus a few ulps of :math:`B` (see :func:`bregnet.testing.compare_to_reference`).
+    Returns ``+inf`` where :math:`x\notin\operatorname{dom}\Psi`; the result is clipped at 0 from
+    below (it is a Bregman distance, Corollary 6).
 
     Parameters
     ----------
@@ -114,11 +134,24 @@ def bregman_loss(activation: Activation, x, z) -> np.ndarray:
     0.625
     >>> float(bregnet.bregman_loss(relu, [[-0.5]], [[1.0]])[0])
     inf
+    >>> leaky = bregnet.activations.get("leaky_relu", slope=0.3)
+    >>> b = float(bregnet.bregman_loss(leaky, [[-49491.796858723814]], [[-164972.656197967]])[0])
+    >>> f"{b:.3g}"                         # (x - a z)^2 / (2a); the expanded form gives 1.76e-07
+    '7.4e-13'
     """
     x, z = _pair(activation, x, z)
-    s = activation.prox(z)
+    own = type(activation).__dict__.get("_bregman")
+    knots = piecewise_linear_knots(activation)
     with np.errstate(invalid="ignore", over="ignore"):
-        val = _sq(x - s) + activation.psi(x) - activation.psi(s) - _dot(z - s, x - s)
+        if own is not None:
+            val = np.asarray(own(activation, x, z), dtype=x.dtype)
+        elif knots is not None:
+            val = np.sum(piecewise_linear_bregman(x, z, *knots), axis=-1).astype(x.dtype, copy=False)
+        elif activation.separable and getattr(activation, "_psi_prime", None) is not None:
+            val = np.sum(_separable_bregman(activation, x, z), axis=-1).astype(x.dtype, copy=False)
+        else:
+            s = activation.prox(z)
+            val = _sq(x - s) + activation.psi(x) - activation.psi(s) - _dot(z - s, x - s)
     val = np.maximum(val, 0)
     return _mask_domain(activation, x, val)
 
@@ -205,6 +238,187 @@ def bregman_loss_conjugate_form(activation: Activation, x, z) -> np.ndarray:
     with np.errstate(invalid="ignore", over="ignore"):
         val = _sq(x - s) + activation.psi(x) + activation.psi_conjugate(s_dual) - _dot(x, s_dual)
     return _mask_domain(activation, x, val)
+
+
+# ---------------------------------------------------------------- cancellation-free evaluation
+_EPS64 = float(np.finfo(np.float64).eps)
+_GAUSS_LO = np.polynomial.legendre.leggauss(8)
+_GAUSS_HI = np.polynomial.legendre.leggauss(16)
+
+
+def piecewise_linear_knots(activation: Activation):
+    r"""``(knots, values, slopes)`` of a piecewise-linear :math:`\sigma`, for the exact classes that have one, else ``None``.
+
+    ``knots`` :math:`u_1 < \dots < u_K` (finite), ``values`` :math:`\sigma(u_k)`, ``slopes``
+    :math:`m_0, \dots, m_K \in [0, 1]` on :math:`(-\infty, u_1), \dots, (u_K, \infty)`.  Asked of the
+    exact class (a subclass may change :math:`\Psi`).
+
+    Examples
+    --------
+    >>> from bregnet.activations import get
+    >>> piecewise_linear_knots(get("soft_threshold", alpha=0.5))
+    ((-0.5, 0.5), (0.0, 0.0), (1.0, 0.0, 1.0))
+    >>> piecewise_linear_knots(get("tanh")) is None
+    True
+    """
+    from .activations import clipping, identity, rectifiers, thresholding
+
+    cls, a = type(activation), activation
+    if cls is identity.Identity:
+        return (), (), (1.0,)
+    if cls is rectifiers.ReLU:
+        return (0.0,), (0.0,), (0.0, 1.0)
+    if cls is rectifiers.LeakyReLU:
+        return (0.0,), (0.0,), (float(a.slope), 1.0)
+    if cls is thresholding.SoftThreshold:
+        return (-float(a.alpha), float(a.alpha)), (0.0, 0.0), (1.0, 0.0, 1.0)
+    if cls is thresholding.NonnegSoftThreshold:
+        return (float(a.alpha),), (0.0,), (0.0, 1.0)
+    if cls is clipping.HardSigmoid:
+        h = 0.5 / float(a.slope)
+        return (-h, h), (0.0, 1.0), (0.0, float(a.slope), 0.0)
+    if cls is clipping.HardTanh:
+        lo, hi = float(a.lo), float(a.hi)
+        if lo == hi:
+            return (lo,), (lo,), (0.0, 0.0)
+        knots = tuple(v for v in (lo, hi) if np.isfinite(v))
+        slopes = ((0.0,) if np.isfinite(lo) else ()) + (1.0,) + ((0.0,) if np.isfinite(hi) else ())
+        return knots, knots, slopes
+    return None
+
+
+def _preimage_nearest(x, z, knots, values, slopes):
+    r"""The point of :math:`\sigma^{-1}(x)` nearest to ``z`` for a piecewise-linear :math:`\sigma` (``z`` outside the range: ``z``)."""
+    edges = (-np.inf,) + tuple(knots) + (np.inf,)
+    u = z.copy()
+    for k, m in enumerate(slopes):
+        if m == 0:
+            continue
+        lo_v = values[k - 1] if k >= 1 else -np.inf
+        hi_v = values[k] if k < len(knots) else np.inf
+        ref_u, ref_v = ((edges[k], lo_v) if k >= 1 else (edges[k + 1], hi_v) if knots else (0.0, 0.0))
+        inside = (x > lo_v) & (x < hi_v)
+        u = np.where(inside, ref_u + (x - ref_v) / m, u)
+    for j, (uj, vj) in enumerate(zip(knots, values)):
+        left = edges[j] if slopes[j] == 0 else uj          # a flat piece on the left widens the preimage
+        right = edges[j + 2] if slopes[j + 1] == 0 else uj
+        u = np.where(x == vj, np.clip(z, left, right), u)
+    return u
+
+
+def piecewise_linear_bregman(x, z, knots, values, slopes) -> np.ndarray:
+    r"""Elementwise :math:`b(x, z) = \int_z^{u}(v - z)\,\sigma'(v)\,dv` for a piecewise-linear :math:`\sigma`, exactly.
+
+    :math:`u` is the point of :math:`\sigma^{-1}(x)` nearest to :math:`z` (any point gives the same
+    :math:`b`: :math:`\sigma' = 0` between them).  On each piece of slope :math:`m` met by the interval
+    between :math:`z` and :math:`u`, say :math:`[p, q]`, :math:`|v - z|` is linear, so the piece adds
+    :math:`m\,(q - p)\,(|p - z| + |q - z|)/2`: a sum of non-negative terms, none of which cancels
+    (e.g. leaky ReLU on :math:`x, z < 0`: :math:`(x/a - z)^2 a/2 = (x - a z)^2/(2a)`, Example 2 for
+    ReLU and the corrected soft-thresholding form of ``docs/errata.md`` (b)).  Entries outside the
+    range of :math:`\sigma` give a meaningless finite value (the caller masks them).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> knots = piecewise_linear_knots(__import__("bregnet").activations.get("relu"))
+    >>> piecewise_linear_bregman(np.array([0.5, 0.0]), np.array([-1.0, 2.0]), *knots).tolist()   # 0.625 = 1/8 + 1/2
+    [0.625, 2.0]
+    """
+    x = np.asarray(x, dtype=np.float64)
+    z = np.asarray(z, dtype=np.float64)
+    u = _preimage_nearest(x, z, knots, values, slopes)
+    lo, hi = np.minimum(z, u), np.maximum(z, u)
+    edges = (-np.inf,) + tuple(knots) + (np.inf,)
+    b = np.zeros(np.broadcast_shapes(x.shape, z.shape))
+    for k, m in enumerate(slopes):
+        if m == 0:
+            continue
+        p = np.maximum(lo, edges[k])
+        q = np.minimum(hi, edges[k + 1])
+        width = np.maximum(q - p, 0.0)
+        b = b + m * width * (0.5 * (np.abs(p - z) + np.abs(q - z)))
+    return b
+
+
+def _gauss(act, z, p, q, rule):
+    r"""``(int_p^q (v - z) sigma'(v) dv, int_p^q sigma'(v) dv)`` by a Gauss-Legendre ``rule``, with :math:`v - z` formed without rounding :math:`v` first."""
+    t, w = rule
+    half = 0.5 * (q - p)
+    d = (p - z)[:, None] + half[:, None] * (t + 1.0)
+    sp = np.asarray(act._sigma_prime(z[:, None] + d), dtype=np.float64)
+    return half * np.sum(w * d * sp, axis=-1), half * np.sum(w * sp, axis=-1)
+
+
+def _quadrature_form(act, x, z, s, u):
+    r""":math:`b = \int_z^{u}(v - z)\sigma'(v)\,dv`, :math:`u = x + \psi'(x)`, and an error estimate (1-D inputs).
+
+    16-point Gauss-Legendre on each side of 0 (where several activations have a kink of
+    :math:`\sigma'`).  The estimate adds (i) the difference to the 8-point rule, (ii) how far the
+    same rule misses :math:`\int_z^u\sigma' = x - s`, times :math:`|u - z|` (this catches a
+    :math:`\sigma'` whose mass the nodes do not see, e.g. ELU at :math:`z = -10^6`,
+    :math:`x = -1 + 10^{-12}`), and (iii) the rounding of :math:`u - z`
+    (:math:`\varepsilon(|u|+|z|)`, which moves :math:`b` by :math:`|u - z|\sigma'(u)` times it).
+    """
+    ok = np.isfinite(u)
+    u = np.where(ok, u, z)
+    mid = np.clip(0.0, np.minimum(z, u), np.maximum(z, u))
+    val = np.zeros(x.shape)
+    mass = np.zeros(x.shape)
+    est = np.zeros(x.shape)
+    for p, q in ((z, mid), (mid, u)):           # oriented: int_z^mid + int_mid^u
+        fine, fine_mass = _gauss(act, z, p, q, _GAUSS_HI)
+        val += fine
+        mass += fine_mass
+        est += np.abs(fine - _gauss(act, z, p, q, _GAUSS_LO)[0])
+    spu = np.asarray(act._sigma_prime(u), dtype=np.float64)
+    est += np.abs(mass - (x - s)) * np.abs(u - z)
+    est += 2 * _EPS64 * (np.abs(val) + np.abs(u - z) * spu * (np.abs(u) + np.abs(z)))
+    return val, np.where(ok, est, np.inf)
+
+
+#: relative accuracy below which the expanded form is always kept (2^-33, about 1.2e-10)
+_KEEP_RELATIVE = 2.0 ** -33
+#: entries per block of the quadrature (bounds the (block, 16) temporaries)
+_BLOCK = 1 << 15
+
+
+def _separable_bregman(act, x, z) -> np.ndarray:
+    r"""Elementwise :math:`b(x, z)` for a separable activation with ``_psi_prime``: expanded form or quadrature.
+
+    The expanded form's rounding is bounded by
+    :math:`E = 4\varepsilon(|\psi(x)| + |\psi(s)| + |(z - s)(x - s)| + (x - s)^2 + |b|)`.  Where
+    :math:`E` exceeds both :math:`4C`, :math:`C = \varepsilon(|x - s|\,|z| + |u - z|\,|x| + |b|)` the
+    error that rounding the inputs causes (:math:`u = x + \psi'(x)`), and :math:`2^{-33}|b|`, the
+    quadrature of :func:`_quadrature_form` is computed and taken if its own estimate is smaller
+    than :math:`E`.  (The relative floor keeps the quadrature off the bulk of a training set,
+    where the expanded form is already accurate to :math:`10^{-10}`.)
+    """
+    xd = np.asarray(x, dtype=np.float64)
+    zd = np.asarray(z, dtype=np.float64)
+    s = np.asarray(act.prox(zd), dtype=np.float64)
+    px = np.asarray(act.psi_elementwise(xd), dtype=np.float64)
+    ps = np.asarray(act.psi_elementwise(s), dtype=np.float64)
+    d = xd - s
+    val = 0.5 * d * d + px - ps - (zd - s) * d
+    inside = np.isfinite(px)
+    val = np.where(inside & (d == 0), 0.0, val)
+    bound = 4 * _EPS64 * (np.abs(px) + np.abs(ps) + np.abs((zd - s) * d) + d * d + np.abs(val))
+    look = inside & (d != 0) & (bound > _KEEP_RELATIVE * np.abs(val))
+    if not np.any(look):
+        return val
+    idx = np.nonzero(look)
+    xi, zi = xd[idx], zd[idx]
+    ui = xi + np.asarray(act._psi_prime(xi), dtype=np.float64)
+    cond = _EPS64 * (np.abs(d[idx] * zi) + np.abs((ui - zi) * xi) + np.abs(val[idx]))
+    keep = bound[idx] <= 4 * cond
+    pick = np.flatnonzero(~keep)
+    out = val[idx]
+    for k in range(0, pick.size, _BLOCK):
+        j = pick[k:k + _BLOCK]
+        q, est = _quadrature_form(act, xi[j], zi[j], s[idx][j], ui[j])
+        out[j] = np.where(est < bound[idx][j], q, out[j])
+    val[idx] = out
+    return val
 
 
 # ---------------------------------------------------------------- Example 2 closed forms

@@ -532,6 +532,12 @@ class Activation:
     #: ``_with_l1(alpha)`` builds the activation of :math:`\Psi + \alpha\|\cdot\|_1` (``alpha > 0``);
     #: counted only where a class body defines it (see :meth:`supports_l1`)
     _with_l1 = None
+    #: ``_bregman(x, z)``: a cancellation-free closed form of :math:`B_\Psi(x, z)` per row (eq. (12)),
+    #: given float arrays of one shape ``(..., n)``, returning shape ``(...)`` (its value outside
+    #: :math:`\operatorname{dom}\Psi` is ignored: it becomes ``+inf``).  Counted only where a class
+    #: body defines it, like ``_with_l1``.  Default ``None``: :func:`bregnet.bregman.bregman_loss`
+    #: uses its own table of closed forms, else its generic form (see there)
+    _bregman = None
 
     def __init_subclass__(cls, **kwargs):
         """Bind the other name of each pair in :data:`METHOD_ALIASES` to the one the class body defines."""

@@ -295,31 +295,57 @@ class ScalarActivation(SeparableActivation):
     def _far(self, x: float, u: float) -> float:
         r""":math:`\int_{x_0}^{u} (x - \sigma(v))\,dv` for :math:`|u| > R = 10^6` on a side where the range of :math:`\sigma` is bounded.
 
-        There :math:`\sigma` is within a small gap of its bound :math:`b` and :math:`x - \sigma(v)` is
-        mostly rounding noise, so the integral is taken to :math:`\pm R` and completed with the
-        power law :math:`|b - \sigma(v)| \approx c|v|^{-p}` fitted at :math:`|v| = 10^5, 10^6`:
+        Up to :math:`\pm R` by :meth:`_integral`.  From :math:`R` to :math:`\min(|u|, T)` in
+        :math:`w = \log|v|`, where :math:`(x - \sigma(v))\,|v|` is smooth, by 20-point Gauss-Legendre
+        on each unit of :math:`w` (:func:`_log_panels`); :math:`T \le Z` (:math:`Z \le 10^{12}` the
+        end of the bracket where :math:`\sigma` was evaluated) is the last power of 10 where the gap
+        :math:`|b - \sigma(v)|` is still :math:`2^{20}` roundings of the bound :math:`b`, so that the
+        integrand's rounding noise stays below :math:`10^{-6}` relative, or :math:`T = R` where the gap
+        is a power law to :math:`10^{-8}` already (checked at :math:`10^4, 10^7`).  Beyond :math:`T` the gap is
+        taken as the power law :math:`c|v|^{-p}` through its values at :math:`T/10` and :math:`T`:
         with :math:`\delta = |b - x|` and :math:`U = (c/\delta)^{1/p}` (:math:`\infty` if :math:`\delta = 0`),
-        :math:`\int_R^U (c v^{-p} - \delta)\,dv`, which is :math:`+\infty` for :math:`\delta = 0`, :math:`p \le 1`.
+        :math:`\int_T^U (c v^{-p} - \delta)\,dv`, which is :math:`+\infty` for :math:`\delta = 0`,
+        :math:`p \le 1`.  (A power law fitted at :math:`10^5, 10^6` and extrapolated from :math:`R`, as
+        before, was off by :math:`1.4\cdot10^{-5}` relative for :math:`\sigma(z) = z/(1+|z|)` at
+        :math:`x = 1 - 10^{-12}`, :math:`4.5\cdot10^{-6}` at :math:`1 - 10^{-9}`: the gap
+        :math:`1/(1+v)` is no power law at :math:`10^6`.)  The error left is about
+        :math:`\varepsilon|u| \approx \varepsilon|x\,\psi'(x)|`, the condition of :math:`\psi` there.
         """
         sign = math.copysign(1.0, u)
         R = 1e6
+        zlo, zhi = self._bracket[:2]
+        Z = abs(zhi if sign > 0 else zlo)
         bound = self._dom[1] if sign > 0 else self._dom[0]
         head = self._integral(lambda v: x - float(self._s64(np.array([v]))[0]), self.x0, sign * R)
-        d5 = abs(bound - float(self._s64(np.array([sign * 1e5]))[0]))
-        d6 = abs(bound - float(self._s64(np.array([sign * R]))[0]))
+
+        def gap(v):
+            return abs(bound - float(self._s64(np.array([sign * v]))[0]))
         delta = abs(bound - x)
-        if d6 == 0.0 or d5 <= d6:
+        if gap(R) == 0.0 or gap(R / 10) <= gap(R):
             return head                     # sigma has reached its bound: nothing beyond R
-        p = math.log10(d5 / d6)
-        c = d6 * R ** p
-        U = math.inf if delta == 0.0 else max((c / delta) ** (1.0 / p), R)
+        # T: the last decade up to Z where the gap is still 2^20 roundings of the bound (noise <= 1e-6)
+        floor = 2.0 ** 20 * np.finfo(np.float64).eps * max(abs(bound), 1e-300)
+        start = R
+        p = math.log10(gap(R / 10) / gap(R))
+        power_law = all(gap(v) > 0 and abs(gap(R) * (R / v) ** p / gap(v) - 1) <= 1e-8 for v in (1e4, 1e7))
+        while (not power_law and start * 10 <= Z and gap(start * 10) >= floor
+               and gap(start * 10) < gap(start)):
+            start *= 10
+        top = min(abs(u), start)
+        if top > R:
+            head += sign * _log_panels(lambda t: x - self._s64(sign * t), R, top)
+        if abs(u) <= start:
+            return head
+        p = math.log10(gap(start / 10) / gap(start))
+        c = gap(start) * start ** p
+        U = math.inf if delta == 0.0 else max((c / delta) ** (1.0 / p), start)
         if math.isinf(U):
-            return math.inf if p <= 1.0 + 1e-6 else head + c * R ** (1 - p) / (p - 1)
+            return math.inf if p <= 1.0 + 1e-6 else head + c * start ** (1 - p) / (p - 1)
         if abs(p - 1.0) <= 1e-6:
-            tail = c * math.log(U / R)
+            tail = c * math.log(U / start)
         else:
-            tail = c * (U ** (1 - p) - R ** (1 - p)) / (1 - p)
-        return head + tail - delta * (U - R)
+            tail = c * (U ** (1 - p) - start ** (1 - p)) / (1 - p)
+        return head + tail - delta * (U - start)          # = int (gap - delta) on either side
 
     def _psi(self, x):
         xf = np.asarray(x, dtype=np.float64).ravel()
@@ -359,6 +385,31 @@ class ScalarActivation(SeparableActivation):
         vals = np.array([self._c0 + self._integral(lambda v: float(self._s64(np.array([v]))[0]), self.x0, zv)
                          if np.isfinite(zv) else np.nan for zv in uniq.tolist()])
         return vals[inv].reshape(zf.shape).astype(z.dtype)
+
+
+_GAUSS20 = np.polynomial.legendre.leggauss(20)
+
+
+def _log_panels(g: Callable, a: float, b: float) -> float:
+    r""":math:`\int_a^b g(t)\,dt` for :math:`0 < a < b` as :math:`\int_{\log a}^{\log b} g(e^w)e^w\,dw`, 20-point Gauss-Legendre per unit of :math:`w`.
+
+    ``g`` maps a float64 array to a float64 array.  Exact to rounding for integrands
+    :math:`c\,t^{-p}` (entire in :math:`w`) over any range.
+
+    Examples
+    --------
+    >>> round(_log_panels(lambda t: 1.0 / t, 1.0, 1e6) / math.log(1e6), 12)
+    1.0
+    """
+    wa, wb = math.log(a), math.log(b)
+    n = max(1, int(math.ceil(wb - wa)))
+    edges = np.linspace(wa, wb, n + 1)
+    t, w = _GAUSS20
+    half = 0.5 * np.diff(edges)
+    nodes = (0.5 * (edges[:-1] + edges[1:]))[:, None] + half[:, None] * t
+    ev = np.exp(nodes)
+    vals = np.asarray(g(ev.ravel()), dtype=np.float64).reshape(ev.shape) * ev
+    return float(np.sum(half * np.sum(w * vals, axis=-1)))
 
 
 def from_scalar(sigma: Callable, *, sigma_prime: Callable | None = None, name: str = "custom",

@@ -1,0 +1,207 @@
+"""Digits (issue 14): B_Psi near the graph at large |z|, from_scalar's Psi near a bounded end, and
+compare_to_reference's condition-aware tolerance; every value against mpmath at 50 digits.
+
+The accuracy asked of a float64 value is its *condition scale*: what rounding each input to
+w(1 +- eps) moves the exact value by.  For B_Psi(x, z) (eq. (12)) that is
+eps (|x - sigma(z)| |z| + |sigma^{-1}(x) - z| |x|) (Lemma 8 and d/dx B = sigma^{-1}(x) - z), plus a few
+ulps of B itself.
+"""
+import math
+
+import mpmath as mp
+import numpy as np
+import pytest
+from scipy.special import logsumexp
+
+from bregnet import bregman as bm
+from bregnet.activations import get
+from bregnet.activations.generic import from_scalar
+from bregnet.testing import compare_to_reference, reference_case
+
+EPS = float(np.finfo(np.float64).eps)
+mp.mp.dps = 50
+
+
+# ----------------------------------------------------------------------------- exact B in mpmath
+def leaky_exact(x, z, a):
+    x, z, a = mp.mpf(x), mp.mpf(z), mp.mpf(a)
+    phi = x * x / 2 if x >= 0 else x * x / (2 * a)          # 1/2 x^2 + psi(x)
+    phi_star = z * z / 2 if z >= 0 else a * z * z / 2
+    inv = x if x >= 0 else x / a                              # sigma^{-1}(x)
+    s = z if z >= 0 else a * z
+    return phi + phi_star - x * z, s, inv
+
+
+def soft_threshold_exact(x, z, alpha):
+    x, z, al = mp.mpf(x), mp.mpf(z), mp.mpf(alpha)
+    s = mp.sign(z) * max(abs(z) - al, 0)
+    b = (x - s) ** 2 / 2 + al * abs(x) - al * abs(s) - (z - s) * (x - s)
+    inv = x + al * mp.sign(x)                                 # the point of sigma^{-1}(x) nearest z (x != 0)
+    return b, s, inv
+
+
+def log_activation_exact(x, z):
+    x, z = mp.mpf(x), mp.mpf(z)
+    psi = lambda t: mp.exp(abs(t)) - 1 - abs(t) - t * t / 2   # noqa: E731
+    s = mp.sign(z) * mp.log(1 + abs(z))
+    b = (x - s) ** 2 / 2 + psi(x) - psi(s) - (z - s) * (x - s)
+    return b, s, mp.sign(x) * mp.expm1(abs(x))
+
+
+def elu_exact(x, z):
+    x, z = mp.mpf(x), mp.mpf(z)
+    psi = lambda t: (t + 1) * mp.log(1 + t) - t - t * t / 2 if t > -1 else mp.mpf(1) / 2  # noqa: E731  (alpha = 1)
+    s = mp.expm1(z)
+    b = (x - s) ** 2 / 2 + psi(x) - psi(s) - (z - s) * (x - s)
+    return b, s, mp.log(1 + x)
+
+
+def condition_scale(b, s, inv, x, z):
+    """eps-free condition scale of B at (x, z): |x - s||z| + |sigma^{-1}(x) - z||x| + |B|."""
+    x, z = mp.mpf(x), mp.mpf(z)
+    return float(abs(x - s) * abs(z) + abs(inv - z) * abs(x) + abs(b))
+
+
+# the outside check's three inputs (issue 14, defect 1) and an ELU point where quadrature must not be used
+CASES = [
+    ("leaky_relu", {"slope": 0.3}, -49491.796858723814, -164972.656197967,
+     lambda x, z: leaky_exact(x, z, 0.3)),
+    ("soft_threshold", {}, -183432.39953313078, -183433.39957242392,
+     lambda x, z: soft_threshold_exact(x, z, 1.0)),
+    ("log_activation", {}, -12.666542348652317, -316962.6322682902, log_activation_exact),
+    ("elu", {}, -0.999999999999, -1e6, elu_exact),
+]
+
+
+@pytest.mark.parametrize("name, params, x, z, exact", CASES, ids=[c[0] for c in CASES])
+def test_bregman_loss_to_the_condition_of_the_data(name, params, x, z, exact):
+    act = get(name, **params)
+    b, s, inv = exact(x, z)
+    tol = 4 * EPS * condition_scale(b, s, inv, x, z)
+    got = float(bm.bregman_loss(act, [[x]], [[z]])[0])
+    assert abs(got - float(b)) <= tol, (got, float(b), tol)
+    assert got >= 0
+
+
+@pytest.mark.parametrize("name, params, x, z, exact", CASES[:3], ids=[c[0] for c in CASES[:3]])
+def test_the_cancelling_forms_fail_the_same_check(name, params, x, z, exact):
+    """The check can fail: eq. (12) and the expanded form of Theorem 10, item 4, lose the digits there."""
+    act = get(name, **params)
+    b, s, inv = exact(x, z)
+    tol = 4 * EPS * condition_scale(b, s, inv, x, z)
+    for form in (bm.bregman_loss_expanded_form, bm.bregman_loss_definition):
+        got = float(form(act, [[x]], [[z]])[0])
+        assert abs(got - float(b)) > 1e3 * tol, (form.__name__, got, float(b))
+
+
+PIECEWISE = [("relu", {}), ("leaky_relu", {"slope": 0.3}), ("soft_threshold", {"alpha": 0.5}),
+             ("nonneg_soft_threshold", {"alpha": 0.5}), ("identity", {}), ("hard_tanh", {}),
+             ("hard_tanh", {"lo": 0.0, "hi": math.inf}), ("hard_tanh", {"lo": 0.25, "hi": 0.25}),
+             ("hard_sigmoid", {"slope": 0.25})]
+
+
+@pytest.mark.parametrize("name, params", PIECEWISE, ids=[f"{n}{p}" for n, p in PIECEWISE])
+def test_piecewise_closed_form_equals_the_definition_where_that_is_accurate(name, params):
+    """Moderate inputs (|z| <= 4), kinks and boundary points included: the closed form equals eq. (12) and
+    the expanded form to rounding, is >= 0, is 0 on the graph and +inf outside dom Psi."""
+    act = get(name, **params)
+    rng = np.random.default_rng(7)
+    knots = bm.piecewise_linear_knots(act)
+    assert knots is not None
+    z = np.concatenate([rng.uniform(-4, 4, 400), list(knots[0]), [0.0]])
+    s = act.prox(z[:, None])[:, 0]
+    x = np.concatenate([rng.uniform(-4, 4, z.size - 60), s[:60]])    # includes points on the graph
+    x = np.where(rng.random(x.size) < 0.2, s, x)
+    X, Z = x[:, None], z[:, None]
+    got = bm.bregman_loss(act, X, Z)
+    ref = bm.bregman_loss_definition(act, X, Z)
+    inside = act.in_domain(X)
+    assert np.all(np.isinf(got[~inside])) and np.all(got[~inside] > 0)
+    assert np.all(got[inside] >= 0)
+    np.testing.assert_allclose(got[inside], ref[inside], rtol=1e-12, atol=1e-12)
+    on_graph = inside & (x == s)
+    assert np.all(got[on_graph] <= EPS * EPS * (1 + z[on_graph] ** 2))       # 0 up to the rounding of s
+
+
+def test_piecewise_closed_form_can_fail():
+    """A wrong slope table (ReLU's, for leaky ReLU) gives a different B: the comparison above can fail."""
+    act = get("leaky_relu", slope=0.3)
+    x, z = np.array([-1.0, 0.5]), np.array([-2.0, -1.0])
+    wrong = bm.piecewise_linear_bregman(x, z, (0.0,), (0.0,), (0.0, 1.0))
+    assert not np.allclose(wrong, bm.bregman_loss(act, x[:, None], z[:, None]))
+
+
+@pytest.mark.parametrize("name", ["tanh", "sigmoid", "softplus", "log_activation", "elu", "asinh", "isru"])
+def test_smooth_form_equals_the_definition_where_that_is_accurate(name):
+    act = get(name)
+    rng = np.random.default_rng(3)
+    z = rng.normal(scale=3, size=(300, 1))
+    s = act.prox(z)
+    x = np.where(rng.random(z.shape) < 0.5, s + 1e-3 * rng.normal(size=z.shape), act.prox(rng.normal(size=z.shape)))
+    x = x[act.in_domain(x)][:, None]
+    z, s = z[: len(x)], s[: len(x)]
+    got = bm.bregman_loss(act, x, z)
+    ref = bm.bregman_loss_definition(act, x, z)
+    terms = np.abs(act.psi(x)) + np.abs(act.conjugate(z)) + np.abs(x * z)[:, 0] + 0.5 * (x * x)[:, 0]
+    assert np.all(np.abs(got - ref) <= 64 * EPS * terms)
+    assert np.all(got >= 0)
+
+
+# ----------------------------------------------------------------------------- from_scalar near a bounded end
+def softsign_psi_exact(x):
+    x = mp.mpf(x)
+    return -mp.log(1 - abs(x)) - abs(x) - x * x / 2, abs(x) * (abs(x) / (1 - abs(x)) - abs(x))
+
+
+@pytest.mark.parametrize("x", [1 - 1e-12, 1 - 1e-9, -(1 - 1e-9), 1 - 1e-7, 0.999])
+def test_from_scalar_psi_near_the_end_of_the_range(x):
+    """sigma(z) = z/(1+|z|): psi(x) = -log(1-|x|) - |x| - x^2/2, to eps (|psi| + |x psi'(x)|), the
+    condition of psi there (the power-law extrapolation was off by 1.4e-5 relative at 1 - 1e-12)."""
+    act = from_scalar(lambda v: v / (1 + np.abs(v)), name="softsign_generic")
+    psi, x_dpsi = softsign_psi_exact(x)
+    got = float(act.psi(np.array([[x]]))[0])
+    assert abs(got - float(psi)) <= EPS * float(abs(psi) + x_dpsi), (got, float(psi))
+
+
+# ----------------------------------------------------------------------------- compare_to_reference
+def test_logsumexp_gradient_within_an_ulp_of_the_input_passes():
+    """torch's logsumexp gradient exp(z - lse(z)), simulated: lse rounded at |z| = 1e8 (spacing 1.5e-8);
+    its error is below one ulp of the input, which the condition-aware tolerance accepts."""
+    case = reference_case("softmax")
+    z = np.asarray(case["z"])
+
+    def grad(x, zz):
+        return np.exp(zz - logsumexp(zz, axis=-1, keepdims=True)) - x
+
+    x = np.asarray(case["x"])
+    X, Z = np.repeat(x, len(z), axis=0), np.tile(z, (len(x), 1))
+    err = np.abs(grad(X, Z) - np.asarray(case["grad"]).reshape(X.shape))
+    ulp_in = np.spacing(np.max(np.abs(Z), axis=-1, keepdims=True))
+    assert np.max(err) > 1e-10                      # the old rule (rtol |expected|) flagged this
+    assert np.all(err <= ulp_in)                    # at most one ulp of the input
+    assert compare_to_reference("softmax", grad=grad).ok
+    # ... and an error of 1e-6 (about 50 ulps of z = 1e8) is still reported
+    report = compare_to_reference("softmax", grad=lambda x, zz: grad(x, zz) + 1e-6, raise_on_mismatch=False)
+    assert not report.ok and all(m.quantity == "grad_z B(x, z)" for m in report.mismatches)
+
+
+def _one_point_data(name, params, x, z, exact_b, s):
+    case = {"params": params, "default": True, "n": 1, "z": [[z]], "x": [[x]], "x_outside": [],
+            "sigma": [[s]], "bregman": [[exact_b]]}
+    return {"header": {}, "activations": {name: [case]}}
+
+
+@pytest.mark.parametrize("name, params, x, z, exact", CASES[:3], ids=[c[0] for c in CASES[:3]])
+def test_cancelling_bregman_is_reported_at_defect_inputs(name, params, x, z, exact):
+    """B by eq. (12) at the outside check's inputs: hidden by the old terms-sized tolerance, reported now;
+    bregnet's bregman_loss passes."""
+    act = get(name, **params)
+    b, s, _ = exact(x, z)
+    data = _one_point_data(name, act.params(), x, z, float(b), float(s))
+    cancelling = lambda xx, zz: bm.bregman_loss_expanded_form(act, xx, zz)   # noqa: E731
+    err = abs(float(cancelling(np.array([[x]]), np.array([[z]]))[0]) - float(b))
+    terms = 0.5 * x * x + abs(float(act.psi([[x]])[0])) + abs(float(act.conjugate([[z]])[0])) + abs(x * z)
+    assert err <= 1e-12 + 1e-10 * terms             # within the old tolerance: the defect was hidden
+    report = compare_to_reference(name, bregman=cancelling, data=data, atol=0.0, raise_on_mismatch=False)
+    assert not report.ok and report.mismatches[0].quantity == "B(x, z)"
+    assert compare_to_reference(name, bregman=lambda xx, zz: bm.bregman_loss(act, xx, zz), data=data, atol=0.0).ok
