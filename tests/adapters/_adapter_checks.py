@@ -6,6 +6,9 @@ relative to itself):
 
 * sigma: |sigma(z)| elementwise;
 * psi, phi_star: the row sum of the absolute elementwise values (separable ones), else |value|;
+  for psi plus 1/2||x||^2 (Psi = Phi - 1/2||.||^2: bregnet's formulas subtract terms of that size,
+  e.g. tanh's psi(x) ~ x^4/12 from terms ~ x^2), for phi_star plus 1/2||z||^2 (Phi* = 1/2||.||^2 - M,
+  M the Moreau envelope; tanh's log cosh z = |z| + log1p(e^{-2|z|}) - log 2 cancels terms ~ |z|);
 * B: 1/2||x - s||^2 + |Psi(x)| + |Psi(s)| + |<z - s, x - s>| (the terms of Theorem 10, item 4,
   the form bregnet evaluates), s = sigma(z);
 * gradients: |sigma(z)| + |x| elementwise.
@@ -69,8 +72,8 @@ def reference(act, x, z):
     phi_el = getattr(act, "conjugate_elementwise", None)
     return dict(
         sigma=(s, np.abs(sd)),
-        psi=(act.psi(x), _abs_sum(act, psi_el, act.psi, x)),
-        phi_star=(act.phi_star(z), _abs_sum(act, phi_el, act.phi_star, z)),
+        psi=(act.psi(x), _abs_sum(act, psi_el, act.psi, x) + 0.5 * np.sum(xd * xd, axis=-1)),
+        phi_star=(act.phi_star(z), _abs_sum(act, phi_el, act.phi_star, z) + 0.5 * np.sum(zd * zd, axis=-1)),
         bregman=(bregman_loss(act, x, z), b_scale),
         grad_z=(bregman_grad(act, x, z), np.abs(sd) + np.abs(xd)),
     )
