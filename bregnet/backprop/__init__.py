@@ -16,6 +16,7 @@ Examples
 """
 from .backprop import (BackpropResult, BregmanOutputLoss, L1Penalty, MSELoss, OutputLoss, backprop, check_data,
                        get_loss, objective)
+from .losses import BinaryCrossEntropyWithLogits, CrossEntropyWithLogits, HuberLoss
 from .classical_lifted import MACQP, ClassicalLifted, LiftedHistory, classical_lifted, lifted_energy, mac_qp
 from .optimisers import GDBP, ISGDBP, SGDBP, SOLVERS, AdamBP, TrainingHistory, adam_bp, gd_bp, isgd_bp, sgd_bp
 
@@ -25,4 +26,4 @@ BASELINES = {**SOLVERS, "classical-lifted": classical_lifted, "mac-qp": mac_qp}
 __all__ = ["BackpropResult", "BregmanOutputLoss", "L1Penalty", "MSELoss", "OutputLoss", "backprop", "check_data",
            "get_loss", "objective", "SOLVERS", "BASELINES", "TrainingHistory", "LiftedHistory", "adam_bp", "gd_bp",
            "isgd_bp", "sgd_bp", "classical_lifted", "lifted_energy", "mac_qp", "GDBP", "SGDBP", "ISGDBP", "AdamBP",
-           "ClassicalLifted", "MACQP"]
+           "ClassicalLifted", "MACQP", "CrossEntropyWithLogits", "BinaryCrossEntropyWithLogits", "HuberLoss"]

@@ -166,6 +166,9 @@ from .losses import LOSSES as _MORE_LOSSES  # noqa: E402
 
 _LOSSES.update(_MORE_LOSSES)
 
+#: the names :func:`get_loss` knows (and the solvers' ``loss`` option accepts)
+LOSS_NAMES = tuple(sorted(_LOSSES))
+
 
 def get_loss(loss) -> OutputLoss:
     """An :class:`OutputLoss` from a name (``"mse"``, ``"bregman"``, ``"cross_entropy"``,

@@ -45,7 +45,7 @@ from ..exceptions import BregnetInputError, DivergenceError
 from ..network import Network
 from ..solvers.engine import History, Result, Solver, Task, params_state, run
 from ..solvers.params import BOOLEAN, InstanceOf, Interval, OneOf
-from .backprop import L1Penalty, OutputLoss, _backprop, get_loss
+from .backprop import LOSS_NAMES, L1Penalty, OutputLoss, _backprop, get_loss
 
 __all__ = ["GDBP", "SGDBP", "ISGDBP", "AdamBP", "TrainingHistory", "gd_bp", "sgd_bp", "isgd_bp", "adam_bp",
            "SOLVERS"]
@@ -61,7 +61,7 @@ _POSITIVE = Interval(0, None, closed="neither")
 
 
 #: the declared constraint of an output loss: a name or an :class:`OutputLoss`
-_LOSS = (OneOf(("mse", "bregman")), InstanceOf(OutputLoss))
+_LOSS = (OneOf(LOSS_NAMES), InstanceOf(OutputLoss))
 
 
 # ----------------------------------------------------------------------------------- the common part
@@ -69,7 +69,7 @@ _LOSS = (OneOf(("mse", "bregman")), InstanceOf(OutputLoss))
 class _Backprop(Solver):
     r"""Base of the back-propagation baselines: the objective :math:`F` of (2)/(26), its gradient, the history row.
 
-    ``loss`` is ``"mse"``, ``"bregman"`` or an :class:`OutputLoss`.  The update is the explicit
+    ``loss`` is a name of :func:`~bregnet.backprop.backprop.get_loss` or an :class:`OutputLoss`.  The update is the explicit
     (sub)gradient step :math:`\Theta \leftarrow \Theta - \tau\nabla F_B(\Theta)` on every batch :math:`B` of
     :meth:`_batches` (all samples here: GD-BP (3); mini-batches in :class:`SGDBP`: (20)).
     """
@@ -387,7 +387,7 @@ def gd_bp(network: Network, X, Y, *, epochs: int = 100, lr: float = GDBP.lr, los
         Number of steps :math:`K`.
     lr : float
         Step size :math:`\tau_\Theta > 0`.
-    loss : {"mse", "bregman"} or OutputLoss
+    loss : {"mse", "bregman", "cross_entropy", "binary_cross_entropy", "huber"} or OutputLoss
     l1 : (layer, alpha), optional
         Optional :math:`\alpha\|x_k\|_1` on hidden layer :math:`k` (eq. (26)), as for every solver.
     l1_alpha, l1_layer : float, int

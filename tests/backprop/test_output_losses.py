@@ -208,3 +208,15 @@ def test_backprop_gradient_with_the_new_losses(loss):
             fp = backprop(Network(tuple(Wp), b, ("tanh", "identity")), X, Y, loss=loss).objective
             fm = backprop(Network(tuple(Wm), b, ("tanh", "identity")), X, Y, loss=loss).objective
             assert abs((fp - fm) / (2 * h) - r.grad_weights[layer][idx]) < 1e-7
+
+
+@pytest.mark.parametrize("name", ["cross_entropy", "binary_cross_entropy", "huber"])
+def test_solvers_accept_the_new_losses_by_name(name):
+    """The solvers' ``loss`` option takes every name of ``get_loss`` (it took only "mse" and "bregman")."""
+    from bregnet.backprop import sgd_bp
+    from bregnet.network import glorot_init
+    rng = np.random.default_rng(0)
+    net = glorot_init([4, 6, 3], ["relu", "identity"], seed=0)
+    X, Y = rng.normal(size=(40, 4)), np.eye(3)[rng.integers(0, 3, 40)]
+    res = sgd_bp(net, X, Y, epochs=5, batch_size=10, lr=0.1, loss=name, seed=0)
+    assert res.history.objective[-1] < res.history.objective[0]
