@@ -1,10 +1,13 @@
 """Seconds and bytes per round of data-parallel model averaging (Section 4.2.2, eq. (23)) against samples and workers.
 
 One run, interleaved: for each number of samples s (sklearn's 8x8 digits, standardised, repeated to s rows) and
-each executor, ``ModelAveraging(split="fixed", n_batches=m, method="lbn", n_inner=3, prox_weight=1)`` on a
+each executor, ``ModelAveraging(split="fixed", n_batches=m, method="proximal_gradient", n_inner=3)`` on a
 64-32-10 ReLU network for ``--rounds`` rounds (``record="end"``: the rounds' time is the solver's ``wall_time``),
 with the bytes each round sends and receives counted by :class:`bregnet.solvers.partitions.TransferMeter`
-(pickled sizes of the tasks' arguments and results):
+(pickled sizes of the tasks' arguments and results).  The batch solver is the lifted proximal gradient
+(16)-(17), linear in the block size; Algorithm 1's inner loop (``method="lbn"``) forms the block's kernel
+matrix :math:`X_0X_0^\top` (quadratic in the block size: 7 GB for a block of 30000 rows), so it suits blocks of
+hundreds of rows, not the large blocks of a cluster:
 
 * ``sync``: the blocks solved in turn in this process (the reference; bytes are what the tasks would carry);
 * ``pool w``: :class:`~bregnet.solvers.partitions.ResidentProcessPool` of w processes (blocks installed once);
@@ -72,7 +75,7 @@ def main(argv=None):
 
     net = glorot_init([64, 32, 10], ["relu", "identity"], seed=0)
     theta_bytes = sum(a.nbytes for a in net.weights + net.biases)
-    solver = ModelAveraging(n_batches=args.blocks, n_inner=3, prox_weight=1.0, split="fixed", use_kernel=True)
+    solver = ModelAveraging(n_batches=args.blocks, method="proximal_gradient", n_inner=3, split="fixed")
     clusters = {w: distributed.LocalCluster(n_workers=w, threads_per_worker=1, processes=True,
                                             dashboard_address=None, silence_logs=40) for w in args.workers}
     clients = {w: distributed.Client(c) for w, c in clusters.items()}
