@@ -189,9 +189,9 @@ def _prox_any(code, beta, gamma, v, t, a):
     return _prox_scalar_more(code, beta, gamma, v, t, a)
 
 
-@njit(cache=True)
-def _prox_scalar_more(code, beta, gamma, v, t, a):
-    # the codes >= 3: closed forms (twins: each class's _prox_step), or the smooth prox of smooth_prox
+@njit(cache=True, inline="always")
+def _prox_closed(code, beta, gamma, v, t, a):
+    # the closed forms of the codes 3..6 (twins: each class's _prox_step)
     if code == 3:                                   # nonneg soft-thresholding at t (alpha + a)
         u = v - t * (beta + a)
         return u if u > 0 else 0.0 * u
@@ -199,11 +199,21 @@ def _prox_scalar_more(code, beta, gamma, v, t, a):
         return v if v >= 0 else (beta / (beta + t * (1.0 - beta))) * v
     if code == 5:                                   # hard tanh: clip to [beta, gamma]
         return min(max(v, beta), gamma)
-    if code == 6:                                   # hard sigmoid, slope beta: kappa = 1/beta - 1
-        if t == 1.0:
-            return min(max(beta * v + 0.5, 0.0), 1.0)
-        w = 1.0 / (1.0 + t * (1.0 / beta - 1.0))
-        return min(max(0.5 + w * (v - 0.5 * (1.0 - t)), 0.0), 1.0)
+    if t == 1.0:                                    # hard sigmoid, slope beta: kappa = 1/beta - 1
+        return min(max(beta * v + 0.5, 0.0), 1.0)
+    w = 1.0 / (1.0 + t * (1.0 / beta - 1.0))
+    return min(max(0.5 + w * (v - 0.5 * (1.0 - t)), 0.0), 1.0)
+
+
+#: the largest code with a closed-form prox (:func:`_prox_closed`); the codes above are smooth (smooth_prox)
+_CLOSED_MAX = 6
+
+
+@njit(cache=True)
+def _prox_scalar_more(code, beta, gamma, v, t, a):
+    # the codes >= 3: closed forms, or the smooth prox of smooth_prox
+    if code <= _CLOSED_MAX:
+        return _prox_closed(code, beta, gamma, v, t, a)
     return _sp.prox_scalar(code, beta, np.float64(v), t)
 
 
@@ -384,6 +394,9 @@ def _sigma_into(code, beta, gamma, Z, out):
     if code == _sp.TANH:
         _sp.tanh_into(Z, out)
         return
+    if code <= _CLOSED_MAX:
+        _closed_into(code, beta, gamma, Z, out, 1.0, 0.0)
+        return
     for i in range(Z.shape[0]):
         for k in range(Z.shape[1]):
             out[i, k] = _prox_scalar_more(code, beta, gamma, Z[i, k], 1.0, 0.0)
@@ -443,9 +456,34 @@ def _prox_into(code, beta, gamma, V, t, a):
     if code == _sp.TANH:
         _sp.tanh_prox_into(V, t)
         return
+    if code <= _CLOSED_MAX:
+        _closed_into(code, beta, gamma, V, V, t, a)
+        return
     for i in range(V.shape[0]):
         for k in range(V.shape[1]):
             V[i, k] = _prox_scalar_more(code, beta, gamma, V[i, k], t, a)
+
+
+@njit(cache=True)
+def _closed_into(code, beta, gamma, Z, out, t, a):
+    # out <- prox_{t(Psi + a|.|)}(Z) for the closed-form codes 3..6, one loop per code (each vectorisable)
+    m, n = Z.shape
+    if code == 3:
+        for i in range(m):
+            for k in range(n):
+                out[i, k] = _prox_closed(3, beta, gamma, Z[i, k], t, a)
+    elif code == 4:
+        for i in range(m):
+            for k in range(n):
+                out[i, k] = _prox_closed(4, beta, gamma, Z[i, k], t, a)
+    elif code == 5:
+        for i in range(m):
+            for k in range(n):
+                out[i, k] = _prox_closed(5, beta, gamma, Z[i, k], t, a)
+    else:
+        for i in range(m):
+            for k in range(n):
+                out[i, k] = _prox_closed(6, beta, gamma, Z[i, k], t, a)
 
 
 @njit(cache=True)

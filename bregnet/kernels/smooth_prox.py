@@ -174,8 +174,8 @@ def _pow2(typingctx, k):
 
 
 @njit(cache=True, inline="always")
-def _expm1_nonpos(x):
-    # expm1(x) for -2 * _TANH_ONE <= x <= 0
+def _expm1_reduced(x):
+    # (p, 2^k) with expm1(x) = 2^k p + (2^k - 1) and exp(x) = 2^k (p + 1), for -708 <= x <= 0 (2^k normal)
     k = np.int64(x * _INV_LN2 - 0.5)             # round(x / log 2) (x <= 0: truncation of y - 1/2)
     kf = np.float64(k)
     r = (x - kf * _LN2_HI) - kf * _LN2_LO
@@ -193,7 +193,13 @@ def _expm1_nonpos(x):
     p = p * r + 1.0 / 6.0
     p = p * r + 0.5
     p = (p * r) * r + r                          # expm1(r)
-    two_k = _pow2(k)
+    return p, _pow2(k)
+
+
+@njit(cache=True, inline="always")
+def _expm1_nonpos(x):
+    # expm1(x) for -2 * _TANH_ONE <= x <= 0
+    p, two_k = _expm1_reduced(x)
     return two_k * p + (two_k - 1.0)
 
 
@@ -224,66 +230,100 @@ def tanh_into(Z, out):
             out[i, k] = tanh_fast(np.float64(Z[i, k]))
 
 
-#: a root beyond this gives tanh u = 1 (the cap keeps t u finite)
-_U_MAX = 1e300
-#: Newton passes over the whole array before the elements still moving are finished one by one
-_PASSES = 8
+# ----------------------------------------------------------------------------- tanh prox, vectorisable
+# prox_{t psi}(w) of tanh, 0 < t < 1: x = sign(w) tanh u*, u* >= 0 the root of f(u) = t u + c tanh u - |w|, c = 1 - t.
+# With E = e^{-2u}, N = 1 - E (= -expm1(-2u), no cancellation), D = 1 + E:  tanh u = N/D, 1 - tanh^2 u = 4E/D^2, so
+#   f = F/D,  f' = P/D^2,  f'' = -2c tanh u (1 - tanh^2 u),   F = D(t u - |w|) + c N,  P = t D^2 + 4cE,
+# and Halley's step f f'/(f'^2 - f f''/2) = F P D / (P^2 + 4cNEF), Newton's step f/f' = F D/P: one division each
+# (besides the exponential).  E is kept down to e^{-700} (u <= _U_EXP), so that f' = t + c(1 - tanh^2 u) stays right
+# when t is tiny, where tanh u itself has rounded to 1.
+_U_EXP = 350.0
+#: Halley passes over the whole array per round (from the lower bound max(|w|, (|w| - c)/t) of the root)
+_HALLEY_PASSES = 2
+#: an element is done when its Newton step is at most this times u (then x is first-order corrected: error <= 2 step^2)
+_STEP_TOL = 2.0 ** -27
+#: rounds of (Halley passes, check) while more than 1/_FEW_LEFT of the elements are left; then one by one
+_ROUNDS, _FEW_LEFT = 3, 32
+
+
+@njit(cache=True, inline="always")
+def _tanh_parts(u):
+    # (N, D, E) of the section comment for u >= 0: tanh u = N/D, 1 - tanh^2 u = 4E/D^2, E = e^{-2u} (0 beyond _U_EXP)
+    p, two_k = _expm1_reduced(-2.0 * min(max(u, 0.0), _U_EXP))
+    m = two_k * p + (two_k - 1.0)
+    e = two_k * p + two_k
+    return -m, 2.0 + m, (0.0 if u > _U_EXP else e)
+
+
+@njit(cache=True, inline="always")
+def _tanh_halley(u, a, t, c):
+    # one Halley step on f(u) = t u + c tanh u - a
+    N, D, E = _tanh_parts(u)
+    F = D * (t * u - a) + c * N
+    P = t * D * D + 4.0 * c * E
+    return u - F * P * D / (P * P + 4.0 * c * N * E * F)
 
 
 @njit(**_VEC)
+def _tanh_halley_pass(V, U, todo, t, c, first):
+    # U <- Halley step of U where todo (first: from the lower bound of the root instead of U)
+    inv_t = 1.0 / t
+    for i in range(V.shape[0]):
+        for k in range(V.shape[1]):
+            a = abs(np.float64(V[i, k]))
+            u = max(a, (a - c) * inv_t) if first else U[i, k]
+            un = _tanh_halley(u, a, t, c)
+            U[i, k] = un if todo[i, k] else U[i, k]
+
+
+@njit(**_VEC)
+def _tanh_check_pass(V, U, todo, t, c):
+    # where todo and the Newton step at U is <= _STEP_TOL U: V <- sign(V) (tanh u - (1 - tanh^2 u) f/f'), done
+    left = 0
+    for i in range(V.shape[0]):
+        for k in range(V.shape[1]):
+            w = np.float64(V[i, k])
+            u = U[i, k]
+            N, D, E = _tanh_parts(u)
+            F = D * (t * u - abs(w)) + c * N
+            P = t * D * D + 4.0 * c * E
+            ok = todo[i, k] & (abs(F) * D <= _STEP_TOL * u * P)
+            x = (N * P - 4.0 * E * F) / (D * P)
+            V[i, k] = math.copysign(x, w) if ok else V[i, k]
+            still = todo[i, k] & (not ok)
+            todo[i, k] = still
+            left += still
+    return left
+
+
+@njit(cache=True)
 def tanh_prox_into(V, t):
     r"""``V`` <- :math:`\operatorname{prox}_{t\psi}(V)` of tanh in place, :math:`0 < t < 1` (the x-update's step).
 
-    Newton on :math:`g(u) = t u + (1-t)\tanh u = |w|` from :math:`u_0 = \max(|w|, (|w| - 1 + t)/t)`: :math:`g`
-    is increasing and concave on :math:`u \ge 0` and :math:`g(u) \le \min(u, tu + 1 - t)`, so :math:`u_0` is left
-    of the root and the iterates increase monotonically to it (capped at ``_U_MAX``, where :math:`\tanh u = 1`)
-    (no safeguard needed), in passes over the whole array that LLVM vectorises.  Elements still moving by more
-    than :math:`4\varepsilon` relative after ``_PASSES`` passes (:math:`x^*` exponentially close to
-    :math:`\pm1`, where Newton from the left advances by at most 1/2 a step), and non-finite ones, are finished
-    by the safeguarded :func:`prox_scalar`.  Then :math:`x = \operatorname{sign}(w)\tanh u`.
+    :math:`x = \operatorname{sign}(w)\tanh u^*`, :math:`u^* \ge 0` the root of :math:`f(u) = t u + (1-t)\tanh u - |w|`.
+    From :math:`u_0 = \max(|w|, (|w| - 1 + t)/t) \le u^*` (:math:`f(u) \le \min(u, tu + 1 - t) - |w|` on
+    :math:`u \ge 0`), ``_HALLEY_PASSES`` Halley steps (cubic convergence; :math:`f'' = -2(1-t)\tanh u\,(1-\tanh^2 u)`
+    is free once :math:`\tanh u` is known) in passes over the whole array that LLVM vectorises, one division per
+    element and pass (section comment).  Then a check pass: where Newton's step :math:`\delta = -f/f'` is at most
+    :math:`2^{-27}u`, the root is :math:`u + \delta` to :math:`\le \delta^2` (:math:`|f''/f'| \le 2`) and
+    :math:`x = \tanh u + (1 - \tanh^2 u)\,\delta` to :math:`\le 2\delta^2 \le 2^{-53}u^2` (about an ulp).  Elements left
+    (far starts at extreme steps, non-finite ones) get up to ``_ROUNDS - 1`` more rounds while more than
+    ``1/_FEW_LEFT`` of them remain, the rest the safeguarded scalar :func:`prox_scalar`.
     Twin: ``get("tanh").prox(V, step=t)``.
     """
     c = 1.0 - t
     m, n = V.shape
     U = np.empty((m, n))
-    bad = 0
-    for i in range(m):
-        for k in range(n):
-            a = abs(np.float64(V[i, k]))
-            U[i, k] = max(a, (a - c) / t)          # a lower bound of the root (g(u) <= min(u, t u + 1 - t))
-            bad += not math.isfinite(U[i, k])
-    moving = 1
-    for _ in range(_PASSES if bad == 0 else 0):
-        moving = 0
-        for i in range(m):
-            for k in range(n):
-                w = abs(np.float64(V[i, k]))
-                u = U[i, k]
-                th = tanh_fast(u)
-                un = min(u - (t * u + c * th - w) / (t + c * (1.0 - th * th)), _U_MAX)
-                moving += not abs(un - u) <= 4.0 * _EPS * un
-                U[i, k] = un
-        if moving == 0:
+    todo = np.ones((m, n), dtype=np.bool_)
+    left = m * n
+    for r in range(_ROUNDS):
+        for p in range(_HALLEY_PASSES):
+            _tanh_halley_pass(V, U, todo, t, c, r == 0 and p == 0)
+        left = _tanh_check_pass(V, U, todo, t, c)
+        if left * _FEW_LEFT <= m * n:
             break
-    if moving == 0:
+    if left > 0:
         for i in range(m):
             for k in range(n):
-                V[i, k] = math.copysign(tanh_fast(U[i, k]), np.float64(V[i, k]))
-        return
-    _tanh_prox_finish(V, U, t)
-
-
-@njit(cache=True)
-def _tanh_prox_finish(V, U, t):
-    # the entries whose Newton step is still above 4 eps relative (or non-finite) by prox_scalar, the rest from U
-    c = 1.0 - t
-    for i in range(V.shape[0]):
-        for k in range(V.shape[1]):
-            w = np.float64(V[i, k])
-            u = U[i, k]
-            th = tanh_fast(u)
-            un = u - (t * u + c * th - abs(w)) / (t + c * (1.0 - th * th))
-            if math.isfinite(w) and abs(un - u) <= 4.0 * _EPS * un:
-                V[i, k] = math.copysign(tanh_fast(u), w)
-            else:
-                V[i, k] = prox_scalar(TANH, 0.0, w, t)
+                if todo[i, k]:
+                    V[i, k] = prox_scalar(TANH, 0.0, np.float64(V[i, k]), t)

@@ -166,3 +166,68 @@ def test_kernel_refuses_softmax_hidden_and_other_activations():
     assert kernel_supports(ok)
     assert not kernel_supports(hidden_softmax)
     assert not kernel_supports(no_code)
+
+
+# ----------------------------------------------------------------------------- the vectorised tanh prox, stage by stage
+def _tanh_root_mp(a, t):
+    """x* = tanh u*, t u* + (1 - t) tanh u* = a, to 40 digits (mpmath)."""
+    mpmath = pytest.importorskip("mpmath")
+    with mpmath.workdps(40):
+        a, t = mpmath.mpf(float(a)), mpmath.mpf(float(t))
+        u = mpmath.findroot(lambda u: t * u + (1 - t) * mpmath.tanh(u) - a, a)
+        return float(mpmath.tanh(u))
+
+
+def test_tanh_halley_step_is_the_definition():
+    """The one-division form F P D/(P^2 + 4cNEF) of the section comment is Halley's f f'/(f'^2 - f f''/2)."""
+    t, c = 0.37, 0.63
+    for u, a in [(0.2, 0.3), (1.0, 0.9), (3.0, 1.5), (8.0, 4.0), (0.0, 0.1)]:
+        th = math.tanh(u)
+        f, fp, fpp = t * u + c * th - a, t + c * (1 - th * th), -2 * c * th * (1 - th * th)
+        want = u - f * fp / (fp * fp - 0.5 * f * fpp)
+        assert sp._tanh_halley(u, a, t, c) == pytest.approx(want, rel=1e-14, abs=1e-300)
+        wrong = u - f * fp / (fp * fp + 0.5 * f * fpp)              # can fail: the sign of f'' matters
+        assert f == 0 or fpp == 0 or wrong != pytest.approx(want, rel=1e-14)
+        N, D, E = sp._tanh_parts(u)
+        assert N / D == pytest.approx(th, rel=4e-16, abs=1e-300)
+        assert 4 * E / D ** 2 == pytest.approx(1 - th * th, rel=1e-13)
+
+
+@pytest.mark.parametrize("t", [1e-6, 0.01, 0.37, 0.9, 1 - 1e-9])
+def test_vectorised_tanh_prox_within_four_ulps_of_mpmath(t):
+    """As tanh_fast itself (test_tanh_fast_within_a_few_ulps): the prox's correction adds <= 2 step^2, below an ulp."""
+    rng = np.random.default_rng(7)
+    z = np.concatenate([rng.normal(size=60) * 1.5, 10.0 ** rng.uniform(-8, 3, 40) * np.sign(rng.normal(size=40))])
+    got = z.reshape(4, -1).copy()
+    sp.tanh_prox_into(got, t)
+    for v, x in zip(z, got.ravel()):
+        exact = math.copysign(_tanh_root_mp(abs(v), t), v)
+        assert abs(x - exact) <= 4 * np.spacing(abs(exact)), (v, x, exact)
+
+
+def test_tanh_check_pass_certifies_only_converged_entries():
+    """The check accepts u with Newton step <= 2^-27 u and corrects it; a u off by 1e-6 stays to do (can fail)."""
+    t, c = 0.37, 0.63
+    z = np.array([[0.3, 0.9, 1.2, 4.0]])
+    exact_u = np.array([[float(pytest.importorskip("mpmath").atanh(_tanh_root_mp(v, t))) for v in z[0]]])
+    for scale, done in ((1.0, True), (1.0 + 1e-9, True), (1.0 + 1e-6, False)):
+        V, todo = z.copy(), np.ones(z.shape, dtype=np.bool_)
+        left = sp._tanh_check_pass(V, exact_u * scale, todo, t, c)
+        assert left == (0 if done else z.size) and bool(todo.any()) is (not done)
+        if done:
+            np.testing.assert_allclose(V, get("tanh").prox(z, step=t), rtol=4e-16)
+        else:
+            np.testing.assert_array_equal(V, z)                      # left untouched for the next round
+
+
+def test_vectorised_tanh_prox_rounds_and_scalar_finish():
+    """Far starts (t = 1e-12, |z| just below 1 - t: u* ~ 14) need more rounds or the scalar finish: still the twin."""
+    t = 1e-12
+    z = np.linspace(0.99, 1 - 1e-6, 64).reshape(2, 32) * (1 - t)
+    got = z.copy()
+    sp.tanh_prox_into(got, t)
+    _assert_close(got, get("tanh").prox(z, step=t), rtol=1e-12)
+    V, U, todo = z.copy(), np.empty(z.shape), np.ones(z.shape, dtype=np.bool_)
+    sp._tanh_halley_pass(V, U, todo, t, 1 - t, True)
+    sp._tanh_halley_pass(V, U, todo, t, 1 - t, False)
+    assert sp._tanh_check_pass(V, U, todo, t, 1 - t) > 0          # the first round alone does not finish these
