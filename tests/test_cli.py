@@ -327,3 +327,10 @@ def test_check_activation_rejects_bad_sizes():
     for kw in ({"n": 0}, {"n": -1}, {"n_rows": 3}, {"seed": -1}, {"n": 2.5}):
         with pytest.raises(BregnetInputError, match=next(iter(kw))):
             cli.check_activation("relu", **kw)
+
+
+def test_main_module_runs_nothing_when_imported_by_a_spawned_worker():
+    """Spawned workers (process pools, Dask's LocalCluster of --dask-workers) import ``__main__`` again as
+    ``__mp_main__``: it must not run the command (it did: sys.exit(main()) without a guard)."""
+    import runpy
+    runpy.run_module("bregnet.__main__", run_name="__mp_main__")     # no SystemExit
