@@ -7,7 +7,8 @@ otherwise synthetic data of the same shape.  Each timing is one call of
 ``bregnet.solvers.implicit_stochastic._kernel_epoch`` (the epoch's batches: gather, K = X0 X0^T, kernel) on
 ``--samples`` samples, scaled to a 60000-sample epoch.  All activations run in one process, interleaved (the
 order rotates every repeat, each repeat on its own subset), so that the ratios to ReLU are measured under the
-same load; the medians over ``--repeats`` are printed with the per-repeat ratios.  Run by hand, not a test:
+same load; the medians over ``--repeats`` are printed, of wall time and of the process's CPU time (less sensitive
+to other processes on a shared machine), with the per-repeat CPU-time ratios.  Run by hand, not a test:
 
     python benchmarks/bench_lbn_activations.py [--samples 6000] [--repeats 5] [--acts tanh,sigmoid,...]
 """
@@ -86,6 +87,7 @@ def main():
           f"subsets of {n} samples, {args.repeats} repeats, 1 thread")
     names = list(runs)
     wall = {k: [] for k in names}
+    cpu = {k: [] for k in names}          # process CPU time: less sensitive to the other processes on the machine
     rng = np.random.default_rng(0)
     for r in range(args.repeats):
         lo = (r * n) % X.shape[0]
@@ -94,19 +96,20 @@ def main():
         scale = X.shape[0] / idx.size
         for k in names[r % len(names):] + names[:r % len(names)]:
             run = runs[k]
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             run["net"], bad = _kernel_epoch(run["prob"], run["net"], X, Y, order, BATCH, n_inner=N_INNER,
                                             prox_weight=RHO, step_scale=C, warm=run["warm"])
             wall[k].append((time.perf_counter() - t0) * scale)
+            cpu[k].append((time.process_time() - c0) * scale)
             if bad >= 0:
                 print(f"note: {k} left non-finite parameters in repeat {r}")
-    ref = np.array(wall["relu"])
-    print(f"\n{'hidden activation (output)':28s} {'s/epoch median':>15s} {'min':>7s} {'ratio to relu':>14s}   "
-          "per-repeat ratios")
+    ref, cref = np.array(wall["relu"]), np.array(cpu["relu"])
+    print(f"\n{'hidden activation (output)':28s} {'s/epoch median':>15s} {'min':>7s} {'ratio to relu':>14s} "
+          f"{'CPU s median':>13s} {'CPU ratio':>10s}   per-repeat CPU ratios")
     for k in names:
-        w = np.array(wall[k])
-        print(f"{k:28s} {np.median(w):15.3f} {np.min(w):7.3f} {np.median(w) / np.median(ref):14.2f}   "
-              f"{np.round(w / ref, 2).tolist()}")
+        w, cw = np.array(wall[k]), np.array(cpu[k])
+        print(f"{k:28s} {np.median(w):15.3f} {np.min(w):7.3f} {np.median(w) / np.median(ref):14.2f} "
+              f"{np.median(cw):13.3f} {np.median(cw) / np.median(cref):10.2f}   {np.round(cw / cref, 2).tolist()}")
     print(f"# load average at end {tuple(round(v, 2) for v in os.getloadavg())}")
 
 

@@ -16,7 +16,7 @@ The kernels cover the activations of ``LIFTED_CODES`` (exact classes, by the rul
 :func:`bregnet.kernels.dispatch.lookup_exact`): identity, relu, soft_threshold (codes 0-2, the original fused
 loops, bit for bit), nonneg_soft_threshold, leaky_relu, hard_tanh, hard_sigmoid (closed forms), tanh, sigmoid,
 softplus, elu (the smooth prox of :mod:`bregnet.kernels.smooth_prox`, for the x-update's steps
-:math:`t\lambda/(1+t\lambda) < 1`; tanh vectorised), and softmax for the output layer (row-wise:
+:math:`t\lambda/(1+t\lambda) < 1`; tanh, sigmoid and ELU vectorised, softplus scalar), and softmax for the output layer (row-wise:
 only :math:`\sigma` is needed there).  The solvers fall back to the NumPy twins for every other activation,
 subclasses of these included (:func:`kernel_supports`).
 
@@ -390,9 +390,15 @@ def _residual_more(code, beta, gamma, Z, X, D):
 
 @njit(cache=True)
 def _sigma_into(code, beta, gamma, Z, out):
-    # out = sigma(Z) elementwise for the codes >= 3 (tanh by the vectorisable kernel of smooth_prox)
+    # out = sigma(Z) elementwise for the codes >= 3 (tanh, sigmoid, ELU by the vectorisable kernels of smooth_prox)
     if code == _sp.TANH:
         _sp.tanh_into(Z, out)
+        return
+    if code == _sp.SIGMOID:
+        _sp.sigmoid_into(Z, out)
+        return
+    if code == _sp.ELU:
+        _sp.elu_into(Z, out, beta)
         return
     if code <= _CLOSED_MAX:
         _closed_into(code, beta, gamma, Z, out, 1.0, 0.0)
@@ -455,6 +461,12 @@ def _prox_into(code, beta, gamma, V, t, a):
     # V <- prox_{t(Psi + a|.|)}(V) in place for the elementwise codes >= 3 (t < 1: the x-update's step)
     if code == _sp.TANH:
         _sp.tanh_prox_into(V, t)
+        return
+    if code == _sp.SIGMOID:
+        _sp.sigmoid_prox_into(V, t)
+        return
+    if code == _sp.ELU:
+        _sp.elu_prox_into(V, t, beta)
         return
     if code <= _CLOSED_MAX:
         _closed_into(code, beta, gamma, V, V, t, a)

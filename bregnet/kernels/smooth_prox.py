@@ -21,9 +21,12 @@ instead); for :math:`s \le 1` both find the same root to rounding, which the tes
 :math:`s \in \{10^{-18}, 10^{-12}, 10^{-6}, 0.5, 1 - 10^{-9}\}` and :math:`|w|` up to :math:`10^8`.
 :math:`s > 1` is refused.
 
-Root finding: from :math:`u = w`, where :math:`|u^* - w| \le |g(w) - w|/s`, safeguarded Newton (a step
-leaving the bracket is replaced by bisection), stopping at a relative change of :math:`4\varepsilon` or a
-bracket of that width.
+Root finding (:func:`prox_scalar`, one element): from :math:`u = w`, where :math:`|u^* - w| \le |g(w) - w|/s`,
+safeguarded Newton (a step leaving the bracket is replaced by bisection), stopping at a relative change of
+:math:`4\varepsilon` or a bracket of that width.  The array kernels :func:`tanh_prox_into`,
+:func:`sigmoid_prox_into` and :func:`elu_prox_into` (the ones Algorithm 1 calls) run Halley's method from a
+bound of the root in passes that LLVM vectorises, certify each element by the size of Newton's step, and leave
+the few uncertified ones (extreme steps, non-finite input) to :func:`prox_scalar`.
 
 The scalar functions (float64 in, float64 out) are the compiled twins of each class's ``_sigma``
 (:class:`~bregnet.activations.sigmoids.Tanh`, :class:`~bregnet.activations.sigmoids.Sigmoid`,
@@ -45,7 +48,8 @@ from numba import njit, types
 from numba.extending import intrinsic
 
 __all__ = ["TANH", "SIGMOID", "SOFTPLUS", "ELU", "SMOOTH_CODES", "sigma_scalar", "sigma_prime_scalar",
-           "prox_scalar", "tanh_fast", "tanh_into", "tanh_prox_into"]
+           "prox_scalar", "tanh_fast", "tanh_into", "tanh_prox_into", "sigmoid_prox_into", "elu_prox_into",
+           "sigmoid_into", "elu_into"]
 
 #: kernel codes of the smooth activations (the lifted kernels' ``_prox_scalar`` codes)
 TANH, SIGMOID, SOFTPLUS, ELU = 7, 8, 9, 10
@@ -265,13 +269,15 @@ def _tanh_halley(u, a, t, c):
 
 
 @njit(**_VEC)
-def _tanh_halley_pass(V, U, todo, t, c, first):
-    # U <- Halley step of U where todo (first: from the lower bound of the root instead of U)
+def _tanh_halley_pass(V, U, todo, t, c, first, shift=0.0, scale=1.0):
+    # U <- Halley step of U on t u + c tanh u = a, a = scale |V - shift|, where todo (first: from the lower bound
+    # max(a/(t + c), (a - c)/t) of the root: t u + c tanh u <= min((t + c) u, t u + c) on u >= 0)
     inv_t = 1.0 / t
+    inv_tc = 1.0 / (t + c)
     for i in range(V.shape[0]):
         for k in range(V.shape[1]):
-            a = abs(np.float64(V[i, k]))
-            u = max(a, (a - c) * inv_t) if first else U[i, k]
+            a = scale * abs(np.float64(V[i, k]) - shift)
+            u = max(a * inv_tc, (a - c) * inv_t) if first else U[i, k]
             un = _tanh_halley(u, a, t, c)
             U[i, k] = un if todo[i, k] else U[i, k]
 
@@ -296,6 +302,31 @@ def _tanh_check_pass(V, U, todo, t, c):
     return left
 
 
+@njit(**_VEC)
+def _sigmoid_check_pass(V, U, todo, t, c):
+    # sigmoid (u = 2v): v = U, t v + (c/4) tanh v = |w - c/2|/2; x = 1/2 (1 +- tanh(v + delta)), delta Newton's step,
+    # as (D + 2E delta)/D^2 (w >= c/2) or E (D - 2 delta)/D^2 (no cancellation where x is exponentially small)
+    q = 0.25 * c
+    left = 0
+    for i in range(V.shape[0]):
+        for k in range(V.shape[1]):
+            w = np.float64(V[i, k])
+            v = U[i, k]
+            N, D, E = _tanh_parts(v)
+            # F = D (t v - |w - c/2|/2) + (c/4) N, with w - c/2 not formed (it cancels where x is small)
+            pos = w >= 0.5 * c
+            F = D * (t * v - 0.5 * w) + 0.5 * c if pos else D * (t * v + 0.5 * w) - 0.5 * c * E
+            P = t * D * D + 4.0 * q * E
+            ok = todo[i, k] & (abs(F) * D <= _STEP_TOL * v * P)
+            d = -F * D / P
+            x = (D + 2.0 * E * d) / (D * D) if pos else E * (D - 2.0 * d) / (D * D)
+            V[i, k] = x if ok else V[i, k]
+            still = todo[i, k] & (not ok)
+            todo[i, k] = still
+            left += still
+    return left
+
+
 @njit(cache=True)
 def tanh_prox_into(V, t):
     r"""``V`` <- :math:`\operatorname{prox}_{t\psi}(V)` of tanh in place, :math:`0 < t < 1` (the x-update's step).
@@ -311,6 +342,25 @@ def tanh_prox_into(V, t):
     ``1/_FEW_LEFT`` of them remain, the rest the safeguarded scalar :func:`prox_scalar`.
     Twin: ``get("tanh").prox(V, step=t)``.
     """
+    _halley_rounds(V, t, TANH, 0.0)
+
+
+@njit(cache=True)
+def sigmoid_prox_into(V, t):
+    r"""``V`` <- :math:`\operatorname{prox}_{t\psi}(V)` of the logistic sigmoid in place, :math:`0 < t < 1`.
+
+    :math:`\sigma(u) = \tfrac12(1 + \tanh\tfrac u2)`, so :math:`t u + (1-t)\sigma(u) = w` is, for :math:`v = u/2`
+    on the side of :math:`w - (1-t)/2`, the tanh equation :math:`t v + \tfrac{1-t}4\tanh v = \tfrac12|w - \tfrac{1-t}2|`:
+    the Halley passes and check of :func:`tanh_prox_into` (lower bound :math:`\max(a/(t + c), (a - c)/t)` for
+    :math:`t v + c\tanh v = a`), and :math:`x = 1/D` or :math:`E/D` (first-order corrected) from
+    :math:`\tanh v = N/D`, :math:`1 - \tanh v = 2E/D`.  Twin: ``get("sigmoid").prox(V, step=t)``.
+    """
+    _halley_rounds(V, t, SIGMOID, 0.0)
+
+
+@njit(cache=True)
+def _halley_rounds(V, t, code, beta):
+    # the rounds of Halley passes and checks (tanh, sigmoid: the tanh equation; ELU: its own passes), then prox_scalar
     c = 1.0 - t
     m, n = V.shape
     U = np.empty((m, n))
@@ -318,12 +368,107 @@ def tanh_prox_into(V, t):
     left = m * n
     for r in range(_ROUNDS):
         for p in range(_HALLEY_PASSES):
-            _tanh_halley_pass(V, U, todo, t, c, r == 0 and p == 0)
-        left = _tanh_check_pass(V, U, todo, t, c)
+            first = r == 0 and p == 0
+            if code == TANH:
+                _tanh_halley_pass(V, U, todo, t, c, first)
+            elif code == SIGMOID:
+                _tanh_halley_pass(V, U, todo, t, 0.25 * c, first, 0.5 * c, 0.5)
+            else:
+                _elu_halley_pass(V, U, todo, t, c, beta, first)
+        if code == TANH:
+            left = _tanh_check_pass(V, U, todo, t, c)
+        elif code == SIGMOID:
+            left = _sigmoid_check_pass(V, U, todo, t, c)
+        else:
+            left = _elu_check_pass(V, U, todo, t, c, beta)
         if left * _FEW_LEFT <= m * n:
             break
     if left > 0:
         for i in range(m):
             for k in range(n):
                 if todo[i, k]:
-                    V[i, k] = prox_scalar(TANH, 0.0, np.float64(V[i, k]), t)
+                    V[i, k] = prox_scalar(code, beta, np.float64(V[i, k]), t)
+
+
+# ----------------------------------------------------------------------------- ELU prox, vectorisable
+# For w < 0 the root u* < 0 of f(u) = t u + c alpha (e^u - 1) - w (convex, f' = t + c alpha e^u, f'' = c alpha e^u);
+# for w >= 0, x = w.  min(w, (w + c alpha)/t) >= u* (alpha (e^u - 1) >= max(u, -alpha) for alpha <= 1, u <= 0).
+_EXP_MIN = -708.0          # e^u is normal above; below it is taken as 0 (and e^u - 1 as -1)
+
+
+@njit(cache=True, inline="always")
+def _exp_parts(u):
+    # (e^u - 1, e^u) for u <= 0 (u < _EXP_MIN: (-1, 0))
+    p, two_k = _expm1_reduced(min(max(u, _EXP_MIN), 0.0))
+    return two_k * p + (two_k - 1.0), (0.0 if u < _EXP_MIN else two_k * p + two_k)
+
+
+@njit(**_VEC)
+def _elu_halley_pass(V, U, todo, t, c, alpha, first):
+    # U <- Halley step of U on f(u) = t u + c alpha (e^u - 1) - w, w = V < 0, where todo
+    ca = c * alpha
+    inv_t = 1.0 / t
+    for i in range(V.shape[0]):
+        for k in range(V.shape[1]):
+            w = np.float64(V[i, k])
+            u = min(w, (w + ca) * inv_t) if first else U[i, k]
+            m, e = _exp_parts(u)
+            f = t * u + ca * m - w
+            fp = t + ca * e
+            un = u - f * fp / (fp * fp - 0.5 * f * ca * e)
+            U[i, k] = un if todo[i, k] & (w < 0.0) else U[i, k]
+
+
+@njit(**_VEC)
+def _elu_check_pass(V, U, todo, t, c, alpha):
+    # w >= 0 (or NaN): x = w; w < 0: where Newton's step delta at U is <= _STEP_TOL |U|, x = alpha (e^u - 1 + e^u delta)
+    ca = c * alpha
+    left = 0
+    for i in range(V.shape[0]):
+        for k in range(V.shape[1]):
+            w = np.float64(V[i, k])
+            u = U[i, k]
+            m, e = _exp_parts(u)
+            f = t * u + ca * m - w
+            fp = t + ca * e
+            neg = w < 0.0
+            ok = todo[i, k] & ((not neg) | (abs(f) <= _STEP_TOL * abs(u) * fp))
+            x = alpha * (m - e * f / fp) if neg else w
+            V[i, k] = x if ok else V[i, k]
+            still = todo[i, k] & (not ok)
+            todo[i, k] = still
+            left += still
+    return left
+
+
+@njit(cache=True)
+def elu_prox_into(V, t, alpha):
+    r"""``V`` <- :math:`\operatorname{prox}_{t\psi}(V)` of ELU (parameter :math:`\alpha`) in place, :math:`0 < t < 1`.
+
+    :math:`x = w` for :math:`w \ge 0`; for :math:`w < 0`, :math:`x = \alpha(e^{u^*} - 1)` with :math:`u^*` the root
+    of the convex :math:`f(u) = tu + (1-t)\alpha(e^u - 1) - w`, by Halley passes from the upper bound
+    :math:`\min(w, (w + (1-t)\alpha)/t)` and the check of :func:`tanh_prox_into` (:math:`|f''/f'| \le 1`).
+    Twin: ``get("elu", alpha=alpha).prox(V, step=t)``.
+    """
+    _halley_rounds(V, t, ELU, alpha)
+
+
+# ----------------------------------------------------------------------------- sigma, vectorisable
+@njit(**_VEC)
+def sigmoid_into(Z, out):
+    r"""``out`` = :math:`1/(1 + e^{-z})` elementwise: :math:`1/(1 + E)` or :math:`E/(1 + E)`, :math:`E = e^{-|z|}`."""
+    for i in range(Z.shape[0]):
+        for k in range(Z.shape[1]):
+            z = np.float64(Z[i, k])
+            m, e = _exp_parts(-abs(z))
+            out[i, k] = (1.0 if z >= 0.0 else e) / (1.0 + e) if z == z else z
+
+
+@njit(**_VEC)
+def elu_into(Z, out, alpha):
+    r"""``out`` = ELU :math:`z` (:math:`z > 0`), :math:`\alpha(e^z - 1)` otherwise, elementwise."""
+    for i in range(Z.shape[0]):
+        for k in range(Z.shape[1]):
+            z = np.float64(Z[i, k])
+            m, e = _exp_parts(z)
+            out[i, k] = z if not z <= 0.0 else alpha * m

@@ -231,3 +231,70 @@ def test_vectorised_tanh_prox_rounds_and_scalar_finish():
     sp._tanh_halley_pass(V, U, todo, t, 1 - t, True)
     sp._tanh_halley_pass(V, U, todo, t, 1 - t, False)
     assert sp._tanh_check_pass(V, U, todo, t, 1 - t) > 0          # the first round alone does not finish these
+
+
+# ----------------------------------------------------------------------------- sigmoid and ELU, vectorised
+VEC_PROX = [("tanh", {}, lambda V, t: sp.tanh_prox_into(V, t)),
+            ("sigmoid", {}, lambda V, t: sp.sigmoid_prox_into(V, t)),
+            ("elu", {"alpha": 0.7}, lambda V, t: sp.elu_prox_into(V, t, 0.7)),
+            ("elu", {"alpha": 1.0}, lambda V, t: sp.elu_prox_into(V, t, 1.0))]
+
+
+@pytest.mark.parametrize("name,params,prox_into", VEC_PROX)
+@pytest.mark.parametrize("t", STEPS[:-1])
+def test_vectorised_prox_equals_twin(name, params, prox_into, t):
+    z = _z(np.random.default_rng(8)).reshape(-1, 5)
+    got = z.copy()
+    prox_into(got, t)
+    _assert_close(got, get(name, **params).prox(z, step=t), rtol=1e-12)
+    with pytest.raises(AssertionError):                               # can fail: another step is detected
+        _assert_close(got, get(name, **params).prox(z, step=0.9 if t == 0.5 else 0.5), rtol=1e-12)
+
+
+@pytest.mark.parametrize("name,params,prox_into", VEC_PROX)
+def test_vectorised_prox_float32_and_nonfinite(name, params, prox_into):
+    act = get(name, **params)
+    z = (np.random.default_rng(9).normal(size=(6, 50)) * 4).astype(np.float32)
+    got = z.copy()
+    prox_into(got, 0.3)
+    assert got.dtype == np.float32
+    _assert_close(got, act.prox(z, step=0.3), rtol=2e-6, atol=4e-7)
+    z = np.array([[np.inf, -np.inf, 0.0, -0.0, 1e300, -1e300]])
+    got = z.copy()
+    prox_into(got, 0.3)
+    np.testing.assert_allclose(got, act.prox(z, step=0.3), rtol=1e-15, atol=1e-300)   # sigmoid(-1e300): 0 or 5e-324
+    got = np.array([[np.nan, 1.0]])
+    prox_into(got, 0.3)
+    assert np.isnan(got[0, 0])
+
+
+def test_sigmoid_prox_tiny_outputs_keep_their_digits():
+    """x = prox(w) exponentially small (w - (1 - t)/2 < 0): x = E/D with no cancellation, as the twin, to ~1e-13."""
+    t = 1e-6
+    z = -np.geomspace(1e-5, 5e-4, 40).reshape(2, 20)
+    got = z.copy()
+    sp.sigmoid_prox_into(got, t)
+    want = get("sigmoid").prox(z, step=t)
+    assert want.min() < 1e-200
+    _assert_close(got, want, rtol=1e-12)
+
+
+@pytest.mark.parametrize("name,params,into", [("sigmoid", {}, lambda Z, out: sp.sigmoid_into(Z, out)),
+                                              ("elu", {"alpha": 0.7}, lambda Z, out: sp.elu_into(Z, out, 0.7))])
+def test_vectorised_sigma_equals_twin(name, params, into):
+    mpmath = pytest.importorskip("mpmath")
+    rng = np.random.default_rng(10)
+    z = np.concatenate([rng.normal(size=300) * 5, 10.0 ** rng.uniform(-300, 2.8, 300) * np.sign(rng.normal(size=300)),
+                        [0.0, -0.0, 700.0, -700.0, -720.0]]).reshape(1, -1)
+    got = np.empty_like(z)
+    into(z, got)
+    want = get(name, **params).prox(z)
+    _assert_close(got, want, rtol=1e-15, atol=1e-300)
+    for v in z[0, ::40]:                                                 # and a few against mpmath
+        exact = (1 / (1 + mpmath.exp(-mpmath.mpf(float(v)))) if name == "sigmoid"
+                 else (mpmath.mpf(float(v)) if v > 0 else 0.7 * mpmath.expm1(mpmath.mpf(float(v)))))
+        one = np.empty((1, 1))
+        into(np.array([[v]]), one)
+        assert abs(one[0, 0] - float(exact)) <= 4 * np.spacing(abs(float(exact))) + 1e-300
+    with pytest.raises(AssertionError):                               # can fail: the identity is not sigma
+        _assert_close(z, want, rtol=1e-15, atol=1e-300)
