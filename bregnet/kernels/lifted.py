@@ -16,7 +16,7 @@ The kernels cover the activations of ``LIFTED_CODES`` (exact classes, by the rul
 :func:`bregnet.kernels.dispatch.lookup_exact`): identity, relu, soft_threshold (codes 0-2, the original fused
 loops, bit for bit), nonneg_soft_threshold, leaky_relu, hard_tanh, hard_sigmoid (closed forms), tanh, sigmoid,
 softplus, elu (the smooth prox of :mod:`bregnet.kernels.smooth_prox`, for the x-update's steps
-:math:`t\lambda/(1+t\lambda) < 1`; tanh, sigmoid and ELU vectorised, softplus scalar), and softmax for the output layer (row-wise:
+:math:`t\lambda/(1+t\lambda) < 1`; tanh, sigmoid, ELU and softplus vectorised), and softmax for the output layer (row-wise:
 only :math:`\sigma` is needed there).  The solvers fall back to the NumPy twins for every other activation,
 subclasses of these included (:func:`kernel_supports`).
 
@@ -390,7 +390,7 @@ def _residual_more(code, beta, gamma, Z, X, D):
 
 @njit(cache=True)
 def _sigma_into(code, beta, gamma, Z, out):
-    # out = sigma(Z) elementwise for the codes >= 3 (tanh, sigmoid, ELU by the vectorisable kernels of smooth_prox)
+    # out = sigma(Z) elementwise for the codes >= 3 (the smooth ones by the vectorisable kernels of smooth_prox)
     if code == _sp.TANH:
         _sp.tanh_into(Z, out)
         return
@@ -399,6 +399,9 @@ def _sigma_into(code, beta, gamma, Z, out):
         return
     if code == _sp.ELU:
         _sp.elu_into(Z, out, beta)
+        return
+    if code == _sp.SOFTPLUS:
+        _sp.softplus_into(Z, out, beta)
         return
     if code <= _CLOSED_MAX:
         _closed_into(code, beta, gamma, Z, out, 1.0, 0.0)
@@ -467,6 +470,9 @@ def _prox_into(code, beta, gamma, V, t, a):
         return
     if code == _sp.ELU:
         _sp.elu_prox_into(V, t, beta)
+        return
+    if code == _sp.SOFTPLUS:
+        _sp.softplus_prox_into(V, t, beta)
         return
     if code <= _CLOSED_MAX:
         _closed_into(code, beta, gamma, V, V, t, a)

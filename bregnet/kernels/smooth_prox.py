@@ -24,7 +24,7 @@ instead); for :math:`s \le 1` both find the same root to rounding, which the tes
 Root finding (:func:`prox_scalar`, one element): from :math:`u = w`, where :math:`|u^* - w| \le |g(w) - w|/s`,
 safeguarded Newton (a step leaving the bracket is replaced by bisection), stopping at a relative change of
 :math:`4\varepsilon` or a bracket of that width.  The array kernels :func:`tanh_prox_into`,
-:func:`sigmoid_prox_into` and :func:`elu_prox_into` (the ones Algorithm 1 calls) run Halley's method from a
+:func:`sigmoid_prox_into`, :func:`elu_prox_into` and :func:`softplus_prox_into` (the ones Algorithm 1 calls) run Halley's method from a
 bound of the root in passes that LLVM vectorises, certify each element by the size of Newton's step, and leave
 the few uncertified ones (extreme steps, non-finite input) to :func:`prox_scalar`.
 
@@ -49,7 +49,7 @@ from numba.extending import intrinsic
 
 __all__ = ["TANH", "SIGMOID", "SOFTPLUS", "ELU", "SMOOTH_CODES", "sigma_scalar", "sigma_prime_scalar",
            "prox_scalar", "tanh_fast", "tanh_into", "tanh_prox_into", "sigmoid_prox_into", "elu_prox_into",
-           "sigmoid_into", "elu_into"]
+           "softplus_prox_into", "sigmoid_into", "elu_into", "softplus_into"]
 
 #: kernel codes of the smooth activations (the lifted kernels' ``_prox_scalar`` codes)
 TANH, SIGMOID, SOFTPLUS, ELU = 7, 8, 9, 10
@@ -472,3 +472,113 @@ def elu_into(Z, out, alpha):
             z = np.float64(Z[i, k])
             m, e = _exp_parts(z)
             out[i, k] = z if not z <= 0.0 else alpha * m
+
+
+# ----------------------------------------------------------------------------- softplus, vectorisable
+# sp(v) = log(1 + e^v) = max(v, 0) + log1p(E), E = e^{-|v|} in (0, 1];  log1p(E) = 2 artanh(q) with
+# q = E/(2 + E) (E < sqrt 2 - 1) or q = (E - 1)/(3 + E) and log 2 added (then (1 + E)/2 in [sqrt(1/2), 1]): |q| <= 0.1716,
+# the odd series 2(q + q^3/3 + ... + q^21/21) to below 1e-17 relative.
+_SQRT2_M1 = 0.41421356237309503
+_LOG2 = 0.6931471805599453
+
+
+@njit(cache=True, inline="always")
+def _log1p_unit(e):
+    # log1p(e) for 0 <= e <= 1, by vectorisable arithmetic (see the section comment)
+    small = e < _SQRT2_M1
+    q = e / (2.0 + e) if small else (e - 1.0) / (3.0 + e)
+    q2 = q * q
+    p = 1.0 / 21.0
+    p = p * q2 + 1.0 / 19.0
+    p = p * q2 + 1.0 / 17.0
+    p = p * q2 + 1.0 / 15.0
+    p = p * q2 + 1.0 / 13.0
+    p = p * q2 + 1.0 / 11.0
+    p = p * q2 + 1.0 / 9.0
+    p = p * q2 + 1.0 / 7.0
+    p = p * q2 + 1.0 / 5.0
+    p = p * q2 + 1.0 / 3.0
+    r = 2.0 * (q + q * q2 * p)
+    return r if small else r + _LOG2
+
+
+@njit(cache=True, inline="always")
+def _softplus_parts(v):
+    # (sp(v), sigmoid(v), E = e^{-|v|}) with sp(v) = log(1 + e^v)
+    m, e = _exp_parts(-abs(v))
+    s = (1.0 if v >= 0.0 else e) / (1.0 + e)
+    return max(v, 0.0) + _log1p_unit(e), s, e
+
+
+@njit(**_VEC)
+def softplus_into(Z, out, beta):
+    r"""``out`` = :math:`\log(1 + e^{\beta z})/\beta` elementwise (as :math:`\max(v, 0) + \log(1 + e^{-|v|})`, :math:`v = \beta z`)."""
+    for i in range(Z.shape[0]):
+        for k in range(Z.shape[1]):
+            z = np.float64(Z[i, k])
+            sp_, s, e = _softplus_parts(beta * z)
+            out[i, k] = sp_ / beta if z == z else z
+
+
+@njit(**_VEC)
+def _softplus_halley_pass(V, U, todo, t, c, beta, first):
+    # U <- Halley step on the convex f(v) = t v + c sp(v) - beta w (v = beta u) where todo; first: from the upper
+    # bound min(a or a/t, (a - c log 2)/(t + c/2)) of the root (sp(v) >= max(v, 0), sp(v) >= log 2 + v/2)
+    inv_t = 1.0 / t
+    for i in range(V.shape[0]):
+        for k in range(V.shape[1]):
+            a = beta * np.float64(V[i, k])
+            ub = min(a if a >= 0.0 else a * inv_t, (a - c * _LOG2) / (t + 0.5 * c))
+            v = ub if first else U[i, k]
+            sp_, s, e = _softplus_parts(v)
+            f = t * v + c * sp_ - a
+            fp = t + c * s
+            vn = v - f * fp / (fp * fp - 0.5 * f * c * s * (1.0 - s))
+            U[i, k] = vn if todo[i, k] else U[i, k]
+
+
+@njit(**_VEC)
+def _softplus_check_pass(V, U, todo, t, c, beta):
+    # where todo and Newton's step delta is <= _STEP_TOL max(|v|, 1): x = (sp(v) + sigmoid(v) delta)/beta, done
+    left = 0
+    for i in range(V.shape[0]):
+        for k in range(V.shape[1]):
+            a = beta * np.float64(V[i, k])
+            v = U[i, k]
+            sp_, s, e = _softplus_parts(v)
+            f = t * v + c * sp_ - a
+            fp = t + c * s
+            ok = todo[i, k] & (abs(f) <= _STEP_TOL * max(abs(v), 1.0) * fp)
+            x = (sp_ - s * f / fp) / beta
+            V[i, k] = x if ok else V[i, k]
+            still = todo[i, k] & (not ok)
+            todo[i, k] = still
+            left += still
+    return left
+
+
+@njit(cache=True)
+def softplus_prox_into(V, t, beta):
+    r"""``V`` <- :math:`\operatorname{prox}_{t\psi}(V)` of softplus (sharpness :math:`\beta`) in place, :math:`0 < t < 1`.
+
+    With :math:`v = \beta u`: :math:`t v + (1-t)\,\mathrm{sp}(v) = \beta w`, :math:`\mathrm{sp}(v) = \log(1 + e^v)`
+    (convex, :math:`\mathrm{sp}' = 1/(1 + e^{-v})`), by the Halley passes and check of :func:`tanh_prox_into` from
+    an upper bound of the root (section comment); :math:`x = \mathrm{sp}(v^*)/\beta`.
+    Twin: ``get("softplus", beta=beta).prox(V, step=t)``.
+    """
+    c = 1.0 - t
+    m, n = V.shape
+    U = np.empty((m, n))
+    todo = np.ones((m, n), dtype=np.bool_)
+    left = m * n
+    for r in range(_ROUNDS):
+        for p in range(_HALLEY_PASSES):
+            _softplus_halley_pass(V, U, todo, t, c, beta, r == 0 and p == 0)
+        left = _softplus_check_pass(V, U, todo, t, c, beta)
+        if left * _FEW_LEFT <= m * n:
+            break
+    if left > 0:
+        for i in range(m):
+            for k in range(n):
+                if todo[i, k]:
+                    V[i, k] = prox_scalar(SOFTPLUS, beta, np.float64(V[i, k]), t)

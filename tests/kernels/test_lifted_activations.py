@@ -237,7 +237,9 @@ def test_vectorised_tanh_prox_rounds_and_scalar_finish():
 VEC_PROX = [("tanh", {}, lambda V, t: sp.tanh_prox_into(V, t)),
             ("sigmoid", {}, lambda V, t: sp.sigmoid_prox_into(V, t)),
             ("elu", {"alpha": 0.7}, lambda V, t: sp.elu_prox_into(V, t, 0.7)),
-            ("elu", {"alpha": 1.0}, lambda V, t: sp.elu_prox_into(V, t, 1.0))]
+            ("elu", {"alpha": 1.0}, lambda V, t: sp.elu_prox_into(V, t, 1.0)),
+            ("softplus", {"beta": 2.0}, lambda V, t: sp.softplus_prox_into(V, t, 2.0)),
+            ("softplus", {"beta": 0.5}, lambda V, t: sp.softplus_prox_into(V, t, 0.5))]
 
 
 @pytest.mark.parametrize("name,params,prox_into", VEC_PROX)
@@ -280,7 +282,8 @@ def test_sigmoid_prox_tiny_outputs_keep_their_digits():
 
 
 @pytest.mark.parametrize("name,params,into", [("sigmoid", {}, lambda Z, out: sp.sigmoid_into(Z, out)),
-                                              ("elu", {"alpha": 0.7}, lambda Z, out: sp.elu_into(Z, out, 0.7))])
+                                              ("elu", {"alpha": 0.7}, lambda Z, out: sp.elu_into(Z, out, 0.7)),
+                                              ("softplus", {"beta": 2.0}, lambda Z, out: sp.softplus_into(Z, out, 2.0))])
 def test_vectorised_sigma_equals_twin(name, params, into):
     mpmath = pytest.importorskip("mpmath")
     rng = np.random.default_rng(10)
@@ -291,10 +294,21 @@ def test_vectorised_sigma_equals_twin(name, params, into):
     want = get(name, **params).prox(z)
     _assert_close(got, want, rtol=1e-15, atol=1e-300)
     for v in z[0, ::40]:                                                 # and a few against mpmath
-        exact = (1 / (1 + mpmath.exp(-mpmath.mpf(float(v)))) if name == "sigmoid"
-                 else (mpmath.mpf(float(v)) if v > 0 else 0.7 * mpmath.expm1(mpmath.mpf(float(v)))))
+        mv = mpmath.mpf(float(v))
+        exact = {"sigmoid": lambda: 1 / (1 + mpmath.exp(-mv)), "softplus": lambda: mpmath.log1p(mpmath.exp(2 * mv)) / 2,
+                 "elu": lambda: mv if v > 0 else 0.7 * mpmath.expm1(mv)}[name]()
         one = np.empty((1, 1))
         into(np.array([[v]]), one)
         assert abs(one[0, 0] - float(exact)) <= 4 * np.spacing(abs(float(exact))) + 1e-300
     with pytest.raises(AssertionError):                               # can fail: the identity is not sigma
         _assert_close(z, want, rtol=1e-15, atol=1e-300)
+
+
+def test_log1p_unit_within_two_ulps_of_mpmath():
+    """softplus's log1p(E), 0 <= E <= 1 (both branches of the argument reduction), against mpmath; can fail."""
+    mpmath = pytest.importorskip("mpmath")
+    e = np.concatenate([np.geomspace(1e-300, 1, 300), np.linspace(0.40, 0.43, 31), [0.0, 1.0]])
+    for v in e:
+        exact = float(mpmath.log1p(mpmath.mpf(float(v))))
+        assert abs(sp._log1p_unit(float(v)) - exact) <= 2 * np.spacing(exact) + 1e-320
+    assert abs(sp._log1p_unit(0.5) - math.log(1.5 + 1e-12)) > 2 * np.spacing(math.log(1.5))
