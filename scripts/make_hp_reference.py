@@ -74,7 +74,8 @@ def fmt_value(v) -> str:
         return "inf" if v > 0 else "-inf"
     if e < -EXP_CAP:
         return "0" if v > 0 else "-0"
-    return mp.nstr(v, DIGITS, min_fixed=1, max_fixed=0, strip_zeros=False)
+    with mp.workdps(DIGITS + 10):       # a value certified at thousands of digits: round it first
+        return mp.nstr(+v, DIGITS, min_fixed=1, max_fixed=0, strip_zeros=False)
 
 
 def fmt_cond(c) -> str | None:
@@ -87,7 +88,8 @@ def fmt_cond(c) -> str | None:
         return "inf"
     if e < -EXP_CAP:
         return "0"
-    return mp.nstr(c, COND_DIGITS, min_fixed=1, max_fixed=0)
+    with mp.workdps(COND_DIGITS + 10):
+        return mp.nstr(+c, COND_DIGITS, min_fixed=1, max_fixed=0)
 
 
 def fmt_input(x: float) -> str:
@@ -222,13 +224,26 @@ def vector_x(act, name, zs) -> list[list[float]]:
     return out
 
 
+def _near_graph_row(name, s_mp):
+    """sigma(z) (1 + 1e-10) rounded; on the simplex, 1e-10 of the second largest entry moved to the largest instead."""
+    if name in ("softmax", "sparsemax", "entmax15"):
+        order = sorted(range(len(s_mp)), key=lambda i: -s_mp[i])
+        i, j = order[0], order[1]
+        d = s_mp[j] * mp.mpf(NEAR_GRAPH)
+        row = list(s_mp)
+        row[i] += d
+        row[j] -= d
+        return [to_float(v) for v in row]
+    return [to_float(v * (1 + mp.mpf(NEAR_GRAPH))) for v in s_mp]
+
+
 def vector_pairs(act, name, zs, xs):
     pairs = []
     for z in zs[:150]:
         s = _vec_sigma_float(act, z)
         pairs.append((s, z))
         with mp.workdps(60):
-            near = [to_float(v * (1 + mp.mpf(NEAR_GRAPH))) for v in act.sigma([mp.mpf(v) for v in z])]
+            near = _near_graph_row(name, act.sigma([mp.mpf(v) for v in z]))
         if near != s:
             pairs.append((near, z))
     rng = _rng(name, "pairs")
@@ -484,20 +499,30 @@ def main(argv=None) -> int:
     g = ap.add_mutually_exclusive_group(required=True)
     g.add_argument("--write", action="store_true", help="regenerate and write the packaged file")
     g.add_argument("--check", action="store_true", help="regenerate (a sample) and compare with the file")
+    g.add_argument("--merge", nargs="+", metavar="PART", help="merge files written with --write --out into the packaged file")
+    ap.add_argument("--out", default=None, help="with --write: write here instead (parts for --merge)")
     ap.add_argument("--full", action="store_true", help="with --check: regenerate every point")
     ap.add_argument("--only", default=None, help="comma-separated activation names")
     ap.add_argument("--every", type=int, default=9, help="with --check: compare every k-th point (default 9)")
     args = ap.parse_args(argv)
     only = args.only.split(",") if args.only else None
+    if args.merge:
+        parts = [load(Path(p)) for p in args.merge]
+        acts = {k: v for part in parts for k, v in part["activations"].items()}
+        elapsed = sum(part["header"]["generation_seconds"] or 0 for part in parts)
+        write({"header": header(elapsed), "activations": {k: acts[k] for k in sorted(acts)}})
+        print(f"wrote {OUTPUT} ({OUTPUT.stat().st_size} bytes) from {len(parts)} part(s), {len(acts)} activations")
+        return 0
     if args.write:
+        out = Path(args.out) if args.out else OUTPUT
         acts, elapsed = build(only)
         data = {"header": header(elapsed), "activations": {}}
-        if only and OUTPUT.exists():
-            data["activations"] = load()["activations"]
+        if only and out.exists():
+            data["activations"] = load(out)["activations"]
         data["activations"].update(acts)
         data["activations"] = {k: data["activations"][k] for k in sorted(data["activations"])}
-        write(data)
-        print(f"wrote {OUTPUT} ({OUTPUT.stat().st_size} bytes, {elapsed:.0f} s)")
+        write(data, out)
+        print(f"wrote {out} ({out.stat().st_size} bytes, {elapsed:.0f} s)")
         return 0
     global SAMPLE_EVERY
     old = load()

@@ -15,11 +15,13 @@ r"""The generic mpmath engine: roots, prox maps, conjugates, certified precision
 """
 from __future__ import annotations
 
+import math
+
 import mpmath as mp
 
 INF = mp.inf
 DPS_START = (50, 80)
-DPS_MAX = 640
+DPS_MAX = 2600
 AGREE = mp.mpf(10) ** -30
 
 
@@ -220,14 +222,26 @@ def _negligible(v, size, dps):
                for x, s in zip(_as_tuple(v), _as_tuple(size)))
 
 
+def _start_dps(args):
+    """50 digits plus the decimal exponent of the smallest non-zero input (``1 + 1e-100`` must not round to 1)."""
+    tiny = [abs(float(a)) for a in args if float(a) != 0.0]
+    extra = max([0] + [int(math.ceil(-math.log10(a))) for a in tiny if a < 1])
+    return DPS_START[0] + extra
+
+
 def certified(fn, args, size_fn=None):
     """``(value, dps)``: ``fn(*mpf(args))`` at increasing precision until two agree to 30 digits.
 
+    The first precision is 50 digits plus the decimal exponent of the smallest input
+    (:func:`_start_dps`), the second 30 more, then doubling.  An exact zero must also be zero at
+    four times the precision, as must any value that is identical at two precisions (a tiny term
+    rounded away at both gives the same wrong value: -x^2/2 for -log cos(x) - x^2/2 at x = 1e-100).
     ``size_fn(*args)`` (optional) gives the size of the terms of the formula; a value that stays
     below ``10^-(dps-15)`` of it up to 640 digits is an exact zero (written as 0).
     """
     prev, prev_d = None, None
-    d = DPS_START[0]
+    d0 = _start_dps(args)
+    d = d0
     while True:
         with mp.workdps(d):
             try:
@@ -235,21 +249,28 @@ def certified(fn, args, size_fn=None):
             except ArithmeticError:       # a root lost to cancellation at this precision: go higher
                 if d >= DPS_MAX:
                     raise
-                d = DPS_START[1] if d == DPS_START[0] else 2 * d
+                d = d0 + 30 if d == d0 else 2 * d
                 continue
             size = size_fn(*[mp.mpf(a) for a in args]) if size_fn is not None else None
         if prev is not None:
             if _agree(prev, v):
+                # identical values at two precisions (an exact 0, or -x^2/2 where cos(x) rounded to 1
+                # at both) are checked once more at four times the precision
+                identical = all(a == b for a, b in zip(_as_tuple(prev), _as_tuple(v)))
+                if identical and d < 4 * (d0 + 30):
+                    prev, prev_d, d = v, d, 4 * (d0 + 30)
+                    continue
                 return v, d
             if size is not None and d >= 640 and _negligible(prev, size, prev_d) and _negligible(v, size, d):
                 return (tuple(mp.mpf(0) for _ in _as_tuple(v)) if isinstance(v, (list, tuple)) else mp.mpf(0)), d
         if d >= DPS_MAX:
             raise ArithmeticError(f"no agreement up to {d} digits for {getattr(fn, '__qualname__', fn)} at {args}")
         prev, prev_d = v, d
-        d = DPS_START[1] if d == DPS_START[0] else 2 * d
+        d = d0 + 30 if d == d0 else 2 * d
 
 
-DELTA = mp.mpf(10) ** -20
+#: relative perturbation of an input: one unit roundoff of float64, what rounding the input costs
+DELTA = mp.mpf(2) ** -52
 
 
 def cond_scale(fn, args, value, dps, skip=()):

@@ -76,6 +76,8 @@ class Softmax(MpVec):
 
 
 def _sparsemax(z):
+    top = max(z)
+    z = [v - top for v in z]                 # the projection commutes with a common shift
     srt = sorted(z, reverse=True)
     cs, k_star, c_star = mp.mpf(0), 1, srt[0]
     for k, v in enumerate(srt, start=1):
@@ -100,6 +102,8 @@ class Sparsemax(MpVec):
 
 def _entmax_sqrt(z):
     """s = (z/2 - tau)_+ with sum s^2 = 1 (the support found by trying every k)."""
+    top = max(z)
+    z = [v - top for v in z]                 # entmax is invariant under a common shift (exact in mp)
     w = sorted((v / 2 for v in z), reverse=True)
     best = None
     for k in range(1, len(w) + 1):
