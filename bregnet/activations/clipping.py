@@ -167,8 +167,13 @@ class HardSigmoid(SeparableActivation):
         return np.clip(self.slope * z + z.dtype.type(0.5), 0, 1)
 
     def _sigma_prime(self, z):
-        v = self.slope * z + z.dtype.type(0.5)
-        return np.where((v > 0) & (v < 1), self.slope, 0.0).astype(z.dtype)
+        # s z + 1/2 in (0, 1) decided without rounding s z + 1/2 (which reaches 1 at z = 2 - 1 ulp for
+        # s = 1/4): |s z| < 1/2 with the product's rounding error from an exact two-product
+        sz = self.slope * z
+        err = np.fma(self.slope, z, -sz) if hasattr(np, "fma") else _two_prod_err(self.slope, z, sz)
+        a = np.abs(sz)
+        inside = (a < 0.5) | ((a == 0.5) & (np.sign(sz) * err < 0))
+        return np.where(inside, self.slope, 0.0).astype(z.dtype)
 
     def _phi_star(self, z):
         s = self.slope
@@ -192,6 +197,19 @@ class HardSigmoid(SeparableActivation):
     def _prox_step(self, z, t):
         a = 1.0 / (1.0 + t * self._kappa)
         return np.clip(0.5 + a * (z - 0.5 * (1.0 - t)), 0, 1).astype(z.dtype)
+
+
+def _two_prod_err(a: float, b: np.ndarray, p: np.ndarray) -> np.ndarray:
+    """``a b - p`` exactly for ``p = fl(a b)`` (Dekker's two-product, float64)."""
+    c = 134217729.0
+    a1 = a * c
+    ah = a1 - (a1 - a)
+    al = a - ah
+    b = np.asarray(b, dtype=np.float64)
+    b1 = b * c
+    bh = b1 - (b1 - b)
+    bl = b - bh
+    return ((ah * bh - p) + ah * bl + al * bh) + al * bl
 
 
 def _plus_root(z):

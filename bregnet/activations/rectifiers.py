@@ -217,10 +217,27 @@ class ELU(SeparableActivation):
         return np.where(z > 0, 0.5 * z * z, self.alpha * expm1mx(np.minimum(z, 0)))
 
     def _psi_star(self, y):
+        r""":math:`x y - \psi(x)` at the maximiser :math:`x`, the root of :math:`\psi'(x) = y` on :math:`[-\alpha, 0]`.
+
+        The Lambert form :math:`x = -\alpha - W_0(-\alpha e^{y-\alpha})` cancels for small :math:`|y|`
+        (:math:`x \to 0`: it gave :math:`\Psi^* = 0` at :math:`y = -10^{-20}`, exact :math:`9.4\cdot10^{-31}`);
+        there the root of the quadratic model :math:`(1-\alpha)r - r^2/2 = y`, :math:`r = x/\alpha`, starts
+        three Newton steps on the cancellation-free :math:`\psi'` (:meth:`_psi_prime`).
+        """
         a = self.alpha
         yn = np.minimum(y, 0).astype(np.float64)
         w0 = lambertw0(-a * np.exp(yn - a))
         x = np.clip(-a - w0, -a, 0)
+        b = 1.0 - a
+        rq = 2 * yn / (b + np.sqrt(b * b - 2 * yn))            # quadratic model, no cancellation
+        small = np.abs(rq) < 0.1
+        x = np.where(small, a * rq, x)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            for _ in range(3):
+                d2 = self._psi_second(x)
+                step = (self._psi_prime(x) - yn) / d2
+                xn = np.clip(x - step, -a, 0)
+                x = np.where(small & np.isfinite(xn) & (d2 > 0), xn, x)
         val = x * yn - self._psi(x)
         return np.where(y <= 0, val, np.inf).astype(y.dtype)
 
@@ -351,7 +368,9 @@ class ISRLU(SeparableActivation):
 
     def _phi_star(self, z):
         zn = np.minimum(z, 0)
-        neg = zn * zn / (1 + np.hypot(1, math.sqrt(self.a) * zn))
+        # |z| (|z| / (1 + hypot(1, sqrt(a) z))): no overflow of z^2 where the value is finite (z = -1e300)
+        an = np.abs(zn)
+        neg = an * (an / (1 + np.hypot(1, math.sqrt(self.a) * zn)))
         return np.where(z >= 0, 0.5 * z * z, neg)
 
     def _psi_domain(self):

@@ -86,7 +86,11 @@ class _TransformedMixin(Activation):
     def psi_conjugate(self, y):
         y = as_float_array(y, "y")
         base, s, a = self._parts()
-        return (a * a) * base.psi_conjugate(self._arg(y))
+        arg = self._arg(y)
+        # s y / a may underflow to 0 for subnormal y; keep its sign (Psi* of ELU is 0 at 0, inf above)
+        tiny = np.array(np.finfo(arg.dtype).smallest_subnormal, dtype=arg.dtype)
+        arg = np.where((arg == 0) & (y != 0), np.sign(s * y) * tiny, arg)
+        return (a * a) * base.psi_conjugate(arg)
 
     def derivative(self, z):
         z = as_float_array(z)
