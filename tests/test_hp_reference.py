@@ -1,0 +1,257 @@
+r"""bregnet against the high-precision reference set (issue 14; Section 3, eq. (9), (12), (15), Lemma 8).
+
+Every activation and quantity is compared with the mpmath values of
+``bregnet/testing/data/hp_reference_v1.json.gz`` under the rule of
+:mod:`bregnet.testing.hp_reference`: :math:`|g - f| \le k\,\varepsilon\,c` with :math:`c` the
+condition scale :math:`|f| + \sum_j|\partial f/\partial v_j||v_j|` of each point, :math:`k` =
+:data:`ULPS`.  The file is only loaded here, never regenerated
+(``python scripts/make_hp_reference.py --check`` does that).
+"""
+from __future__ import annotations
+
+import gzip
+import json
+from importlib import resources
+
+import numpy as np
+import pytest
+
+import bregnet
+from bregnet.activations import get, names
+from bregnet.testing.hp_reference import (HP_REFERENCE_FILE, HPReferenceMismatch, compare_to_hp_reference,
+                                          hp_reference, hp_reference_header, hp_reference_names)
+
+#: the k of |got - exact| <= k eps cond
+ULPS = 8.0
+
+
+def _cases():
+    raw = json.loads(gzip.decompress(
+        resources.files("bregnet.testing").joinpath("data", HP_REFERENCE_FILE).read_bytes()))
+    for name in sorted(raw["activations"]):
+        for c in raw["activations"][name]:
+            yield name, c["params"]
+
+
+CASES = list(_cases())
+QUANTITIES = ("sigma", "derivative", "prox", "phi_star", "psi", "psi_star")
+#: (name, quantity) pairs that are known to fail today, with the reason (none after the fixes of issue 14)
+KNOWN = {}
+#: B(x, z) is evaluated by bregman.py (owned elsewhere), whose cancellation near the graph of sigma
+#: (eq. (12) / Theorem 10 item 4 subtract terms far larger than B) is being removed by another
+#: change: these activations fail the B comparison today (worst errors in the report of issue 14);
+#: their test is marked xfail(strict=False) until that change is in, then the mark goes
+BREGMAN_PENDING = {"arctan", "bent_identity", "block_soft_threshold", "celu", "hard_sigmoid",
+                   "hard_tanh", "isru", "leaky_relu", "log_sigmoid", "nonneg_soft_threshold", "sigmoid",
+                   "soft_threshold", "softplus", "softsign", "squash"}
+
+#: entmax15_threshold (simplex.py, owned elsewhere) warns (overflow of w^2, inf - inf) at |z| = 1e300 although
+#: its values are right; compared here with those warnings silenced (reported in issue 14)
+OVERFLOW_WARNS = {"entmax15"}
+
+
+def _act(name, params):
+    act = get(name, **params)
+    return _Quiet(act) if name in OVERFLOW_WARNS else act
+
+
+class _Quiet:
+    """The activation's methods under ``np.errstate(over="ignore", invalid="ignore")`` (see :data:`OVERFLOW_WARNS`)."""
+
+    def __init__(self, act):
+        self._act = act
+
+    def __getattr__(self, key):
+        val = getattr(self._act, key)
+        if not callable(val):
+            return val
+
+        def quiet(*a, **k):
+            with np.errstate(over="ignore", invalid="ignore"):
+                return val(*a, **k)
+        return quiet
+
+
+def _quietly(act, fn):
+    """``fn(activation, x, z)`` on the plain activation, with overflow warnings silenced for :data:`OVERFLOW_WARNS`."""
+    if isinstance(act, _Quiet):
+        def call(x, z):
+            with np.errstate(over="ignore", invalid="ignore"):
+                return fn(act._act, x, z)
+        return call
+    return lambda x, z: fn(act, x, z)
+
+
+def _callables(act, quantity):
+    if quantity == "sigma":
+        return {"sigma": act.prox}
+    if quantity == "derivative":
+        return {"derivative": act.derivative}
+    if quantity == "prox":
+        return {"prox": lambda z, t: act.prox(z, step=t)}
+    if quantity == "phi_star":
+        return {"phi_star": act.phi_star}
+    if quantity == "psi":
+        return {"psi": act.psi}
+    if quantity == "psi_star":
+        return {"psi_star": act.psi_conjugate}
+    if quantity == "bregman":
+        return {"bregman": _quietly(act, lambda a, x, z: bregnet.bregman_loss(a, x, z))}
+    if quantity == "grad":
+        # check_domain=False: x = 1e300 is in dom Psi though Psi(x) overflows (asinh, leaky_relu)
+        return {"grad": _quietly(act, lambda a, x, z: bregnet.bregman_grad(a, x, z, check_domain=False))}
+    raise KeyError(quantity)
+
+
+def _applicable(name, params, quantity):
+    case = hp_reference(name, params)
+    act = _act(name, params)
+    if quantity == "derivative" and not act.separable:
+        return False
+    if quantity == "psi_star" and ("psi_star" not in case or not act.has_psi_conjugate):
+        return False
+    return True
+
+
+def _ids(val):
+    if isinstance(val, dict):
+        return ",".join(f"{k}={v}" for k, v in val.items()) or "default"
+    return str(val)
+
+
+#: registered after the set was made (by other changes), not yet in it: add their mpmath formulas to
+#: scripts/hp_reference/ and run ``python scripts/make_hp_reference.py --write --only NAME``
+NOT_COVERED = {"entmax", "tanhshrink", "softmax"}   # softmax: being generated (slow Newton prox), added next
+
+
+# ----------------------------------------------------------------------------- the file
+def test_file_covers_every_activation_with_enough_points():
+    assert set(hp_reference_names()) <= set(names())
+    assert set(names()) - set(hp_reference_names()) == NOT_COVERED
+    assert len(hp_reference_names()) == 28 - len(NOT_COVERED)
+    head = hp_reference_header()
+    assert head["schema_version"] == 1 and head["digits"] == 25 and head["mpmath_version"]
+    for name in hp_reference_names():
+        case = hp_reference(name)
+        for q in ("sigma", "phi_star", "psi", "bregman", "grad"):
+            assert case[q]["value"].shape[0] >= 200, (name, q)
+        for t, q in case["prox"].items():
+            assert q["value"].shape[0] >= 200, (name, t)
+        if "derivative" in case:
+            assert case["derivative"]["value"].shape[0] >= 200, name
+
+
+def test_file_size_under_3_mb():
+    size = len(resources.files("bregnet.testing").joinpath("data", HP_REFERENCE_FILE).read_bytes())
+    assert size < 3 * 2 ** 20
+
+
+def test_reference_values_are_exact_not_bregnet():
+    """Spot values known in closed form (checked by hand), to 20 digits: the file is the mathematics."""
+    from fractions import Fraction
+    tanh = hp_reference("tanh")
+    i = int(np.flatnonzero(tanh["z"][:, 0] == 1e-8)[0])
+    z = Fraction(1e-8)                                   # the double nearest 1e-8, exactly
+    series = z ** 2 / 2 - z ** 4 / 12                    # log cosh z to O(z^6) = 1e-50
+    assert abs(Fraction(tanh["phi_star"]["value_str"][i]) - series) <= Fraction(1, 10 ** 40)
+    relu = hp_reference("relu")
+    j = int(np.flatnonzero(relu["z"][:, 0] == 3.0)[0])
+    assert float(relu["phi_star"]["value_str"][j]) == 4.5
+
+
+# ----------------------------------------------------------------------------- bregnet against the set
+@pytest.mark.parametrize("quantity", QUANTITIES)
+@pytest.mark.parametrize("name,params", CASES, ids=_ids)
+def test_bregnet_matches_hp_reference(name, params, quantity):
+    if not _applicable(name, params, quantity):
+        pytest.skip(f"{name} has no {quantity}")
+    if (name, quantity) in KNOWN:
+        pytest.xfail(KNOWN[(name, quantity)])
+    act = _act(name, params)
+    report = compare_to_hp_reference(name, params, ulps=ULPS, raise_on_mismatch=False, **_callables(act, quantity))
+    assert report.ok, str(report)
+
+
+def _bregman_jobs(pending: bool):
+    jobs = [(n, p, "grad") for n, p in CASES] if not pending else []
+    return jobs + [(n, p, "bregman") for n, p in CASES if (n in BREGMAN_PENDING) == pending]
+
+
+@pytest.mark.parametrize("name,params,quantity", _bregman_jobs(False), ids=_ids)
+def test_bregman_matches_hp_reference(name, params, quantity):
+    act = _act(name, params)
+    report = compare_to_hp_reference(name, params, ulps=ULPS, raise_on_mismatch=False, **_callables(act, quantity))
+    assert report.ok, str(report)
+
+
+@pytest.mark.xfail(strict=False, reason="bregman.py cancellation, being fixed")
+@pytest.mark.parametrize("name,params,quantity", _bregman_jobs(True), ids=_ids)
+def test_bregman_matches_hp_reference_pending_bregman_fix(name, params, quantity):
+    act = _act(name, params)
+    report = compare_to_hp_reference(name, params, ulps=ULPS, raise_on_mismatch=False, **_callables(act, quantity))
+    assert report.ok, str(report)
+
+
+# ----------------------------------------------------------------------------- the defects of issue 14
+def _value_at(name, quantity, key, point):
+    case = hp_reference(name)
+    i = int(np.flatnonzero(case[key][:, 0] == point)[0])
+    return case[quantity]["value"][i]
+
+
+def test_tanh_phi_star_tiny_is_exact_to_rounding():
+    """log cosh(1e-8) = 5e-17: the old |z| + log1p(e^{-2|z|}) - log 2 gave 1.1e-16."""
+    got = float(get("tanh").phi_star([[1e-8]])[0])
+    assert abs(got - _value_at("tanh", "phi_star", "z", 1e-8)) <= 2 * np.spacing(5e-17)
+
+
+def test_unimodal_sigmoid_phi_star_tiny_is_exact_to_rounding():
+    """log cosh(1e-8 / 2) = 1.25e-17: the old formula gave 0."""
+    got = float(get("unimodal_sigmoid").phi_star([[1e-8]])[0])
+    assert abs(got - _value_at("unimodal_sigmoid", "phi_star", "z", 1e-8)) <= 2 * np.spacing(1.25e-17)
+
+
+def test_tanh_psi_tiny_is_exact_to_rounding():
+    """psi(1e-8) = 1e-32/12 = 8.3e-34: the old (1+u)log(1+u) + (1-u)log(1-u) - u^2 gave 1.6e-26."""
+    got = float(get("tanh").psi([[1e-8]])[0])
+    assert abs(got - 1e-32 / 12) <= 4 * np.spacing(1e-32 / 12)
+
+
+# ----------------------------------------------------------------------------- the test can fail
+@pytest.mark.parametrize("name", sorted(set(names()) - NOT_COVERED))
+def test_perturbed_sigma_is_rejected(name):
+    """sigma (1 + 1e-13) is about 450 ulps off wherever sigma(z) != 0: rejected for every activation."""
+    act = _act(name, {})
+    report = compare_to_hp_reference(name, ulps=ULPS, raise_on_mismatch=False,
+                                     sigma=lambda z: act.prox(z) * (1 + 1e-13))
+    assert not report.ok
+    assert report.worst["sigma"] > 100
+
+
+def test_perturbed_phi_star_and_psi_and_bregman_are_rejected():
+    act = get("tanh")
+    report = compare_to_hp_reference("tanh", ulps=ULPS, raise_on_mismatch=False,
+                                     phi_star=lambda z: act.phi_star(z) * (1 + 1e-13),
+                                     psi=lambda x: act.psi(x) + 1e-300,
+                                     prox=lambda z, t: act.prox(z, step=t * (1 + 1e-12)))
+    assert {m.quantity.split("[")[0] for m in report.mismatches} >= {"phi_star", "psi", "prox"}
+
+
+def test_old_tanh_formulas_are_rejected():
+    """The formulas bregnet used before issue 14 (see the defect tests) fail the comparison."""
+    def old_log_cosh(z):
+        a = np.abs(z)
+        return np.sum(a + np.log1p(np.exp(-2 * a)) - np.log(2.0), axis=-1)
+    with pytest.raises(HPReferenceMismatch, match="phi_star"):
+        compare_to_hp_reference("tanh", ulps=ULPS, phi_star=old_log_cosh)
+
+
+def test_compare_refuses_bad_arguments():
+    with pytest.raises(ValueError, match="at least one callable"):
+        compare_to_hp_reference("tanh")
+    with pytest.raises(TypeError, match="sigma must be callable"):
+        compare_to_hp_reference("tanh", sigma=3)
+    with pytest.raises(KeyError, match="no high-precision reference for activation"):
+        hp_reference("nope")
+    with pytest.raises(ValueError, match="no Psi"):
+        compare_to_hp_reference("entmax15", psi_star=lambda y: y)
