@@ -296,7 +296,11 @@ def index_page(fams: dict[str, list[str]]) -> str:
     out += ["",
             "Cross-checking another implementation (PyTorch, JAX, ...): `bregnet.testing` has the laws of "
             "Section 3 as functions of plain callables, Hypothesis strategies, and packaged reference values "
-            "(`bregnet.testing.compare_to_reference`, written by `scripts/make_reference_values.py`).", "",
+            "(`bregnet.testing.compare_to_reference`, written by `scripts/make_reference_values.py`); a 50-digit "
+            "reference set ([reference-set.md](reference-set.md)); a worked example with `bregnet.torch`, "
+            "`bregnet.jax` and the `entmax` package: [cross-checking.md](cross-checking.md).  The architecture of "
+            "the package: [architecture.md](architecture.md); the paper's equations and the functions that "
+            "implement them: [equations.md](equations.md); training on a cluster: [distributed.md](distributed.md).", "",
             "These pages are generated: `python docs/make_activation_docs.py`.", ""]
     return "\n".join(out)
 

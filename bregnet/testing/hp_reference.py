@@ -179,7 +179,7 @@ class HPMismatch:
 
 @dataclasses.dataclass
 class HPReport:
-    """Outcome of :func:`compare_to_hp_reference`.
+    r"""Outcome of :func:`compare_to_hp_reference`.
 
     ``checked`` (values compared per quantity), ``worst`` (per quantity, the largest
     :math:`|g - f| / (\varepsilon c)`; 0 where every value was the correctly rounded one),
