@@ -24,25 +24,13 @@ import time
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(1, os.path.dirname(os.path.abspath(__file__)))
+
+from bench_lbn_epoch import load_data  # noqa: E402  (Fashion-MNIST, centred, or synthetic data of its shape)
 
 BATCH, N_INNER, RHO, C = 100, 15, 100.0, 1.99
 SIZES = [784, 64, 64, 10]
 DEFAULT = "relu,identity,leaky_relu,hard_tanh,hard_sigmoid,nonneg_soft_threshold,tanh,sigmoid,softplus,elu,tanh+softmax"
-
-
-def load_data():
-    """Fashion-MNIST (centred) or synthetic data of its shape; one-hot targets."""
-    from bregnet import datasets
-    try:
-        d = datasets.load("fashion-mnist", centre=True)
-        X, y, src = d.X_train, d.y_train, "Fashion-MNIST (centred)"
-    except Exception as exc:                                   # noqa: BLE001 - any failure: synthetic data
-        rng = np.random.default_rng(0)
-        X = rng.uniform(size=(60000, 784))
-        X -= X.mean(axis=0)
-        y = rng.integers(0, 10, size=60000)
-        src = f"synthetic ({type(exc).__name__}: Fashion-MNIST not available)"
-    return np.ascontiguousarray(X, dtype=np.float64), np.eye(10)[y], src
 
 
 def setting(spec):

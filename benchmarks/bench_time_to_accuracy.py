@@ -61,6 +61,7 @@ sys.path.insert(0, os.path.dirname(HERE))
 sys.path.insert(1, HERE)
 
 from bench_lbn_epoch import epoch_clock  # noqa: E402
+from bench_scaling import torch_model  # noqa: E402
 
 LR, BATCH, N_INNER, RHO = 1e-3, 100, 15, 100.0
 SIZES, ACTS = [784, 64, 64, 10], ["relu", "relu", "identity"]
@@ -169,14 +170,7 @@ class SgdBp:
 class TorchSgd:
     def __init__(self, net, X, Y, torch, lr=None, adam=False):
         self.torch = torch
-        layers = []
-        for l, (W, b) in enumerate(zip(net.weights, net.biases)):
-            lin = torch.nn.Linear(W.shape[0], W.shape[1]).to(torch.from_numpy(W).dtype)
-            with torch.no_grad():
-                lin.weight.copy_(torch.from_numpy(W.T.copy()))
-                lin.bias.copy_(torch.from_numpy(b.copy()))
-            layers += [lin] + ([torch.nn.ReLU()] if l < len(net.weights) - 1 else [])
-        self.model = torch.nn.Sequential(*layers)
+        self.model = torch_model(net, torch)                   # the same weights, in the network's dtype
         lr = LR if lr is None else lr
         opt = torch.optim.Adam if adam else torch.optim.SGD
         self.opt = opt(self.model.parameters(), lr=lr)

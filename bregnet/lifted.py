@@ -435,7 +435,7 @@ def forward_loss(problem: LiftedProblem, network: Network, X0, Y, zs=None) -> fl
     return problem.lambdas[L - 1] * float(np.sum(bregman_loss(problem.activations[L - 1], Y, zs[-1]))) / X0.shape[0]
 
 
-def forward_energy(problem: LiftedProblem, network: Network, X0, Y, zs=None, hidden=None) -> float:
+def forward_energy(problem: LiftedProblem, network: Network, X0, Y, zs=None, hidden=None, loss=None) -> float:
     r"""The lifted energy (18)/(25) at the forward-pass auxiliary variables :math:`x_j = \sigma_j(z_j)`, j < L.
 
     There every hidden summand vanishes, :math:`B_{\Psi_j}(\sigma_j(z_j), z_j) = 0` (Theorem 10, item 1), so
@@ -443,7 +443,8 @@ def forward_energy(problem: LiftedProblem, network: Network, X0, Y, zs=None, hid
     .. math::  E = \frac{\lambda_L}{s}\sum_i B_{\Psi_L}(y^i, z_L^i) + R(x_c) = \text{forward loss} + R(x_c),
 
     exactly, at the cost of one forward pass (``zs`` and ``hidden``, the pre-activations and the hidden
-    activations of :meth:`Network.forward_all <bregnet.network.Network.forward_all>`, if already computed).
+    activations of :meth:`Network.forward_all <bregnet.network.Network.forward_all>`, and ``loss``, the
+    :func:`forward_loss` at them, if already computed).
 
     Examples
     --------
@@ -458,4 +459,6 @@ def forward_energy(problem: LiftedProblem, network: Network, X0, Y, zs=None, hid
     if zs is None or hidden is None:
         zs, fwd = network.forward_all(X0)
         hidden = fwd[1:-1]
-    return forward_loss(problem, network, X0, Y, zs) + _reg_value(problem, [X0, *hidden, Y])
+    if loss is None:
+        loss = forward_loss(problem, network, X0, Y, zs)
+    return loss + _reg_value(problem, [X0, *hidden, Y])

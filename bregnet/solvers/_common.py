@@ -56,7 +56,7 @@ def lifted_diagnostics(task, network: Network, hidden) -> dict:
         if hidden is None:                 # one forward pass: its x_j = sigma_j(z_j) have zero residuals exactly
             zs, fwd = network.forward_all(X)
             loss = forward_loss(problem, network, X, Y, zs)
-            return {"energy": forward_energy(problem, network, X, Y, zs, fwd[1:-1]),
+            return {"energy": forward_energy(problem, network, X, Y, zs, fwd[1:-1], loss),
                     "residuals": np.zeros(network.n_layers - 1), "forward_loss": loss}
         xs = [X, *hidden, Y]
         return {"energy": lifted_energy(problem, network, xs), "residuals": consistency_residuals(network, xs),
