@@ -517,6 +517,9 @@ def run_section(name: str, out, *, fig7=None) -> list:
         return TABLE1_HEAD + one + TABLE2_HEAD + two
     if name == "fig8":
         return fig8_section(meta, where, meta7=_load(Path(fig7)) if fig7 else None)
+    if name == "study":
+        from .report_study import study_section
+        return study_section(meta, where, dataset=meta["configuration"]["dataset"])
     return {"fig3": fig3_section, "fig6": fig6_section, "fig7": fig7_section}[name](meta, where)
 
 
@@ -586,6 +589,8 @@ def main(argv=None) -> int:
     L += status_section(results)
     L += table_sections(results)
     L += fig_sections(results)
+    from .report_study import study_sections
+    L += study_sections(results)
     Path(a.out).write_text("\n".join(L) + "\n")
     print(f"wrote {a.out}")
     return 0

@@ -1,6 +1,7 @@
 """Runner of the Section 6 reproductions: ``python validation/run.py NAME [options]``.
 
-NAME is one of table1, table2 (the same trainings as table1), fig3, fig6, fig7, fig8.  Results (metrics.json,
+NAME is one of table1, table2 (the same trainings as table1), fig3, fig6, fig7, fig8, study (the reading
+study of Section 6.1, ``validation/study.py``).  Results (metrics.json,
 ``methods/*.json``, PNG plots, COMMAND) go to ``--out DIR``, by default ``./bregnet-reproduce/NAME[/DATASET]/``
 under the current working directory (``./bregnet-reproduce/quick/NAME[/DATASET]/`` for ``--quick``); only
 ``--update-results`` writes into the committed ``validation/results/NAME[/DATASET]/``.  Checkpoints go to
@@ -21,7 +22,7 @@ if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
     __package__ = "validation"
 
-NAMES = ("table1", "table2", "fig3", "fig6", "fig7", "fig8")
+NAMES = ("table1", "table2", "fig3", "fig6", "fig7", "fig8", "study")
 
 
 def parser(prog: str = "validation/run.py"):

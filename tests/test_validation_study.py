@@ -1,0 +1,70 @@
+"""The reading study of Section 6.1 (validation/study.py, issue 17): its quick mode, its readings and its report.
+
+Checks the pipeline on the scikit-learn digits, not the numbers.
+"""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+if not (ROOT / "validation" / "study.py").exists():  # pragma: no cover - installed without the scripts
+    pytest.skip("validation/ scripts not present", allow_module_level=True)
+sys.path.insert(0, str(ROOT))
+
+from validation import report_study, run, study  # noqa: E402
+
+
+def test_readings_vary_one_factor_from_their_base():
+    """Each ablation names the factors it changes and differs from its base in exactly those."""
+    base = study.READINGS["B-tau1"]
+    for name, r in study.READINGS.items():
+        assert set(r.changed) <= set(study.FACTORS), name
+        for k in r.changed:
+            assert getattr(r, k) in study.FACTORS[k], (name, k)
+        if r.changed and r.method == "lbn":
+            diff = {k for k in study.FACTORS if getattr(r, k) != getattr(base, k)}
+            assert diff == set(r.changed), name
+
+
+def test_initial_networks():
+    """Architecture B is 784-784-64-64-10; Glorot normal has variance 2/(n_in + n_out); bias 0.1 is applied."""
+    r = study.READINGS["B-tau1"]
+    assert study.network(r, 784, 10, 0).layer_sizes == (784, 784, 64, 64, 10)
+    n = study.network(study.READINGS["B-tau1-normal"], 784, 10, 0)
+    assert abs(np.var(n.weights[0]) / (2 / 1568) - 1) < 0.01
+    assert np.all(study.network(study.READINGS["B-tau1-bias0.1"], 784, 10, 0).biases[1] == 0.1)
+    assert study.network(study.READINGS["B-tau1-softmax"], 784, 10, 0).activations[-1].name == "softmax"
+
+
+def test_quick_run_and_report(tmp_path):
+    out = tmp_path / "study"
+    names = "B-tau1,B-sgd-lr0.1,B-tau1-raw"
+    assert run.main(["study", "--quick", "--out", str(out), "--methods", names, "--epochs", "1", "--quiet"]) == 0
+    meta = json.loads((out / "metrics.json").read_text())
+    assert set(meta["methods"]) == set(names.split(","))
+    assert (out / "study_curves.png").exists()
+    lines = report_study.study_section(meta, str(out), dataset="digits")
+    assert sum(line.startswith("| B-") for line in lines) == 3
+    # the report's whole section, with a Table 1 run that is an architecture-A reading listed as coming from there
+    results = tmp_path / "results"
+    (results / "study" / "fashion-mnist").mkdir(parents=True)
+    (results / "study" / "fashion-mnist" / "metrics.json").write_text(json.dumps(meta))
+    (results / "table1" / "fashion-mnist").mkdir(parents=True)
+    t1 = {"methods": {"lbn": dict(meta["methods"]["B-tau1"], epochs_done=100)}}
+    (results / "table1" / "fashion-mnist" / "metrics.json").write_text(json.dumps(t1))
+    text = "\n".join(report_study.study_sections(results))
+    assert "| A-tau100 |" in text and "from table1 `lbn`" in text
+    assert "Paper (Table 1, train / test)" in text
+
+
+def test_study_needs_named_readings(tmp_path):
+    with pytest.raises(SystemExit, match="--methods"):
+        run.main(["study", "--quick", "--out", str(tmp_path / "s")])
+    with pytest.raises(SystemExit, match="not among the methods"):
+        run.main(["study", "--quick", "--out", str(tmp_path / "s"), "--methods", "no-such-reading"])
+    assert not (tmp_path / "s").exists()
