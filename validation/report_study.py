@@ -62,11 +62,14 @@ def _line(name, rd, rec, source, paper: dict) -> str:
     p = paper.get(rd["method"])
     gap = "-" if p is None or f.get("train_accuracy") is None else f"{100 * f['train_accuracy'] - p[0]:+.1f}"
     spe = _spe(rec.get("history", {}))
+    status = rec.get("status", "?")
+    if status == "complete" and rec.get("epochs_done", 0) < rd["epochs"]:
+        status = f"screening ({rec.get('epochs_done', 0)} epochs)"
     return (f"| {name} | {rd['method']} | {rd['arch']} | {rd['tau'] if rd['method'] == 'lbn' else '-'} | "
             f"{rd['lr'] if rd['method'] == 'sgd-bp' else '-'} | {changed} | {rec.get('epochs_done', 0)}/{rd['epochs']} | "
             f"{_pct(f.get('train_accuracy'))} | {_pct(f.get('val_accuracy'))} | {gap} | "
             f"{' / '.join(f'{100 * x:.1f}' for x in rates) or '-'} | {'-' if spe is None else f'{spe:.1f}'} | "
-            f"{rec.get('status', '?')}{'' if source == 'study' else ', from ' + source} |")
+            f"{status}{'' if source == 'study' else ', from ' + source} |")
 
 
 def _closest(rows, method: str, target: float):
