@@ -146,7 +146,8 @@ def bregman_loss(activation: Activation, x, z) -> np.ndarray:
         if own is not None:
             val = np.asarray(own(activation, x, z), dtype=x.dtype)
         elif knots is not None:
-            val = np.sum(piecewise_linear_bregman(x, z, *knots), axis=-1).astype(x.dtype, copy=False)
+            s = activation.prox(z)
+            val = np.sum(piecewise_linear_bregman(x, z, *knots, s=s), axis=-1).astype(x.dtype, copy=False)
         elif activation.separable and getattr(activation, "_psi_prime", None) is not None:
             val = np.sum(_separable_bregman(activation, x, z), axis=-1).astype(x.dtype, copy=False)
         else:
@@ -287,35 +288,97 @@ def piecewise_linear_knots(activation: Activation):
     return None
 
 
-def _preimage_nearest(x, z, knots, values, slopes):
-    r"""The point of :math:`\sigma^{-1}(x)` nearest to ``z`` for a piecewise-linear :math:`\sigma` (``z`` outside the range: ``z``)."""
+def _piece_sigma(z, knots, values, slopes):
+    r""":math:`\sigma(z)` of a piecewise-linear :math:`\sigma` from its table (used where the caller gives no ``s``)."""
+    if not knots:
+        return slopes[0] * z
+    s = np.where(z < knots[0], values[0] - slopes[0] * (knots[0] - z), values[-1] + slopes[-1] * (z - knots[-1]))
+    for k in range(1, len(knots)):
+        inside = (z >= knots[k - 1]) & (z < knots[k])
+        s = np.where(inside, values[k - 1] + slopes[k] * (z - knots[k - 1]), s)
+    return s
+
+
+def _piece_term(up, x, z, d, m, e_lo, e_hi, v_lo, v_hi):
+    r"""One piece's :math:`m\,w\,(D_p + w/2)` of :func:`piecewise_linear_bregman`, for :math:`x > s` (``up``) or :math:`x < s`.
+
+    The piece is :math:`[e_{lo}, e_{hi}]` in :math:`v` with values :math:`[v_{lo}, v_{hi}]`, slope
+    :math:`m > 0`.  Going from :math:`z` towards :math:`u = \sigma^{-1}(x)`, :math:`p` is where the
+    path enters the piece (:math:`z` itself, or the knot on :math:`z`'s side) and :math:`q` where it
+    leaves (:math:`u`, or the far knot); :math:`D_p = |p - z|` and the width :math:`w = |q - p|` are
+    each formed by one subtraction of given numbers: :math:`|d|/m` (:math:`d = x - \sigma(z)`),
+    :math:`|x - v|/m` for a knot value :math:`v`, or a difference of knots and :math:`z`.
+    """
+    if up:
+        active = (z < e_hi) & (x > v_lo)
+        p_is_z, q_is_u = z >= e_lo, x < v_hi
+        w = np.where(p_is_z, np.where(q_is_u, d / m, e_hi - z),
+                     np.where(q_is_u, (x - v_lo) / m, e_hi - e_lo))
+        dp = np.where(p_is_z, 0.0, e_lo - z)
+    else:
+        active = (z > e_lo) & (x < v_hi)
+        p_is_z, q_is_u = z <= e_hi, x > v_lo
+        w = np.where(p_is_z, np.where(q_is_u, -d / m, z - e_lo),
+                     np.where(q_is_u, (v_hi - x) / m, e_hi - e_lo))
+        dp = np.where(p_is_z, 0.0, z - e_hi)
+    return np.where(active, m * w * (dp + 0.5 * w), 0.0)
+
+
+def _two_prod_err(a: float, b: np.ndarray, p: np.ndarray) -> np.ndarray:
+    """``a b - p`` exactly for ``p = fl(a b)`` (Dekker's two-product)."""
+    c = 134217729.0
+    a1 = a * c
+    ah = a1 - (a1 - a)
+    al = a - ah
+    b1 = b * c
+    bh = b1 - (b1 - b)
+    bl = b - bh
+    return ((ah * bh - p) + ah * bl + al * bh) + al * bl
+
+
+def _sigma_residual(z, s, knots, values, slopes):
+    r""":math:`\sigma(z) - s` exactly where ``s`` is the rounded value of a slope-1 piece (:math:`z + (v_k - u_k)`, a two-sum) or of :math:`m z` (a piece through the origin, a two-product); 0 elsewhere."""
     edges = (-np.inf,) + tuple(knots) + (np.inf,)
-    u = z.copy()
-    for k, m in enumerate(slopes):
-        if m == 0:
-            continue
-        lo_v = values[k - 1] if k >= 1 else -np.inf
-        hi_v = values[k] if k < len(knots) else np.inf
-        ref_u, ref_v = ((edges[k], lo_v) if k >= 1 else (edges[k + 1], hi_v) if knots else (0.0, 0.0))
-        inside = (x > lo_v) & (x < hi_v)
-        u = np.where(inside, ref_u + (x - ref_v) / m, u)
-    for j, (uj, vj) in enumerate(zip(knots, values)):
-        left = edges[j] if slopes[j] == 0 else uj          # a flat piece on the left widens the preimage
-        right = edges[j + 2] if slopes[j + 1] == 0 else uj
-        u = np.where(x == vj, np.clip(z, left, right), u)
-    return u
+    refs = [((knots[0], values[0]) if k == 0 else (knots[k - 1], values[k - 1])) if knots else (0.0, 0.0)
+            for k in range(len(slopes))]
+    err = np.zeros(z.shape)
+    with np.errstate(invalid="ignore", over="ignore"):
+        for k, m in enumerate(slopes):
+            e, v = refs[k]
+            inside = (z > edges[k]) & (z < edges[k + 1])
+            if m == 1.0 and np.isfinite(v - e):
+                c = v - e
+                back = s - z
+                r = (z - (s - back)) + (c - back)
+                err = np.where(inside & (s == z + c), r, err)
+            elif m != 0 and e == 0.0 and v == 0.0:
+                err = np.where(inside & (s == m * z), _two_prod_err(m, z, s), err)
+    return np.where(np.isfinite(err), err, 0.0)
 
 
-def piecewise_linear_bregman(x, z, knots, values, slopes) -> np.ndarray:
-    r"""Elementwise :math:`b(x, z) = \int_z^{u}(v - z)\,\sigma'(v)\,dv` for a piecewise-linear :math:`\sigma`, exactly.
+def piecewise_linear_bregman(x, z, knots, values, slopes, s=None, s_err=None) -> np.ndarray:
+    r"""Elementwise :math:`b(x, z) = \int_z^{u}(v - z)\,\sigma'(v)\,dv` for a piecewise-linear :math:`\sigma`, without cancellation.
 
     :math:`u` is the point of :math:`\sigma^{-1}(x)` nearest to :math:`z` (any point gives the same
-    :math:`b`: :math:`\sigma' = 0` between them).  On each piece of slope :math:`m` met by the interval
-    between :math:`z` and :math:`u`, say :math:`[p, q]`, :math:`|v - z|` is linear, so the piece adds
-    :math:`m\,(q - p)\,(|p - z| + |q - z|)/2`: a sum of non-negative terms, none of which cancels
-    (e.g. leaky ReLU on :math:`x, z < 0`: :math:`(x/a - z)^2 a/2 = (x - a z)^2/(2a)`, Example 2 for
-    ReLU and the corrected soft-thresholding form of ``docs/errata.md`` (b)).  Entries outside the
-    range of :math:`\sigma` give a meaningless finite value (the caller masks them).
+    :math:`b`: :math:`\sigma' = 0` between them).  On each piece of slope :math:`m > 0` that the path
+    from :math:`z` to :math:`u` crosses, entering at :math:`p` and leaving at :math:`q`,
+    :math:`|v - z|` is linear, so the piece adds
+
+    .. math:: m\int_p^q |v - z|\,dv = m\,w\,(D_p + \tfrac12 w), \qquad w = |q - p|,\ D_p = |p - z|,
+
+    a sum of non-negative terms.  :math:`u` is never formed: :math:`w` is :math:`|x - s|/m` where
+    :math:`z` and :math:`u` share the piece (:math:`s = \sigma(z)`), :math:`|x - v_k|/m` from a knot
+    value :math:`v_k` to :math:`u`, else a difference of knots and :math:`z`, so every term is exact
+    to the rounding of its inputs (e.g. leaky ReLU on :math:`x, z < 0`:
+    :math:`(x - a z)^2/(2a)`; soft-thresholding at :math:`x = 8\cdot10^{-9}`, :math:`z = 10^{-8}`:
+    :math:`x(\alpha - z) + x^2/2`, where :math:`u = \alpha + x` would round :math:`x` away; Example 2
+    for ReLU and the corrected soft-thresholding form of ``docs/errata.md`` (b)).  :math:`b = 0`
+    exactly where :math:`x = \sigma(z)`.  ``s`` (optional) is :math:`\sigma(z)` as the activation
+    computes it (default: from the table), ``s_err`` :math:`\sigma(z) - s` (default: exact where
+    ``s`` is the rounded :math:`z + c` or :math:`m z` of a piece, else 0), so that
+    :math:`d = (x - s) - s_{err}` keeps the digits of :math:`x - \sigma(z)` (leaky ReLU at
+    :math:`x = \operatorname{fl}(a z)`, :math:`z = -10^{300}`: :math:`B = d^2/(2a) = \infty`, not 0).
+    Entries outside the range of :math:`\sigma` give a meaningless finite value (the caller masks them).
 
     Examples
     --------
@@ -326,18 +389,22 @@ def piecewise_linear_bregman(x, z, knots, values, slopes) -> np.ndarray:
     """
     x = np.asarray(x, dtype=np.float64)
     z = np.asarray(z, dtype=np.float64)
-    u = _preimage_nearest(x, z, knots, values, slopes)
-    lo, hi = np.minimum(z, u), np.maximum(z, u)
+    x, z = np.broadcast_arrays(x, z)
+    s = _piece_sigma(z, knots, values, slopes) if s is None else np.broadcast_to(np.asarray(s, dtype=np.float64), z.shape)
+    if s_err is None:
+        s_err = _sigma_residual(z, s, knots, values, slopes)
     edges = (-np.inf,) + tuple(knots) + (np.inf,)
-    b = np.zeros(np.broadcast_shapes(x.shape, z.shape))
-    for k, m in enumerate(slopes):
-        if m == 0:
-            continue
-        p = np.maximum(lo, edges[k])
-        q = np.minimum(hi, edges[k + 1])
-        width = np.maximum(q - p, 0.0)
-        b = b + m * width * (0.5 * (np.abs(p - z) + np.abs(q - z)))
-    return b
+    vals = (-np.inf,) + tuple(values) + (np.inf,)
+    up, down = np.zeros(z.shape), np.zeros(z.shape)
+    with np.errstate(invalid="ignore", over="ignore"):
+        d = (x - s) - s_err
+        for k, m in enumerate(slopes):
+            if m == 0:
+                continue
+            piece = (m, edges[k], edges[k + 1], vals[k], vals[k + 1])
+            up = up + _piece_term(True, x, z, d, *piece)
+            down = down + _piece_term(False, x, z, d, *piece)
+    return np.where(d > 0, up, np.where(d < 0, down, 0.0))
 
 
 def _gauss(act, z, p, q, rule):

@@ -198,6 +198,28 @@ class HardSigmoid(SeparableActivation):
         a = 1.0 / (1.0 + t * self._kappa)
         return np.clip(0.5 + a * (z - 0.5 * (1.0 - t)), 0, 1).astype(z.dtype)
 
+    def _bregman(self, x, z):
+        r""":math:`B_\Psi(x, z)` by :func:`~bregnet.bregman.piecewise_linear_bregman` with :math:`s = \sigma(z)` rounded once.
+
+        :math:`s = \operatorname{clip}(a z + \tfrac12, 0, 1)` from the exact two-product
+        :math:`a z = p + e` and the two-sum of :math:`p + \tfrac12`, so that :math:`B = 0` exactly
+        where :math:`x` is the double nearest :math:`\sigma(z)` and the exact :math:`B` is 0
+        (``_sigma`` rounds twice), with the residual :math:`\sigma(z) - s` passed on as ``s_err``.
+        """
+        from ..bregman import piecewise_linear_bregman, piecewise_linear_knots
+
+        zd = np.asarray(z, dtype=np.float64)
+        p = self.slope * zd
+        err = np.fma(self.slope, zd, -p) if hasattr(np, "fma") else _two_prod_err(self.slope, zd, p)
+        hi = p + 0.5
+        back = hi - p
+        low = (p - (hi - back)) + (0.5 - back)
+        s = hi + (low + err)
+        s_err = np.where((s > 0) & (s < 1), (hi - s) + (low + err), 0.0)
+        s = np.clip(s, 0.0, 1.0)
+        b = piecewise_linear_bregman(x, zd, *piecewise_linear_knots(self), s=s, s_err=s_err)
+        return np.sum(b, axis=-1)
+
 
 def _two_prod_err(a: float, b: np.ndarray, p: np.ndarray) -> np.ndarray:
     """``a b - p`` exactly for ``p = fl(a b)`` (Dekker's two-product, float64)."""

@@ -140,6 +140,11 @@ class LeakyReLU(SeparableActivation):
         a = self.slope
         return np.where(z >= 0, z, (a / (a + t * (1.0 - a))) * z)
 
+    def in_domain(self, x):
+        r""":math:`\operatorname{dom}\Psi = \mathbb R^n` (finite rows): also where :math:`\psi(x) = \tfrac12(\tfrac1a - 1)x^2` overflows (:math:`|x| \gtrsim 10^{154}`)."""
+        x = as_float_array(x, "x")
+        return np.all(np.isfinite(x), axis=-1)
+
 
 @register("elu")
 @dataclass(frozen=True, repr=False)
