@@ -148,7 +148,8 @@ def bregman_loss(activation: Activation, x, z) -> np.ndarray:
         elif knots is not None:
             s = activation.prox(z)
             val = np.sum(piecewise_linear_bregman(x, z, *knots, s=s), axis=-1).astype(x.dtype, copy=False)
-        elif activation.separable and getattr(activation, "_psi_prime", None) is not None:
+        elif activation.separable and (getattr(activation, "_psi_prime", None) is not None
+                                       or getattr(activation, "_bregman_inverse", None) is not None):
             val = np.sum(_separable_bregman(activation, x, z), axis=-1).astype(x.dtype, copy=False)
         else:
             s = activation.prox(z)
@@ -449,16 +450,32 @@ _KEEP_RELATIVE = 2.0 ** -33
 _BLOCK = 1 << 15
 
 
+def _preimage(act, x):
+    r""":math:`u = \sigma^{-1}(x) = x + \psi'(x)` from ``_psi_prime``, or from the B-only hook ``_bregman_inverse``."""
+    inv = getattr(act, "_bregman_inverse", None)
+    if inv is not None:
+        return np.asarray(inv(x), dtype=np.float64)
+    return x + np.asarray(act._psi_prime(x), dtype=np.float64)
+
+
 def _separable_bregman(act, x, z) -> np.ndarray:
-    r"""Elementwise :math:`b(x, z)` for a separable activation with ``_psi_prime``: expanded form or quadrature.
+    r"""Elementwise :math:`b(x, z)` for a separable activation with ``_psi_prime`` (or ``_bregman_inverse``): expanded form or quadrature.
 
     The expanded form's rounding is bounded by
-    :math:`E = 4\varepsilon(|\psi(x)| + |\psi(s)| + |(z - s)(x - s)| + (x - s)^2 + |b|)`.  Where
-    :math:`E` exceeds both :math:`4C`, :math:`C = \varepsilon(|x - s|\,|z| + |u - z|\,|x| + |b|)` the
-    error that rounding the inputs causes (:math:`u = x + \psi'(x)`), and :math:`2^{-33}|b|`, the
-    quadrature of :func:`_quadrature_form` is computed and taken if its own estimate is smaller
-    than :math:`E`.  (The relative floor keeps the quadrature off the bulk of a training set,
-    where the expanded form is already accurate to :math:`10^{-10}`.)
+
+    .. math:: E = 4\varepsilon\bigl(|\psi(x)| + |x\psi'(x)| + |\psi(s)| + |s\psi'(s)| + |(z - s)(x - s)|
+              + (x - s)^2 + |b|\bigr) + (4\varepsilon s)^2/\sigma'(z)
+
+    (:math:`\psi` is accurate to its condition :math:`|\psi| + |x\psi'|`, not to :math:`|\psi|`; the
+    last term, taken where :math:`|x - s| \le 8\varepsilon|s|`, is what the rounding :math:`\delta` of
+    :math:`s = \sigma(z)` costs, :math:`\delta^2/(2\sigma')`, which decides :math:`b` where :math:`x` is
+    :math:`\sigma(z)` rounded; further from the graph it is below :math:`C`).  Where :math:`E` exceeds
+    both :math:`4C`, :math:`C = \varepsilon(|x - s|\,|z| + |u - z|\,|x| + |b|)` the error that
+    rounding the inputs causes (:math:`u = \sigma^{-1}(x)`, :func:`_preimage`), and
+    :math:`2^{-33}|b|`, the quadrature of :func:`_quadrature_form` (which needs :math:`u` and
+    :math:`z`, not :math:`s`) is computed and taken if its own estimate is smaller than :math:`E`.
+    (The relative floor keeps the quadrature off the bulk of a training set, where the expanded
+    form is already accurate to :math:`10^{-10}`.)
     """
     xd = np.asarray(x, dtype=np.float64)
     zd = np.asarray(z, dtype=np.float64)
@@ -469,21 +486,24 @@ def _separable_bregman(act, x, z) -> np.ndarray:
     val = 0.5 * d * d + px - ps - (zd - s) * d
     inside = np.isfinite(px)
     val = np.where(inside & (d == 0), 0.0, val)
-    bound = 4 * _EPS64 * (np.abs(px) + np.abs(ps) + np.abs((zd - s) * d) + d * d + np.abs(val))
-    look = inside & (d != 0) & (bound > _KEEP_RELATIVE * np.abs(val))
+    u = np.where(inside, _preimage(act, np.where(inside, xd, 0.0)), np.nan)
+    spz = np.asarray(act._sigma_prime(zd), dtype=np.float64)
+    with np.errstate(divide="ignore"):
+        near = np.abs(d) <= 8 * _EPS64 * np.abs(s)
+        round_s = np.where(near & (s != 0), (4 * _EPS64 * s) ** 2 / spz, 0.0)
+    bound = 4 * _EPS64 * (np.abs(px) + np.abs(xd * (u - xd)) + np.abs(ps) + np.abs(s * (zd - s))
+                          + np.abs((zd - s) * d) + d * d + np.abs(val)) + round_s
+    cond = _EPS64 * (np.abs(d * zd) + np.abs((u - zd) * xd) + np.abs(val))
+    look = inside & (bound > 4 * cond) & (bound > _KEEP_RELATIVE * np.abs(val))
     if not np.any(look):
         return val
     idx = np.nonzero(look)
-    xi, zi = xd[idx], zd[idx]
-    ui = xi + np.asarray(act._psi_prime(xi), dtype=np.float64)
-    cond = _EPS64 * (np.abs(d[idx] * zi) + np.abs((ui - zi) * xi) + np.abs(val[idx]))
-    keep = bound[idx] <= 4 * cond
-    pick = np.flatnonzero(~keep)
+    xi, zi, ui, bi = xd[idx], zd[idx], u[idx], bound[idx]
     out = val[idx]
-    for k in range(0, pick.size, _BLOCK):
-        j = pick[k:k + _BLOCK]
+    for k in range(0, xi.size, _BLOCK):
+        j = slice(k, k + _BLOCK)
         q, est = _quadrature_form(act, xi[j], zi[j], s[idx][j], ui[j])
-        out[j] = np.where(est < bound[idx][j], q, out[j])
+        out[j] = np.where(est < bi[j], q, out[j])
     val[idx] = out
     return val
 
