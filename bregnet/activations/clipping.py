@@ -310,6 +310,12 @@ class BentIdentity(SeparableActivation):
             val = np.where(z >= 0, (0.5 * z) * (1 + ratio), ratio * (0.5 * (1 + q)))
         return np.maximum(val, _above_minus_half(z.dtype))
 
+    def _bregman_inverse(self, x):
+        r"""B only: :math:`\sigma^{-1}(x) = x + x/(1 + 2x)` (:math:`\psi'(x) = x/(1+2x)`; :math:`1 + 2x` is exact near :math:`-\tfrac12`), for the quadrature of :func:`bregnet.bregman.bregman_loss`."""
+        xd = np.asarray(x, dtype=np.float64)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return xd + xd / (1.0 + 2.0 * xd)
+
     def _sigma_prime(self, z):
         r, q = _plus_root(z)
         return q / (2 * r)

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import expit, xlog1py, xlogy
 
-from ._elementary import expm1mx
+from ._elementary import expm1mx, log1pmx
 
 from ._params import check_interval, check_positive
 from .base import SeparableActivation
@@ -611,6 +611,21 @@ class Softsign(SeparableActivation):
 
     def _phi_star(self, z):
         return _log1p_tail(np.abs(_f64(z))).astype(z.dtype, copy=False)
+
+    def _bregman(self, x, z):
+        r""":math:`B(x, z) = \sum_j \int_{z_j}^{u_j}(v - z_j)(1+|v|)^{-2}\,dv`, :math:`u = x/(1-|x|)`, in closed form without cancellation.
+
+        With :math:`X = |x|`, :math:`Z = |z|`: for :math:`xz \ge 0`, :math:`b = -\log(1-q) - q`,
+        :math:`q = (u - z)/(1 + u) = X - Z(1 - X)` (small near the graph, where the series of
+        :func:`~bregnet.activations._elementary.log1pmx` is used); for :math:`xz < 0` the path crosses 0
+        and :math:`b = (Z - \log(1+Z)) + (-\log(1-X) - X) + ZX`, three non-negative terms.
+        """
+        X, Z = np.abs(_f64(x)), np.abs(_f64(z))
+        X = np.where(X < 1, X, 0.0)
+        same = np.sign(_f64(x)) * np.sign(_f64(z)) >= 0
+        q = X - Z * (1.0 - X)
+        b = np.where(same, -log1pmx(-np.where(same, q, 0.0)), -log1pmx(Z) - log1pmx(-X) + Z * X)
+        return np.sum(b, axis=-1)
 
     def _psi_star(self, y):
         a = np.abs(_f64(y))

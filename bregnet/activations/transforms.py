@@ -92,6 +92,17 @@ class _TransformedMixin(Activation):
         arg = np.where((arg == 0) & (y != 0), np.sign(s * y) * tiny, arg)
         return (a * a) * base.psi_conjugate(arg)
 
+    def _bregman_by_base(self, x, z):
+        r""":math:`\tilde B(x, z) = a^2 B_\Psi(s x/a, s z/a)`: every term of eq. (12) scales so (module docstring), and the base's B is cancellation-free.
+
+        Bound as ``_bregman`` in the body of each exact class that keeps this :math:`\tilde\Psi`
+        (:func:`bregnet.bregman.bregman_loss` asks the exact class).
+        """
+        from ..bregman import bregman_loss
+
+        base, s, a = self._parts()
+        return (a * a) * bregman_loss(base, self._arg(x), self._arg(z))
+
     def derivative(self, z):
         z = as_float_array(z)
         return self._parts()[0].derivative(self._arg(z))
@@ -144,6 +155,8 @@ class Transformed(_TransformedMixin):
     def _parts(self):
         return self.base, self.sign, self.scale
 
+    _bregman = _TransformedMixin._bregman_by_base
+
 
 def reflect(activation: Activation) -> Transformed:
     r"""The reflected activation :math:`z \mapsto -\sigma(-z)`, with :math:`\tilde\Psi(x) = \Psi(-x)`."""
@@ -194,6 +207,8 @@ class CELU(_TransformedMixin):
     def _parts(self):
         return self._base, 1, self.alpha
 
+    _bregman = _TransformedMixin._bregman_by_base
+
 
 @register("log_sigmoid")
 @dataclass(frozen=True, repr=False)
@@ -230,3 +245,5 @@ class LogSigmoid(_TransformedMixin):
 
     def _parts(self):
         return self._base, -1, 1.0
+
+    _bregman = _TransformedMixin._bregman_by_base
