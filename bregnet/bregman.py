@@ -444,8 +444,8 @@ def _quadrature_form(act, x, z, s, u):
     return val, np.where(ok, est, np.inf)
 
 
-#: relative accuracy below which the expanded form is always kept (2^-33, about 1.2e-10)
-_KEEP_RELATIVE = 2.0 ** -33
+#: relative accuracy below which the expanded form is always kept (2^-50: it is then right to a few ulps of b)
+_KEEP_RELATIVE = 2.0 ** -50
 #: entries per block of the quadrature (bounds the (block, 16) temporaries)
 _BLOCK = 1 << 15
 
@@ -472,10 +472,11 @@ def _separable_bregman(act, x, z) -> np.ndarray:
     :math:`\sigma(z)` rounded; further from the graph it is below :math:`C`).  Where :math:`E` exceeds
     both :math:`4C`, :math:`C = \varepsilon(|x - s|\,|z| + |u - z|\,|x| + |b|)` the error that
     rounding the inputs causes (:math:`u = \sigma^{-1}(x)`, :func:`_preimage`), and
-    :math:`2^{-33}|b|`, the quadrature of :func:`_quadrature_form` (which needs :math:`u` and
+    :math:`2^{-50}|b|`, the quadrature of :func:`_quadrature_form` (which needs :math:`u` and
     :math:`z`, not :math:`s`) is computed and taken if its own estimate is smaller than :math:`E`.
-    (The relative floor keeps the quadrature off the bulk of a training set, where the expanded
-    form is already accurate to :math:`10^{-10}`.)
+    (The relative floor keeps the quadrature off entries where the expanded form is already right
+    to a few ulps of :math:`b`; the old floor :math:`2^{-33}` kept a relative error of
+    :math:`4.7\cdot10^{-12}` at softplus :math:`x = 0.7`, :math:`z = 5\cdot10^{-10}`, 106 times the condition.)
     """
     xd = np.asarray(x, dtype=np.float64)
     zd = np.asarray(z, dtype=np.float64)

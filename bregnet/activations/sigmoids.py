@@ -306,6 +306,12 @@ class Sigmoid(SeparableActivation):
     def _sigma(self, z):
         return expit(_f64(z)).astype(z.dtype, copy=False)
 
+    def _bregman_inverse(self, x):
+        r"""B only: :math:`\sigma^{-1}(x) = \log x - \log(1 - x)` directly (:math:`x + \psi'(x)` cancels where :math:`\sigma^{-1}(x) \approx 0`)."""
+        xd = np.asarray(x, dtype=np.float64)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.log(xd) - np.log1p(-xd)
+
     def _sigma_prime(self, z):
         return _logistic_prime(z)
 
@@ -366,6 +372,12 @@ class UnimodalSigmoid(SeparableActivation):
 
     def _sigma(self, z):
         return (0.5 * np.tanh(0.5 * _f64(z))).astype(z.dtype, copy=False)
+
+    def _bregman_inverse(self, x):
+        r"""B only: :math:`\sigma^{-1}(x) = 2\tanh^{-1}(2x)` directly."""
+        xd = np.asarray(x, dtype=np.float64)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return 2.0 * np.arctanh(2.0 * xd)
 
     def _sigma_prime(self, z):
         return _logistic_prime(z)
@@ -449,6 +461,11 @@ class ScaledArctan(SeparableActivation):
         s = (self.scale * np.arctan(_f64(z))).astype(z.dtype, copy=False)
         edge = _inner_edge(self, self.scale * 0.5 * _PI, z.dtype)
         return np.clip(s, -edge, edge)
+
+    def _bregman_inverse(self, x):
+        r"""B only: :math:`\sigma^{-1}(x) = \tan(x/c)` directly (:math:`x + \psi'(x)` cancels)."""
+        xd = np.asarray(x, dtype=np.float64)
+        return np.tan(xd / self.scale)
 
     def _sigma_prime(self, z):
         zd = _f64(z)

@@ -167,6 +167,14 @@ class Softplus(SeparableActivation):
         b = self.beta
         return (np.logaddexp(0.0, b * np.asarray(z, dtype=np.float64)) / b).astype(z.dtype, copy=False)
 
+    def _bregman_inverse(self, x):
+        r"""B only: :math:`\sigma^{-1}(x) = \log(e^{\beta x} - 1)/\beta` directly (:math:`x + \psi'(x)` cancels for :math:`x \approx \log 2/\beta`); :math:`x + \log(1 - e^{-\beta x})/\beta` above :math:`\beta x = 30`."""
+        y = self.beta * np.asarray(x, dtype=np.float64)
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            small = np.log(np.expm1(np.minimum(y, 30.0)))
+            big = y + np.log1p(-np.exp(-y))
+        return np.where(y <= 30.0, small, big) / self.beta
+
     def _sigma_prime(self, z):
         # 1/(1 + e^{-v}) = e^{v}/(1 + e^{v}) for v < 0, down to the subnormals (expit gives 0 from v = -709)
         v = self.beta * np.asarray(z, dtype=np.float64)
