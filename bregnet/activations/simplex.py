@@ -256,6 +256,37 @@ class Softmax(Activation):
         T = self.temperature
         return (T * logsumexp(z / z.dtype.type(T), axis=-1)).astype(z.dtype)
 
+    def _bregman(self, x, z):
+        r""":math:`B(x, z) = T\sum_j s_j h\bigl(\tfrac{x_j - s_j}{s_j}\bigr) + (1 - \textstyle\sum_j x_j)(\Phi^*(z) - T)`, :math:`s = \sigma(z)`.
+
+        Eq. (12) is :math:`T\sum_j x_j\log x_j + \Phi^*(z) - \langle x, z\rangle
+        = T\,\mathrm{KL}(x\,\|\,s) + (1 - \sum_j x_j)\Phi^*(z)` (:math:`\log s_j = z_j/T - \Phi^*(z)/T`),
+        and :math:`\mathrm{KL} = \sum_j (x_j\log\frac{x_j}{s_j} - x_j + s_j) + \sum_j x_j - 1`
+        with :math:`x\log\frac xs - x + s = s\,h(r)`, :math:`h(r) = (1+r)\log(1+r) - r \ge 0`
+        (:func:`~bregnet.activations._elementary.xlog1p_rem3` plus :math:`r^2/2`): non-negative terms
+        near the graph (:math:`|r| < \tfrac12`), where eq. (12) cancels; elsewhere the term is
+        :math:`x_j(\log x_j - \log s_j) - x_j + s_j` with the log-softmax :math:`\log s_j` (no cancellation there).
+        """
+        from ._elementary import xlog1p_rem3
+
+        xd, zd = np.asarray(x, dtype=np.float64), np.asarray(z, dtype=np.float64)
+        T = self.temperature
+        w = zd / T
+        m = np.max(w, axis=-1, keepdims=True)
+        lse = np.log(np.sum(np.exp(w - m), axis=-1, keepdims=True))
+        ls = (w - m) - lse
+        sj = np.exp(ls)
+        xc = np.maximum(xd, 0.0)
+        ok = sj >= 1e-300
+        r = np.where(ok, (xc - sj) / np.where(ok, sj, 1.0), 0.0)
+        ok = ok & (np.abs(r) < 0.5)
+        rc = np.where(ok, r, 0.0)
+        near = sj * (0.5 * rc * rc + xlog1p_rem3(rc))
+        far = xlogy(xc, xc) - xc * ls - xc + sj
+        kl = np.sum(np.where(ok, near, far), axis=-1)
+        phi_star = T * (m[..., 0] + lse[..., 0])
+        return T * kl + (1.0 - np.sum(xd, axis=-1)) * (phi_star - T)
+
     def vjp(self, z, v):
         r""":math:`J^\top v = (s\odot v - s\langle s, v\rangle)/T`, :math:`s = \sigma(z)`."""
         z = as_float_array(z)
