@@ -45,6 +45,14 @@ def _unit(z: np.ndarray, r: np.ndarray) -> np.ndarray:
 
 
 # --------------------------------------------------------------------------- block soft-threshold
+def _angular(x, z, rho, R):
+    r""":math:`\rho R(1 - \cos\theta) = \tfrac12\rho R\,|x/\rho - z/R|^2` (0 where :math:`\rho R = 0`): the part of :math:`B` that :math:`\langle x, z\rangle` would cancel."""
+    du = _unit(x, rho) - _unit(z, R)
+    with np.errstate(over="ignore", invalid="ignore"):
+        val = 0.5 * rho * (R * np.sum(du * du, axis=-1))
+    return np.where((rho > 0) & (R > 0), val, 0.0)
+
+
 @register("block_soft_threshold")
 @dataclass(frozen=True, repr=False)
 class BlockSoftThreshold(Activation):
@@ -89,6 +97,22 @@ class BlockSoftThreshold(Activation):
     def psi(self, x):
         x = as_float_array(x, "x")
         return (self.alpha * norm(x)).astype(x.dtype)
+
+    def _bregman(self, x, z):
+        r""":math:`B = b(\rho, R) + \rho R(1 - \cos\theta)`, :math:`\rho = \|x\|`, :math:`R = \|z\|`, :math:`\theta` the angle between them.
+
+        Eq. (12) with :math:`\Psi = \alpha\|\cdot\|`, :math:`\Phi^*(z) = \tfrac12[R - \alpha]_+^2` splits
+        into the 1-D loss :math:`b` of ``nonneg_soft_threshold`` (:math:`\alpha`) at :math:`(\rho, R)`
+        (:func:`~bregnet.bregman.piecewise_linear_bregman`) and the angular term of :func:`_angular`,
+        both non-negative, so nothing cancels near the graph.
+        """
+        from ..bregman import piecewise_linear_bregman
+
+        xd, zd = np.asarray(x, dtype=np.float64), np.asarray(z, dtype=np.float64)
+        rho, R = norm(xd), norm(zd)
+        a = float(self.alpha)
+        b = piecewise_linear_bregman(rho, R, (a,), (0.0,), (0.0, 1.0), s=np.maximum(R - a, 0.0))
+        return b + _angular(xd, zd, rho, R)
 
     def prox(self, z, step: float = 1.0):
         z = as_float_array(z)
@@ -252,6 +276,25 @@ class Squash(Activation):
         rc = np.minimum(r, 1.0)
         val = _arcsin_sqrt_minus(rc) - 0.5 * rc * rc
         return np.where(inside, val, np.inf).astype(x.dtype)
+
+    def _bregman(self, x, z):
+        r""":math:`B = b(\rho, R) + \rho R(1 - \cos\theta)` (:func:`_angular`), :math:`b` the 1-D loss of the profile :math:`r(u) = u^2/(1+u^2)`.
+
+        With :math:`U = r^{-1}(\rho) = \sqrt{\rho/(1-\rho)}` and :math:`D = U - R`,
+        :math:`b = \int_R^U (v - R)\,\frac{2v}{(1+v^2)^2}\,dv = \arctan U - \arctan R - \frac{D}{1+U^2}
+        = (\arctan t - t) + \frac{D^2 U}{(1+UR)(1+U^2)}`, :math:`t = \frac{D}{1+UR}`
+        (:math:`\arctan t - t` by its series for small :math:`t`, so that nothing of size :math:`D`
+        cancels); :math:`b = \arctan(1/R)` on the sphere :math:`\rho \ge 1`.
+        """
+        xd, zd = np.asarray(x, dtype=np.float64), np.asarray(z, dtype=np.float64)
+        rho, R = norm(xd), norm(zd)
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            U = np.where(rho < 1, np.sqrt(np.where(rho < 1, rho, 0.0) / (1.0 - np.minimum(rho, 1.0))), np.inf)
+            D = U - R
+            t = D / (1.0 + U * R)
+            inner = -np.sign(t) * _r_minus_arctan(np.abs(t)) + D * D * U / ((1.0 + U * R) * (1.0 + U * U))
+            b = np.where(rho < 1, inner, np.arctan2(1.0, R))
+        return b + _angular(xd, zd, rho, R)
 
     def prox(self, z, step: float = 1.0):
         z = as_float_array(z)
