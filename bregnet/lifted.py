@@ -28,6 +28,12 @@ the gradients of :math:`H` need no derivative of any activation:
 Arrays are batch-first: ``xs[l]`` is :math:`X_l` of shape ``(s, n_l)``, ``xs[0]`` the input and
 ``xs[L]`` the target; ``Z_l = xs[l-1] @ W_l + b_l``.
 
+**Operator layers** (:mod:`bregnet.operators`, issue 15).  For a network with ``layers``,
+:math:`f(x, \Theta_l) = A_{W_l}(x) + b_l` and the same formulas hold with :math:`X_{l-1}^\top D` replaced by
+:math:`\partial_W\langle D, A_W(X_{l-1})\rangle` (``operator.weight_gradient``), :math:`\mathbf 1^\top D` by
+the sum over samples and positions (``operator.bias_gradient``) and :math:`D W_{j+1}^\top` by the adjoint
+:math:`A_{W_{j+1}}^\top(D)`; the functions below take the operator as ``operator=`` (None: dense, today's code).
+
 The update formulas of the solvers live here, written once: :func:`theta_step` (17a) with the
 proximal term of (24), :func:`x_step` (17b) with the regulariser folded into the prox (Section 6.2),
 :func:`prox_layer` (the prox of one layer's part of :math:`G`).
@@ -120,6 +126,9 @@ class LiftedProblem:
         (:meth:`~bregnet.activations.Activation.supports_l1`: identity, relu, soft_threshold,
         nonneg_soft_threshold), so that :math:`\Psi_c + \tfrac{\alpha}{\lambda_c}\|\cdot\|_1` is again
         the :math:`\Psi` of a known activation (Section 6.2).
+    layers : tuple of LinearOperator or None
+        The network's operator layers (:mod:`bregnet.operators`), None for a dense network; kept here so that a
+        solver rebuilds the network of its state with them.
 
     Examples
     --------
@@ -133,6 +142,7 @@ class LiftedProblem:
     lambdas: tuple
     regulariser: CodeRegulariser | None = None
     require_prox: bool = True
+    layers: tuple | None = None
 
     def __post_init__(self):
         acts = tuple(self.activations)
@@ -185,7 +195,7 @@ class LiftedProblem:
             if isinstance(l1, (str, bytes)) or not np.iterable(l1) or len(l1) != 2:
                 raise BregnetInputError(f"l1 must be None or a pair (layer, alpha) such as (2, 0.09); got {l1!r}")
             l1 = CodeRegulariser(*l1)
-        return cls(network.activations, tuple(lambdas), l1, require_prox)
+        return cls(network.activations, tuple(lambdas), l1, require_prox, network.layers)
 
     @property
     def n_layers(self) -> int:
@@ -220,6 +230,8 @@ def lifted_state(X0, hidden: Sequence, Y) -> list:
 
 
 def _pre(network: Network, xs, l: int) -> np.ndarray:
+    if network.layers is not None:
+        return network.layers[l - 1].affine(xs[l - 1], network.weights[l - 1], network.biases[l - 1])
     return xs[l - 1] @ network.weights[l - 1] + network.biases[l - 1]
 
 
@@ -281,14 +293,18 @@ def energy_H(problem: LiftedProblem, network: Network, xs) -> float:
 
 
 # ------------------------------------------------------------------------------- gradients
-def theta_gradient(activation: Activation, lam: float, X_prev, X_cur, Z) -> tuple:
+def theta_gradient(activation: Activation, lam: float, X_prev, X_cur, Z, operator=None) -> tuple:
     r"""Gradient of :math:`\frac{\lambda}{s}\sum_i B_\Psi(x_l^i, W^\top x_{l-1}^i + b)` in :math:`(W, b)` at ``Z`` (17a).
 
     By Lemma 8: :math:`(\tfrac{\lambda}{s}X_{l-1}^\top D,\; \tfrac{\lambda}{s}\mathbf 1^\top D)` with
     :math:`D = \sigma(Z) - X_l`; no derivative of :math:`\sigma` is needed.  Returns ``(gW, gb, D)``.
+    With an ``operator`` (:mod:`bregnet.operators`): :math:`\tfrac{\lambda}{s}\partial_W\langle D, A_W(X_{l-1})\rangle`
+    and :math:`D` summed over samples and positions.
     """
     D = activation.prox(Z) - X_cur
     c = lam / X_prev.shape[0]
+    if operator is not None:
+        return c * operator.weight_gradient(X_prev, D), c * operator.bias_gradient(D), D
     return c * (X_prev.T @ D), c * D.sum(axis=0), D
 
 
@@ -297,18 +313,21 @@ def grad_theta_H(problem: LiftedProblem, network: Network, xs) -> tuple[list, li
     gW, gb = [], []
     for l in range(1, problem.n_layers + 1):
         w, b, _ = theta_gradient(problem.activations[l - 1], problem.lambdas[l - 1], xs[l - 1], xs[l],
-                                 _pre(network, xs, l))
+                                 _pre(network, xs, l), network.operator(l))
         gW.append(w)
         gb.append(b)
     return gW, gb
 
 
-def x_gradient(lam_j: float, lam_next: float, Z_j, D_next, W_next) -> np.ndarray:
+def x_gradient(lam_j: float, lam_next: float, Z_j, D_next, W_next, operator=None) -> np.ndarray:
     r"""Per-sample gradient of the smooth part in :math:`x_j` (eq. (17b)):
     :math:`-\lambda_j z_j + \lambda_{j+1}(\sigma_{j+1}(z_{j+1}) - x_{j+1}) W_{j+1}^\top`, rows = samples.
 
     ``D_next`` is :math:`\sigma_{j+1}(Z_{j+1}) - X_{j+1}`.  Multiply by :math:`1/s` for :math:`\nabla_{X_j}H`.
+    With the ``operator`` of layer :math:`j+1`, :math:`D W_{j+1}^\top` is its adjoint :math:`A_{W_{j+1}}^\top(D)`.
     """
+    if operator is not None:
+        return lam_next * operator.adjoint(D_next, W_next) - lam_j * Z_j
     return lam_next * (D_next @ W_next.T) - lam_j * Z_j
 
 
@@ -320,7 +339,8 @@ def grad_x_H(problem: LiftedProblem, network: Network, xs) -> list:
         Zj = _pre(network, xs, j)
         Zn = _pre(network, xs, j + 1)
         Dn = problem.activations[j].prox(Zn) - xs[j + 1]
-        out.append(x_gradient(problem.lambdas[j - 1], problem.lambdas[j], Zj, Dn, network.weights[j]) / s)
+        out.append(x_gradient(problem.lambdas[j - 1], problem.lambdas[j], Zj, Dn, network.weights[j],
+                              network.operator(j + 1)) / s)
     return out
 
 
@@ -375,7 +395,7 @@ def prox_layer(problem: LiftedProblem, j: int, V, t: float) -> np.ndarray:
 
 # ------------------------------------------------------------------------------- update steps
 def theta_step(activation: Activation, lam: float, W, b, X_prev, X_cur, step: float, *, Z=None,
-               anchor: tuple | None = None, prox_weight: float = 0.0) -> tuple:
+               anchor: tuple | None = None, prox_weight: float = 0.0, operator=None) -> tuple:
     r"""One gradient step on :math:`\Theta_l = (W_l, b_l)` (eq. (17a), with the proximal term of (24)).
 
     .. math::  \Theta_l^{+} = \Theta_l - \eta\Big(\frac{\lambda_l}{s}\sum_i(\sigma_l(z_l^i) - x_l^i)
@@ -383,11 +403,12 @@ def theta_step(activation: Activation, lam: float, W, b, X_prev, X_cur, step: fl
 
     where :math:`\rho` is ``prox_weight`` (the weight of :math:`\tfrac\rho2\|\Theta - \Theta^k\|^2`,
     :math:`\Theta^k` = ``anchor``) and :math:`\eta` = ``step``.  Returns ``(W+, b+, D)`` with
-    :math:`D = \sigma_l(Z_l) - X_l` at the old parameters.
+    :math:`D = \sigma_l(Z_l) - X_l` at the old parameters.  ``operator``: the layer's operator
+    (:mod:`bregnet.operators`; None for a dense layer), see :func:`theta_gradient`.
     """
     if Z is None:
-        Z = X_prev @ W + b
-    gW, gb, D = theta_gradient(activation, lam, X_prev, X_cur, Z)
+        Z = X_prev @ W + b if operator is None else operator.affine(X_prev, W, b)
+    gW, gb, D = theta_gradient(activation, lam, X_prev, X_cur, Z, operator)
     if anchor is not None and prox_weight != 0:
         gW = gW + prox_weight * (W - anchor[0])
         gb = gb + prox_weight * (b - anchor[1])
@@ -395,7 +416,7 @@ def theta_step(activation: Activation, lam: float, W, b, X_prev, X_cur, step: fl
     return W - dt(step) * gW, b - dt(step) * gb, D
 
 
-def x_step(problem: LiftedProblem, j: int, X_j, Z_j, D_next, W_next, t: float) -> np.ndarray:
+def x_step(problem: LiftedProblem, j: int, X_j, Z_j, D_next, W_next, t: float, operator=None) -> np.ndarray:
     r"""One proximal gradient step on the hidden variable :math:`X_j` (eq. (17b); Algorithm 1's x-update).
 
     .. math::  x_j^{+} = \operatorname{prox}_{\frac{t\lambda_j}{1+t\lambda_j}(\Psi_j + \frac{\alpha}{\lambda_j}\|\cdot\|_1)}
@@ -403,10 +424,11 @@ def x_step(problem: LiftedProblem, j: int, X_j, Z_j, D_next, W_next, t: float) -
                W_{j+1}^\top)\big)\Big)
 
     per sample, with per-sample step ``t`` (``t`` = :math:`\tau_x/|B|` of Algorithm 1, :math:`\tau_{\mathbf X}/s` of (17)).
-    ``Z_j`` = :math:`f(X_{j-1}, \Theta_j)`, ``D_next`` = :math:`\sigma_{j+1}(Z_{j+1}) - X_{j+1}`.
+    ``Z_j`` = :math:`f(X_{j-1}, \Theta_j)`, ``D_next`` = :math:`\sigma_{j+1}(Z_{j+1}) - X_{j+1}`; ``operator`` is
+    layer :math:`j+1`'s (None: dense), whose adjoint replaces :math:`W_{j+1}^\top`.
     """
     lam_j, lam_n = problem.lambdas[j - 1], problem.lambdas[j]
-    V = X_j - X_j.dtype.type(t) * x_gradient(lam_j, lam_n, Z_j, D_next, W_next)
+    V = X_j - X_j.dtype.type(t) * x_gradient(lam_j, lam_n, Z_j, D_next, W_next, operator)
     return prox_layer(problem, j, V, t)
 
 

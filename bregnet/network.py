@@ -6,6 +6,12 @@ r"""Feed-forward networks with proximal activations (Section 2.1, eq. (1); Secti
 Arrays are batch-first: a batch ``X`` of shape ``(s, n_0)`` maps to ``Z_l = X_{l-1} W_l + b_l`` of
 shape ``(s, n_l)``, with ``W_l`` of shape ``(n_{l-1}, n_l)`` (the paper's :math:`W_l`) and
 ``b_l`` of shape ``(n_l,)``.  Layer ``l`` has its own activation :math:`\sigma_l` (Section 5.1).
+
+A network may instead take its layers from linear operators (:mod:`bregnet.operators`, issue 15):
+:math:`f(x, \Theta_l) = A_{W_l}(x) + b_l` with ``layers[l-1]`` the operator (:class:`~bregnet.operators.Conv2d`,
+:class:`~bregnet.operators.Dense`, ...), ``W_l`` of its ``weight_shape`` (a kernel ``(k_h, k_w, C, C_o)`` for
+a convolution) and ``b_l`` of its ``bias_shape``.  Without ``layers`` (``None``, the default) a network is
+the dense network above, with exactly the code, pickles and checkpoints it always had.
 """
 from __future__ import annotations
 
@@ -51,6 +57,21 @@ def _real_parameters(W: tuple, b: tuple) -> tuple[tuple, tuple]:
     return tuple(arrays[:len(W)]), tuple(arrays[len(W):])
 
 
+def _check_layers(layers, W: tuple, b: tuple) -> tuple:
+    """The operator layers as a tuple, checked: one per layer, parameter shapes, chained sizes (ValueError)."""
+    from .operators import LinearOperator
+    layers = tuple(layers)
+    if len(layers) != len(W):
+        raise ValueError(f"layers must give one operator per layer ({len(W)}); got {len(layers)}")
+    for l, op in enumerate(layers, start=1):
+        if not isinstance(op, LinearOperator) or op.weight_shape is None:
+            raise TypeError(f"layers[{l - 1}] must be a bregnet.operators layer (Dense, Conv2d); got {op!r}")
+        op.check_parameters(W[l - 1], b[l - 1], l)
+        if l > 1 and layers[l - 2].out_size != op.in_size:
+            raise ValueError(f"layer {l - 1} has {layers[l - 2].out_size} outputs but layer {l} expects {op.in_size} inputs")
+    return layers
+
+
 @dataclass(frozen=True)
 class Network:
     r"""Parameters :math:`\Theta_l = (W_l, b_l)` and activations :math:`\sigma_l` of an L-layer network (1).
@@ -63,6 +84,8 @@ class Network:
         ``biases[l-1]`` is :math:`b_l`, shape ``(n_l,)``.
     activations : tuple of Activation
         ``activations[l-1]`` is :math:`\sigma_l = \operatorname{prox}_{\Psi_l}`.
+    layers : tuple of LinearOperator or None
+        ``layers[l-1]`` is the operator :math:`A` of layer ``l`` (:mod:`bregnet.operators`); None: dense layers.
 
     Examples
     --------
@@ -74,13 +97,16 @@ class Network:
     weights: tuple
     biases: tuple
     activations: tuple
+    layers: tuple | None = None
 
     def __post_init__(self):
         W, b, a = tuple(self.weights), tuple(self.biases), tuple(self.activations)
         if not (len(W) == len(b) == len(a)) or len(W) == 0:
             raise ValueError(f"weights, biases and activations need one entry per layer; got {len(W)}, {len(b)}, {len(a)}")
         W, b = _real_parameters(W, b)
-        for l, (Wl, bl) in enumerate(zip(W, b), start=1):
+        if self.layers is not None:
+            object.__setattr__(self, "layers", _check_layers(self.layers, W, b))
+        for l, (Wl, bl) in enumerate(zip(W, b) if self.layers is None else (), start=1):
             if np.ndim(Wl) != 2:
                 raise ValueError(f"W_{l} must be 2-D (n_{l-1}, n_{l}); got shape {np.shape(Wl)}")
             if np.shape(bl) != (np.shape(Wl)[1],):
@@ -98,8 +124,14 @@ class Network:
 
     @property
     def layer_sizes(self) -> tuple[int, ...]:
-        """``(n_0, n_1, ..., n_L)``."""
+        """``(n_0, n_1, ..., n_L)`` (the flattened sizes for operator layers)."""
+        if self.layers is not None:
+            return (self.layers[0].in_size,) + tuple(op.out_size for op in self.layers)
         return (self.weights[0].shape[0],) + tuple(W.shape[1] for W in self.weights)
+
+    def operator(self, l: int):
+        """The operator of layer ``l`` in 1..L, or None for a dense network."""
+        return None if self.layers is None else self.layers[l - 1]
 
     @property
     def dtype(self):
@@ -123,7 +155,9 @@ class Network:
         return X
 
     def pre_activation(self, l: int, X_prev) -> np.ndarray:
-        r""":math:`Z_l = f(X_{l-1}, \Theta_l) = X_{l-1} W_l + b_l` for layer ``l`` in 1..L."""
+        r""":math:`Z_l = f(X_{l-1}, \Theta_l) = X_{l-1} W_l + b_l` (or :math:`A_{W_l}(X_{l-1}) + b_l`) for ``l`` in 1..L."""
+        if self.layers is not None:
+            return self.layers[l - 1].affine(X_prev, self.weights[l - 1], self.biases[l - 1])
         return X_prev @ self.weights[l - 1] + self.biases[l - 1]
 
     def forward_all(self, X) -> tuple[list, list]:
@@ -142,11 +176,13 @@ class Network:
 
     def copy(self) -> "Network":
         """A deep copy of the parameters (activations are immutable and shared)."""
-        return Network(tuple(W.copy() for W in self.weights), tuple(b.copy() for b in self.biases), self.activations)
+        return Network(tuple(W.copy() for W in self.weights), tuple(b.copy() for b in self.biases), self.activations,
+                       self.layers)
 
     def astype(self, dtype) -> "Network":
         """The same network with parameters cast to ``dtype`` (float32 or float64)."""
-        return Network(tuple(W.astype(dtype) for W in self.weights), tuple(b.astype(dtype) for b in self.biases), self.activations)
+        return Network(tuple(W.astype(dtype) for W in self.weights), tuple(b.astype(dtype) for b in self.biases),
+                       self.activations, self.layers)
 
 
 def _layer_sizes(layer_sizes) -> list:

@@ -154,6 +154,8 @@ class Solver(Hyperparameters):
     diagnostics_from_parameters : bool
         Its diagnostics depend on the data and :math:`\Theta` only (no per-sample state such as auxiliary
         variables), so :func:`run` may evaluate them on a subset of the rows (``diagnostics_rows``).
+    supports_operators : bool
+        Trains networks of operator layers (:mod:`bregnet.operators`: convolutions); the others refuse them.
     """
 
     name: ClassVar[str] = "solver"
@@ -163,6 +165,7 @@ class Solver(Hyperparameters):
     needs_l1_prox: ClassVar[bool] = True
     step_option: ClassVar[str] = "step_scale"
     diagnostics_from_parameters: ClassVar[bool] = False
+    supports_operators: ClassVar[bool] = False
 
     def check_task(self, task: Task) -> None:
         """Raise BregnetInputError if this solver cannot train ``task`` (override where needed).
@@ -186,7 +189,7 @@ class Solver(Hyperparameters):
 
     def network(self, task: Task, state: dict) -> Network:
         """The network of a state (default: ``state["weights"]``, ``state["biases"]``)."""
-        return Network(tuple(state["weights"]), tuple(state["biases"]), task.problem.activations)
+        return Network(tuple(state["weights"]), tuple(state["biases"]), task.problem.activations, task.problem.layers)
 
     def hidden(self, state: dict):
         """The auxiliary variables of a state, if it keeps them (default ``state.get("hidden")``)."""
@@ -408,9 +411,12 @@ def _check_finite_state(solver: Solver, state: dict, epoch: int) -> None:
 # ---------------------------------------------------------------------------------------------- run
 def network_fingerprint(network: Network) -> dict:
     """A cheap identity of a network for resumes: sizes, activations (with their parameters), parameter sums."""
-    return {"layer_sizes": list(network.layer_sizes), "activations": [repr(a) for a in network.activations],
-            "sum": float(sum(np.sum(A, dtype=np.float64) for A in network.weights + network.biases)),
-            "sum_sq": float(sum(np.sum(np.square(A, dtype=np.float64)) for A in network.weights + network.biases))}
+    fp = {"layer_sizes": list(network.layer_sizes), "activations": [repr(a) for a in network.activations],
+          "sum": float(sum(np.sum(A, dtype=np.float64) for A in network.weights + network.biases)),
+          "sum_sq": float(sum(np.sum(np.square(A, dtype=np.float64)) for A in network.weights + network.biases))}
+    if network.layers is not None:                 # dense networks: the fingerprint they always had
+        fp["layers"] = [repr(op) for op in network.layers]
+    return fp
 
 
 def _fingerprint(solver: Solver, task: Task, network: Network) -> dict:
@@ -592,6 +598,10 @@ def run(solver: Solver, network: Network, X, Y, *, epochs: int = 10, lambdas=Non
     _check_diagnostics_rows(solver, diagnostics_rows)
     problem = LiftedProblem.from_network(network, lambdas, l1, require_prox=solver.needs_l1_prox)
     task = make_task(network, X, Y, problem, validation_data)
+    if task.problem.layers is not None and not solver.supports_operators:
+        raise BregnetInputError(f"{solver.name} trains dense networks only; this network has operator layers "
+                                f"(bregnet.operators: {', '.join(type(op).__name__ for op in task.problem.layers)}); "
+                                f"use lbn_s, lbn_d or inertial_bcd")
     solver.check_task(task)
     if hidden is not None:
         hidden = check_hidden(problem, network, task.X, hidden)

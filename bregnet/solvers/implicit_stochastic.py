@@ -31,6 +31,12 @@ The start vector only changes the estimate within the tolerance.
 
 LBN-D (Section 6.2) is the same with :math:`\rho = 0` and one batch of all samples per epoch.
 
+Operator layers (:mod:`bregnet.operators`, convolutions): the same sweeps through the layers' operators
+(:mod:`bregnet.solvers.sweep`): :math:`\|X_{l-1}^p\|_2^2` becomes :math:`\|K \mapsto A_K(X_{l-1}^p)\|_2^2`,
+:math:`+1` becomes :math:`+P` (the positions a bias is broadcast over), :math:`\|W_{j+1}\|_2^2` becomes
+:math:`\|A_{W_{j+1}}\|_2^2`, and :math:`W_{j+1}^\top` the adjoint.  Such networks take the NumPy path; dense
+networks keep the Numba kernel.
+
 Deviations from the printed Algorithm 1 (reported in ``docs/errata.md``):
 
 * the gradient of the proximal term is :math:`\rho(\Theta_l - \Theta_l^k)` with :math:`\Theta^k` the
@@ -95,7 +101,10 @@ def lbn_batch_numpy(problem: LiftedProblem, network: Network, X0, Y, *, n_inner:
 
 
 def kernel_supported(problem: LiftedProblem) -> bool:
-    """True if the kernel covers every layer: see :func:`bregnet.kernels.lifted.kernel_supports`."""
+    """True if the kernel covers every layer: see :func:`bregnet.kernels.lifted.kernel_supports` (dense layers only:
+    a network of operator layers, :mod:`bregnet.operators`, takes the NumPy path)."""
+    if problem.layers is not None:
+        return False
     from ..kernels.lifted import kernel_supports
     return kernel_supports(problem)
 
@@ -229,6 +238,7 @@ class LBNS(Solver):
 
     name = "lbn_s"
     diagnostics_from_parameters = True                 # diagnostics at the forward pass (engine.run)
+    supports_operators = True                          # operator layers (convolutions) by the NumPy path
     stochastic = True
     constraints = {"batch_size": Interval(1, None, integer=True), "n_inner": Interval(1, None, integer=True),
                    "prox_weight": Interval(0, None), "step_scale": Interval(0, 2, closed="neither"),
@@ -258,16 +268,24 @@ class LBNS(Solver):
             net, _ = _kernel_epoch(task.problem, net, X, Y, order, self.batch_size, n_inner=self.n_inner,
                                    prox_weight=self.prox_weight, step_scale=self.step_scale, warm=warm)
         else:
-            for p in range(0, s, self.batch_size):
-                whole = not self.shuffle and self.batch_size >= s
-                idx = order[p:p + self.batch_size]
-                Xb, Yb = (X, Y) if whole else (X[idx], Y[idx])
-                with np.errstate(over="ignore", invalid="ignore"):
-                    net, _ = lbn_batch_numpy(task.problem, net, Xb, Yb, n_inner=self.n_inner,
-                                             prox_weight=self.prox_weight, step_scale=self.step_scale, warm=warm)
-                if not all(np.all(np.isfinite(W)) for W in net.weights + net.biases):
-                    break                                      # the engine reports the divergence
+            with _kernel_blas_one_thread() if net.layers is not None else contextlib.nullcontext():
+                net = self._numpy_epoch(task, net, order, warm)
         return {**params_state(net), "warm": warm}
+
+    def _numpy_epoch(self, task: Task, net: Network, order, warm: dict) -> Network:
+        """The batches of one epoch by :func:`lbn_batch_numpy` (operator networks run it with one BLAS thread: their
+        power iterations are products of one sample, which a second thread only slows down)."""
+        X, Y, s = task.X, task.Y, task.n_samples
+        for p in range(0, s, self.batch_size):
+            whole = not self.shuffle and self.batch_size >= s
+            idx = order[p:p + self.batch_size]
+            Xb, Yb = (X, Y) if whole else (X[idx], Y[idx])
+            with np.errstate(over="ignore", invalid="ignore"):
+                net, _ = lbn_batch_numpy(task.problem, net, Xb, Yb, n_inner=self.n_inner,
+                                         prox_weight=self.prox_weight, step_scale=self.step_scale, warm=warm)
+            if not all(np.all(np.isfinite(W)) for W in net.weights + net.biases):
+                break                                          # the engine reports the divergence
+        return net
 
     def diagnostics(self, task: Task, state: dict) -> dict:
         return lifted_diagnostics(task, self.network(task, state), None)

@@ -58,6 +58,7 @@ class InertialBCD(Solver):
     restart: bool = True
 
     name = "inertial_bcd"
+    supports_operators = True                  # forward_sweep goes through operator layers (convolutions)
     constraints = {"momentum": OneOf(("heavy_ball", "nesterov")), "beta": Interval(0, 1, closed="left"),
                    "step_scale": Interval(0, 2, closed="neither"), "restart": BOOLEAN}
 

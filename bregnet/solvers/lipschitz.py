@@ -8,6 +8,11 @@ The step sizes of every lifted solver come from these bounds (written once, used
   :math:`\tfrac\rho2\|\Theta - \Theta^k\|^2` (eq. (24));
 * :math:`x_j` (per sample): the smooth part is Lipschitz with constant :math:`\lambda_{j+1}\|W_{j+1}\|_2^2`.
 
+For an operator layer :math:`A_{W}(x) + b` (:mod:`bregnet.operators`) the same bounds read
+:math:`\lambda_l(\|K \mapsto A_K(X_{l-1})\|_2^2/s + P) + \rho` (``positions`` :math:`P`: the bias is
+broadcast over :math:`P` output positions, so :math:`\|b \mapsto \mathbf 1 \otimes b\|^2 = sP`) and
+:math:`\lambda_{j+1}\|A_{W_{j+1}}\|_2^2`; the operators compute both norms by power iteration.
+
 A step :math:`c/L` with :math:`0 < c < 2` then decreases the block objective (descent lemma); the paper
 uses :math:`c = 1.99` (Section 6.1).
 """
@@ -80,17 +85,19 @@ def spectral_norm_sq(A, *, method: str = "power", v0=None, tol: float = 1e-10, m
     return (lam, v) if return_vector else lam
 
 
-def theta_lipschitz(X_prev_norm_sq: float, n_samples: int, lam: float, prox_weight: float = 0.0) -> float:
-    r"""Upper bound :math:`\lambda_l(\|X_{l-1}\|_2^2/s + 1) + \rho` for the :math:`(W_l, b_l)` block (see module doc).
+def theta_lipschitz(X_prev_norm_sq: float, n_samples: int, lam: float, prox_weight: float = 0.0,
+                    positions: int = 1) -> float:
+    r"""Upper bound :math:`\lambda_l(\|X_{l-1}\|_2^2/s + P) + \rho` for the :math:`(W_l, b_l)` block (see module doc).
 
-    Uses :math:`\|[X, \mathbf 1]\|_2^2 \le \|X\|_2^2 + \|\mathbf 1\|^2 = \|X\|_2^2 + s`.
+    Uses :math:`\|[X, \mathbf 1]\|_2^2 \le \|X\|_2^2 + \|\mathbf 1\|^2 = \|X\|_2^2 + s` (:math:`P = 1`, dense); for
+    an operator layer ``X_prev_norm_sq`` is :math:`\|K \mapsto A_K(X_{l-1})\|_2^2` and :math:`P` its ``positions``.
 
     Examples
     --------
     >>> theta_lipschitz(50.0, 100, 1.0, prox_weight=2.0)
     3.5
     """
-    return lam * (X_prev_norm_sq / n_samples + 1.0) + prox_weight
+    return lam * (X_prev_norm_sq / n_samples + positions) + prox_weight
 
 
 def x_lipschitz(W_next_norm_sq: float, lam_next: float) -> float:

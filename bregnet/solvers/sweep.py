@@ -18,6 +18,13 @@ Their step sizes are :math:`c` over the blocks' Lipschitz bounds (:mod:`bregnet.
   averaging, the parallel implicit iteration).
 
 Each solver module keeps only what is its own: its order's parameters, its anchor, its multipliers.
+
+**Operator layers** (:mod:`bregnet.operators`: convolutions).  For a network with ``layers`` every step above
+goes through the layer's operator: :math:`\|X_{l-1}\|_2^2` becomes :math:`\|K \mapsto A_K(X_{l-1})\|_2^2`
+(:func:`input_norm_sq`) with the bias bound :math:`P` of the operator's positions (:func:`theta_step_size`),
+:math:`\|W_{j+1}\|_2^2` becomes :math:`\|A_{W_{j+1}}\|_2^2` (:func:`layer_norm_sq`), and the steps use the
+operator's forward map, adjoint and parameter gradient.  Both norms are power iterations, warm-started as the
+dense ones.  A dense network (``layers`` None) takes exactly the expressions it always took.
 """
 from __future__ import annotations
 
@@ -30,7 +37,7 @@ from ..network import Network
 from .lipschitz import spectral_norm_sq, theta_lipschitz, x_lipschitz
 
 __all__ = ["theta_step_size", "x_step_size", "x_block_step", "theta_block", "forward_sweep", "backward_sweeps", "extrapolate",
-           "momentum_weight",
+           "momentum_weight", "input_norm_sq", "layer_norm_sq",
            "warm_start_vectors", "POWER_TOL", "POWER_MAX_ITER", "X_LIPSCHITZ_FLOOR"]
 
 #: tolerance and iteration cap of Algorithm 1's warm-started power iterations
@@ -40,15 +47,17 @@ X_LIPSCHITZ_FLOOR = float(np.finfo(np.float64).eps)
 
 
 def theta_step_size(problem: LiftedProblem, l: int, X_prev_norm_sq: float, n_samples: int, step_scale: float,
-                    prox_weight: float = 0.0, factor: float = 1.0) -> float:
-    r""":math:`\eta_l = \gamma c/(\lambda_l(\|X_{l-1}\|_2^2/s + 1) + \rho)` (``factor`` = :math:`\gamma`).
+                    prox_weight: float = 0.0, factor: float = 1.0, positions: int = 1) -> float:
+    r""":math:`\eta_l = \gamma c/(\lambda_l(\|X_{l-1}\|_2^2/s + P) + \rho)` (``factor`` = :math:`\gamma`, ``positions``
+    = :math:`P`, 1 for a dense layer).
 
     >>> from bregnet.network import glorot_init
     >>> prob = LiftedProblem.from_network(glorot_init([2, 2, 1], ["relu", "identity"], seed=0))
     >>> theta_step_size(prob, 1, 4.0, 2, 1.5)                # 1.5 / (1 * (4/2 + 1))
     0.5
     """
-    return factor * step_scale / theta_lipschitz(X_prev_norm_sq, n_samples, problem.lambdas[l - 1], prox_weight)
+    return factor * step_scale / theta_lipschitz(X_prev_norm_sq, n_samples, problem.lambdas[l - 1], prox_weight,
+                                                 positions)
 
 
 def x_step_size(problem: LiftedProblem, j: int, W_next_norm_sq: float, step_scale: float) -> float:
@@ -68,15 +77,48 @@ def x_step_size(problem: LiftedProblem, j: int, W_next_norm_sq: float, step_scal
     return step_scale / lip if lip > lam_j * X_LIPSCHITZ_FLOOR else step_scale / lam_j
 
 
+def _affine(op, X, W, b):
+    """:math:`XW + b` (dense, ``op`` None) or the operator's :math:`A_W(X) + b`."""
+    return X @ W + b if op is None else op.affine(X, W, b)
+
+
 def _pre(network: Network, xs, l: int):
-    return xs[l - 1] @ network.weights[l - 1] + network.biases[l - 1]
+    return _affine(network.operator(l), xs[l - 1], network.weights[l - 1], network.biases[l - 1])
+
+
+def input_norm_sq(op, X, **options):
+    r""":math:`\|X\|_2^2` (dense, ``op`` None) or :math:`\|K \mapsto A_K(X)\|_2^2`; ``options`` of
+    :func:`~bregnet.solvers.lipschitz.spectral_norm_sq` (``v0``, ``tol``, ``max_iter``, ``return_vector``, ``method``).
+
+    >>> from bregnet.operators import Conv2d
+    >>> X = np.ones((2, 9))
+    >>> input_norm_sq(None, X, method="exact"), round(input_norm_sq(Conv2d((3, 3, 1), 1, 3), X), 8)
+    (18.0, 18.0)
+    """
+    if op is None:
+        return spectral_norm_sq(X, **options)
+    options.pop("method", None)
+    return op.weight_map_norm_sq(X, **options)
+
+
+def layer_norm_sq(op, W, **options):
+    r""":math:`\|W\|_2^2` (dense, ``op`` None) or :math:`\|A_W\|_2^2`, by power iteration (``options`` as
+    :func:`input_norm_sq`)."""
+    if op is None:
+        return spectral_norm_sq(W, **options)
+    options.pop("method", None)
+    return op.norm_sq(W, **options)
+
+
+def _positions(op) -> int:
+    return 1 if op is None else op.positions
 
 
 def x_block_step(problem: LiftedProblem, network: Network, xs, j: int, t: float) -> np.ndarray:
     r"""The :math:`x_j`-step (17b) at ``network`` and ``xs = [X_0, ..., X_L]`` with per-sample step ``t``."""
     Zj = _pre(network, xs, j)
     Dn = problem.activations[j].prox(_pre(network, xs, j + 1)) - xs[j + 1]
-    return x_step(problem, j, xs[j], Zj, Dn, network.weights[j], t)
+    return x_step(problem, j, xs[j], Zj, Dn, network.weights[j], t, network.operator(j + 1))
 
 
 def extrapolate(value, previous, beta: float):
@@ -113,17 +155,18 @@ def theta_block(problem: LiftedProblem, network: Network, inputs, targets, *, st
     s = inputs[0].shape[0]
     Ws, bs = [], []
     for l in range(1, problem.n_layers + 1):
-        eta = theta_step_size(problem, l, spectral_norm_sq(inputs[l - 1], method=norm_method), s, step_scale,
-                              factor=factor)
+        op = network.operator(l)
+        eta = theta_step_size(problem, l, input_norm_sq(op, inputs[l - 1], method=norm_method), s, step_scale,
+                              factor=factor, positions=_positions(op))
         W, b = network.weights[l - 1], network.biases[l - 1]
         if inertia is not None:
             prev, beta = inertia
             W, b = extrapolate(W, prev["weights"][l - 1], beta), extrapolate(b, prev["biases"][l - 1], beta)
         W, b, _ = theta_step(problem.activations[l - 1], problem.lambdas[l - 1], W, b, inputs[l - 1],
-                             targets[l - 1], eta)
+                             targets[l - 1], eta, operator=op)
         Ws.append(W)
         bs.append(b)
-    return Network(tuple(Ws), tuple(bs), network.activations)
+    return Network(tuple(Ws), tuple(bs), network.activations, network.layers)
 
 
 def forward_sweep(problem: LiftedProblem, network: Network, xs, *, scheme: str = "gauss_seidel",
@@ -158,7 +201,7 @@ def forward_sweep(problem: LiftedProblem, network: Network, xs, *, scheme: str =
     new_xs = list(xs)
     src = new_xs if gauss_seidel else xs
     for j in range(1, L):                      # (17b)
-        t = x_step_size(problem, j, spectral_norm_sq(at.weights[j], method=norm_method), step_scale)
+        t = x_step_size(problem, j, layer_norm_sq(at.operator(j + 1), at.weights[j], method=norm_method), step_scale)
         if inertia is not None:
             src[j] = extrapolate(src[j], inertia[0]["hidden"][j - 1], inertia[1])
         new_xs[j] = x_block_step(problem, at, src, j, t)
@@ -170,6 +213,9 @@ def warm_start_vectors(network: Network) -> dict:
 
     ``{"vx": [v_0, ..., v_{L-1}], "vw": [w_1, ..., w_L]}`` with :math:`v_l \in \mathbb R^{n_l}` for
     :math:`\|X_l\|_2^2` (``v_0`` unused) and :math:`w_l \in \mathbb R^{n_l}` for :math:`\|W_l\|_2^2` (``w_1`` unused).
+    For operator layers the vectors have the sizes of the operators' power iterations (``weight_map_vector_size``
+    for :func:`input_norm_sq`, ``norm_vector_size`` for :func:`layer_norm_sq`), and ``v_0`` is used (the patches
+    of :math:`X_0` are no longer a small matrix).
 
     Examples
     --------
@@ -177,6 +223,9 @@ def warm_start_vectors(network: Network) -> dict:
     >>> [v.shape for v in warm_start_vectors(glorot_init([3, 5, 2], ["relu", "identity"], seed=0))["vw"]]
     [(5,), (2,)]
     """
+    if network.layers is not None:
+        return {"vx": [np.zeros(op.weight_map_vector_size) for op in network.layers],
+                "vw": [np.zeros(op.norm_vector_size) for op in network.layers]}
     return {"vx": [np.zeros(W.shape[0]) for W in network.weights],
             "vw": [np.zeros(W.shape[1]) for W in network.weights]}
 
@@ -198,29 +247,34 @@ def backward_sweeps(problem: LiftedProblem, network: Network, X0, Y, *, n_sweeps
     anchor_W, anchor_b = network.weights, network.biases      # Theta^k
     Ws, bs = [W.copy() for W in anchor_W], [b.copy() for b in anchor_b]
     vx, vw = warm["vx"], warm["vw"]
+    ops = network.layers or (None,) * L                       # None: dense, X @ W + b
     nx = [0.0] * L
-    nx[0] = spectral_norm_sq(X0, tol=tol, max_iter=max_iter)
+    if network.layers is None:                                 # dense: ||X_0||^2 from the default start
+        nx[0] = spectral_norm_sq(X0, tol=tol, max_iter=max_iter)
+    else:                                                      # operators: warm-started as the others
+        nx[0], vx[0] = input_norm_sq(ops[0], X0, v0=vx[0], tol=tol, max_iter=max_iter, return_vector=True)
     for l in range(1, L):
-        nx[l], vx[l] = spectral_norm_sq(xs[l], tol=tol, max_iter=max_iter, return_vector=True)
+        nx[l], vx[l] = input_norm_sq(ops[l], xs[l], tol=tol, max_iter=max_iter, return_vector=True)
     Z = [None] * (L + 1)                                       # cached Z_l = f(X_{l-1}, Theta_l)
     for n in range(n_sweeps):
         for l in range(L, 0, -1):
-            lam, act = problem.lambdas[l - 1], problem.activations[l - 1]
+            lam, act, op = problem.lambdas[l - 1], problem.activations[l - 1], ops[l - 1]
             if Z[l] is None:
-                Z[l] = xs[l - 1] @ Ws[l - 1] + bs[l - 1]
-            eta = theta_step_size(problem, l, nx[l - 1], B, c, rho)
+                Z[l] = _affine(op, xs[l - 1], Ws[l - 1], bs[l - 1])
+            eta = theta_step_size(problem, l, nx[l - 1], B, c, rho, positions=_positions(op))
             Ws[l - 1], bs[l - 1], _ = theta_step(act, lam, Ws[l - 1], bs[l - 1], xs[l - 1], xs[l], eta, Z=Z[l],
-                                                 anchor=(anchor_W[l - 1], anchor_b[l - 1]), prox_weight=rho)
+                                                 anchor=(anchor_W[l - 1], anchor_b[l - 1]), prox_weight=rho,
+                                                 operator=op)
             Z[l] = None
             if l == 1:
                 continue
             j = l - 1                                          # x-step on x_j with the new Theta_{j+1}
-            D_next = act.prox(xs[j] @ Ws[l - 1] + bs[l - 1]) - xs[l]
-            Z[j] = xs[j - 1] @ Ws[j - 1] + bs[j - 1]
-            nw, vw[l - 1] = spectral_norm_sq(Ws[l - 1], v0=vw[l - 1], tol=tol, max_iter=max_iter, return_vector=True)
-            xs[j] = x_step(problem, j, xs[j], Z[j], D_next, Ws[l - 1], x_step_size(problem, j, nw, c))
+            D_next = act.prox(_affine(op, xs[j], Ws[l - 1], bs[l - 1])) - xs[l]
+            Z[j] = _affine(ops[j - 1], xs[j - 1], Ws[j - 1], bs[j - 1])
+            nw, vw[l - 1] = layer_norm_sq(op, Ws[l - 1], v0=vw[l - 1], tol=tol, max_iter=max_iter, return_vector=True)
+            xs[j] = x_step(problem, j, xs[j], Z[j], D_next, Ws[l - 1], x_step_size(problem, j, nw, c), op)
             if n < n_sweeps - 1:                               # next used by Theta_{j+1} in sweep n + 1
-                nx[j], vx[j] = spectral_norm_sq(xs[j], v0=vx[j], tol=tol, max_iter=max_iter, return_vector=True)
+                nx[j], vx[j] = input_norm_sq(ops[j], xs[j], v0=vx[j], tol=tol, max_iter=max_iter, return_vector=True)
         if callback is not None:
             callback(n + 1, Ws, bs, xs[1:L])
-    return Network(tuple(Ws), tuple(bs), network.activations), xs[1:L]
+    return Network(tuple(Ws), tuple(bs), network.activations, network.layers), xs[1:L]
