@@ -203,7 +203,7 @@ def _vec_sigma_float(act, z):
 def vector_x(act, name, zs) -> list[list[float]]:
     rows = [_vec_sigma_float(act, z) for z in zs]
     rng = _rng(name, "xrows")
-    if name in ("softmax", "sparsemax", "entmax15"):
+    if name in ("softmax", "sparsemax", "entmax15", "entmax"):
         d = rng.dirichlet([0.5, 0.5, 0.5], 120)
         rows += [list(r) for r in d]
         rows += [[1.0, 0.0, 0.0], [0.0, 0.5, 0.5], [1 / 3, 1 / 3, 1 / 3], [1 - 1e-12, 1e-12, 0.0],
@@ -226,7 +226,7 @@ def vector_x(act, name, zs) -> list[list[float]]:
 
 def _near_graph_row(name, s_mp):
     """sigma(z) (1 + 1e-10) rounded; on the simplex, 1e-10 of the second largest entry moved to the largest instead."""
-    if name in ("softmax", "sparsemax", "entmax15"):
+    if name in ("softmax", "sparsemax", "entmax15", "entmax"):
         order = sorted(range(len(s_mp)), key=lambda i: -s_mp[i])
         i, j = order[0], order[1]
         d = s_mp[j] * mp.mpf(NEAR_GRAPH)

@@ -205,3 +205,74 @@ def test_cancelling_bregman_is_reported_at_defect_inputs(name, params, x, z, exa
     report = compare_to_reference(name, bregman=cancelling, data=data, atol=0.0, raise_on_mismatch=False)
     assert not report.ok and report.mismatches[0].quantity == "B(x, z)"
     assert compare_to_reference(name, bregman=lambda xx, zz: bm.bregman_loss(act, xx, zz), data=data, atol=0.0).ok
+
+
+# ----------------------------------------------------------------------------- issue 14: B near the graph
+def _b_exact(phi, phi_star, x, z):
+    """eq. (12) at 60 digits: 1/2 x^2 + psi(x) + phi*(z) - x z (phi = 1/2 x^2 + psi)."""
+    with mp.workdps(400):
+        x, z = mp.mpf(x), mp.mpf(z)
+        return phi(x) + phi_star(z) - x * z
+
+
+def _log_sigmoid_phi(x):
+    return x * x / 2 + (mp.polylog(2, mp.exp(x)) - mp.pi ** 2 / 6)
+
+
+def _log_sigmoid_phi_star(z):
+    return -mp.polylog(2, -mp.exp(-z))
+
+
+NEAR_GRAPH = [
+    # name, params, x, z, phi, phi*, sigma^{-1}(x), sigma(z); old error in eps*cond
+    ("log_sigmoid", {}, -0.6931471806292601, 0.0, _log_sigmoid_phi, _log_sigmoid_phi_star,
+     lambda x: -mp.log(-mp.expm1(x)), lambda z: -mp.log1p(mp.exp(-z))),                     # 1.0e10
+    ("bent_identity", {}, 5.0000000005e-21, 1e-20, lambda x: x * x / 2 + x / 2 - mp.log1p(2 * x) / 4,
+     lambda z: (z * z + z * mp.sqrt(z * z + 1) + mp.asinh(z)) / 4 - z / 2,
+     lambda x: x + x / (1 + 2 * x), lambda z: (z + mp.sqrt(z * z + 1) - 1) / 2),              # 1.1e5
+    ("soft_threshold", {"alpha": 0.5}, 8.103376666258897e-09, 1e-08,
+     lambda x: x * x / 2 + abs(x) / 2, lambda z: max(abs(z) - mp.mpf(0.5), 0) ** 2 / 2,
+     lambda x: x + mp.mpf(0.5), lambda z: mp.sign(z) * max(abs(z) - mp.mpf(0.5), 0)),        # 8.3e6
+    ("softsign", {}, 0.0099009901, 0.01, lambda x: -mp.log(1 - abs(x)) - abs(x),
+     lambda z: abs(z) - mp.log1p(abs(z)), lambda x: x / (1 - abs(x)), lambda z: z / (1 + abs(z))),  # 9.9e6
+    ("celu", {"alpha": 2.0}, -0.0975411510083261, -0.1,
+     lambda x: x * x / 2 + (x + 2) * 2 * mp.log1p(x / 2) - 2 * x - x * x / 2,
+     lambda z: 4 * (mp.expm1(z / 2) - z / 2), lambda x: 2 * mp.log1p(x / 2), lambda z: 2 * mp.expm1(z / 2)),  # 3e7
+    ("softplus", {}, 0.700082426991913, 5.086580252166594e-10,
+     lambda x: x * x / 2 + mp.polylog(2, mp.exp(-x)) - mp.pi ** 2 / 6, lambda z: -mp.polylog(2, -mp.exp(z)),
+     lambda x: mp.log(mp.expm1(x)), lambda z: mp.log1p(mp.exp(z))),                            # 106
+]
+
+
+@pytest.mark.parametrize("name, params, x, z, phi, phi_star, inv, sig", NEAR_GRAPH, ids=[c[0] for c in NEAR_GRAPH])
+def test_bregman_near_the_graph_to_the_condition(name, params, x, z, phi, phi_star, inv, sig):
+    """The worst pairs of issue 14's measurement (old errors in the comments, in eps*cond): within 8 eps*cond now."""
+    b = _b_exact(phi, phi_star, x, z)
+    with mp.workdps(400):
+        cond = abs(b) + abs(sig(mp.mpf(z)) - x) * abs(z) + abs(inv(mp.mpf(x)) - z) * abs(x)
+    got = float(bm.bregman_loss(get(name, **params), [[x]], [[z]])[0])
+    assert abs(got - b) <= 8 * EPS * cond, (got, float(b), float(cond))
+
+
+def test_bregman_exact_zero_and_no_overflow_on_the_graph():
+    """hard_tanh at x = z = 1e-100 is 0 (was 5e-201); leaky_relu(0.5) at (-5e299, -1e300) is 0 (was inf);
+    leaky_relu(0.01) at x = fl(0.01 * -1e300) overflows as the exact B ~ 2.9e562 does (was 0 after a naive fix)."""
+    assert float(bm.bregman_loss(get("hard_tanh"), [[1e-100]], [[1e-100]])[0]) == 0.0
+    assert float(bm.bregman_loss(get("leaky_relu", slope=0.5), [[-5e299]], [[-1e300]])[0]) == 0.0
+    assert float(bm.bregman_loss(get("leaky_relu"), [[0.01 * -1e300]], [[-1e300]])[0]) == math.inf
+    assert float(bm.bregman_loss(get("hard_sigmoid", slope=0.2), [[0.19999999999999998]], [[-1.5]])[0]) == 0.0
+
+
+def test_softmax_bregman_near_the_graph():
+    """T = 2, x = sigma(z) + 1e-10 moved between two entries: KL form within 8 eps*cond of eq. (12) in mpmath (was 43.6)."""
+    z = [-0.09426039980796766, 0.03794010959331908, 0.010856713749446361]
+    x = [0.32027691456582824, 0.34216265875990415, 0.3375604266742676]
+    with mp.workdps(80):
+        T = mp.mpf(2)
+        X, Z = [mp.mpf(v) for v in x], [mp.mpf(v) for v in z]
+        lse = T * mp.log(mp.fsum(mp.exp(v / T) for v in Z))
+        b = mp.fsum(T * v * mp.log(v) for v in X) + lse - mp.fsum(p * q for p, q in zip(X, Z))
+        cond = abs(b) + mp.fsum(abs(T * mp.log(v) + T - w) * v for v, w in zip(X, Z)) + mp.fsum(
+            abs(mp.exp(w / T - lse / T) - v) * abs(w) for v, w in zip(X, Z))
+    got = float(bm.bregman_loss(get("softmax", temperature=2.0), [x], [z])[0])
+    assert abs(got - b) <= 8 * EPS * cond, (got, float(b))

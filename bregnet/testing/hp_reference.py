@@ -2,8 +2,8 @@ r"""High-precision reference values of every activation, and a comparison with a
 
 The file ``bregnet/testing/data/hp_reference_v1.json.gz`` (written by
 ``scripts/make_hp_reference.py`` with mpmath, from the mathematics and never from bregnet's
-floating-point code; see ``docs/reference-set.md``) holds, for 26 activations of
-:func:`bregnet.activations.names` (all but ``entmax`` and ``tanhshrink``, not yet in version 1) with its default parameters (and one other parameter value where
+floating-point code; see ``docs/reference-set.md``) holds, for 27 activations of
+:func:`bregnet.activations.names` (all but ``entmax``, not yet in version 1) with its default parameters (and one other parameter value where
 it has parameters), exact values to 25 significant digits of
 
 ==================  ===========================================================================

@@ -557,10 +557,68 @@ class Identity(MpSep):
     def prox(self, z, t): return z
 
 
+# ------------------------------------------------------------------------- shrinkage
+def _tanhshrink(u):
+    """:math:`u - \\tanh u` with the digits its cancellation costs near 0 (:math:`\\approx u^3/3`) added."""
+    if u == 0:
+        return mp.mpf(0)
+    extra = max(0, -2 * int(mp.mag(u)) * 30103 // 100000) + 10
+    with mp.workdps(mp.mp.dps + extra):
+        v = u - mp.tanh(u)
+    return +v
+
+
+class TanhShrink(MpSep):
+    r"""Tanhshrink :math:`\sigma(u) = u - \tanh u` (:math:`\sigma' = \tanh^2 u`), :math:`\operatorname{dom}\psi = \mathbb R`.
+
+    :math:`\sigma^{-1}(x)` is the root of :math:`u - \tanh u = x` (:func:`~hp_reference.engine.solve_increasing`
+    in :math:`[\sqrt[3]{3|x|}, |x| + 1]`: :math:`u^3/3 \ge u - \tanh u \ge u - 1` on :math:`u \ge 0`);
+    :math:`\psi(x) = \int_0^x (\sigma^{-1}(s) - s)\,ds = \int_0^u \tanh^3 v\,dv
+    = \log\cosh u - \tfrac12\tanh^2 u` (substituting :math:`s = \sigma(v)`, :math:`ds = \tanh^2 v\,dv`,
+    :math:`\sigma^{-1}(s) - s = \tanh v`; checked against the quadrature of the first integral in
+    :meth:`self_check`); :math:`\phi^*(z) = \int_0^z \sigma = \tfrac12z^2 - \log\cosh z`;
+    :math:`\psi^* = \psi_{\tanh}` (Theorem 7: :math:`\sigma = \mathrm{id} - \tanh`).
+    """
+    name = "tanhshrink"
+    dual_range = (-1, 1)
+    has_psi_star_closed = True
+
+    def sigma(self, z): return _tanhshrink(z)
+    def dsigma(self, z): return mp.tanh(z) ** 2
+    def inverse(self, x):
+        from .engine import solve_increasing
+        if x == 0:
+            return mp.mpf(0)
+        a = abs(x)
+        lo, hi = mp.cbrt(3 * a), a + 1
+        u = solve_increasing(self.sigma, self.dsigma, a, lo, hi)
+        return u if x > 0 else -u
+    def psi(self, x):
+        u = self.inverse(x)
+        w = mp.tanh(u) ** 2
+        return (-mp.log1p(-w) - w) / 2 if w < mp.mpf(1) / 2 else mp.log(mp.cosh(u)) - w / 2
+    def psi_prime(self, x): return mp.tanh(self.inverse(x))
+    def phi_star(self, z): return z * z / 2 - mp.log(mp.cosh(z))
+    def psi_star(self, y):
+        if abs(y) > 1:
+            return INF
+        a = (1 + y) * mp.log(1 + y) if y > -1 else mp.mpf(0)
+        b = (1 - y) * mp.log(1 - y) if y < 1 else mp.mpf(0)
+        return (a + b - y * y) / 2
+
+    def self_check(self, xs=(0.001, 0.3, 2.0, -7.0)):
+        """psi by the quadrature of its definition :math:`\int_0^x (\sigma^{-1}(s) - s)\,ds` equals the closed form (30 digits)."""
+        with mp.workdps(40):
+            for x in xs:
+                x = mp.mpf(x)
+                q = mp.quad(lambda s: self.inverse(s) - s, [0, x])
+                assert abs(q - self.psi(x)) <= mp.mpf(10) ** -30 * abs(q), (x, q, self.psi(x))
+
+
 SEPARABLE = {c.name: c for c in (
     Tanh, Sigmoid, UnimodalSigmoid, Arctan, Asinh, Softsign, LogActivation, ISRU,
     ReLU, LeakyReLU, ELU, ISRLU, CELU, SoftThreshold, NonnegSoftThreshold,
-    Softplus, LogSigmoid, HardTanh, HardSigmoid, BentIdentity, Identity)}
+    Softplus, LogSigmoid, HardTanh, HardSigmoid, BentIdentity, Identity, TanhShrink)}
 
 #: the non-default parameter value recorded for each parametrised activation
 EXTRA_PARAMS = {

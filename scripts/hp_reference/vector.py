@@ -230,5 +230,84 @@ class Squash(MpVec):
         return psi_star_sep(self.profile, norm(y))
 
 
-VECTOR = {c.name: c for c in (Softmax, Sparsemax, Entmax15, BlockSoftThreshold, Squash)}
-EXTRA_PARAMS = {"softmax": {"temperature": 2.0}, "block_soft_threshold": {"alpha": 0.5}}
+class Entmax(MpVec):
+    r""":math:`\alpha`-entmax with temperature: :math:`\sigma(z)_j = [1 + a(z_j/T - v)]_+^{1/a}`, :math:`a = \alpha - 1`.
+
+    :math:`v` by :func:`~hp_reference.engine.solve_increasing` on the increasing
+    :math:`m = -v \mapsto \sum_j [1 + a(w_j + m)]_+^{1/a} = 1`, :math:`w = (z - \max z)/T`, in
+    :math:`[-(1 - n^{-a})/a, 0]` (at the left end every entry is at most :math:`1/n`, at the right
+    the largest is 1).  :math:`\Psi(p) = \frac{T}{\alpha a}\sum_j(p_j^\alpha - p_j) - \tfrac12\|p\|^2`
+    on the simplex; :math:`\Phi^*(z) = \langle p, z\rangle - \tfrac12\|p\|^2 - \Psi(p)` at
+    :math:`p = \sigma(z)` (eq. (11)).  :math:`\operatorname{prox}_{t\Psi}` by its KKT conditions
+    (:meth:`prox`).
+    """
+    name = "entmax"
+
+    @staticmethod
+    def defaults(): return {"alpha": 1.5, "temperature": 1.0}
+
+    def _exp_alpha(self, r):
+        a = mp.mpf(self.alpha) - 1
+        base = 1 + a * r
+        return base ** (1 / a) if base > 0 else mp.mpf(0)
+
+    def sigma(self, z):
+        from .engine import solve_increasing
+        a, T, n = mp.mpf(self.alpha) - 1, mp.mpf(self.temperature), len(z)
+        top = max(z)
+        w = [(v - top) / T for v in z]
+        total = lambda m: mp.fsum(self._exp_alpha(v + m) for v in w)
+        dtotal = lambda m: mp.fsum((1 + a * (v + m)) ** (1 / a - 1) for v in w if 1 + a * (v + m) > 0)
+        lo = -(1 - mp.mpf(n) ** (-a)) / a
+        m = solve_increasing(total, dtotal, mp.mpf(1), lo, mp.mpf(0))
+        return [self._exp_alpha(v + m) for v in w]
+
+    def _psi_formula(self, x):
+        al, T = mp.mpf(self.alpha), mp.mpf(self.temperature)
+        return mp.fsum(T / (al * (al - 1)) * ((v ** al if v > 0 else 0) - v) - v * v / 2 for v in x)
+
+    def psi(self, x):
+        if not simplex_ok(x):
+            return INF
+        return self._psi_formula(x)
+
+    def phi_star(self, z):
+        p = self.sigma(z)
+        return dot(p, z) - dot(p, p) / 2 - self._psi_formula(p)
+
+    def prox(self, z, t):
+        r"""KKT: :math:`g(p_j) = (1-t)p_j + \frac{tT}{a}p_j^{a} = c_j = z_j + \mu` on :math:`[0, 1]` (0 below, 1 above), :math:`\sum_j p_j = 1`.
+
+        Each entry minimises :math:`\tfrac12(p - z_j)^2 + t\,\frac{T}{\alpha a}(p^\alpha - p) - \tfrac t2p^2 - \nu p`
+        on :math:`[0,1]`, convex there (second derivative :math:`1 - t + tTp^{a-1} \ge 1` for
+        :math:`T \ge 1`); the constant :math:`-tT/(\alpha a)` of the derivative is absorbed into
+        :math:`\mu`, the root of the increasing :math:`\mu\mapsto\sum_j p_j` in
+        :math:`[g(1/n) - \max z, g(1) - \max z]`.
+        """
+        from .engine import solve_increasing
+        a, T, t, n = mp.mpf(self.alpha) - 1, mp.mpf(self.temperature), mp.mpf(t), len(z)
+        g = lambda p: (1 - t) * p + t * T / a * p ** a if p > 0 else mp.mpf(0)
+        dg = lambda p: (1 - t) + t * T * p ** (a - 1) if p > 0 else mp.inf
+        g1 = g(mp.mpf(1))
+
+        def entry(c):
+            if c <= 0:
+                return mp.mpf(0)
+            if c >= g1:
+                return mp.mpf(1)
+            return solve_increasing(g, dg, c, mp.mpf(0), mp.mpf(1))
+
+        total = lambda mu: mp.fsum(entry(v + mu) for v in z)
+
+        def dtotal(mu):          # sum of dp_j/dc = 1/g'(p_j) over the entries strictly inside (0, 1)
+            ps = [entry(v + mu) for v in z]
+            return mp.fsum(1 / dg(p) for p in ps if 0 < p < 1)
+
+        top = max(z)
+        mu = solve_increasing(total, dtotal, mp.mpf(1), g(1 / mp.mpf(n)) - top, g1 - top)
+        return [entry(v + mu) for v in z]
+
+
+VECTOR = {c.name: c for c in (Softmax, Sparsemax, Entmax15, Entmax, BlockSoftThreshold, Squash)}
+EXTRA_PARAMS = {"softmax": {"temperature": 2.0}, "block_soft_threshold": {"alpha": 0.5},
+                "entmax": {"alpha": 1.25, "temperature": 2.0}}
