@@ -292,6 +292,34 @@ class InversionEnergy:
         d = self.forward(U) - F
         return 0.5 * float(np.sum(d * d, dtype=np.float64)) / U.shape[0]
 
+    def evaluate(self, U, hidden, F) -> dict:
+        r"""Every number of a history row from one pass: ``energy``, ``data_term`` (the last layer's term),
+        ``regulariser`` (:math:`\alpha J`, mean), ``output_misfit`` (:math:`\frac1s\sum\tfrac12\|\mathcal N(u)
+        - f\|^2`) and, for L > 1, ``hidden_terms`` and ``residuals``.  The first layer's pre-activation is shared
+        by the lifted terms and the forward pass (for L = 1 everything is one matrix product)."""
+        xs = self._xs(U, hidden, F)
+        s = U.shape[0]
+        terms, z1 = [], None
+        for l, layer in enumerate(self.layers):
+            z = layer.pre(xs[l])
+            if l == 0:
+                z1 = z
+            terms.append(layer.lam * float(np.sum(bregman_loss(layer.activation, xs[l + 1], z))) / s)
+        x = self.layers[0].activation.prox(z1)
+        res = []
+        for j, layer in enumerate(self.layers[1:], start=1):
+            r = xs[j] - x
+            res.append(np.sqrt(float(np.sum(r * r)) / s))
+            x = layer.activation.prox(layer.pre(x))
+        d = x - F
+        reg = self.regulariser_value(U)
+        row = {"energy": float(np.sum(terms)) + reg, "data_term": terms[-1], "regulariser": reg,
+               "output_misfit": 0.5 * float(np.sum(d * d, dtype=np.float64)) / s}
+        if self.n_layers > 1:
+            row["hidden_terms"] = float(np.sum(terms[:-1]))
+            row["residuals"] = np.array(res)
+        return row
+
     def residuals(self, U, hidden) -> np.ndarray:
         r"""Per hidden layer: :math:`(\frac1s\sum_i\|x_j^i - \sigma_j(A_j x_{j-1}^i + b_j)\|^2)^{1/2}` (zero on a
         forward pass)."""

@@ -174,8 +174,9 @@ class LiftedInversion(InversionSolver):
                                          self.alpha)
         norms = [float(layer.map.norm_sq()) for layer in E.layers]
         reg = E.regulariser
+        row = E.evaluate(task.X, hidden, task.Y)
         return {**params_state(network), "u": task.X.copy(), "hidden": hidden, "previous": None, "t": 1.0,
-                "energy": E.value(task.X, hidden, task.Y), "norms_sq": norms,
+                "energy": row["energy"], "row": row, "norms_sq": norms,
                 "dual": reg.init_dual(task.X.shape[0], task.X.dtype) if self.alpha > 0 else None, "tv_gap": 0.0}
 
     def _blocks(self, L: int) -> list:
@@ -198,28 +199,22 @@ class LiftedInversion(InversionSolver):
                 t = _step(c, E.lipschitz_x(j), E.layers[j - 1].lam)
                 hidden[j - 1] = E.prox_x(j, y - y.dtype.type(t) * E.grad_x(j, u, cur, F), t)
         gap = float(getattr(E.regulariser, "last_gap", 0.0)) if self.alpha > 0 else 0.0
-        return u, hidden, dual, E.value(u, hidden, F), gap
+        return u, hidden, dual, E.evaluate(u, hidden, F), gap
 
     def update(self, task, state, rng) -> dict:
         E = self.energy(task, state)
         t_next, beta = (momentum_weight("nesterov", state["t"], 0.0) if self.momentum == "nesterov"
                         else (1.0, 0.0))
-        u, hidden, dual, energy, gap = self._sweep(task, state, E, beta)
-        if self.restart and beta > 0 and not energy <= state["energy"]:
-            u, hidden, dual, energy, gap = self._sweep(task, state, E, 0.0)
+        u, hidden, dual, row, gap = self._sweep(task, state, E, beta)
+        if self.restart and beta > 0 and not row["energy"] <= state["energy"]:
+            u, hidden, dual, row, gap = self._sweep(task, state, E, 0.0)
             t_next = 1.0
         return {**state, "u": u, "hidden": hidden, "previous": {"u": state["u"], "hidden": list(state["hidden"])},
-                "t": t_next, "energy": energy, "dual": dual, "tv_gap": gap}
+                "t": t_next, "energy": row["energy"], "row": row, "dual": dual, "tv_gap": gap}
 
     def diagnostics(self, task, state) -> dict:
-        E = self.energy(task, state)
-        u, hidden, F = state["u"], state["hidden"], task.Y
-        terms = E.layer_terms(u, hidden, F)
-        row = {"energy": float(np.sum(terms)) + E.regulariser_value(u), "data_term": float(terms[-1]),
-               "regulariser": E.regulariser_value(u), "output_misfit": E.output_misfit(u, F),
-               "tv_gap": float(state["tv_gap"])}
-        if E.n_layers > 1:
-            row["hidden_terms"] = float(np.sum(terms[:-1]))
-            row["residuals"] = E.residuals(u, hidden)
-        return row
+        """The row the last update evaluated (:meth:`InversionEnergy.evaluate`, kept in ``state["row"]``), and the
+        TV prox's final duality gap."""
+        row = {k: (v.copy() if isinstance(v, np.ndarray) else v) for k, v in state["row"].items()}
+        return {**row, "tv_gap": float(state["tv_gap"])}
 
