@@ -7,6 +7,8 @@
 * ``bregnet train``: one problem of Section 5 on one dataset with one solver; writes
   ``DIR/metrics.json`` (per-epoch history, final metrics, configuration, versions, wall time), PNG
   plots and checkpoints (``DIR/checkpoint/``; ``--resume`` continues from them).
+* ``bregnet invert``: invert a trained network at given outputs (lifted Bregman inversion or back-propagation,
+  :mod:`bregnet.inversion.cli`); writes the reconstruction, ``metrics.json`` and checkpoints (``--resume``).
 * ``bregnet solvers``: the solvers ``--solver`` accepts.
 * ``bregnet check``: verifies the laws of Section 3 of the paper (Definition 1, Remark 2, Lemma 4,
   Theorem 7, Lemma 8, Corollary 6, Theorem 10) numerically on every registered activation, using
@@ -254,9 +256,13 @@ class _Progress:
         self.bar.close()
 
 
-def _parse_layers(text: str) -> tuple:
+def _parse_layers(text: str):
+    """``--layers``: sizes ``784,64,10`` as a tuple, or a layer spec such as ``conv5x5x16s2p2,flatten,dense10``
+    (any letter in it) as the string, parsed on the data's image shape by :func:`bregnet.operators.parse_layers`."""
     from .exceptions import BregnetInputError
 
+    if any(c.isalpha() for c in text):
+        return text
     try:
         sizes = tuple(int(t) for t in text.split(","))
     except ValueError:
@@ -505,7 +511,12 @@ def _train_setup(args):
             for k in ("alpha", "threshold"):
                 if k in popts:
                     raise BregnetInputError(f"--{k} applies to the sparse autoencoders only")
+        network = None
+        if isinstance(sizes, str):                             # a layer spec: operator layers (convolutions)
+            sizes, network = _operator_layers(args, spec, ds, sizes)
         problem = make_problem(args.problem, sizes, **popts)
+        if network is not None:
+            network = _operator_network(network, problem, args)
         data = problem.data(ds, seed=[args.seed, 2])
         spec.check_applicable(problem)
         spec.build(spec.options_for(problem.name, args.preset) | options |
@@ -513,7 +524,34 @@ def _train_setup(args):
     except (BregnetInputError, KeyError, ValueError) as exc:
         _err("train", str(exc))
         return EXIT_USAGE
-    return spec, ds, problem, data, options, popts
+    return spec, ds, problem, data, options, popts, network
+
+
+def _operator_layers(args, spec, ds, text: str):
+    """``(layer sizes, operators)`` of a ``--layers`` spec on the images of ``ds`` (``--input-shape`` or the data's
+    ``H x W x 1``); BregnetInputError for a bad spec (naming the token) or a solver without operator layers."""
+    from .exceptions import BregnetInputError
+    from .operators import parse_layers, parse_shape
+
+    image = tuple(ds.image_shape)
+    shape = parse_shape(args.input_shape, "--input-shape") if args.input_shape else image + (1,) * (3 - len(image))
+    if int(np.prod(shape)) != ds.n_features:
+        raise BregnetInputError(f"--input-shape {'x'.join(map(str, shape))} has {int(np.prod(shape))} entries; "
+                                f"{ds.label} has {ds.n_features} features")
+    if not spec.solver.supports_operators:
+        from .training import SOLVERS
+        able = ", ".join(n for n, sp in SOLVERS.items() if sp.solver.supports_operators)
+        raise BregnetInputError(f"--layers {text!r}: solver {spec.name!r} trains dense networks only; "
+                                f"for convolutional layers use {able}")
+    layers = parse_layers(text, shape)
+    return (layers[0].in_size, *(op.out_size for op in layers)), layers
+
+
+def _operator_network(layers, problem, args):
+    """The Glorot-initialised network of operator layers, from the generator of ``--seed``."""
+    from .operators import operator_network
+
+    return operator_network(layers, problem.activations, seed=args.seed, dtype=args.dtype)
 
 
 #: the solvers ``--scheduler`` / ``--dask-workers`` run on a cluster (Section 4.2.2, eq. (23))
@@ -610,6 +648,7 @@ def check_out_dir(command: str, out: Path, *, protect=(), resume: bool = False, 
 
 def _train_config(args, spec, problem, options, popts, out, ckdir) -> dict:
     return {"problem": args.problem, "dataset": args.dataset, "solver": spec.name, "layers": list(problem.layer_sizes),
+            "layer_spec": args.layers if args.layers and any(c.isalpha() for c in args.layers) else None,
             "epochs": args.epochs, "batch_size": args.batch_size, "seed": args.seed,
             "seeds": {"dataset": args.seed, "noise": [args.seed, 2], "training": args.seed},
             "data_dir": args.data_dir, "n_train": args.n_train, "n_test": args.n_test, "centred": not args.no_centre,
@@ -667,7 +706,7 @@ def _cmd_train(args) -> int:
     setup = _train_setup(args)
     if isinstance(setup, int):
         return setup
-    spec, ds, problem, data, options, popts = setup
+    spec, ds, problem, data, options, popts, network = setup
     if not args.quiet:
         if args.resume and not (ckdir / TRAINING_STATE).exists():
             _err("train", f"--resume: no checkpoint in {ckdir}; starting afresh")
@@ -682,7 +721,8 @@ def _cmd_train(args) -> int:
     status, code, error, log, outcome = "ok", EXIT_OK, None, None, None
     try:
         outcome = train(problem, spec, data, epochs=args.epochs, batch_size=args.batch_size, seed=args.seed,
-                        options=run_options, preset=args.preset, dtype=args.dtype, callback=bar, checkpoint_dir=ckdir,
+                        options=run_options, preset=args.preset, dtype=args.dtype, network=network, callback=bar,
+                        checkpoint_dir=ckdir,
                         resume=args.resume, divergence=DivergenceRule(growth=args.divergence_growth or None))
         log = outcome.log
     except TrainingDivergedError as exc:
@@ -863,7 +903,11 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--problem", required=True, choices=TRAIN_PROBLEMS)
     t.add_argument("--dataset", default="digits", choices=TRAIN_DATASETS, help="default digits (bundled)")
     t.add_argument("--solver", default="lbn-s", help="a solver name (see `bregnet solvers`; default lbn-s)")
-    t.add_argument("--layers", help="layer sizes n_0,...,n_L (default: the paper's architecture for the data)")
+    t.add_argument("--layers", help="layer sizes n_0,...,n_L (default: the paper's architecture for the data), or a "
+                                    "layer spec such as conv5x5x16s2p2,conv5x5x32s2p2,flatten,dense10 "
+                                    "(conv<kh>x<kw>x<channels>[s<stride>][p<padding>], flatten, dense<n>)")
+    t.add_argument("--input-shape", default=None, metavar="HxWxC",
+                   help="image shape of a --layers spec (default: the data's images, HxWx1)")
     t.add_argument("--epochs", type=int, default=10, help="total number of epochs (default 10)")
     t.add_argument("--batch-size", type=int, default=None, help="mini-batch size (default: the paper's for the problem)")
     t.add_argument("--seed", type=int, default=0, help="seed of the split/subset, the noise and the training (default 0)")
@@ -913,6 +957,9 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("rest", nargs=argparse.REMAINDER, help="options for validation/run.py")
     r.set_defaults(func=_cmd_reproduce)
 
+    from .inversion.cli import add_parser as _add_invert
+    _add_invert(sub)
+
     s = sub.add_parser("solvers", help="list the solvers --solver accepts, or one solver's options")
     s.add_argument("name", nargs="?", help="a solver name: print its options, defaults and meaning")
     s.set_defaults(func=_cmd_solvers)
@@ -933,7 +980,7 @@ def main(argv=None) -> int:
     except SystemExit as exc:                       # argparse: --help (0) or a usage error (2)
         return int(exc.code) if isinstance(exc.code, int) else EXIT_USAGE
     if not getattr(args, "func", None):
-        _err("", "a COMMAND is required: demo, train, solvers, check or reproduce (see bregnet --help)")
+        _err("", "a COMMAND is required: demo, train, invert, solvers, check or reproduce (see bregnet --help)")
         return EXIT_USAGE
     try:
         return args.func(args)

@@ -275,18 +275,25 @@ class BackpropResult:
     xs: list
 
 
-def _forward(weights, biases, activations, X):
+def _forward(weights, biases, activations, X, layers=None):
     xs, zs = [X], []
-    for W, b, act in zip(weights, biases, activations):
-        z = xs[-1] @ W + b
+    for l, (W, b, act) in enumerate(zip(weights, biases, activations)):
+        z = xs[-1] @ W + b if layers is None else layers[l].affine(xs[-1], W, b)
         zs.append(z)
         xs.append(act.prox(z))
     return zs, xs
 
 
 def _backprop(weights, biases, activations, X, Y, loss: OutputLoss, penalty: CodeRegulariser | None, *,
-              need_grad=True):
-    """Algorithm 2 on raw parameter lists (no validation): (objective, data_loss, pen, gW, gb, zs, xs)."""
+              need_grad=True, layers=None):
+    r"""Algorithm 2 on raw parameter lists (no validation): (objective, data_loss, pen, gW, gb, zs, xs).
+
+    ``layers``: the operators of a network of operator layers (:mod:`bregnet.operators`), whose products
+    :math:`x_{l-1}^\top\delta_l`, :math:`\mathbf 1^\top\delta_l` and :math:`W_l\delta_l` are the operator's
+    ``weight_gradient``, ``bias_gradient`` and ``adjoint``; None for dense layers.
+    """
+    if layers is not None:
+        return _backprop_operators(weights, biases, activations, X, Y, loss, penalty, need_grad, layers)
     s = X.shape[0]
     zs, xs = _forward(weights, biases, activations, X)
     data_loss = float(np.sum(loss.per_sample(activations[-1], Y, zs[-1], xs[-1]), dtype=np.float64)) / s
@@ -308,6 +315,31 @@ def _backprop(weights, biases, activations, X, Y, loss: OutputLoss, penalty: Cod
         if penalty is not None and penalty.layer == l - 1:
             mu = mu + X.dtype.type(penalty.alpha) * np.sign(xs[l - 1])  # sign(0) = 0
         delta = activations[l - 2].vjp(zs[l - 2], mu)                  # (32): delta = J_sigma^T mu
+    return data_loss + pen, data_loss, pen, tuple(gW), tuple(gb), zs, xs
+
+
+def _backprop_operators(weights, biases, activations, X, Y, loss, penalty, need_grad, layers):
+    """:func:`_backprop` through operator layers (the same steps, the products by the operators)."""
+    s = X.shape[0]
+    zs, xs = _forward(weights, biases, activations, X, layers)
+    data_loss = float(np.sum(loss.per_sample(activations[-1], Y, zs[-1], xs[-1]), dtype=np.float64)) / s
+    pen = 0.0 if penalty is None else penalty.alpha * float(np.sum(np.abs(xs[penalty.layer]), dtype=np.float64)) / s
+    if not need_grad:
+        return data_loss + pen, data_loss, pen, None, None, zs, xs
+    L = len(weights)
+    gW, gb = [None] * L, [None] * L
+    inv_s = X.dtype.type(1.0 / s)
+    delta = loss.grad_z(activations[-1], Y, zs[-1], xs[-1])
+    for l in range(L, 0, -1):
+        op = layers[l - 1]
+        gW[l - 1] = op.weight_gradient(xs[l - 1], delta) * inv_s
+        gb[l - 1] = op.bias_gradient(delta) * inv_s
+        if l == 1:
+            break
+        mu = op.adjoint(delta, weights[l - 1])                        # (31) through the operator's adjoint
+        if penalty is not None and penalty.layer == l - 1:
+            mu = mu + X.dtype.type(penalty.alpha) * np.sign(xs[l - 1])
+        delta = activations[l - 2].vjp(zs[l - 2], mu)                  # (32)
     return data_loss + pen, data_loss, pen, tuple(gW), tuple(gb), zs, xs
 
 
@@ -344,7 +376,8 @@ def backprop(network: Network, X, Y, loss="mse", *, l1_alpha: float = 0.0, l1_la
     loss.check_targets(network.activations[-1], Y)
     penalty = L1Penalty.from_options(network, l1_alpha, l1_layer)
     with np.errstate(over="ignore", invalid="ignore", under="ignore"):
-        obj, dl, pen, gW, gb, zs, xs = _backprop(network.weights, network.biases, network.activations, X, Y, loss, penalty)
+        obj, dl, pen, gW, gb, zs, xs = _backprop(network.weights, network.biases, network.activations, X, Y, loss, penalty,
+                                                 layers=network.layers)
     return BackpropResult(obj, dl, pen, gW, gb, zs, xs)
 
 

@@ -80,6 +80,7 @@ class _Backprop(Solver):
     step_option: ClassVar[str] = "lr"
     needs_l1_prox: ClassVar[bool] = False       # back-propagation takes a subgradient of alpha|x_c|_1
     diagnostics_from_parameters: ClassVar[bool] = True
+    supports_operators: ClassVar[bool] = True           # operator layers (convolutions) by their adjoints
     constraints = {"loss": _LOSS}
 
     def check_task(self, task: Task) -> None:
@@ -98,7 +99,7 @@ class _Backprop(Solver):
         """``(objective, gW, gb)`` of :math:`F` on a batch by Algorithm 2; DivergenceError if not finite."""
         with np.errstate(**_QUIET):
             obj, _, _, gW, gb, _, _ = _backprop(W, b, task.problem.activations, Xb, Yb, get_loss(self.loss),
-                                                _penalty(task))
+                                                _penalty(task), layers=task.problem.layers)
             finite = np.isfinite(obj) and all(np.all(np.isfinite(g)) for g in gW + gb)
         if not finite:
             raise DivergenceError(f"{self.name}: the batch objective or its gradient became non-finite; the step "
@@ -124,11 +125,12 @@ class _Backprop(Solver):
         """``objective`` :math:`F(\\Theta)`, its ``data_loss`` and ``penalty``; ``validation_loss`` (data loss)."""
         W, b, act, loss = state["weights"], state["biases"], task.problem.activations, get_loss(self.loss)
         with np.errstate(**_QUIET):
-            obj, dl, pen, *_ = _backprop(W, b, act, task.X, task.Y, loss, _penalty(task), need_grad=False)
+            obj, dl, pen, *_ = _backprop(W, b, act, task.X, task.Y, loss, _penalty(task), need_grad=False,
+                                         layers=task.problem.layers)
             row = {"objective": float(obj), "data_loss": float(dl), "penalty": float(pen)}
             if task.X_val is not None:
                 row["validation_loss"] = float(_backprop(W, b, act, task.X_val, task.Y_val, loss, None,
-                                                         need_grad=False)[1])
+                                                         need_grad=False, layers=task.problem.layers)[1])
         return row
 
 

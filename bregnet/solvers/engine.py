@@ -601,7 +601,7 @@ def run(solver: Solver, network: Network, X, Y, *, epochs: int = 10, lambdas=Non
     if task.problem.layers is not None and not solver.supports_operators:
         raise BregnetInputError(f"{solver.name} trains dense networks only; this network has operator layers "
                                 f"(bregnet.operators: {', '.join(type(op).__name__ for op in task.problem.layers)}); "
-                                f"use lbn_s, lbn_d or inertial_bcd")
+                                f"use lbn_s, lbn_d, inertial_bcd or a back-propagation baseline")
     solver.check_task(task)
     if hidden is not None:
         hidden = check_hidden(problem, network, task.X, hidden)

@@ -191,9 +191,44 @@ def test_operator_network_copies_and_casts_keep_the_layers():
     assert net.copy().layers == net.layers and net.astype(np.float32).layers == net.layers
     assert net.astype(np.float32).forward(np.ones((1, 25))).dtype == np.float32
     assert not kernel_supported(LiftedProblem.from_network(net))
+    from bregnet.solvers.proximal_gradient import ProximalGradient
     with pytest.raises(BregnetInputError, match="operator layers"):
-        from bregnet.backprop.optimisers import sgd_bp
-        sgd_bp(net, np.ones((4, 25)), np.zeros((4, 2)), epochs=1)
+        run(ProximalGradient(), net, np.ones((4, 25)), np.zeros((4, 2)), epochs=1)
+
+
+def test_backprop_through_operators_against_torch_autograd():
+    torch = pytest.importorskip("torch")
+    from bregnet.backprop import backprop
+    net, xs, _ = _conv_problem(seed=4)
+    X, Y = xs[0], xs[-1]
+    r = backprop(net, X, Y, "mse")
+    params = [torch.tensor(p, requires_grad=True) for p in net.weights + net.biases]
+    F = torch.nn.functional
+    x = torch.tensor(X)
+    for l, op in enumerate(net.layers):
+        K, b = params[l], params[3 + l]
+        if isinstance(op, Conv2d):
+            H, W, C = op.in_shape
+            x = F.conv2d(x.reshape(-1, H, W, C).permute(0, 3, 1, 2), K.permute(3, 2, 0, 1), b, stride=op.stride,
+                         padding=op.padding).permute(0, 2, 3, 1).reshape(x.shape[0], -1)
+        else:
+            x = x @ K + b
+        x = F.relu(x) if l < 2 else x
+    loss = 0.5 * ((x - torch.tensor(Y)) ** 2).sum() / X.shape[0]
+    loss.backward()
+    assert r.objective == pytest.approx(loss.item(), rel=1e-12)
+    for g, p in zip(r.grad_weights + r.grad_biases, params):
+        np.testing.assert_allclose(g, p.grad.numpy(), rtol=1e-10, atol=1e-13)
+
+
+@pytest.mark.parametrize("name", ["sgd_bp", "adam_bp"])
+def test_backprop_baselines_train_a_conv_net(name):
+    from bregnet.backprop import optimisers
+    X, Y = _digits()
+    net = operator_network("conv3x3x4s2p1,flatten,dense10", ["relu", "identity"], input_shape="8x8x1", seed=0)
+    res = getattr(optimisers, name)(net, X, Y, epochs=3, batch_size=50, seed=0)
+    obj = res.history.objective
+    assert obj[-1] < 0.7 * obj[0] and res.network.layers == net.layers
 
 
 # ---------------------------------------------------------------------------------------------- training
