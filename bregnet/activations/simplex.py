@@ -266,9 +266,16 @@ class Softmax(Activation):
         (:func:`~bregnet.activations._elementary.xlog1p_rem3` plus :math:`r^2/2`): non-negative terms
         near the graph (:math:`|r| < \tfrac12`), where eq. (12) cancels; elsewhere the term is
         :math:`x_j(\log x_j - \log s_j) - x_j + s_j` with the log-softmax :math:`\log s_j` (no cancellation there).
+        :math:`1 - \sum_j x_j` is summed with compensation and taken as 0 where it is at most
+        :math:`4\varepsilon` (the rounding of a sum of a point of the simplex); float32 inputs keep the
+        expanded form (the kernels' twin).
         """
         from ._elementary import xlog1p_rem3
 
+        if np.result_type(x, z) == np.float32:
+            # float32 keeps the expanded form (Theorem 10, item 4) that the Numba kernel twins
+            from ..bregman import bregman_loss_expanded_form
+            return bregman_loss_expanded_form(self, x, z)
         xd, zd = np.asarray(x, dtype=np.float64), np.asarray(z, dtype=np.float64)
         T = self.temperature
         w = zd / T
@@ -285,7 +292,17 @@ class Softmax(Activation):
         far = xlogy(xc, xc) - xc * ls - xc + sj
         kl = np.sum(np.where(ok, near, far), axis=-1)
         phi_star = T * (m[..., 0] + lse[..., 0])
-        return T * kl + (1.0 - np.sum(xd, axis=-1)) * (phi_star - T)
+        acc, comp = np.ones(xd.shape[:-1]), np.zeros(xd.shape[:-1])
+        for j in range(xd.shape[-1]):          # 1 - sum x with Neumaier's compensation
+            v = -xd[..., j]
+            t = acc + v
+            comp = comp + np.where(np.abs(acc) >= np.abs(v), (acc - t) + v, (v - t) + acc)
+            acc = t
+        off = acc + comp
+        # |1 - sum x| <= 4 eps: x is on the simplex up to the rounding of its sum; the term (below 4 eps |Phi*|,
+        # inside the condition of B) is dropped there, as the expanded form and the Numba kernels do
+        off = np.where(np.abs(off) > 4 * np.finfo(np.float64).eps, off, 0.0)
+        return T * kl + off * (phi_star - T)
 
     def vjp(self, z, v):
         r""":math:`J^\top v = (s\odot v - s\langle s, v\rangle)/T`, :math:`s = \sigma(z)`."""
