@@ -125,7 +125,10 @@ def load_network(path) -> Network:
     if not p.is_file():
         raise BregnetInputError(f"network: file {os.fspath(path)!r} does not exist")
     try:
-        with np.load(p, allow_pickle=False) as z:
+        z = np.load(p, allow_pickle=False)
+        if not hasattr(z, "files"):
+            raise ValueError("a single array (.npy), not an .npz archive")
+        with z:
             if "network" in z.files:
                 return _from_file(str(p), z)
             if "meta" in z.files:

@@ -182,7 +182,7 @@ def parse_image_shape(image_shape, n: int | None = None, name: str = "image_shap
     """
     if isinstance(image_shape, str):
         try:
-            image_shape = tuple(int(t) for t in image_shape.replace("x", ",").split(",") if t.strip())
+            image_shape = tuple(int(t) for t in image_shape.strip().replace("x", ",").split(","))
         except ValueError:
             raise BregnetInputError(f"{name} must be comma-separated positive integers such as 64,64; "
                                     f"got {image_shape!r}") from None

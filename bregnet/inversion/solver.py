@@ -42,7 +42,7 @@ import numpy as np
 
 from ..exceptions import BregnetInputError
 from ..solvers._common import check_hidden
-from ..solvers.engine import Solver, check_targets, params_state
+from ..solvers.engine import Solver, params_state
 from ..solvers.params import BOOLEAN, NONE, Interval, OneOf
 from ..solvers.sweep import X_LIPSCHITZ_FLOOR, extrapolate, momentum_weight
 from .energy import InversionEnergy
@@ -166,7 +166,13 @@ class LiftedInversion(InversionSolver):
 
     def check_task(self, task) -> None:
         super().check_task(task)
-        check_targets(task.problem, "the output F", task.Y)
+        act = task.problem.activations[-1]
+        inside = act.in_domain(task.Y)
+        if not np.all(inside):
+            raise BregnetInputError(f"the output F has {int(np.size(inside) - np.count_nonzero(inside))} row(s) "
+                                    f"outside dom Psi_L of the output activation {act!r}: the data term "
+                                    f"B_Psi_L(f, z) is infinite there (a ReLU output needs f >= 0: project noisy "
+                                    f"outputs onto dom Psi_L, or use the backprop method)")
 
     def init(self, task, network, hidden, rng) -> dict:
         hidden = list(check_hidden(task.problem, network, task.X, hidden))
@@ -174,7 +180,8 @@ class LiftedInversion(InversionSolver):
                                          self.alpha)
         norms = [float(layer.map.norm_sq()) for layer in E.layers]
         reg = E.regulariser
-        row = E.evaluate(task.X, hidden, task.Y)
+        with np.errstate(over="ignore", invalid="ignore"):      # an exploding start is divergence
+            row = E.evaluate(task.X, hidden, task.Y)
         return {**params_state(network), "u": task.X.copy(), "hidden": hidden, "previous": None, "t": 1.0,
                 "energy": row["energy"], "row": row, "norms_sq": norms,
                 "dual": reg.init_dual(task.X.shape[0], task.X.dtype) if self.alpha > 0 else None, "tv_gap": 0.0}
