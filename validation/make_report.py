@@ -520,6 +520,9 @@ def run_section(name: str, out, *, fig7=None) -> list:
     if name == "conv":
         from .report_conv import conv_section
         return conv_section(meta, where)
+    if name == "inversion":
+        from .report_inversion import inversion_section
+        return inversion_section(meta, where)
     if name == "study":
         from .report_study import study_section
         return study_section(meta, where, dataset=meta["configuration"]["dataset"])
@@ -596,6 +599,8 @@ def main(argv=None) -> int:
     L += study_sections(results)
     from .report_conv import conv_sections
     L += conv_sections(results)
+    from .report_inversion import inversion_sections
+    L += inversion_sections(results)
     Path(a.out).write_text("\n".join(L) + "\n")
     print(f"wrote {a.out}")
     return 0

@@ -23,7 +23,7 @@ if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
     __package__ = "validation"
 
-NAMES = ("table1", "table2", "fig3", "fig6", "fig7", "fig8", "study", "conv")
+NAMES = ("table1", "table2", "fig3", "fig6", "fig7", "fig8", "study", "conv", "inversion")
 
 
 def parser(prog: str = "validation/run.py"):
