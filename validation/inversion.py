@@ -37,6 +37,8 @@ from .common import atomic_write_json, command_line, context, versions
 PAPER = {"shallow_units": 25, "shallow_alpha": 1e-4, "perceptron": "64x64 -> 512, standard normal", "tv_alpha": 0.015}
 METHODS = ("lifted", "backprop")
 LABELS = {"lifted": "lifted Bregman", "backprop": "back-propagation"}
+#: epochs between the engine's checkpoints of an inversion run (and at its end)
+CHECKPOINT_EVERY = 25
 
 
 def _settings(quick: bool) -> dict:
@@ -66,7 +68,8 @@ def _run(ctx, key, net, F, method, epochs, **opts):
     """One engine run (checkpoint ``<ckpt>/<key>.npz``); ``(u, record)``."""
     from bregnet.inversion import invert
     ck = ctx.ckpt / f"{key}.npz"
-    res = invert(net, F, method=method, epochs=epochs, checkpoint=ck, resume=ctx.resume, **opts)
+    res = invert(net, F, method=method, epochs=epochs, checkpoint=ck, checkpoint_every=CHECKPOINT_EVERY,
+                 resume=ctx.resume, **opts)
     h = res.history
     obj = "energy" if method == "lifted" else "objective"
     rec = {"epochs": epochs, "wall_time_s": float(h.wall_time[-1]), "objective": obj,

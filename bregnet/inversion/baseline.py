@@ -108,11 +108,12 @@ class BackpropInversion(InversionSolver):
     def init(self, task, network, hidden, rng) -> dict:
         if hidden is not None:
             raise BregnetInputError(f"{self.name} keeps no hidden variables; leave hidden=None")
+        kept = self.network_state(network)
         norms = [float(layer.map.norm_sq()) for layer in self.energy(task, params_state(network)).layers]
         reg = self.make_regulariser(task.X.shape[1])
         with np.errstate(over="ignore", invalid="ignore"):      # an exploding start is divergence (epoch 0)
             obj = self._objective(task, network, task.X)
-        return {**params_state(network), "u": task.X.copy(), "previous": None, "t": 1.0,
+        return {**kept, "u": task.X.copy(), "previous": None, "t": 1.0,
                 **obj, "norms_sq": norms,
                 "dual": reg.init_dual(task.X.shape[0], task.X.dtype) if self.alpha > 0 and not reg.smooth else None,
                 "tv_gap": 0.0}

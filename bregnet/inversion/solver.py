@@ -20,8 +20,8 @@ the method is FISTA with adaptive restart.
 
 The solver runs in :func:`bregnet.solvers.engine.run`, which owns the history, callbacks, progress, checkpoints
 (resume bit for bit) and divergence; the inversion is posed to it as a task (:mod:`bregnet.inversion.task`):
-``X`` = the initial guess :math:`u^0`, ``Y`` = the outputs :math:`f`, the network fixed (kept in the state, never
-updated).
+``X`` = the initial guess :math:`u^0`, ``Y`` = the outputs :math:`f`, the network fixed (held by the solver,
+``target_network``, or kept in the state; never updated).
 
 Examples
 --------
@@ -36,14 +36,15 @@ Examples
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from ..exceptions import BregnetInputError
 from ..solvers._common import check_hidden
-from ..solvers.engine import Solver, params_state
-from ..solvers.params import BOOLEAN, NONE, Interval, OneOf
+from ..network import Network
+from ..solvers.engine import Solver, network_fingerprint, params_state
+from ..solvers.params import BOOLEAN, NONE, InstanceOf, Interval, OneOf
 from ..solvers.sweep import X_LIPSCHITZ_FLOOR, extrapolate, momentum_weight
 from .energy import InversionEnergy
 from .regularisers import REGULARISERS, Regulariser, get_regulariser, parse_image_shape
@@ -92,13 +93,15 @@ class InversionSolver(Solver):
     image_shape: tuple | None = None
     tv_tol: float = 1e-6
     tv_max_iter: int = 200
+    target_network: Network | None = field(default=None, repr=False, compare=False)
 
     name = "inversion"
     supports_l1 = False
     needs_l1_prox = False
+    runtime_fields = ("target_network",)
     constraints = {"regulariser": OneOf(REGULARISERS), "alpha": Interval(0, None),
                    "image_shape": (NONE, ImageShape()), "tv_tol": Interval(0, 1, closed="neither"),
-                   "tv_max_iter": Interval(1, None, integer=True)}
+                   "tv_max_iter": Interval(1, None, integer=True), "target_network": (NONE, InstanceOf(Network))}
 
     def check(self) -> None:
         if self.regulariser in ("tv", "tv-aniso") and self.image_shape is None:
@@ -118,6 +121,23 @@ class InversionSolver(Solver):
             raise BregnetInputError(f"{self.name}: the l1 code term of training does not apply to an inversion; "
                                     f"choose regulariser= and alpha= instead")
         self.make_regulariser(task.X.shape[1])          # the image shape against n_0
+
+    def network_state(self, network) -> dict:
+        """What the state keeps of the fixed network: nothing when the solver holds it (``target_network``, as
+        :func:`~bregnet.inversion.task.invert` sets it: the checkpoints then hold the variables only, not the
+        weights), else copies of its weights and biases (a solver given to :func:`~bregnet.solvers.engine.run`
+        directly)."""
+        if self.target_network is None:
+            return params_state(network)
+        if network_fingerprint(network) != network_fingerprint(self.target_network):
+            raise BregnetInputError(f"{self.name}: the network given to run is not the solver's target_network")
+        return {}
+
+    def network(self, task, state) -> Network:
+        """The fixed network: ``target_network``, or the one kept in the state."""
+        if self.target_network is not None:
+            return self.target_network
+        return super().network(task, state)
 
     def energy(self, task, state) -> InversionEnergy:
         """The energy of this task (the fixed network of ``state``, the task's lambdas, :math:`\\alpha J`)."""
@@ -182,7 +202,7 @@ class LiftedInversion(InversionSolver):
         reg = E.regulariser
         with np.errstate(over="ignore", invalid="ignore"):      # an exploding start is divergence
             row = E.evaluate(task.X, hidden, task.Y)
-        return {**params_state(network), "u": task.X.copy(), "hidden": hidden, "previous": None, "t": 1.0,
+        return {**self.network_state(network), "u": task.X.copy(), "hidden": hidden, "previous": None, "t": 1.0,
                 "energy": row["energy"], "row": row, "norms_sq": norms,
                 "dual": reg.init_dual(task.X.shape[0], task.X.dtype) if self.alpha > 0 else None, "tv_gap": 0.0}
 

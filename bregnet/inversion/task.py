@@ -6,7 +6,8 @@ network to outputs, so it is posed to the engine without changing it:
 * ``X`` is the initial guess :math:`u^0` (rows, shape ``(s, n_0)``; default zeros), ``Y`` the outputs :math:`f`
   (shape ``(s, n_L)``), validated by the engine (shapes, finiteness, the network's dtype) like training data;
 * the network is the trained one; the inversion solvers (:class:`~bregnet.inversion.solver.LiftedInversion`,
-  :class:`~bregnet.inversion.baseline.BackpropInversion`) keep it in their state and never update it, and keep
+  :class:`~bregnet.inversion.baseline.BackpropInversion`) hold it (``target_network``, a runtime field: not in
+  the checkpoints, which the engine's fingerprint ties to the network all the same) and never update it, and keep
   the reconstruction in ``state["u"]`` (and the lifted solver the auxiliary variables in ``state["hidden"]``);
 * everything else is the engine's, unchanged: the history (one column per diagnostic, ``epoch``,
   ``wall_time``), callbacks ``callback(epoch, network, row)`` (the network is the fixed one; the row has the
@@ -120,6 +121,8 @@ def invert(network: Network, F, *, method: str = "lifted", solver: InversionSolv
                                 f"{type(solver).__name__}")
     elif options:
         raise BregnetInputError(f"invert: give the hyperparameters {sorted(options)} to the solver object, not here")
+    if solver.target_network is None:                      # the solver holds the fixed network: the
+        solver = solver.replace(target_network=network)      # checkpoints then hold the variables, not the weights
     if not isinstance(network, Network):
         raise BregnetInputError(f"network must be a bregnet Network; got {type(network).__name__}")
     if isinstance(F, np.ndarray) and F.ndim == 1 and F.shape[0] == network.layer_sizes[-1]:

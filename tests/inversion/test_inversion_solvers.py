@@ -125,3 +125,16 @@ def test_bad_inputs_are_named():
             hidden=[np.ones((1, 6))], epochs=1)
     with pytest.raises(BregnetInputError, match="network must be"):
         invert("net.npz", F)
+
+
+def test_checkpoints_hold_the_variables_not_the_weights(tmp_path):
+    net = _net([12, 16, 6], ["relu", "identity"], seed=3)
+    F = net.forward(np.ones((1, 12)))
+    invert(net, F, epochs=2, checkpoint=tmp_path / "c.npz")
+    with np.load(tmp_path / "c.npz") as z:
+        assert not any("weights" in k for k in z.files) and any(k.endswith("/u") for k in z.files)
+    direct = run(LiftedInversion(), net, np.zeros((1, 12)), F, epochs=2)       # no target_network: kept in state
+    np.testing.assert_array_equal(direct.state["u"], invert(net, F, epochs=2).u)
+    other = _net([12, 16, 6], ["relu", "identity"], seed=4)
+    with pytest.raises(BregnetInputError, match="not the solver's target_network"):
+        run(LiftedInversion(target_network=other), net, np.zeros((1, 12)), F, epochs=1)
