@@ -126,3 +126,10 @@ def test_network_file_round_trip_and_bad_files(tmp_path):
 def get_st():
     from bregnet.activations import get
     return get("soft_threshold", alpha=0.25)
+
+
+def test_missing_required_options_are_a_one_line_usage_error(capsys, tmp_path):
+    assert main(["invert", "--out", str(tmp_path / "x")]) == EXIT_USAGE
+    err = capsys.readouterr().err
+    assert "required" in err and "--network" in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "x").exists()
