@@ -64,6 +64,7 @@ from ..network import Network
 from ._common import lifted_diagnostics, run_solver
 from .engine import Result, Solver, Task, params_state
 from .params import BOOLEAN, Interval, NONE, OneOf
+from .readings import LOOPS, STEP_RULES, X_ANCHORS, AlgorithmReading, reading_sweeps
 from .sweep import POWER_MAX_ITER as _MAX_IT, POWER_TOL as _TOL, backward_sweeps, warm_start_vectors
 
 __all__ = ["LBNS", "LBND", "lbn_s", "lbn_d", "lbn_batch_numpy", "lbn_batch_kernel", "kernel_supported",
@@ -103,7 +104,7 @@ def lbn_batch_numpy(problem: LiftedProblem, network: Network, X0, Y, *, n_inner:
 def kernel_supported(problem: LiftedProblem) -> bool:
     """True if the kernel covers every layer: see :func:`bregnet.kernels.lifted.kernel_supports` (dense layers only:
     a network of operator layers, :mod:`bregnet.operators`, takes the NumPy path)."""
-    if problem.layers is not None:
+    if problem.layers is not None or problem.penalty == "mac":   # MAC: the NumPy sweeps (sigma')
         return False
     from ..kernels.lifted import kernel_supports
     return kernel_supports(problem)
@@ -226,6 +227,18 @@ class LBNS(Solver):
         Use the Numba kernel (default: when every activation has one).
     warm_start : ``"run"`` or ``"epoch"``
         Carry the power iterations' start vectors across epochs (part of the state), or reset them every epoch.
+    step_rule, x_anchor, loops : str
+        Readings of the printed Algorithm 1 (:mod:`bregnet.solvers.readings`): ``"corrected"``,
+        ``"printed-mean"`` or ``"printed-sum"`` step sizes; the x-step at the ``"current"`` or the
+        ``"batch_start"`` :math:`\Theta_j`; N ``"sweeps"`` or ``"layerwise"`` loops.  The defaults are bregnet's
+        Algorithm 1; any other value runs the NumPy reading (:func:`bregnet.solvers.readings.reading_sweeps`).
+    prox_anchor : ``"batch"`` or ``"epoch"``
+        :math:`\Theta^k` of the proximal term: the parameters at the start of the batch (bregnet) or of the epoch.
+    aux_accuracy : bool
+        Also record ``aux_train_accuracy``: the share of the epoch's training samples whose prediction
+        :math:`\sigma_L(f(x_{L-1}, \Theta_L))` from the batch's final auxiliary variable :math:`x_{L-1}` has the
+        target's arg-max (the training accuracy measured on the lifted variables instead of the forward network);
+        runs the NumPy reading.
     """
 
     batch_size: int = 100
@@ -235,14 +248,23 @@ class LBNS(Solver):
     shuffle: bool = True
     use_kernel: bool | None = None
     warm_start: str = "run"
+    step_rule: str = "corrected"
+    x_anchor: str = "current"
+    loops: str = "sweeps"
+    prox_anchor: str = "batch"
+    aux_accuracy: bool = False
 
     name = "lbn_s"
+    late_fields = ("step_rule", "x_anchor", "loops", "prox_anchor", "aux_accuracy")
     diagnostics_from_parameters = True                 # diagnostics at the forward pass (engine.run)
     supports_operators = True                          # operator layers (convolutions) by the NumPy path
+    penalties = ("bregman", "mac", "fenchel")          # the lifted family (bregnet.lifted.PENALTIES)
     stochastic = True
     constraints = {"batch_size": Interval(1, None, integer=True), "n_inner": Interval(1, None, integer=True),
                    "prox_weight": Interval(0, None), "step_scale": Interval(0, 2, closed="neither"),
-                   "shuffle": BOOLEAN, "use_kernel": (NONE, BOOLEAN), "warm_start": OneOf(("run", "epoch"))}
+                   "shuffle": BOOLEAN, "use_kernel": (NONE, BOOLEAN), "warm_start": OneOf(("run", "epoch")),
+                   "step_rule": OneOf(STEP_RULES), "x_anchor": OneOf(X_ANCHORS), "loops": OneOf(LOOPS),
+                   "prox_anchor": OneOf(("batch", "epoch")), "aux_accuracy": BOOLEAN}
 
     def check_task(self, task: Task) -> None:
         super().check_task(task)
@@ -253,10 +275,26 @@ class LBNS(Solver):
                                     f"{', '.join(sorted(set(kernel_names()) - set(kernel_names(hidden=True))))}); "
                                     f"got {[a.name for a in task.problem.activations]}")
 
+    def check(self) -> None:
+        if self.use_kernel and not self._corrected:
+            raise BregnetInputError("use_kernel=True runs bregnet's Algorithm 1 only; the readings step_rule, "
+                                    "x_anchor, loops, prox_anchor and aux_accuracy run in NumPy (use_kernel=None)")
+
+    @property
+    def _reading(self) -> AlgorithmReading:
+        return AlgorithmReading(self.step_rule, self.x_anchor, self.loops)
+
+    @property
+    def _corrected(self) -> bool:
+        return self._reading.is_corrected and self.prox_anchor == "batch" and not self.aux_accuracy
+
     def init(self, task: Task, network: Network, hidden, rng) -> dict:
-        return {**params_state(network), "warm": warm_start_vectors(network)}
+        extra = {"aux_accuracy": 0.0} if self.aux_accuracy else {}
+        return {**params_state(network), "warm": warm_start_vectors(network), **extra}
 
     def _kernel(self, task: Task) -> bool:
+        if not self._corrected:
+            return False
         return kernel_supported(task.problem) if self.use_kernel is None else self.use_kernel
 
     def update(self, task: Task, state: dict, rng) -> dict:
@@ -264,6 +302,9 @@ class LBNS(Solver):
         net = self.network(task, state)
         warm = warm_start_vectors(net) if self.warm_start == "epoch" else state["warm"]
         order = rng.permutation(s) if self.shuffle else np.arange(s)
+        if not self._corrected:                                # a reading of the printed Algorithm 1
+            net, aux = self._reading_epoch(task, net, order)
+            return {**params_state(net), "warm": warm, **({"aux_accuracy": aux} if self.aux_accuracy else {})}
         if self._kernel(task):                                 # the whole epoch in one kernel call
             net, _ = _kernel_epoch(task.problem, net, X, Y, order, self.batch_size, n_inner=self.n_inner,
                                    prox_weight=self.prox_weight, step_scale=self.step_scale, warm=warm)
@@ -287,8 +328,31 @@ class LBNS(Solver):
                 break                                          # the engine reports the divergence
         return net
 
+    def _reading_epoch(self, task: Task, net: Network, order) -> tuple[Network, float]:
+        """One epoch of :func:`bregnet.solvers.readings.reading_sweeps` batches; returns the network and the share
+        of samples whose final auxiliary prediction has the target's arg-max."""
+        X, Y, s = task.X, task.Y, task.n_samples
+        anchor, correct, L = net, 0, task.problem.n_layers
+        for p in range(0, s, self.batch_size):
+            idx = order[p:p + self.batch_size]
+            Xb, Yb = X[idx], Y[idx]
+            with np.errstate(over="ignore", invalid="ignore"):
+                net, hidden = reading_sweeps(task.problem, net, Xb, Yb, n_sweeps=self.n_inner,
+                                             prox_weight=self.prox_weight, step_scale=self.step_scale,
+                                             reading=self._reading, anchor=anchor if self.prox_anchor == "epoch" else None)
+                if self.aux_accuracy:
+                    last = hidden[-1] if L > 1 else Xb
+                    pred = net.activations[-1].prox(last @ net.weights[-1] + net.biases[-1])
+                    correct += int(np.sum(np.argmax(pred, axis=1) == np.argmax(Yb, axis=1)))
+            if not all(np.all(np.isfinite(W)) for W in net.weights + net.biases):
+                break                                          # the engine reports the divergence
+        return net, correct / s
+
     def diagnostics(self, task: Task, state: dict) -> dict:
-        return lifted_diagnostics(task, self.network(task, state), None)
+        out = lifted_diagnostics(task, self.network(task, state), None)
+        if self.aux_accuracy:
+            out["aux_train_accuracy"] = float(state["aux_accuracy"])
+        return out
 
     def hidden(self, state):
         return None

@@ -191,6 +191,9 @@ class Hyperparameters:
     #: fields that choose how, not what, is computed (e.g. an executor): left out of :meth:`params`, so out of
     #: checkpoints' fingerprints and histories
     runtime_fields: ClassVar[tuple] = ()
+    #: hyperparameters added after checkpoints of the solver were written: left out of :meth:`params` (and so of a
+    #: checkpoint's fingerprint) while at their default, so that those checkpoints still resume
+    late_fields: ClassVar[tuple] = ()
     #: earlier names of fields, still accepted by :meth:`from_options` (old name -> field)
     renamed: ClassVar[dict] = {}
 
@@ -234,9 +237,10 @@ class Hyperparameters:
 
     def params(self) -> dict:
         """The hyperparameters as a dict (JSON-friendly: what a checkpoint's fingerprint records), runtime fields
-        left out."""
+        and late fields at their default left out."""
         return {f.name: _jsonable(getattr(self, f.name)) for f in dataclasses.fields(self)
-                if f.name not in self.runtime_fields}
+                if f.name not in self.runtime_fields
+                and not (f.name in self.late_fields and getattr(self, f.name) == f.default)}
 
     def replace(self, **changes):
         """A copy with some hyperparameters changed (validated again)."""

@@ -1,0 +1,124 @@
+"""The readings of the printed Algorithm 1 (bregnet/solvers/readings.py) and LBNS's options for them (issue 17)."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from bregnet.exceptions import BregnetInputError
+from bregnet.lifted import LiftedProblem, forward_hidden, lifted_energy
+from bregnet.solvers.engine import run
+from bregnet.solvers.implicit_stochastic import LBNS
+from bregnet.solvers.lipschitz import spectral_norm_sq
+from bregnet.solvers.readings import AlgorithmReading, reading_sweeps
+from bregnet.solvers.sweep import backward_sweeps, warm_start_vectors
+from bregnet.testing import toy_problem
+
+
+@pytest.fixture
+def toy():
+    net, X, Y = toy_problem([4, 6, 5, 3], ["relu", "relu", "identity"], n_samples=12, seed=3)
+    return LiftedProblem.from_network(net), net, X, Y
+
+
+def _sweeps(toy, reading, n=3, **kw):
+    prob, net, X, Y = toy
+    return reading_sweeps(prob, net, X, Y, n_sweeps=n, prox_weight=kw.pop("rho", 1.0), step_scale=1.5,
+                          reading=reading, **kw)
+
+
+def test_corrected_reading_is_algorithm_1(toy):
+    prob, net, X, Y = toy
+    a, ha = _sweeps(toy, AlgorithmReading(), n=4)
+    b, hb = backward_sweeps(prob, net, X, Y, n_sweeps=4, prox_weight=1.0, step_scale=1.5, warm=warm_start_vectors(net))
+    for u, v in zip(a.weights + a.biases + tuple(ha), b.weights + b.biases + tuple(hb)):
+        np.testing.assert_allclose(u, v, rtol=1e-5, atol=1e-9)    # the power iterations' tolerance apart
+
+
+def test_printed_step_rules_are_the_printed_formulas(toy):
+    """eta_l = c/(||X_l||^2 + rho/2) and t = c/(|B| ||W_{l}||^2) (mean); /|B| on ||X_l||^2 and no |B| in t (sum)."""
+    prob, net, X, Y = toy
+    xs, B, c, rho = [X, *forward_hidden(net, X), Y], X.shape[0], 1.5, 4.0
+    nY, nW = spectral_norm_sq(Y), spectral_norm_sq(net.weights[2])
+    mean, total = AlgorithmReading("printed-mean"), AlgorithmReading("printed-sum")
+    assert mean.theta_step(prob, 3, xs, B, c, rho, 1e-12, 500) == pytest.approx(c / (nY + rho / 2), rel=1e-9)
+    assert total.theta_step(prob, 3, xs, B, c, rho, 1e-12, 500) == pytest.approx(c / (nY / B + rho / 2), rel=1e-9)
+    assert mean.x_step(prob, 2, net.weights[2], B, c, 1e-12, 500) == pytest.approx(c / (B * nW), rel=1e-9)
+    assert total.x_step(prob, 2, net.weights[2], B, c, 1e-12, 500) == pytest.approx(c / nW, rel=1e-9)
+    # and they change the iterates
+    assert not np.allclose(_sweeps(toy, mean)[0].weights[0], _sweeps(toy, AlgorithmReading())[0].weights[0])
+
+
+def test_x_anchor_matters_only_once_theta_j_has_moved(toy):
+    """In the first sweep x_j is stepped before Theta_j moves, so both anchors agree; from the second on they differ."""
+    cur, anc = AlgorithmReading(), AlgorithmReading(x_anchor="batch_start")
+    a1, b1 = _sweeps(toy, cur, n=1), _sweeps(toy, anc, n=1)
+    np.testing.assert_array_equal(a1[0].weights[0], b1[0].weights[0])
+    a3, b3 = _sweeps(toy, cur, n=3), _sweeps(toy, anc, n=3)
+    assert not np.allclose(a3[1][0], b3[1][0])
+
+
+def test_layerwise_loops(toy):
+    """One sweep is the same in both loop orders; with N = 3 the layerwise order iterates each pair three times."""
+    a1, b1 = _sweeps(toy, AlgorithmReading(), n=1), _sweeps(toy, AlgorithmReading(loops="layerwise"), n=1)
+    np.testing.assert_array_equal(a1[0].weights[1], b1[0].weights[1])
+    a3, b3 = _sweeps(toy, AlgorithmReading(), n=3), _sweeps(toy, AlgorithmReading(loops="layerwise"), n=3)
+    assert not np.allclose(a3[0].weights[1], b3[0].weights[1])
+
+
+def test_corrected_reading_decreases_the_batch_objective(toy):
+    """Every corrected block step is a descent step of (24) (the printed rules carry no such guarantee)."""
+    prob, net, X, Y = toy
+    e0 = lifted_energy(prob, net, [X, *forward_hidden(net, X), Y])
+    new, hidden = _sweeps(toy, AlgorithmReading(), n=5, rho=0.0)
+    assert lifted_energy(prob, new, [X, *hidden, Y]) < e0
+
+
+def test_bad_readings_are_refused():
+    with pytest.raises(BregnetInputError, match="step_rule"):
+        AlgorithmReading(step_rule="printed")
+    with pytest.raises(BregnetInputError, match="loops"):
+        LBNS(loops="nested")
+    with pytest.raises(BregnetInputError, match="use_kernel=True"):
+        LBNS(step_rule="printed-sum", use_kernel=True)
+
+
+def test_late_fields_keep_old_fingerprints():
+    """The readings' fields at their defaults are not part of params(): checkpoints written before they existed
+    still resume.  A non-default reading is part of it."""
+    assert set(LBNS().params()) == {"batch_size", "n_inner", "prox_weight", "step_scale", "shuffle", "use_kernel",
+                                    "warm_start"}
+    assert LBNS(x_anchor="batch_start").params()["x_anchor"] == "batch_start"
+
+
+def test_prox_anchor_epoch(toy):
+    """With one batch per epoch the two anchors are the same point; with several they differ."""
+    _, net, X, Y = toy
+    kw = dict(n_inner=3, shuffle=False, step_rule="corrected")
+    one = [run(LBNS(batch_size=12, prox_anchor=a, **kw), net, X, Y, epochs=2, seed=0).network for a in ("batch", "epoch")]
+    np.testing.assert_allclose(one[0].weights[0], one[1].weights[0], rtol=1e-5, atol=1e-9)
+    many = [run(LBNS(batch_size=4, prox_anchor=a, **kw), net, X, Y, epochs=2, seed=0).network for a in ("batch", "epoch")]
+    assert not np.allclose(many[0].weights[0], many[1].weights[0])
+
+
+def test_aux_accuracy(toy):
+    """aux_train_accuracy is the arg-max agreement of sigma_L(f(x_{L-1}, Theta_L)) at the batch's final x_{L-1}."""
+    prob, net, X, Y = toy
+    res = run(LBNS(batch_size=12, n_inner=4, shuffle=False, aux_accuracy=True), net, X, Y, epochs=1, seed=0)
+    new, hidden = reading_sweeps(prob, net, X, Y, n_sweeps=4, prox_weight=1.0, step_scale=1.99,
+                                 reading=AlgorithmReading())
+    pred = hidden[-1] @ new.weights[-1] + new.biases[-1]
+    expected = float(np.mean(np.argmax(pred, axis=1) == np.argmax(Y, axis=1)))
+    assert res.history.aux_train_accuracy[-1] == pytest.approx(expected)
+    assert "aux_train_accuracy" not in run(LBNS(batch_size=12, n_inner=2), net, X, Y, epochs=1, seed=0).history.rows[-1]
+
+
+def test_reading_run_resumes_bit_exactly(toy, tmp_path):
+    _, net, X, Y = toy
+    solver = LBNS(batch_size=4, n_inner=2, step_rule="printed-sum", x_anchor="batch_start", prox_anchor="epoch",
+                  aux_accuracy=True)
+    full = run(solver, net, X, Y, epochs=4, seed=1).network
+    ck = tmp_path / "ck.npz"
+    run(solver, net, X, Y, epochs=2, seed=1, checkpoint=ck)
+    resumed = run(solver, net, X, Y, epochs=4, seed=1, checkpoint=ck, resume=True).network
+    for a, b in zip(full.weights + full.biases, resumed.weights + resumed.biases):
+        np.testing.assert_array_equal(a, b)
