@@ -34,6 +34,26 @@ Arrays are batch-first: ``xs[l]`` is :math:`X_l` of shape ``(s, n_l)``, ``xs[0]`
 the sum over samples and positions (``operator.bias_gradient``) and :math:`D W_{j+1}^\top` by the adjoint
 :math:`A_{W_{j+1}}^\top(D)`; the functions below take the operator as ``operator=`` (None: dense, today's code).
 
+**Penalties of the lifted family** (issue 15; ``LiftedProblem(penalty=...)``).  The hidden summands
+:math:`l < L` of (18) are chosen by name; the data term :math:`l = L` of (25) is the same for all:
+
+* ``"bregman"`` (default): :math:`\lambda_l B_{\Psi_l}(x_l, z_l)`, this paper;
+* ``"mac"``: :math:`\tfrac{\lambda_l}{2}\|x_l - \sigma_l(z_l)\|^2`, the quadratic penalty of the method of
+  auxiliary coordinates (Carreira-Perpinan & Wang 2014; MAC-QP, eq. (6));
+* ``"fenchel"``: :math:`\lambda_l B_l(x_l, z_l)` of Fenchel lifted networks (Gu, Askari & El Ghaoui, AISTATS 2020),
+  for ReLU :math:`B_l(v, u) = \tfrac12 v^2 + \tfrac12 u_+^2 - uv` (:math:`v \ge 0`, else :math:`\infty`), as the
+  paper's Appendix transcribes it; it is :math:`B_{\Psi}` of ReLU (Theorem 10, item 4), so its steps are the
+  Bregman steps.  Gu et al. give it for ReLU only: other hidden activations are refused.
+
+For MAC the steps need :math:`\sigma'`: the residual of layer :math:`l` becomes
+:math:`D_l = J_{\sigma_l}(z_l)^\top(\sigma_l(z_l) - x_l)` (:func:`layer_residual`), the :math:`\Theta_l`- and
+:math:`x_{j-1}`-steps are plain gradient steps with it, and the :math:`x_j`-step takes the exact prox of its own
+quadratic term, :math:`x_j^+ = (v + t\lambda_j\sigma_j(z_j))/(1 + t\lambda_j)` (soft-thresholded by
+:math:`t\alpha/(1 + t\lambda_j)` on a code layer).  The step sizes are the Bregman ones: the Gauss-Newton part of
+the curvature is bounded by them since :math:`|\sigma'| \le 1` (a proximal activation is 1-Lipschitz); the part
+:math:`\sigma''\,(\sigma - x)` is not bounded (it vanishes almost everywhere for piecewise-linear activations such
+as ReLU, where the bound is a Lipschitz bound of each piece).
+
 The update formulas of the solvers live here, written once: :func:`theta_step` (17a) with the
 proximal term of (24), :func:`x_step` (17b) with the regulariser folded into the prox (Section 6.2),
 :func:`prox_layer` (the prox of one layer's part of :math:`G`).
@@ -73,7 +93,13 @@ __all__ = [
     "forward_loss",
     "forward_energy",
     "L1_PROX_ACTIVATIONS",
+    "PENALTIES",
+    "layer_residual",
+    "hidden_penalty",
 ]
+
+#: the layer penalties of the lifted family (see the module docstring)
+PENALTIES = ("bregman", "mac", "fenchel")
 
 #: registered names whose class has a closed-form :math:`\operatorname{prox}_{t(\Psi + a\|\cdot\|_1)}`
 #: (derived from :meth:`bregnet.activations.Activation.supports_l1`, for messages and docs only: the
@@ -129,6 +155,8 @@ class LiftedProblem:
     layers : tuple of LinearOperator or None
         The network's operator layers (:mod:`bregnet.operators`), None for a dense network; kept here so that a
         solver rebuilds the network of its state with them.
+    penalty : ``"bregman"``, ``"mac"`` or ``"fenchel"``
+        The hidden layers' penalty (see the module docstring); the data term is (25) for all.
 
     Examples
     --------
@@ -143,6 +171,7 @@ class LiftedProblem:
     regulariser: CodeRegulariser | None = None
     require_prox: bool = True
     layers: tuple | None = None
+    penalty: str = "bregman"
 
     def __post_init__(self):
         acts = tuple(self.activations)
@@ -167,8 +196,18 @@ class LiftedProblem:
         object.__setattr__(self, "activations", acts)
         object.__setattr__(self, "lambdas", lam)
         object.__setattr__(self, "regulariser", reg)
-        if self.require_prox:
+        self._check_penalty()
+        if self.require_prox and self.penalty != "mac":       # MAC's x-step needs no prox of Psi
             self.check_l1_proximable()
+
+    def _check_penalty(self) -> None:
+        if not isinstance(self.penalty, str) or self.penalty not in PENALTIES:
+            raise BregnetInputError(f"penalty must be one of {', '.join(PENALTIES)}; got {self.penalty!r}")
+        if self.penalty == "fenchel":
+            bad = [l for l, a in enumerate(self.activations[:-1], start=1) if a.name != "relu"]
+            if bad:
+                raise BregnetInputError(f"penalty 'fenchel' (Gu et al. 2020) is given for ReLU hidden layers only; "
+                                        f"layer(s) {bad} are {[self.activations[l - 1].name for l in bad]}")
 
     def check_l1_proximable(self) -> None:
         r"""Raise BregnetInputError unless the regularised layer's :math:`\Psi + \alpha\|\cdot\|_1` has a closed-form prox.
@@ -184,7 +223,8 @@ class LiftedProblem:
                 f"implemented for {', '.join(L1_PROX_ACTIVATIONS)}, got activation {act!r}")
 
     @classmethod
-    def from_network(cls, network: Network, lambdas=None, l1=None, *, require_prox: bool = True) -> "LiftedProblem":
+    def from_network(cls, network: Network, lambdas=None, l1=None, *, require_prox: bool = True,
+                     penalty: str = "bregman") -> "LiftedProblem":
         """Problem with the network's activations; ``lambdas`` default to 1, ``l1`` is ``(layer, alpha)`` or None."""
         L = network.n_layers
         if lambdas is None:
@@ -195,7 +235,7 @@ class LiftedProblem:
             if isinstance(l1, (str, bytes)) or not np.iterable(l1) or len(l1) != 2:
                 raise BregnetInputError(f"l1 must be None or a pair (layer, alpha) such as (2, 0.09); got {l1!r}")
             l1 = CodeRegulariser(*l1)
-        return cls(network.activations, tuple(lambdas), l1, require_prox, network.layers)
+        return cls(network.activations, tuple(lambdas), l1, require_prox, network.layers, penalty)
 
     @property
     def n_layers(self) -> int:
@@ -246,8 +286,59 @@ def layer_energies(problem: LiftedProblem, network: Network, xs, zs=None) -> np.
     out = np.empty(problem.n_layers)
     for l in range(1, problem.n_layers + 1):
         z = _pre(network, xs, l) if zs is None else zs[l - 1]
+        if problem.penalty != "bregman" and l < problem.n_layers:
+            out[l - 1] = problem.lambdas[l - 1] * float(np.sum(hidden_penalty(problem, l, xs[l], z))) / s
+            continue
         out[l - 1] = problem.lambdas[l - 1] * float(np.sum(bregman_loss(problem.activations[l - 1], xs[l], z))) / s
     return out
+
+
+def hidden_penalty(problem: LiftedProblem, l: int, X, Z) -> np.ndarray:
+    r"""Per sample, the penalty of hidden layer ``l`` (without :math:`\lambda_l`): :math:`B_{\Psi_l}(x, z)`,
+    :math:`\tfrac12\|x - \sigma_l(z)\|^2` (``"mac"``) or :math:`\tfrac12\|x\|^2 + \tfrac12\|z_+\|^2 - \langle x, z\rangle`
+    (``"fenchel"``, :math:`+\infty` where some :math:`x < 0`); shape ``(s,)``.
+
+    Examples
+    --------
+    >>> from bregnet.network import glorot_init
+    >>> net = glorot_init([2, 2, 1], ["relu", "identity"], seed=0)
+    >>> prob = LiftedProblem.from_network(net, penalty="fenchel")
+    >>> hidden_penalty(prob, 1, np.array([[1.0, 0.0]]), np.array([[-1.0, 2.0]])).tolist()   # 1/2 + 2 + 1
+    [3.5]
+    """
+    act = problem.activations[l - 1]
+    if problem.penalty == "mac":
+        r = X - act.prox(Z)
+        return 0.5 * np.sum(r * r, axis=1)
+    if problem.penalty == "fenchel":
+        zp = np.maximum(Z, 0)
+        val = 0.5 * np.sum(X * X, axis=1) + 0.5 * np.sum(zp * zp, axis=1) - np.sum(X * Z, axis=1)
+        return np.where(np.all(X >= 0, axis=1), val, np.inf)
+    return bregman_loss(act, X, Z)
+
+
+def layer_residual(problem: LiftedProblem, l: int, Z, X) -> np.ndarray:
+    r"""The residual :math:`D_l` whose products give every gradient of layer ``l``'s summand (Lemma 8):
+    :math:`\sigma_l(Z) - X` (Bregman, Fenchel, and the data term :math:`l = L`), or
+    :math:`J_{\sigma_l}(Z)^\top(\sigma_l(Z) - X)` for ``"mac"`` (the chain rule through :math:`\sigma_l`).
+
+    Examples
+    --------
+    >>> from bregnet.network import glorot_init
+    >>> prob = LiftedProblem.from_network(glorot_init([2, 2, 1], ["relu", "identity"], seed=0), penalty="mac")
+    >>> layer_residual(prob, 1, np.array([[-1.0, 2.0]]), np.array([[1.0, 1.0]])).tolist()   # relu'(-1) = 0
+    [[0.0, 1.0]]
+    """
+    act = problem.activations[l - 1]
+    if problem.penalty == "mac" and l < problem.n_layers:
+        return act.vjp(Z, act.prox(Z) - X)
+    return act.prox(Z) - X
+
+
+def step_penalty(problem: LiftedProblem, l: int) -> str:
+    r"""The penalty whose step formulas layer ``l`` takes: ``"mac"`` for a MAC hidden layer, else ``"bregman"``
+    (the data term, and Fenchel's ReLU penalty, which is :math:`B_\Psi`)."""
+    return "mac" if problem.penalty == "mac" and l < problem.n_layers else "bregman"
 
 
 def _reg_value(problem: LiftedProblem, xs) -> float:
@@ -273,8 +364,15 @@ def lifted_energy(problem: LiftedProblem, network: Network, xs, zs=None) -> floa
     return float(np.sum(layer_energies(problem, network, xs, zs))) + _reg_value(problem, xs)
 
 
+def _split_penalty(problem: LiftedProblem, what: str) -> None:
+    if problem.penalty == "mac":
+        raise BregnetInputError(f"{what}: the split E = G + H is the Bregman (and Fenchel) energy's; penalty 'mac' "
+                                f"has none (use lifted_energy)")
+
+
 def energy_G(problem: LiftedProblem, xs) -> float:
     r""":math:`G(\mathbf X) = \frac1s\sum_i[\sum_l \lambda_l\Phi_l(x_l^i) + R(x_c^i)]` (Section 4.1; l = L is a constant)."""
+    _split_penalty(problem, "energy_G")
     s = xs[0].shape[0]
     g = 0.0
     for l in range(1, problem.n_layers + 1):
@@ -284,6 +382,7 @@ def energy_G(problem: LiftedProblem, xs) -> float:
 
 def energy_H(problem: LiftedProblem, network: Network, xs) -> float:
     r""":math:`H(\Theta, \mathbf X) = \frac1s\sum_i\sum_l\lambda_l[\Phi_l^*(z_l^i) - \langle x_l^i, z_l^i\rangle]` (Section 4.1)."""
+    _split_penalty(problem, "energy_H")
     s = xs[0].shape[0]
     h = 0.0
     for l in range(1, problem.n_layers + 1):
@@ -293,15 +392,19 @@ def energy_H(problem: LiftedProblem, network: Network, xs) -> float:
 
 
 # ------------------------------------------------------------------------------- gradients
-def theta_gradient(activation: Activation, lam: float, X_prev, X_cur, Z, operator=None) -> tuple:
+def theta_gradient(activation: Activation, lam: float, X_prev, X_cur, Z, operator=None,
+                   penalty: str = "bregman") -> tuple:
     r"""Gradient of :math:`\frac{\lambda}{s}\sum_i B_\Psi(x_l^i, W^\top x_{l-1}^i + b)` in :math:`(W, b)` at ``Z`` (17a).
 
     By Lemma 8: :math:`(\tfrac{\lambda}{s}X_{l-1}^\top D,\; \tfrac{\lambda}{s}\mathbf 1^\top D)` with
     :math:`D = \sigma(Z) - X_l`; no derivative of :math:`\sigma` is needed.  Returns ``(gW, gb, D)``.
     With an ``operator`` (:mod:`bregnet.operators`): :math:`\tfrac{\lambda}{s}\partial_W\langle D, A_W(X_{l-1})\rangle`
-    and :math:`D` summed over samples and positions.
+    and :math:`D` summed over samples and positions.  ``penalty="mac"``: of
+    :math:`\frac{\lambda}{2s}\sum_i\|x_l^i - \sigma(z_l^i)\|^2`, with :math:`D = J_\sigma(Z)^\top(\sigma(Z) - X_l)`.
     """
     D = activation.prox(Z) - X_cur
+    if penalty == "mac":
+        D = activation.vjp(Z, D)
     c = lam / X_prev.shape[0]
     if operator is not None:
         return c * operator.weight_gradient(X_prev, D), c * operator.bias_gradient(D), D
@@ -313,7 +416,7 @@ def grad_theta_H(problem: LiftedProblem, network: Network, xs) -> tuple[list, li
     gW, gb = [], []
     for l in range(1, problem.n_layers + 1):
         w, b, _ = theta_gradient(problem.activations[l - 1], problem.lambdas[l - 1], xs[l - 1], xs[l],
-                                 _pre(network, xs, l), network.operator(l))
+                                 _pre(network, xs, l), network.operator(l), step_penalty(problem, l))
         gW.append(w)
         gb.append(b)
     return gW, gb
@@ -333,6 +436,7 @@ def x_gradient(lam_j: float, lam_next: float, Z_j, D_next, W_next, operator=None
 
 def grad_x_H(problem: LiftedProblem, network: Network, xs) -> list:
     r""":math:`\nabla_{X_j} H`, j = 1..L-1 (Lemma 8, eq. (17b)), each of shape ``(s, n_j)``."""
+    _split_penalty(problem, "grad_x_H")
     s = xs[0].shape[0]
     out = []
     for j in range(1, problem.n_layers):
@@ -395,7 +499,7 @@ def prox_layer(problem: LiftedProblem, j: int, V, t: float) -> np.ndarray:
 
 # ------------------------------------------------------------------------------- update steps
 def theta_step(activation: Activation, lam: float, W, b, X_prev, X_cur, step: float, *, Z=None,
-               anchor: tuple | None = None, prox_weight: float = 0.0, operator=None) -> tuple:
+               anchor: tuple | None = None, prox_weight: float = 0.0, operator=None, penalty: str = "bregman") -> tuple:
     r"""One gradient step on :math:`\Theta_l = (W_l, b_l)` (eq. (17a), with the proximal term of (24)).
 
     .. math::  \Theta_l^{+} = \Theta_l - \eta\Big(\frac{\lambda_l}{s}\sum_i(\sigma_l(z_l^i) - x_l^i)
@@ -408,7 +512,7 @@ def theta_step(activation: Activation, lam: float, W, b, X_prev, X_cur, step: fl
     """
     if Z is None:
         Z = X_prev @ W + b if operator is None else operator.affine(X_prev, W, b)
-    gW, gb, D = theta_gradient(activation, lam, X_prev, X_cur, Z, operator)
+    gW, gb, D = theta_gradient(activation, lam, X_prev, X_cur, Z, operator, penalty)
     if anchor is not None and prox_weight != 0:
         gW = gW + prox_weight * (W - anchor[0])
         gb = gb + prox_weight * (b - anchor[1])
@@ -428,8 +532,25 @@ def x_step(problem: LiftedProblem, j: int, X_j, Z_j, D_next, W_next, t: float, o
     layer :math:`j+1`'s (None: dense), whose adjoint replaces :math:`W_{j+1}^\top`.
     """
     lam_j, lam_n = problem.lambdas[j - 1], problem.lambdas[j]
+    if problem.penalty == "mac":
+        return _mac_x_step(problem, j, X_j, Z_j, D_next, W_next, t, operator)
     V = X_j - X_j.dtype.type(t) * x_gradient(lam_j, lam_n, Z_j, D_next, W_next, operator)
     return prox_layer(problem, j, V, t)
+
+
+def _mac_x_step(problem: LiftedProblem, j: int, X_j, Z_j, D_next, W_next, t: float, operator) -> np.ndarray:
+    r"""MAC's :math:`x_j`-step: a gradient step on layer :math:`j+1`'s penalty (``D_next`` from
+    :func:`layer_residual`), then the exact prox of :math:`\tfrac{\lambda_j}{2}\|x - \sigma_j(z_j)\|^2 + \alpha\|x\|_1`."""
+    lam_j, lam_n = problem.lambdas[j - 1], problem.lambdas[j]
+    dt = X_j.dtype.type
+    back = D_next @ W_next.T if operator is None else operator.adjoint(D_next, W_next)
+    V = X_j - dt(t * lam_n) * back
+    U = (V + dt(t * lam_j) * problem.activations[j - 1].prox(Z_j)) / dt(1.0 + t * lam_j)
+    a = problem.l1_alpha(j)
+    if a > 0:
+        thr = dt(t * a / (1.0 + t * lam_j))
+        U = np.sign(U) * np.maximum(np.abs(U) - thr, 0)
+    return U
 
 
 # ------------------------------------------------------------------------------- diagnostics

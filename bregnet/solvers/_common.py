@@ -19,7 +19,8 @@ __all__ = ["check_hidden", "lifted_diagnostics", "split_run_options", "run_solve
 #: the keyword options of :func:`bregnet.solvers.engine.run` (everything else a solver function takes is a
 #: hyperparameter of its solver)
 RUN_OPTIONS = ("lambdas", "l1", "hidden", "validation_data", "seed", "rng", "callback", "progress", "checkpoint",
-               "checkpoint_every", "resume", "record", "divergence", "evaluate", "state", "diagnostics_rows")
+               "checkpoint_every", "resume", "record", "divergence", "evaluate", "state", "diagnostics_rows",
+               "penalty")
 
 
 def run_solver(solver_class, network, X, Y, options: dict, **run_defaults):

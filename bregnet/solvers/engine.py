@@ -156,6 +156,8 @@ class Solver(Hyperparameters):
         variables), so :func:`run` may evaluate them on a subset of the rows (``diagnostics_rows``).
     supports_operators : bool
         Trains networks of operator layers (:mod:`bregnet.operators`: convolutions); the others refuse them.
+    penalties : tuple of str
+        The lifted energies' hidden penalties it minimises (:data:`bregnet.lifted.PENALTIES`; default Bregman only).
     """
 
     name: ClassVar[str] = "solver"
@@ -166,6 +168,7 @@ class Solver(Hyperparameters):
     step_option: ClassVar[str] = "step_scale"
     diagnostics_from_parameters: ClassVar[bool] = False
     supports_operators: ClassVar[bool] = False
+    penalties: ClassVar[tuple] = ("bregman",)
 
     def check_task(self, task: Task) -> None:
         """Raise BregnetInputError if this solver cannot train ``task`` (override where needed).
@@ -425,6 +428,8 @@ def _fingerprint(solver: Solver, task: Task, network: Network) -> dict:
     fp = {"solver": solver.params(), "data": data_fingerprint(task.X, task.Y),
           "lambdas": list(task.problem.lambdas), "l1": None if reg is None else [reg.layer, reg.alpha],
           "initial_network": network_fingerprint(network)}
+    if task.problem.penalty != "bregman":          # Bregman runs: the fingerprint they always had
+        fp["penalty"] = task.problem.penalty
     return json.loads(json.dumps(fp, default=repr))
 
 
@@ -535,7 +540,7 @@ def run(solver: Solver, network: Network, X, Y, *, epochs: int = 10, lambdas=Non
         validation_data=None, seed=None, rng=None, callback: Callable | None = None, progress: bool = False,
         checkpoint=None, checkpoint_every: int = 1, resume: bool = False, record: str = "epoch",
         divergence: DivergenceRule = DivergenceRule(), evaluate: Callable | None = None,
-        state: dict | None = None, diagnostics_rows: int | None = None) -> Result:
+        state: dict | None = None, diagnostics_rows: int | None = None, penalty: str = "bregman") -> Result:
     r"""Train ``network`` on ``(X, Y)`` with ``solver`` for ``epochs`` epochs.
 
     Parameters
@@ -549,6 +554,9 @@ def run(solver: Solver, network: Network, X, Y, *, epochs: int = 10, lambdas=Non
     epochs : int
         Total epochs (on a resume: the total, not the remaining ones).
     lambdas, l1 : see :meth:`bregnet.lifted.LiftedProblem.from_network` (``l1 = (layer, alpha)``).
+    penalty : ``"bregman"`` (default), ``"mac"`` or ``"fenchel"``
+        The hidden layers' penalty of the lifted energy (:data:`bregnet.lifted.PENALTIES`); the solvers that
+        minimise the others declare them (``Solver.penalties``).
     hidden : list of arrays, optional
         Initial auxiliary variables :math:`X_1, \dots, X_{L-1}` for the solvers that keep them.
     validation_data : (X_val, Y_val), optional
@@ -596,7 +604,10 @@ def run(solver: Solver, network: Network, X, Y, *, epochs: int = 10, lambdas=Non
     _check_run_options(solver, epochs, checkpoint_every, callback, record)
     _check_run_flags(network, progress, resume, divergence, evaluate, checkpoint)
     _check_diagnostics_rows(solver, diagnostics_rows)
-    problem = LiftedProblem.from_network(network, lambdas, l1, require_prox=solver.needs_l1_prox)
+    problem = LiftedProblem.from_network(network, lambdas, l1, require_prox=solver.needs_l1_prox, penalty=penalty)
+    if problem.penalty not in solver.penalties:
+        raise BregnetInputError(f"{solver.name} minimises the {'/'.join(solver.penalties)} energy; penalty "
+                                f"{penalty!r} needs lbn_s, lbn_d or inertial_bcd")
     task = make_task(network, X, Y, problem, validation_data)
     if task.problem.layers is not None and not solver.supports_operators:
         raise BregnetInputError(f"{solver.name} trains dense networks only; this network has operator layers "

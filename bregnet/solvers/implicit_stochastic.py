@@ -104,7 +104,7 @@ def lbn_batch_numpy(problem: LiftedProblem, network: Network, X0, Y, *, n_inner:
 def kernel_supported(problem: LiftedProblem) -> bool:
     """True if the kernel covers every layer: see :func:`bregnet.kernels.lifted.kernel_supports` (dense layers only:
     a network of operator layers, :mod:`bregnet.operators`, takes the NumPy path)."""
-    if problem.layers is not None:
+    if problem.layers is not None or problem.penalty == "mac":   # MAC: the NumPy sweeps (sigma')
         return False
     from ..kernels.lifted import kernel_supports
     return kernel_supports(problem)
@@ -258,6 +258,7 @@ class LBNS(Solver):
     late_fields = ("step_rule", "x_anchor", "loops", "prox_anchor", "aux_accuracy")
     diagnostics_from_parameters = True                 # diagnostics at the forward pass (engine.run)
     supports_operators = True                          # operator layers (convolutions) by the NumPy path
+    penalties = ("bregman", "mac", "fenchel")          # the lifted family (bregnet.lifted.PENALTIES)
     stochastic = True
     constraints = {"batch_size": Interval(1, None, integer=True), "n_inner": Interval(1, None, integer=True),
                    "prox_weight": Interval(0, None), "step_scale": Interval(0, 2, closed="neither"),

@@ -59,6 +59,7 @@ class InertialBCD(Solver):
 
     name = "inertial_bcd"
     supports_operators = True                  # forward_sweep goes through operator layers (convolutions)
+    penalties = ("bregman", "mac", "fenchel")  # the lifted family (bregnet.lifted.PENALTIES)
     constraints = {"momentum": OneOf(("heavy_ball", "nesterov")), "beta": Interval(0, 1, closed="left"),
                    "step_scale": Interval(0, 2, closed="neither"), "restart": BOOLEAN}
 

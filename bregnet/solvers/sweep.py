@@ -19,6 +19,10 @@ Their step sizes are :math:`c` over the blocks' Lipschitz bounds (:mod:`bregnet.
 
 Each solver module keeps only what is its own: its order's parameters, its anchor, its multipliers.
 
+**Penalties** (``LiftedProblem.penalty``, :mod:`bregnet.lifted`): the same sweeps minimise the MAC and Fenchel
+energies; a layer's residual is :func:`bregnet.lifted.layer_residual` and its steps take
+:func:`bregnet.lifted.step_penalty` (MAC: gradient steps through :math:`\sigma'` with the same step sizes).
+
 **Operator layers** (:mod:`bregnet.operators`: convolutions).  For a network with ``layers`` every step above
 goes through the layer's operator: :math:`\|X_{l-1}\|_2^2` becomes :math:`\|K \mapsto A_K(X_{l-1})\|_2^2`
 (:func:`input_norm_sq`) with the bias bound :math:`P` of the operator's positions (:func:`theta_step_size`),
@@ -32,7 +36,7 @@ import math
 
 import numpy as np
 
-from ..lifted import LiftedProblem, forward_hidden, theta_step, x_step
+from ..lifted import LiftedProblem, forward_hidden, layer_residual, step_penalty, theta_step, x_step
 from ..network import Network
 from .lipschitz import spectral_norm_sq, theta_lipschitz, x_lipschitz
 
@@ -117,7 +121,7 @@ def _positions(op) -> int:
 def x_block_step(problem: LiftedProblem, network: Network, xs, j: int, t: float) -> np.ndarray:
     r"""The :math:`x_j`-step (17b) at ``network`` and ``xs = [X_0, ..., X_L]`` with per-sample step ``t``."""
     Zj = _pre(network, xs, j)
-    Dn = problem.activations[j].prox(_pre(network, xs, j + 1)) - xs[j + 1]
+    Dn = layer_residual(problem, j + 1, _pre(network, xs, j + 1), xs[j + 1])
     return x_step(problem, j, xs[j], Zj, Dn, network.weights[j], t, network.operator(j + 1))
 
 
@@ -163,7 +167,7 @@ def theta_block(problem: LiftedProblem, network: Network, inputs, targets, *, st
             prev, beta = inertia
             W, b = extrapolate(W, prev["weights"][l - 1], beta), extrapolate(b, prev["biases"][l - 1], beta)
         W, b, _ = theta_step(problem.activations[l - 1], problem.lambdas[l - 1], W, b, inputs[l - 1],
-                             targets[l - 1], eta, operator=op)
+                             targets[l - 1], eta, operator=op, penalty=step_penalty(problem, l))
         Ws.append(W)
         bs.append(b)
     return Network(tuple(Ws), tuple(bs), network.activations, network.layers)
@@ -264,12 +268,12 @@ def backward_sweeps(problem: LiftedProblem, network: Network, X0, Y, *, n_sweeps
             eta = theta_step_size(problem, l, nx[l - 1], B, c, rho, positions=_positions(op))
             Ws[l - 1], bs[l - 1], _ = theta_step(act, lam, Ws[l - 1], bs[l - 1], xs[l - 1], xs[l], eta, Z=Z[l],
                                                  anchor=(anchor_W[l - 1], anchor_b[l - 1]), prox_weight=rho,
-                                                 operator=op)
+                                                 operator=op, penalty=step_penalty(problem, l))
             Z[l] = None
             if l == 1:
                 continue
             j = l - 1                                          # x-step on x_j with the new Theta_{j+1}
-            D_next = act.prox(_affine(op, xs[j], Ws[l - 1], bs[l - 1])) - xs[l]
+            D_next = layer_residual(problem, l, _affine(op, xs[j], Ws[l - 1], bs[l - 1]), xs[l])
             Z[j] = _affine(ops[j - 1], xs[j - 1], Ws[j - 1], bs[j - 1])
             nw, vw[l - 1] = layer_norm_sq(op, Ws[l - 1], v0=vw[l - 1], tol=tol, max_iter=max_iter, return_vector=True)
             xs[j] = x_step(problem, j, xs[j], Z[j], D_next, Ws[l - 1], x_step_size(problem, j, nw, c), op)
