@@ -72,8 +72,10 @@ def _run(ctx, key, net, F, method, epochs, **opts):
                  resume=ctx.resume, **opts)
     h = res.history
     obj = "energy" if method == "lifted" else "objective"
+    keep = np.unique(np.round(np.linspace(0, len(h) - 1, min(len(h), 101))).astype(int))   # 101 rows at most
     rec = {"epochs": epochs, "wall_time_s": float(h.wall_time[-1]), "objective": obj,
-           "objective_history": [float(v) for v in h[obj]], "output_misfit": float(h.output_misfit[-1]),
+           "objective_epochs": [int(h.epoch[i]) for i in keep],
+           "objective_history": [float(h[obj][i]) for i in keep], "output_misfit": float(h.output_misfit[-1]),
            "resumed_from": res.resumed_from}
     return res.u, rec
 

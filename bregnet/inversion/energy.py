@@ -167,9 +167,12 @@ class InversionEnergy:
     alpha : float
         :math:`\alpha \ge 0`.
 
-    Arrays are batches: ``U`` of shape ``(s, n_0)``, ``hidden = [X_1, ..., X_{L-1}]``, ``F`` of shape
-    ``(s, n_L)``.  :meth:`value` is the mean over the rows; the gradients (:meth:`grad_u`, :meth:`grad_x`) are
-    those of each row's energy (rows are independent), i.e. ``s`` times the gradient of the mean.
+    Notes
+    -----
+    Arrays are batches: ``U`` of shape ``(s, n_0)``, the hidden variables a list of ``X_1, ..., X_{L-1}``,
+    ``F`` of shape ``(s, n_L)``.  :meth:`value` is the mean over the rows; the gradients (:meth:`grad_u`,
+    :meth:`grad_x`) are those of each row's energy (rows are independent), i.e. ``s`` times the gradient of the
+    mean.
     """
 
     def __init__(self, layers, regulariser: Regulariser | None = None, alpha: float = 0.0):
