@@ -867,26 +867,41 @@ def prox_step_by_newton(activation: Activation, z: np.ndarray, step: float, *, m
     u = np.array(z, dtype=z.dtype, copy=True)
     n = z.shape[-1]
     eye = np.eye(n, dtype=z.dtype)
+    big = np.ldexp(z.dtype.type(1.0), 400 if z.dtype == np.float64 else 50)
 
-    def potential(u):
-        return 0.5 * t * np.sum(u * u, axis=-1) + (1.0 - t) * activation.conjugate(u) - np.sum(z * u, axis=-1)
+    def row_scale(*vs):
+        # 1, or a power of two at least the largest entry where squares could overflow (|entry| >= 2^400 in
+        # float64): the potential, its slope and the norms are computed for u / S, z / S and divided by S^2,
+        # exactly (powers of two), so |z| = 1e300 neither overflows nor gives inf - inf
+        m = np.max(np.stack([np.max(np.abs(v), axis=-1) for v in vs]), axis=0)
+        return np.where(m < big, 1.0, np.ldexp(1.0, np.frexp(np.where(m < big, 1.0, m))[1])).astype(z.dtype)
+
+    def potential(u, S):
+        us, zs = u / S[..., None], z / S[..., None]
+        return 0.5 * t * np.sum(us * us, axis=-1) + (1.0 - t) * (activation.conjugate(u) / S) / S - np.sum(zs * us, axis=-1)
+
+    def norm(v, S):
+        vs = v / S[..., None]
+        return np.sqrt(np.sum(vs * vs, axis=-1)) * S
 
     eps = np.finfo(z.dtype).eps
     for _ in range(max_iter):
         s = activation.prox(u)
         grad = t * u + (1.0 - t) * s - z
-        gnorm = np.sqrt(np.sum(grad * grad, axis=-1))
-        scale = np.maximum(np.sqrt(np.sum(z * z, axis=-1)), 1.0)
+        S = row_scale(u, z, grad)
+        gnorm = norm(grad, S)
+        scale = np.maximum(norm(z, S), 1.0)
         if np.all(gnorm <= 8 * eps * scale):
             break
         hess = t * eye + (1.0 - t) * activation.jacobian(u)
         direction = -np.linalg.solve(hess, grad[..., None])[..., 0]
-        p0 = potential(u)
-        slope = np.sum(grad * direction, axis=-1)
+        S = row_scale(u, z, grad, direction)
+        p0 = potential(u, S)
+        slope = np.sum((grad / S[..., None]) * (direction / S[..., None]), axis=-1)
         alpha = np.ones(z.shape[:-1], dtype=z.dtype)
         for _ in range(40):
             trial = u + alpha[..., None] * direction
-            bad = potential(trial) > p0 + 1e-4 * alpha * slope + 8 * eps * np.abs(p0)
+            bad = potential(trial, S) > p0 + 1e-4 * alpha * slope + 8 * eps * np.abs(p0)
             if not np.any(bad):
                 break
             alpha = np.where(bad, 0.5 * alpha, alpha)

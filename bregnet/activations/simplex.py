@@ -484,8 +484,12 @@ def entmax15_threshold(z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     :math:`s = (w - \tau)_+`, so that the output is :math:`p = s^2`.  Computed in float64.
     """
     zz = np.asarray(z, dtype=np.float64)
-    w = 0.5 * (zz - np.max(zz, axis=-1, keepdims=True))
-    srt = _sorted_desc(w)
+    with np.errstate(over="ignore"):         # z - max z below -1.8e308: -inf, far outside the support
+        w = 0.5 * (zz - np.max(zz, axis=-1, keepdims=True))
+    # tau >= max w - 1 = -1 (the largest entry alone has (0 - tau)^2 <= 1), so an entry below -1 is never
+    # in the support and every tau_k whose top k include it has tau_k > -2 > w_(k) (not chosen): entries
+    # clamped at -2 give the same support and tau, and their squares cannot overflow (|z| = 1e300)
+    srt = _sorted_desc(np.maximum(w, -2.0))
     n = w.shape[-1]
     k = np.arange(1, n + 1, dtype=np.float64)
     mean = np.cumsum(srt, axis=-1) / k
