@@ -40,6 +40,7 @@ from .exceptions import BregnetInputError, DivergenceError
 from .network import Network
 from .presets import PAPER_BATCH_SIZE, preset_options
 from .problems import PROBLEM_NAMES, Problem, ProblemData
+from .solvers.adam_bcd import AdamBCD
 from .solvers.coordinate_descent import CoordinateDescent
 from .solvers.engine import DivergenceRule, History, Result, Solver, make_generator, run
 from .solvers.implicit_stochastic import LBND, LBNS
@@ -144,6 +145,8 @@ SOLVERS: dict = {s.name: s for s in [
     SolverSpec("stochastic-proximal-gradient", "lifted", StochasticProximalGradient,
                "stochastic lifted proximal gradient, Section 4.2.1"),
     SolverSpec("coordinate-descent", "lifted", CoordinateDescent, "block coordinate descent (35)-(37), Appendix B"),
+    SolverSpec("adam-bcd", "lifted", AdamBCD,
+               "block coordinate descent of (17) with Adam-preconditioned block steps (issue 15)"),
     SolverSpec("model-averaging", "lifted", ModelAveraging,
                "model averaging over parallel batches, Section 4.2.2 (one round per epoch)"),
     SolverSpec("parallel-implicit", "lifted", ParallelImplicit,

@@ -8,6 +8,7 @@
 * :mod:`~bregnet.solvers.proximal_gradient`: full-batch lifted proximal gradient (16)-(17), accelerated variants;
 * :mod:`~bregnet.solvers.implicit_stochastic`: Algorithm 1 (LBN-S) and its deterministic form LBN-D (24);
 * :mod:`~bregnet.solvers.inertial_bcd`: block coordinate descent with heavy-ball/Nesterov momentum per block;
+* :mod:`~bregnet.solvers.adam_bcd`: block coordinate descent with Adam-preconditioned block steps;
 * :mod:`~bregnet.solvers.lipschitz`: Lipschitz bounds and spectral norms for the step sizes;
 * :mod:`~bregnet.solvers.coordinate_descent`: block coordinate descent (35), odd/even scheme (36)-(37);
 * :mod:`~bregnet.solvers.admm`: ADMM for the subproblems (37a) (eq. (39)) and (37b)/(37c) (Appendix B.2);
@@ -22,6 +23,7 @@
 the functions named after the algorithms (``lbn_s``, ``proximal_gradient``, ...) are the same calls with the
 hyperparameters as keywords.  A solver never prints.
 """
+from .adam_bcd import AdamBCD
 from .bregman_iterations import BregmanIterations, bregman_iterations
 from .constrained import Constrained, constrained
 from .coordinate_descent import CoordinateDescent, coordinate_descent
@@ -38,7 +40,7 @@ from .stochastic_proximal_gradient import StochasticProximalGradient, stochastic
 TrainResult = Result
 
 __all__ = ["run", "Solver", "Task", "History", "Result", "TrainResult", "DivergenceRule",
-           "LBNS", "LBND", "ProximalGradient", "InertialBCD", "StochasticProximalGradient", "CoordinateDescent",
+           "LBNS", "LBND", "ProximalGradient", "InertialBCD", "AdamBCD", "StochasticProximalGradient", "CoordinateDescent",
            "ModelAveraging", "ParallelImplicit", "BregmanIterations", "Constrained", "ResidualProximalGradient",
            "lbn_d", "lbn_s", "proximal_gradient", "proximal_gradient_step", "bregman_iterations", "constrained",
            "coordinate_descent", "SynchronousExecutor", "model_averaging", "parallel_implicit",
