@@ -230,37 +230,108 @@ class Squash(MpVec):
         return psi_star_sep(self.profile, norm(y))
 
 
+def newton_monotone(fdf, x0, direction, max_iter=20000):
+    r"""Root of :math:`f` by Newton's method from ``x0``, where the iterates move monotonically to the root.
+
+    ``fdf(x)`` returns :math:`(f(x), f'(x))`.  For :math:`f` increasing and convex, started right of
+    the root (``direction = -1``), or increasing and concave, started left of it (``direction = +1``),
+    every Newton iterate lies between the previous one and the root (the tangent lies below a convex
+    graph), so no safeguard is needed and the convergence is quadratic near the root.  Stops at an exact
+    zero, when a step no longer moves toward the root (the working precision is exhausted: rounding
+    noise in :math:`f` has the wrong sign), or when a step is below :math:`2^{-\mathrm{prec}}|x|`.
+    """
+    x = x0
+    tiny = mp.mpf(2) ** (-mp.mp.prec)
+    for _ in range(max_iter):
+        f, d = fdf(x)
+        if f == 0:
+            return x
+        if not d > 0:
+            raise ArithmeticError(f"newton_monotone: derivative {d} at {x}")
+        step = -f / d
+        if step * direction <= 0:
+            return x
+        xn = x + step
+        if abs(step) <= tiny * abs(xn):
+            return xn
+        x = xn
+    raise ArithmeticError("newton_monotone did not converge")
+
+
+def _kkt_simplex(z, entry, c_sat):
+    r""":math:`p_j = P(z_j - \max_k z_k + \mu)` with :math:`\sum_j p_j = 1`, for an increasing convex :math:`P`.
+
+    ``entry(c)`` returns :math:`(P(c), P'(c))` for :math:`0 < c < c_{sat}`, where :math:`P` rises from
+    :math:`P(0) = 0` to :math:`P(c_{sat}) = 1` (0 below, 1 above).  With the shifted entries
+    :math:`w_{(1)} = 0 \ge w_{(2)} \ge \dots` sorted, :math:`S(\mu) = \sum_j P(w_j + \mu)` is
+    continuous, nondecreasing, and smooth and convex between the breakpoints :math:`\mu = -w_{(k)}`
+    (where entry :math:`k` becomes positive).  The support size is the smallest :math:`k` with
+    :math:`S(R_k) \ge 1`, :math:`R_k = \min(-w_{(k+1)}, c_{sat})` (:math:`R_n = c_{sat}`; at
+    :math:`\mu = c_{sat}` the largest entry is 1, so :math:`S \ge 1` there); the root lies in
+    :math:`(-w_{(k)}, R_k]`, where only the top :math:`k` entries are positive and :math:`S` is a
+    convex increasing sum, so :func:`newton_monotone` from :math:`R_k` converges to it.  The support
+    is found exactly (each test is a comparison of :math:`S`, no iteration).
+    """
+    top = max(z)
+    w = sorted((v - top for v in z), reverse=True)
+    n = len(w)
+
+    def p_of(c):
+        if c <= 0:
+            return mp.mpf(0), mp.mpf(0)
+        if c > c_sat:
+            return mp.mpf(1), mp.mpf(0)
+        return entry(c)                 # at c_sat: 1 and the left derivative (Newton may start there)
+
+    def total(mu, k):
+        vals = [p_of(w[i] + mu) for i in range(k)]
+        return mp.fsum(v for v, _ in vals) - 1, mp.fsum(d for _, d in vals)
+
+    for k in range(1, n + 1):
+        right = c_sat if k == n else min(-w[k], c_sat)
+        if k == n or total(right, k)[0] >= 0:
+            break
+    mu = newton_monotone(lambda m: total(m, k), right, -1)
+    return [p_of(v - top + mu)[0] for v in z]
+
+
 class Entmax(MpVec):
     r""":math:`\alpha`-entmax with temperature: :math:`\sigma(z)_j = [1 + a(z_j/T - v)]_+^{1/a}`, :math:`a = \alpha - 1`.
 
-    :math:`v` by :func:`~hp_reference.engine.solve_increasing` on the increasing
-    :math:`m = -v \mapsto \sum_j [1 + a(w_j + m)]_+^{1/a} = 1`, :math:`w = (z - \max z)/T`, in
-    :math:`[-(1 - n^{-a})/a, 0]` (at the left end every entry is at most :math:`1/n`, at the right
-    the largest is 1).  :math:`\Psi(p) = \frac{T}{\alpha a}\sum_j(p_j^\alpha - p_j) - \tfrac12\|p\|^2`
-    on the simplex; :math:`\Phi^*(z) = \langle p, z\rangle - \tfrac12\|p\|^2 - \Psi(p)` at
-    :math:`p = \sigma(z)` (eq. (11)).  :math:`\operatorname{prox}_{t\Psi}` by its KKT conditions
-    (:meth:`prox`).
+    Written as :math:`p_j = P_1(c_j)`, :math:`c_j = z_j - \max_k z_k + \mu` (:math:`\mu = T/a - T v`
+    relative to :math:`\max_k z_k/T`), with :math:`P_1(c) = (ac/T)^{1/a}` on :math:`[0, T/a]`, convex
+    and increasing because :math:`1/a \ge 1`; the threshold :math:`\mu` is found by
+    :func:`_kkt_simplex` (support by sorting, then monotone Newton on the support: no bracketing
+    iteration).  :math:`\Psi(p) = \frac{T}{\alpha a}\sum_j(p_j^\alpha - p_j) - \tfrac12\|p\|^2` on
+    the simplex; :math:`\Phi^*(z) = \langle p, z\rangle - \tfrac12\|p\|^2 - \Psi(p)` at
+    :math:`p = \sigma(z)` (eq. (11); the definition, not bregnet's threshold form
+    :math:`\max_j z_j + T(v - (1 - \sum_j p_j^\alpha)/\alpha)`).  :math:`\operatorname{prox}_{t\Psi}` by
+    its KKT conditions (:meth:`prox`).  :math:`\sigma(z)` is memoised per precision and row (the
+    condition scale of :math:`B` perturbs :math:`x` at a fixed :math:`z`).
     """
     name = "entmax"
 
     @staticmethod
     def defaults(): return {"alpha": 1.5, "temperature": 1.0}
 
-    def _exp_alpha(self, r):
-        a = mp.mpf(self.alpha) - 1
-        base = 1 + a * r
-        return base ** (1 / a) if base > 0 else mp.mpf(0)
+    def __init__(self, **params):
+        super().__init__(**params)
+        self._memo = {}
 
     def sigma(self, z):
-        from .engine import solve_increasing
-        a, T, n = mp.mpf(self.alpha) - 1, mp.mpf(self.temperature), len(z)
-        top = max(z)
-        w = [(v - top) / T for v in z]
-        total = lambda m: mp.fsum(self._exp_alpha(v + m) for v in w)
-        dtotal = lambda m: mp.fsum((1 + a * (v + m)) ** (1 / a - 1) for v in w if 1 + a * (v + m) > 0)
-        lo = -(1 - mp.mpf(n) ** (-a)) / a
-        m = solve_increasing(total, dtotal, mp.mpf(1), lo, mp.mpf(0))
-        return [self._exp_alpha(v + m) for v in w]
+        key = (mp.mp.prec, tuple(z))
+        if key not in self._memo:
+            if len(self._memo) > 20000:
+                self._memo.clear()
+            a, T = mp.mpf(self.alpha) - 1, mp.mpf(self.temperature)
+            ia = 1 / a
+
+            def entry(c):
+                b = a * c / T
+                return b ** ia, b ** (ia - 1) / T
+
+            self._memo[key] = _kkt_simplex(z, entry, T / a)
+        return list(self._memo[key])
 
     def _psi_formula(self, x):
         al, T = mp.mpf(self.alpha), mp.mpf(self.temperature)
@@ -276,36 +347,45 @@ class Entmax(MpVec):
         return dot(p, z) - dot(p, p) / 2 - self._psi_formula(p)
 
     def prox(self, z, t):
-        r"""KKT: :math:`g(p_j) = (1-t)p_j + \frac{tT}{a}p_j^{a} = c_j = z_j + \mu` on :math:`[0, 1]` (0 below, 1 above), :math:`\sum_j p_j = 1`.
+        r"""KKT: :math:`g(p_j) = (1-t)p_j + \frac{tT}{a}p_j^{a} = c_j = z_j - \max_k z_k + \mu` on :math:`[0, 1]` (0 below, 1 above), :math:`\sum_j p_j = 1`.
 
         Each entry minimises :math:`\tfrac12(p - z_j)^2 + t\,\frac{T}{\alpha a}(p^\alpha - p) - \tfrac t2p^2 - \nu p`
         on :math:`[0,1]`, convex there (second derivative :math:`1 - t + tTp^{a-1} \ge 1` for
         :math:`T \ge 1`); the constant :math:`-tT/(\alpha a)` of the derivative is absorbed into
-        :math:`\mu`, the root of the increasing :math:`\mu\mapsto\sum_j p_j` in
-        :math:`[g(1/n) - \max z, g(1) - \max z]`.
+        :math:`\mu`.  :math:`g` is increasing and concave (:math:`g'' = tT(a-1)p^{a-2} \le 0`), so
+        its inverse :math:`P` is increasing and convex on :math:`[0, g(1)]`, and :math:`\mu` is found
+        by :func:`_kkt_simplex` with :math:`P'(c) = 1/g'(P(c))`.  One entry: in :math:`q = p^a`,
+        :math:`h(q) = (1-t)q^{1/a} + \frac{tT}{a}q = c` is increasing on :math:`[0, 1]` (:math:`h' =
+        g'(p)\,p/(aq) > 0`), convex for :math:`t < 1` (Newton from the right,
+        :math:`q_0 = \min(1, ac/(tT))`, where :math:`h \ge c`) and concave for :math:`t > 1` (Newton
+        from the left, :math:`q_0 = ac/(tT)`, where :math:`h \le c`): :func:`newton_monotone`.  For
+        :math:`\alpha = 3/2` it is the quadratic :math:`(1-t)q^2 + 2tTq = c`, solved in closed form
+        :math:`q = c/(tT + \sqrt{t^2T^2 + (1-t)c})`.
         """
-        from .engine import solve_increasing
-        a, T, t, n = mp.mpf(self.alpha) - 1, mp.mpf(self.temperature), mp.mpf(t), len(z)
-        g = lambda p: (1 - t) * p + t * T / a * p ** a if p > 0 else mp.mpf(0)
-        dg = lambda p: (1 - t) + t * T * p ** (a - 1) if p > 0 else mp.inf
-        g1 = g(mp.mpf(1))
+        a, T, t = mp.mpf(self.alpha) - 1, mp.mpf(self.temperature), mp.mpf(t)
+        ia, tT = 1 / a, t * T
+        g1 = (1 - t) + tT / a
+
+        def q_of(c):
+            if a == mp.mpf(1) / 2:
+                return c / (tT + mp.sqrt(tT * tT + (1 - t) * c))
+            q0 = a * c / tT
+            if t < 1:
+                q0, direction = min(q0, mp.mpf(1)), -1
+            else:
+                direction = 1
+
+            def fdf(q):
+                qi = q ** (ia - 1)
+                return (1 - t) * qi * q + tT / a * q - c, (1 - t) * ia * qi + tT / a
+            return newton_monotone(fdf, q0, direction)
 
         def entry(c):
-            if c <= 0:
-                return mp.mpf(0)
-            if c >= g1:
-                return mp.mpf(1)
-            return solve_increasing(g, dg, c, mp.mpf(0), mp.mpf(1))
+            q = q_of(c)
+            p = q ** ia
+            return p, 1 / ((1 - t) + tT * q / p)      # P'(c) = 1/g'(p), g'(p) = 1 - t + tT p^(a-1)
 
-        total = lambda mu: mp.fsum(entry(v + mu) for v in z)
-
-        def dtotal(mu):          # sum of dp_j/dc = 1/g'(p_j) over the entries strictly inside (0, 1)
-            ps = [entry(v + mu) for v in z]
-            return mp.fsum(1 / dg(p) for p in ps if 0 < p < 1)
-
-        top = max(z)
-        mu = solve_increasing(total, dtotal, mp.mpf(1), g(1 / mp.mpf(n)) - top, g1 - top)
-        return [entry(v + mu) for v in z]
+        return _kkt_simplex(z, entry, g1)
 
 
 VECTOR = {c.name: c for c in (Softmax, Sparsemax, Entmax15, Entmax, BlockSoftThreshold, Squash)}
