@@ -295,6 +295,69 @@ class Entmax(Activation):
         val = np.max(zz, axis=-1) + self.temperature * (v - (1.0 - spa) / self.alpha)
         return val.astype(z.dtype)
 
+    def _bregman(self, x, z):
+        r""":math:`B(x, z)` as a sum of non-negative terms (eq. (12)), with :math:`p = \sigma(z)`, :math:`c = T/(\alpha a)`.
+
+        With :math:`f(p) = c\sum_j(p_j^\alpha - p_j)` (so :math:`\Psi + \tfrac12\|\cdot\|^2 = f` on
+        :math:`\Delta`), :math:`\Phi^*(z) = \langle p, z\rangle - f(p)` and the KKT conditions
+        :math:`z_j = \partial_j f(p) + \lambda` on the support, :math:`\lambda = \max_k z_k + T(v - 1/\alpha)`,
+
+        .. math::  B(x, z) = f(x) - f(p) - \langle z, x - p\rangle
+                   = \sum_{p_j > 0} c\,p_j^{a}\bigl[a\,p_j h(r_j) + x_j E(a\log(1 + r_j))\bigr]
+                   + \sum_{p_j = 0}\bigl(c\,x_j^\alpha + T(v - 1/a - w_j)\,x_j\bigr) - \lambda\Bigl(\sum_j x_j - 1\Bigr),
+
+        :math:`r_j = (x_j - p_j)/p_j`, :math:`h(r) = (1+r)\log(1+r) - r \ge 0`,
+        :math:`E(y) = e^y - 1 - y \ge 0` (:func:`~bregnet.activations._elementary.xlog1p_rem3`,
+        :func:`~bregnet.activations._elementary.expm1mx`), because
+        :math:`(1+r)^\alpha - 1 - \alpha r = a\,h(r) + (1+r)E(a\log(1+r))`; off the support
+        :math:`v - 1/a - w_j \ge 0`.  Every term is non-negative but the last (the rounding of a
+        point of :math:`\Delta`, summed with compensation), so nothing cancels near the graph, where
+        the expanded form loses :math:`\varepsilon|\Psi|` to a :math:`B` of :math:`10^{-19}`; and the
+        rounding of :math:`p` enters only at second order.  For :math:`r_j > 1`,
+        :math:`p_j h(r_j) = x_j\log(x_j/p_j) - (x_j - p_j)` (no overflow of :math:`r_j`), and where
+        :math:`a\log(x_j/p_j) > 700` the bracket is :math:`x_j^\alpha/p_j^a - x_j(1 + a\log(x_j/p_j))`.
+        float32 inputs keep the expanded form.
+        """
+        from ._elementary import expm1mx, xlog1p_rem3
+
+        if np.result_type(x, z) == np.float32:
+            from ..bregman import bregman_loss_expanded_form
+            return bregman_loss_expanded_form(self, x, z)
+        xd, zd = np.asarray(x, dtype=np.float64), np.asarray(z, dtype=np.float64)
+        T, al, a = self.temperature, self.alpha, self.alpha - 1.0
+        c = T / (al * a)
+        top = np.max(zd, axis=-1, keepdims=True)
+        p, v = entmax_threshold(zd, al, T)
+        v = v[..., None]
+        with np.errstate(over="ignore"):
+            w = (zd - top) / T
+        xc = np.maximum(xd, 0.0)
+        on = p > 0
+        ps = np.where(on, p, 1.0)
+        xs = np.where(on, xc, 1.0)
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            r = (xs - ps) / ps
+            near = np.abs(r) <= 1.0
+            rn = np.where(near, r, 0.0)
+            logq = np.where(near, np.log1p(rn), np.log(np.where(xs > 0, xs, 1.0)) - np.log(ps))
+            ph = np.where(near, ps * (0.5 * rn * rn + xlog1p_rem3(rn)), xs * logq - (xs - ps))
+            y = a * logq
+            huge = y > 700.0
+            e_term = np.where(huge, 0.0, xs * expm1mx(np.where(huge | (xs == 0), 0.0, y)))
+            pa = ps ** a
+            d_on = c * (a * pa * ph + np.where(huge, xs ** al - pa * xs * (1.0 + y), pa * e_term))
+            d_off = c * xc ** al + T * np.maximum(v - 1.0 / a - w, 0.0) * xc
+        terms = np.where(on, d_on, d_off)
+        acc, comp = -np.ones(xd.shape[:-1]), np.zeros(xd.shape[:-1])
+        for j in range(xd.shape[-1]):          # sum x - 1 with Neumaier's compensation
+            u = xd[..., j]
+            t = acc + u
+            comp = comp + np.where(np.abs(acc) >= np.abs(u), (acc - t) + u, (u - t) + acc)
+            acc = t
+        off = acc + comp
+        lam = top[..., 0] + T * (v[..., 0] - 1.0 / al)
+        return np.sum(terms, axis=-1) - np.where(off != 0, lam * off, 0.0)
+
     def _slopes(self, z):
         p, _ = entmax_threshold(z, self.alpha, self.temperature)
         with np.errstate(divide="ignore"):
