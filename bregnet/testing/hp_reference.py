@@ -2,8 +2,8 @@ r"""High-precision reference values of every activation, and a comparison with a
 
 The file ``bregnet/testing/data/hp_reference_v1.json.gz`` (written by
 ``scripts/make_hp_reference.py`` with mpmath, from the mathematics and never from bregnet's
-floating-point code; see ``docs/reference-set.md``) holds, for 27 activations of
-:func:`bregnet.activations.names` (all but ``entmax``, not yet in version 1) with its default parameters (and one other parameter value where
+floating-point code; see ``docs/reference-set.md``) holds, for every activation of
+:func:`bregnet.activations.names` (28) with its default parameters (and one other parameter value where
 it has parameters), exact values to 25 significant digits of
 
 ==================  ===========================================================================
@@ -12,7 +12,7 @@ it has parameters), exact values to 25 significant digits of
 ``prox[t]``         :math:`\operatorname{prox}_{t\Psi}(z)` for :math:`t\in\{0.25, 0.5, 2, 10\}` (keys ``"0.25"``, ...)
 ``phi_star``        :math:`\Phi^*(z)` (Lemma 4, eq. (15))
 ``psi``             :math:`\Psi(x)`, ``inf`` outside :math:`\operatorname{dom}\Psi`, inputs ``x``
-``psi_star``        :math:`\Psi^*(y)` (Definition 3), inputs ``y`` (absent for softmax and entmax15)
+``psi_star``        :math:`\Psi^*(y)` (Definition 3), inputs ``y`` (absent for softmax, entmax15 and entmax)
 ``bregman``         :math:`B_\Psi(x, z)` (eq. (12)) at the pairs ``pairs["x"]``, ``pairs["z"]``
 ``grad``            :math:`\nabla_z B_\Psi(x, z) = \sigma(z) - x` (Lemma 8) at ``grad_pairs`` (:math:`x\in\operatorname{dom}\Psi`)
 ==================  ===========================================================================
