@@ -25,7 +25,7 @@ Examples
 True
 """
 from .baseline import BackpropInversion, input_gradient
-from .energy import DenseMap, InversionEnergy, InversionLayer, LinearMap
+from .energy import DenseMap, InversionEnergy, InversionLayer, LinearMap, OperatorMap
 from .io import load_network, save_network
 from .regularisers import (L1, REGULARISERS, NoRegulariser, Regulariser, Tikhonov, TotalVariation,
                            get_regulariser)
@@ -33,6 +33,6 @@ from .solver import InversionSolver, LiftedInversion
 from .task import METHODS, InversionResult, invert, make_solver
 
 __all__ = ["invert", "make_solver", "InversionResult", "METHODS", "LiftedInversion", "BackpropInversion",
-           "InversionSolver", "InversionEnergy", "InversionLayer", "LinearMap", "DenseMap", "Regulariser",
+           "InversionSolver", "InversionEnergy", "InversionLayer", "LinearMap", "DenseMap", "OperatorMap", "Regulariser",
            "NoRegulariser", "L1", "Tikhonov", "TotalVariation", "get_regulariser", "REGULARISERS",
            "input_gradient", "load_network", "save_network"]

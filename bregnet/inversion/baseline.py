@@ -64,12 +64,14 @@ def input_gradient(network, U, F) -> tuple[np.ndarray, np.ndarray]:
     >>> m.tolist(), g.tolist()
     ([2.0], [[4.0]])
     """
-    zs, xs = _forward(network.weights, network.biases, network.activations, U)
+    ops = getattr(network, "layers", None)
+    zs, xs = _forward(network.weights, network.biases, network.activations, U, layers=ops)
     acts = network.activations
     misfit = _MSE.per_sample(acts[-1], F, zs[-1], xs[-1])
     delta = _MSE.grad_z(acts[-1], F, zs[-1], xs[-1])
     for l in range(network.n_layers, 0, -1):
-        mu = delta @ network.weights[l - 1].T
+        W = network.weights[l - 1]
+        mu = delta @ W.T if ops is None else ops[l - 1].adjoint(delta, W)
         if l == 1:
             return np.asarray(misfit, dtype=np.float64), mu
         delta = acts[l - 2].vjp(zs[l - 2], mu)
@@ -120,7 +122,8 @@ class BackpropInversion(InversionSolver):
 
     def _objective(self, task, network, U) -> dict:
         """``{"objective", "output_misfit", "regulariser"}`` at ``U`` (one forward pass)."""
-        zs, xs = _forward(network.weights, network.biases, network.activations, U)
+        zs, xs = _forward(network.weights, network.biases, network.activations, U,
+                          layers=getattr(network, "layers", None))
         misfit = float(np.mean(_MSE.per_sample(network.activations[-1], task.Y, zs[-1], xs[-1])))
         J = self.make_regulariser(U.shape[1])
         reg = self.alpha * float(np.mean(J.value(U))) if self.alpha > 0 else 0.0

@@ -34,7 +34,8 @@ regulariser's prox, :math:`\lambda_j\Phi_j` by
 
 **Layers as linear maps.**  The energy sees each layer through a :class:`LinearMap` (``forward`` :math:`A x`,
 ``adjoint`` :math:`A^\top y`, ``norm_sq`` a bound on :math:`\|A\|^2`), so any linear layer (a convolution)
-plugs in; :class:`DenseMap` is the dense :math:`W^\top` of :class:`bregnet.network.Network`.
+plugs in; :class:`DenseMap` is the dense :math:`W^\top` of :class:`bregnet.network.Network`,
+:class:`OperatorMap` a layer of :mod:`bregnet.operators` (a convolution) of a network built with ``layers``.
 
 Examples
 --------
@@ -60,7 +61,7 @@ from ..network import Network
 from ..solvers.lipschitz import spectral_norm_sq
 from .regularisers import NoRegulariser, Regulariser
 
-__all__ = ["LinearMap", "DenseMap", "InversionLayer", "InversionEnergy"]
+__all__ = ["LinearMap", "DenseMap", "OperatorMap", "InversionLayer", "InversionEnergy"]
 
 
 # ---------------------------------------------------------------------------------------------- linear maps
@@ -124,6 +125,45 @@ class DenseMap(LinearMap):
 
     def __repr__(self) -> str:
         return f"DenseMap({self.n_in} -> {self.n_out})"
+
+
+class OperatorMap(LinearMap):
+    r"""A layer of :mod:`bregnet.operators` with its parameters as a :class:`LinearMap`: :math:`x \mapsto A_W(x)`
+    (a :class:`~bregnet.operators.Conv2d` cross-correlation, a :class:`~bregnet.operators.Dense` product, ...);
+    ``norm_sq`` is the operator's power iteration, computed once.
+
+    Examples
+    --------
+    >>> from bregnet.operators import Conv2d
+    >>> conv = Conv2d((3, 3, 1), 2, (3, 3), stride=1, padding=1)
+    >>> K = np.random.default_rng(0).normal(size=conv.weight_shape)
+    >>> A = OperatorMap(conv, K)
+    >>> (A.n_in, A.n_out), A.forward(np.ones((1, 9))).shape
+    ((9, 18), (1, 18))
+    """
+
+    def __init__(self, operator, W, norm_sq: float | None = None):
+        from ..operators import LinearOperator
+        if not isinstance(operator, LinearOperator):
+            raise BregnetInputError(f"operator must be a bregnet.operators layer; got {type(operator).__name__}")
+        self.operator, self.W = operator, np.asarray(W)
+        self.n_in, self.n_out = operator.in_size, operator.out_size
+        self.dtype = self.W.dtype
+        self._norm_sq = None if norm_sq is None else float(norm_sq)
+
+    def forward(self, X):
+        return self.operator.forward(X, self.W)
+
+    def adjoint(self, Y):
+        return self.operator.adjoint(Y, self.W)
+
+    def norm_sq(self):
+        if self._norm_sq is None:
+            self._norm_sq = float(self.operator.norm_sq(self.W))
+        return self._norm_sq
+
+    def __repr__(self) -> str:
+        return f"OperatorMap({self.operator!r})"
 
 
 @dataclass(frozen=True)
@@ -210,8 +250,14 @@ class InversionEnergy:
         if len(lambdas) != L:
             raise BregnetInputError(f"lambdas must give one weight per layer ({L}); got {len(lambdas)}")
         norms = [None] * L if norms_sq is None else list(norms_sq)
-        layers = [InversionLayer(DenseMap(W, n), b, a, lam) for W, b, a, lam, n in
-                  zip(network.weights, network.biases, network.activations, lambdas, norms)]
+        ops = getattr(network, "layers", None)
+        if ops is None:
+            layers = [InversionLayer(DenseMap(W, n), b, a, lam) for W, b, a, lam, n in
+                      zip(network.weights, network.biases, network.activations, lambdas, norms)]
+        else:                                          # operator layers (convolutions): the bias over positions
+            layers = [InversionLayer(OperatorMap(op, W, n), op.bias_forward(b, 1)[0].astype(W.dtype), a, lam)
+                      for op, W, b, a, lam, n in zip(ops, network.weights, network.biases, network.activations,
+                                                     lambdas, norms)]
         return cls(layers, regulariser, alpha)
 
     # ------------------------------------------------------------------ shapes

@@ -46,6 +46,8 @@ def save_network(network: Network, path) -> None:
     """Write ``network`` to ``path`` (an ``.npz`` network file, atomically; see the module docstring)."""
     if not isinstance(network, Network):
         raise BregnetInputError(f"network must be a bregnet Network; got {type(network).__name__}")
+    if getattr(network, "layers", None) is not None:
+        raise BregnetInputError("save_network writes dense networks; this one has operator layers (convolutions)")
     spec = {"format": NETWORK_FORMAT, "version": 1,
             "activations": [{"name": a.name, "params": _plain(a.params())} for a in network.activations]}
     arrays = {f"W{l}": W for l, W in enumerate(network.weights, start=1)}
@@ -85,6 +87,9 @@ def _from_checkpoint(path: str, z) -> Network:
         acts = meta["fingerprint"]["initial_network"]["activations"]
     except (KeyError, TypeError):
         raise BregnetInputError(f"network: checkpoint {path!r} does not record the activations") from None
+    if any(np.ndim(W) != 2 for W in state["weights"]):
+        raise BregnetInputError(f"network: checkpoint {path!r} holds operator layers (convolution kernels), which "
+                                f"it does not describe; bregnet invert reads dense networks from checkpoints")
     return Network(tuple(state["weights"]), tuple(state["biases"]), tuple(parse_activation(a) for a in acts))
 
 

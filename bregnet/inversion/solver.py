@@ -98,6 +98,8 @@ class InversionSolver(Solver):
     name = "inversion"
     supports_l1 = False
     needs_l1_prox = False
+    #: operator layers (convolutions, :mod:`bregnet.operators`) enter the energy through OperatorMap
+    supports_operators = True
     runtime_fields = ("target_network",)
     constraints = {"regulariser": OneOf(REGULARISERS), "alpha": Interval(0, None),
                    "image_shape": (NONE, ImageShape()), "tv_tol": Interval(0, 1, closed="neither"),
@@ -128,6 +130,9 @@ class InversionSolver(Solver):
         weights), else copies of its weights and biases (a solver given to :func:`~bregnet.solvers.engine.run`
         directly)."""
         if self.target_network is None:
+            if getattr(network, "layers", None) is not None:
+                raise BregnetInputError(f"{self.name}: a network of operator layers needs target_network=network "
+                                        f"(bregnet.inversion.invert sets it)")
             return params_state(network)
         if network_fingerprint(network) != network_fingerprint(self.target_network):
             raise BregnetInputError(f"{self.name}: the network given to run is not the solver's target_network")
