@@ -21,14 +21,22 @@ from validation import report_study, run, study  # noqa: E402
 
 def test_readings_vary_one_factor_from_their_base():
     """Each ablation names the factors it changes and differs from its base in exactly those."""
-    base = study.READINGS["B-tau1"]
+    bases = [r for r in study.READINGS.values() if not r.changed]
     for name, r in study.READINGS.items():
         assert set(r.changed) <= set(study.FACTORS), name
         for k in r.changed:
             assert getattr(r, k) in study.FACTORS[k], (name, k)
-        if r.changed and r.method == "lbn":
-            diff = {k for k in study.FACTORS if getattr(r, k) != getattr(base, k)}
-            assert diff == set(r.changed), name
+        if r.changed:
+            diffs = [{k for k in study.FACTORS if getattr(r, k) != getattr(b, k)} for b in bases if b.method == r.method]
+            assert set(r.changed) in diffs, name
+
+
+def test_solver_readings_reach_the_solver():
+    """The readings of Algorithm 1 are LBNS options; at bregnet's defaults they are not passed at all."""
+    assert study.options(study.READINGS["A-tau1-printed-steps"])[1]["step_rule"] == "printed-sum"
+    assert study.options(study.READINGS["A-tau100-printed-steps"])[1]["step_rule"] == "printed-mean"
+    assert study.options(study.READINGS["B-tau1-auxacc"])[1]["aux_accuracy"] is True
+    assert not set(study.SOLVER_READINGS) & set(study.options(study.READINGS["B-tau1"])[1])
 
 
 def test_initial_networks():
@@ -43,13 +51,15 @@ def test_initial_networks():
 
 def test_quick_run_and_report(tmp_path):
     out = tmp_path / "study"
-    names = "B-tau1,B-sgd-lr0.1,B-tau1-raw"
+    names = "B-tau1,B-sgd-lr0.1,B-tau1-raw,A-tau1-auxacc"
     assert run.main(["study", "--quick", "--out", str(out), "--methods", names, "--epochs", "1", "--quiet"]) == 0
     meta = json.loads((out / "metrics.json").read_text())
     assert set(meta["methods"]) == set(names.split(","))
     assert (out / "study_curves.png").exists()
     lines = report_study.study_section(meta, str(out), dataset="digits")
-    assert sum(line.startswith("| B-") for line in lines) == 3
+    assert sum(line.startswith(("| A-", "| B-")) for line in lines) == 4
+    aux = meta["methods"]["A-tau1-auxacc"]["final"]["aux_train_accuracy"]
+    assert 0 <= aux <= 1 and "(aux. " in "\n".join(lines)
     # the report's whole section, with a Table 1 run that is an architecture-A reading listed as coming from there
     results = tmp_path / "results"
     (results / "study" / "fashion-mnist").mkdir(parents=True)

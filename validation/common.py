@@ -142,6 +142,9 @@ class Scoring:
 #: the lifted solvers' ``l1`` and the baselines' ``l1_alpha``/``l1_layer`` (the recorded configurations keep them)
 L1_OPTIONS = ("l1", "l1_alpha", "l1_layer")
 
+#: solver diagnostics recorded beside the metrics (LBNS(aux_accuracy=True): the accuracy on the auxiliary variables)
+KEPT_DIAGNOSTICS = ("aux_train_accuracy",)
+
 #: prefix of the metrics of :meth:`Scoring.evaluate` in the engine's history (apart from the solver's diagnostics)
 METRIC = "metric:"
 
@@ -208,6 +211,8 @@ def method_record(method: Method, rows: list, *, eval_every: int, command: str) 
     for row in rows:
         epoch, ev = int(row["epoch"]), {k[len(METRIC):]: v for k, v in row.items()
                                         if k.startswith(METRIC) and v is not None}
+        if ev:                                  # solver diagnostics the study reads (validation/study.py)
+            ev.update({k: row[k] for k in KEPT_DIAGNOSTICS if row.get(k) is not None})
         rec["epochs_done"], pending = epoch, float(row["wall_time"] - last)
         if ev:
             h["epoch"].append(epoch)

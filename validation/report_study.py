@@ -17,16 +17,6 @@ PAPER_T2 = {"fashion-mnist": {"lbn": (59.2, 85.7, 64.7), "sgd-bp": (32.2, 28.1, 
 #: warm starts every epoch, which moves the histories by about 1e-10 relative, see the settings above)
 FROM_TABLE1 = {"A-tau100": "lbn", "A-tau1": "lbn-prox1", "A-sgd-lr0.001": "sgd-bp", "A-sgd-lr0.1": "sgd-bp-lr0.1",
                "A-classical": "classical-lifted"}
-#: the readings the study enumerates but cannot run yet (the solver has no option for them)
-NOT_RUN = [
-    ("step rules", "printed tau_W = 1.99/(||X||^2 + tau_k/2), tau_x = 1.99/||W||^2 against the corrected c/L rules"),
-    ("x-update anchor", "the x-step at the anchor Theta_j^k (printed) or at the current Theta_j (ours)"),
-    ("loop order", "the printed 'for l in {L..1} and j in {L-1..1}' as two separate loops, or one backward sweep"),
-    ("Theta^k", "the proximal anchor at the start of the batch (ours) or of the epoch"),
-    ("accuracy measure", "training accuracy of the forward network (ours) or of the auxiliary variables"),
-]
-
-
 def _load(p: Path):
     return json.loads(p.read_text()) if p.exists() else None
 
@@ -57,6 +47,7 @@ def _rows(meta: dict, table1: dict | None) -> list:
 
 def _line(name, rd, rec, source, paper: dict) -> str:
     f = rec.get("final", {})
+    aux = f.get("aux_train_accuracy")
     rates = f.get("train_linear_rate") or []
     changed = ", ".join(f"{k} = {rd[k]}" for k in rd.get("changed", [])) or "-"
     p = paper.get(rd["method"])
@@ -67,7 +58,7 @@ def _line(name, rd, rec, source, paper: dict) -> str:
         status = f"screening ({rec.get('epochs_done', 0)} epochs)"
     return (f"| {name} | {rd['method']} | {rd['arch']} | {rd['tau'] if rd['method'] == 'lbn' else '-'} | "
             f"{rd['lr'] if rd['method'] == 'sgd-bp' else '-'} | {changed} | {rec.get('epochs_done', 0)}/{rd['epochs']} | "
-            f"{_pct(f.get('train_accuracy'))} | {_pct(f.get('val_accuracy'))} | {gap} | "
+            f"{_pct(f.get('train_accuracy'))}{'' if aux is None else f' (aux. {_pct(aux)})'} | {_pct(f.get('val_accuracy'))} | {gap} | "
             f"{' / '.join(f'{100 * x:.1f}' for x in rates) or '-'} | {'-' if spe is None else f'{spe:.1f}'} | "
             f"{status}{'' if source == 'study' else ', from ' + source} |")
 
@@ -94,6 +85,9 @@ def study_section(meta: dict | None, where: str, table1: dict | None = None, dat
          "| linear rate % (hidden layers) | s/epoch | status |",
          "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     L += [_line(*t, paper) for t in rows]
+    missing = [k for k in meta["configuration"]["readings"] if k not in {t[0] for t in rows}]
+    if missing:
+        L += ["", "Not trained yet on these data: " + ", ".join(missing) + "."]
     L.append("")
     if paper:
         L.append("Paper (Table 1, train / test): " + "; ".join(f"{m} {a:.1f}% / {b:.1f}%" for m, (a, b) in paper.items())
@@ -125,9 +119,9 @@ def study_sections(results: Path) -> list:
          "input layer m_0 = 784).  tau^k is the proximal weight of our mean-over-batch energy: 100 is the printed "
          "tau^k with a mean, 1 the same with an energy summed over the batch of 100, 0.01 and 1e-4 tau^k read as "
          "1/weight.  SGD-BP lr 1e-3 is the printed rate for a mean loss, 0.1 for a summed loss.", "",
-         "Enumerated but not yet run (the solver has no option for them yet):", ""]
-    L += [f"- **{k}**: {v}" for k, v in NOT_RUN]
-    L.append("")
+         "The readings of the printed Algorithm 1 (printed step rules, the x-step at the anchor, the printed loop "
+         "nesting, Theta^k at the start of the epoch, training accuracy on the auxiliary variables) are options of "
+         "`LBNS` (`bregnet/solvers/readings.py`).", ""]
     for p in found:
         ds = p.parent.name
         table1 = _load(results / "table1" / ds / "metrics.json")

@@ -18,9 +18,11 @@ what the paper prints):
   softmax output with its Bregman loss (for LBN) / cross-entropy (for SGD-BP);
 * ``n_inner``: N = 15 (printed) or 2 (a cost reading, not an ambiguity: recorded to separate speed from accuracy).
 
-The step rules (printed ``tau_W = 1.99/(||X||^2 + tau_k/2)``, ``tau_x = 1.99/||W||^2`` against the corrected
-ones), the x-update's anchor, the order of the printed loops, and whether Theta^k is the start of the batch or of
-the epoch need options of the solver that bregnet does not have yet; the report lists them as not run.
+The readings of the printed Algorithm 1 are options of :class:`bregnet.solvers.implicit_stochastic.LBNS`
+(:mod:`bregnet.solvers.readings`, NumPy path): ``step_rule`` (the printed ``tau_W = 1.99/(||X_l||^2 + tau_k/2)``,
+``tau_x = 1.99/||W_l||^2`` for a mean or a summed batch objective, against the corrected rules), ``x_anchor`` (the
+x-update at Theta_j^k as printed), ``loops`` (the printed nesting), ``prox_anchor`` (Theta^k the start of the batch or
+of the epoch) and ``aux_accuracy`` (training accuracy also measured on the auxiliary variables).
 
 ``python validation/run.py study --dataset fashion-mnist --methods B-tau1,B-sgd-lr0.1 ...``: the methods are the
 readings (``READINGS``); results go to ``results/study/DATASET/`` (``--update-results``), one record per reading,
@@ -49,7 +51,14 @@ FACTORS = {
     "centre": (True, False),
     "output": ("mse", "softmax"),
     "n_inner": (15, 2),
+    "step_rule": ("corrected", "printed-mean", "printed-sum"),
+    "x_anchor": ("current", "batch_start"),
+    "loops": ("sweeps", "layerwise"),
+    "prox_anchor": ("batch", "epoch"),
+    "aux_accuracy": (False, True),
 }
+#: the factors that are options of LBNS (bregnet.solvers.readings), passed only where not at bregnet's default
+SOLVER_READINGS = ("step_rule", "x_anchor", "loops", "prox_anchor", "aux_accuracy")
 
 
 @dataclass(frozen=True)
@@ -66,6 +75,11 @@ class Reading:
     centre: bool = True
     output: str = "mse"
     n_inner: int = 15
+    step_rule: str = "corrected"
+    x_anchor: str = "current"
+    loops: str = "sweeps"
+    prox_anchor: str = "batch"
+    aux_accuracy: bool = False
     epochs: int = 100
     note: str = ""
     changed: tuple = field(default=())
@@ -97,6 +111,19 @@ def _readings() -> dict:
     add(replace(base, name="B-tau1-raw", note="pixels not centred"), centre=False)
     add(replace(base, name="B-tau1-softmax", note="softmax output, its Bregman loss"), output="softmax")
     add(replace(base, name="B-tau1-N2", note="N = 2 sweeps per batch"), n_inner=2)
+    for arch in ARCHS:   # readings of the printed Algorithm 1 (NumPy path; architecture A is 10x cheaper)
+        for tau in (1.0, 100.0):
+            b = out[f"{arch}-tau{tau:g}"]
+            add(replace(b, name=f"{b.name}-auxacc", note="accuracy also on the auxiliary variables"),
+                aux_accuracy=True)
+        b = out[f"{arch}-tau100"]
+        add(replace(b, name=f"{arch}-tau100-printed-steps", note="printed steps, mean energy"), step_rule="printed-mean")
+        b = out[f"{arch}-tau1"]
+        add(replace(b, name=f"{arch}-tau1-printed-steps", note="printed steps, summed energy"), step_rule="printed-sum")
+        add(replace(b, name=f"{arch}-tau1-x-anchor", note="x-step at Theta_j^k"), x_anchor="batch_start")
+        add(replace(b, name=f"{arch}-tau1-layerwise", note="printed loop nesting"), loops="layerwise")
+        add(replace(b, name=f"{arch}-tau1-epoch-anchor", note="Theta^k at the start of the epoch"),
+            prox_anchor="epoch")
     sgd = out["B-sgd-lr0.1"]
     add(replace(sgd, name="B-sgd-lr0.1-softmax", note="softmax output, cross-entropy"), output="softmax")
     return out
@@ -121,8 +148,10 @@ def network(reading: Reading, n_in: int, n_out: int, seed: int):
 def options(reading: Reading) -> tuple[str, dict]:
     """``(solver, options)`` of the engine for a reading (Table 1's settings apart from the reading's factors)."""
     if reading.method == "lbn":
+        extra = {k: getattr(reading, k) for k in SOLVER_READINGS
+                 if getattr(reading, k) != Reading.__dataclass_fields__[k].default}
         return "lbn-s", {"batch_size": 100, "n_inner": reading.n_inner, "prox_weight": reading.tau,
-                         "step_scale": 1.99, "shuffle": True}
+                         "step_scale": 1.99, "shuffle": True, **extra}
     if reading.method == "sgd-bp":
         loss = "cross_entropy" if reading.output == "softmax" else "mse"
         return "sgd-bp", {"batch_size": 100, "lr": reading.lr, "loss": loss}
