@@ -458,6 +458,114 @@ def _preimage(act, x):
     return x + np.asarray(act._psi_prime(x), dtype=np.float64)
 
 
+# ---------------------------------------------------------------- double-double residuals near the graph
+# Error-free transformations (Knuth's two-sum, Dekker's FMA-free two-product by splitting) and a
+# double-double exp, accurate to about 2^-95 relative; used only where x is within a few ulps of
+# sigma(z), where the rounding of sigma(z) itself decides B (see _near_graph_residual).
+_SPLIT = 134217729.0                      # 2^27 + 1
+_LN2_HI, _LN2_LO = 0.6931471805599453, 2.3190468138462996e-17
+
+
+def _two_sum(a, b):
+    s = a + b
+    bb = s - a
+    return s, (a - (s - bb)) + (b - bb)
+
+
+def _split(a):
+    c = _SPLIT * a
+    hi = c - (c - a)
+    return hi, a - hi
+
+
+def _two_prod(a, b):
+    p = a * b
+    ah, al = _split(a)
+    bh, bl = _split(b)
+    return p, ((ah * bh - p) + ah * bl + al * bh) + al * bl
+
+
+def _dd_add(a, b):
+    s, e = _two_sum(a[0], b[0])
+    return _two_sum(s, e + a[1] + b[1])
+
+
+def _dd_mul(a, b):
+    p, e = _two_prod(a[0], b[0])
+    return _two_sum(p, e + a[0] * b[1] + a[1] * b[0])
+
+
+def _dd_div(a, b):
+    q1 = a[0] / b[0]
+    r = _dd_add(a, _dd_mul((-q1, np.zeros_like(q1)), b))
+    return _two_sum(q1, (r[0] + r[1]) / b[0])
+
+
+def _inv_factorials(n):
+    from fractions import Fraction
+    out, f = [], Fraction(1)
+    for k in range(n + 1):
+        f = Fraction(1) if k == 0 else f / k
+        hi = float(f)
+        out.append((hi, float(f - Fraction(hi))))
+    return out
+
+
+_INV_FACT = _inv_factorials(24)
+
+
+def _dd_exp(y_hi, y_lo=None):
+    r""":math:`e^{y}` as a double-double for :math:`|y| \le 650` (:math:`y = k\log2 + r`, :math:`|r| \le 0.35`, Taylor to degree 24)."""
+    y_hi = np.asarray(y_hi, dtype=np.float64)
+    y_lo = np.zeros_like(y_hi) if y_lo is None else np.asarray(y_lo, dtype=np.float64)
+    k = np.rint(y_hi / _LN2_HI)
+    p, e = _two_prod(k, np.full_like(k, _LN2_HI))
+    r = _dd_add(_two_sum(y_hi, -p), (-(e + k * _LN2_LO) + y_lo, np.zeros_like(k)))
+    acc = (np.full_like(k, _INV_FACT[-1][0]), np.full_like(k, _INV_FACT[-1][1]))
+    for hi, lo in reversed(_INV_FACT[:-1]):
+        acc = _dd_add(_dd_mul(acc, r), (np.full_like(k, hi), np.full_like(k, lo)))
+    return np.ldexp(acc[0], k.astype(np.int64)), np.ldexp(acc[1], k.astype(np.int64))
+
+
+def _near_graph_residual(act, x, z):
+    r"""``(d, ok)``: :math:`d = x - \sigma(z)` to about :math:`2^{-95}(|\sigma(z)| + |z|)` (double-double), for sigmoid, softplus, tanhshrink.
+
+    * sigmoid: :math:`d = (x - 1 + xE)/(1 + E)`, :math:`E = e^{-z}`;
+    * softplus (:math:`\beta`): :math:`\sigma^{-1}(x) - z = \delta = \beta^{-1}\log\bigl(1 + (P - Q)/Q\bigr)`,
+      :math:`P = e^{\beta x} - 1`, :math:`Q = e^{\beta z}` (:math:`\beta x`, :math:`\beta z` exact
+      by two-products), returned as :math:`d = \sigma'(z)\delta`;
+    * tanhshrink: :math:`d = (x - z) + \tanh z`, :math:`\tanh z = (E - 1)/(E + 1)`, :math:`E = e^{2z}`,
+      for :math:`10^{-3} \le |z|` (below, :math:`\sigma(z) \approx z^3/3` needs more than double-double).
+
+    ``ok`` is False where the class or the range is not covered (those entries keep their value).
+    """
+    name = getattr(act, "name", "")
+    zero = np.zeros_like(z)
+    if name == "sigmoid" and type(act).__name__ == "Sigmoid":
+        ok = np.abs(z) <= 650.0             # Dekker splitting of e^{-z} overflows beyond ~ e^690
+        E = _dd_exp(np.where(ok, -z, 0.0))
+        num = _dd_add(_dd_add(_two_prod(x, E[0]), (x * E[1], zero)), _two_sum(x, -np.ones_like(x)))
+        den = _dd_add(E, (np.ones_like(x), zero))
+        return num[0] / den[0], ok
+    if name == "softplus" and type(act).__name__ == "Softplus":
+        b = float(act.beta)
+        bx, bz = _two_prod(np.full_like(x, b), x), _two_prod(np.full_like(z, b), z)
+        ok = (np.abs(bx[0]) <= 650.0) & (np.abs(bz[0]) <= 650.0) & (x > 0)
+        P = _dd_add(_dd_exp(np.where(ok, bx[0], 0.0), np.where(ok, bx[1], 0.0)), (-np.ones_like(x), zero))
+        Q = _dd_exp(np.where(ok, bz[0], 0.0), np.where(ok, bz[1], 0.0))
+        diff = _dd_add(P, (-Q[0], -Q[1]))
+        delta = np.log1p(np.where(ok, diff[0] / Q[0], 0.0)) / b
+        spz = 1.0 / (1.0 + np.exp(-b * np.where(ok, z, 0.0)))
+        return spz * delta, ok
+    if name == "tanhshrink" and type(act).__name__ == "TanhShrink":
+        ok = (np.abs(z) >= 1e-3) & (np.abs(z) <= 325.0)
+        E = _dd_exp(np.where(ok, 2.0 * z, 0.0))
+        th = _dd_div(_dd_add(E, (-np.ones_like(z), zero)), _dd_add(E, (np.ones_like(z), zero)))
+        d = _dd_add(_two_sum(x, -z), th)
+        return d[0], ok
+    return None, None
+
+
 def _separable_bregman(act, x, z) -> np.ndarray:
     r"""Elementwise :math:`b(x, z)` for a separable activation with ``_psi_prime`` (or ``_bregman_inverse``): expanded form or quadrature.
 
@@ -496,6 +604,18 @@ def _separable_bregman(act, x, z) -> np.ndarray:
                           + np.abs((zd - s) * d) + d * d + np.abs(val)) + round_s
     cond = _EPS64 * (np.abs(d * zd) + np.abs((u - zd) * xd) + np.abs(val))
     look = inside & (bound > 4 * cond) & (bound > _KEEP_RELATIVE * np.abs(val))
+    if np.any(near & inside & (spz > 0)):
+        # x within 8 ulps of sigma(z): b = r^2/(2 sigma'(z)) (1 + O(r sigma''/sigma'^2)) with the residual
+        # r = x - sigma(z) in double-double (the rounding of s would decide b here); b <= 4 eps times its
+        # condition there (b ~ r (u - z)/2, C >= |u - z| |x|), so the relative O(...) term is far inside it
+        sel = np.nonzero(near & inside & (spz > 0))
+        r, ok = _near_graph_residual(act, xd[sel], zd[sel])
+        if r is not None:
+            v = val[sel]
+            v = np.where(ok, 0.5 * r * r / spz[sel], v)
+            val[sel] = v
+            lk = look[sel]
+            look[sel] = lk & ~ok
     if not np.any(look):
         return val
     idx = np.nonzero(look)
