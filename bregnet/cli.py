@@ -543,7 +543,10 @@ def _operator_layers(args, spec, ds, text: str):
         able = ", ".join(n for n, sp in SOLVERS.items() if sp.solver.supports_operators)
         raise BregnetInputError(f"--layers {text!r}: solver {spec.name!r} trains dense networks only; "
                                 f"for convolutional layers use {able}")
-    layers = parse_layers(text, shape)
+    try:
+        layers = parse_layers(text, shape)
+    except BregnetInputError as exc:
+        raise BregnetInputError(f"--layers {text!r}: {exc} (or layer sizes such as 784,64,10)") from None
     return (layers[0].in_size, *(op.out_size for op in layers)), layers
 
 
