@@ -181,6 +181,22 @@ class LinearOperator:
         r""":math:`\|K \mapsto A_K(X)\|_2^2` (all samples), the data part of the :math:`\Theta_l`-step's Lipschitz bound."""
         raise NotImplementedError
 
+    def affine_map_norm_sq(self, X, *, v0=None, tol: float = 1e-10, max_iter: int = 500,
+                           return_vector: bool = False):
+        r""":math:`\|(K, b) \mapsto A_K(X) + \mathbf 1 \otimes b\|_2^2` (all samples), exactly by power iteration: the
+        :math:`\Theta_l`-step's Lipschitz constant is :math:`\lambda_l` times this over :math:`s` (plus :math:`\rho`),
+        tighter than :math:`\lambda_l(\|K \mapsto A_K(X)\|_2^2/s + P)`.  Warm-start vector of length
+        ``weight_map_vector_size + 1``.
+
+        >>> c = Conv2d((3, 3, 1), 1, 3)
+        >>> round(c.affine_map_norm_sq(np.zeros((2, 9))), 8)                # the bias alone: s P = 2
+        2.0
+        """
+        from .solvers.lipschitz import spectral_norm_sq
+        M = self.patches(X) if isinstance(self, Conv2d) else np.asarray(X)
+        M = np.hstack([M, np.ones((M.shape[0], 1), dtype=M.dtype)])
+        return spectral_norm_sq(M, v0=v0, tol=tol, max_iter=max_iter, return_vector=return_vector)
+
     def check_parameters(self, W, b, l: int) -> None:
         """ValueError naming ``W_l``/``b_l`` unless their shapes are ``weight_shape``/``bias_shape``."""
         if np.shape(W) != self.weight_shape:

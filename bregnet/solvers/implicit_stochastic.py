@@ -32,8 +32,8 @@ The start vector only changes the estimate within the tolerance.
 LBN-D (Section 6.2) is the same with :math:`\rho = 0` and one batch of all samples per epoch.
 
 Operator layers (:mod:`bregnet.operators`, convolutions): the same sweeps through the layers' operators
-(:mod:`bregnet.solvers.sweep`): :math:`\|X_{l-1}^p\|_2^2` becomes :math:`\|K \mapsto A_K(X_{l-1}^p)\|_2^2`,
-:math:`+1` becomes :math:`+P` (the positions a bias is broadcast over), :math:`\|W_{j+1}\|_2^2` becomes
+(:mod:`bregnet.solvers.sweep`): :math:`\|X_{l-1}^p\|_2^2/|B_p| + 1` becomes the exact joint norm
+:math:`\|(K, b) \mapsto A_K(X_{l-1}^p) + \mathbf 1\otimes b\|_2^2/|B_p|`, :math:`\|W_{j+1}\|_2^2` becomes
 :math:`\|A_{W_{j+1}}\|_2^2`, and :math:`W_{j+1}^\top` the adjoint.  Such networks take the NumPy path; dense
 networks keep the Numba kernel.
 

@@ -11,7 +11,10 @@ The step sizes of every lifted solver come from these bounds (written once, used
 For an operator layer :math:`A_{W}(x) + b` (:mod:`bregnet.operators`) the same bounds read
 :math:`\lambda_l(\|K \mapsto A_K(X_{l-1})\|_2^2/s + P) + \rho` (``positions`` :math:`P`: the bias is
 broadcast over :math:`P` output positions, so :math:`\|b \mapsto \mathbf 1 \otimes b\|^2 = sP`) and
-:math:`\lambda_{j+1}\|A_{W_{j+1}}\|_2^2`; the operators compute both norms by power iteration.
+:math:`\lambda_{j+1}\|A_{W_{j+1}}\|_2^2`; the operators compute both norms by power iteration.  The sweeps use the
+exact joint norm :math:`\|(K, b) \mapsto A_K(X) + \mathbf 1\otimes b\|_2^2/s` instead of the first bound (``positions``
+0, :meth:`bregnet.operators.LinearOperator.affine_map_norm_sq`): for a convolution on images the bias direction is
+nearly the top singular direction of the patches, so the sum :math:`\|P(X)\|^2 + sP` nearly doubles the constant.
 
 A step :math:`c/L` with :math:`0 < c < 2` then decreases the block objective (descent lemma); the paper
 uses :math:`c = 1.99` (Section 6.1).

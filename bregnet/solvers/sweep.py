@@ -25,7 +25,8 @@ energies; a layer's residual is :func:`bregnet.lifted.layer_residual` and its st
 
 **Operator layers** (:mod:`bregnet.operators`: convolutions).  For a network with ``layers`` every step above
 goes through the layer's operator: :math:`\|X_{l-1}\|_2^2` becomes :math:`\|K \mapsto A_K(X_{l-1})\|_2^2`
-(:func:`input_norm_sq`) with the bias bound :math:`P` of the operator's positions (:func:`theta_step_size`),
+(:func:`input_norm_sq`: the exact joint norm of :math:`(K, b) \mapsto A_K(X) + \mathbf 1 \otimes b`, which for a
+convolution's first layer is about half of the bound :math:`\|P(X)\|^2 + sP`),
 :math:`\|W_{j+1}\|_2^2` becomes :math:`\|A_{W_{j+1}}\|_2^2` (:func:`layer_norm_sq`), and the steps use the
 operator's forward map, adjoint and parameter gradient.  Both norms are power iterations, warm-started as the
 dense ones.  A dense network (``layers`` None) takes exactly the expressions it always took.
@@ -91,18 +92,20 @@ def _pre(network: Network, xs, l: int):
 
 
 def input_norm_sq(op, X, **options):
-    r""":math:`\|X\|_2^2` (dense, ``op`` None) or :math:`\|K \mapsto A_K(X)\|_2^2`; ``options`` of
-    :func:`~bregnet.solvers.lipschitz.spectral_norm_sq` (``v0``, ``tol``, ``max_iter``, ``return_vector``, ``method``).
+    r""":math:`\|X\|_2^2` (dense, ``op`` None; the step adds :math:`s` for the bias) or, for an operator, the exact
+    :math:`\|(K, b) \mapsto A_K(X) + \mathbf 1 \otimes b\|_2^2` (``affine_map_norm_sq``; the step adds nothing,
+    :func:`_positions` is 0); ``options`` of :func:`~bregnet.solvers.lipschitz.spectral_norm_sq` (``v0``, ``tol``,
+    ``max_iter``, ``return_vector``, ``method``).
 
     >>> from bregnet.operators import Conv2d
     >>> X = np.ones((2, 9))
     >>> input_norm_sq(None, X, method="exact"), round(input_norm_sq(Conv2d((3, 3, 1), 1, 3), X), 8)
-    (18.0, 18.0)
+    (18.0, 20.0)
     """
     if op is None:
         return spectral_norm_sq(X, **options)
     options.pop("method", None)
-    return op.weight_map_norm_sq(X, **options)
+    return op.affine_map_norm_sq(X, **options)
 
 
 def layer_norm_sq(op, W, **options):
@@ -115,7 +118,9 @@ def layer_norm_sq(op, W, **options):
 
 
 def _positions(op) -> int:
-    return 1 if op is None else op.positions
+    r"""The bias part of the Theta-step's bound: 1 (dense: :math:`\|[X, 1]\|^2 \le \|X\|^2 + s`); 0 for an operator,
+    whose :func:`input_norm_sq` already is the joint norm."""
+    return 1 if op is None else 0
 
 
 def x_block_step(problem: LiftedProblem, network: Network, xs, j: int, t: float) -> np.ndarray:
@@ -217,7 +222,7 @@ def warm_start_vectors(network: Network) -> dict:
 
     ``{"vx": [v_0, ..., v_{L-1}], "vw": [w_1, ..., w_L]}`` with :math:`v_l \in \mathbb R^{n_l}` for
     :math:`\|X_l\|_2^2` (``v_0`` unused) and :math:`w_l \in \mathbb R^{n_l}` for :math:`\|W_l\|_2^2` (``w_1`` unused).
-    For operator layers the vectors have the sizes of the operators' power iterations (``weight_map_vector_size``
+    For operator layers the vectors have the sizes of the operators' power iterations (``weight_map_vector_size + 1``
     for :func:`input_norm_sq`, ``norm_vector_size`` for :func:`layer_norm_sq`), and ``v_0`` is used (the patches
     of :math:`X_0` are no longer a small matrix).
 
@@ -228,7 +233,7 @@ def warm_start_vectors(network: Network) -> dict:
     [(5,), (2,)]
     """
     if network.layers is not None:
-        return {"vx": [np.zeros(op.weight_map_vector_size) for op in network.layers],
+        return {"vx": [np.zeros(op.weight_map_vector_size + 1) for op in network.layers],
                 "vw": [np.zeros(op.norm_vector_size) for op in network.layers]}
     return {"vx": [np.zeros(W.shape[0]) for W in network.weights],
             "vw": [np.zeros(W.shape[1]) for W in network.weights]}

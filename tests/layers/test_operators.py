@@ -63,6 +63,10 @@ def test_norm_bounds_equal_the_dense_spectral_norms(op):
     cols = [op.forward(X, e.reshape(op.weight_shape)).ravel() for e in np.eye(n_w)]
     assert op.weight_map_norm_sq(X, tol=1e-13, max_iter=5000) == pytest.approx(
         np.linalg.norm(np.array(cols).T, 2) ** 2, rel=1e-6)
+    ones = [op.bias_forward(e, 3).repeat(3, axis=0).ravel() for e in np.eye(op.bias_shape[0])]
+    joint = np.linalg.norm(np.array(cols + ones).T, 2) ** 2          # (K, b) -> A_K(X) + 1 (x) b as a matrix
+    assert op.affine_map_norm_sq(X, tol=1e-13, max_iter=5000) == pytest.approx(joint, rel=1e-6)
+    assert joint <= np.linalg.norm(np.array(cols).T, 2) ** 2 + 3 * op.positions * (1 + 1e-12)
 
 
 def test_norm_warm_start_returns_the_vector_and_reuses_it():
