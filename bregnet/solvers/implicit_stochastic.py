@@ -289,7 +289,7 @@ class LBNS(Solver):
         return self._reading.is_corrected and self.prox_anchor == "batch" and not self.aux_accuracy
 
     def init(self, task: Task, network: Network, hidden, rng) -> dict:
-        extra = {"aux_accuracy": 0.0} if self.aux_accuracy else {}
+        extra = {"aux_accuracy": -1.0} if self.aux_accuracy else {}      # -1: no epoch trained yet
         return {**params_state(network), "warm": warm_start_vectors(network), **extra}
 
     def _kernel(self, task: Task) -> bool:
@@ -351,7 +351,8 @@ class LBNS(Solver):
     def diagnostics(self, task: Task, state: dict) -> dict:
         out = lifted_diagnostics(task, self.network(task, state), None)
         if self.aux_accuracy:
-            out["aux_train_accuracy"] = float(state["aux_accuracy"])
+            aux = float(state["aux_accuracy"])
+            out["aux_train_accuracy"] = None if aux < 0 else aux              # none at epoch 0
         return out
 
     def hidden(self, state):

@@ -109,6 +109,7 @@ def test_aux_accuracy(toy):
     pred = hidden[-1] @ new.weights[-1] + new.biases[-1]
     expected = float(np.mean(np.argmax(pred, axis=1) == np.argmax(Y, axis=1)))
     assert res.history.aux_train_accuracy[-1] == pytest.approx(expected)
+    assert res.history.aux_train_accuracy[0] is None                       # nothing trained at epoch 0
     assert "aux_train_accuracy" not in run(LBNS(batch_size=12, n_inner=2), net, X, Y, epochs=1, seed=0).history.rows[-1]
 
 
