@@ -276,3 +276,94 @@ def test_softmax_bregman_near_the_graph():
             abs(mp.exp(w / T - lse / T) - v) * abs(w) for v, w in zip(X, Z))
     got = float(bm.bregman_loss(get("softmax", temperature=2.0), [x], [z])[0])
     assert abs(got - b) <= 8 * EPS * cond, (got, float(b))
+
+
+# ----------------------------------------------------------------------------- issue 14: radial B near the graph
+def _radial_exact(name, alpha, x, z):
+    """(B, cond) of block_soft_threshold (alpha) / squash at rows x, z by eq. (12) at 120 digits;
+    cond = |B| + sum_j |sigma^{-1}(x) - z|_j |x_j| + |sigma(z) - x|_j |z_j| (d/dx B, d/dz B = Lemma 8)."""
+    with mp.workdps(120):
+        X, Z = [mp.mpf(v) for v in x], [mp.mpf(v) for v in z]
+        rho, R = mp.sqrt(mp.fsum(v * v for v in X)), mp.sqrt(mp.fsum(v * v for v in Z))
+        xz = mp.fsum(p * q for p, q in zip(X, Z))
+        if name == "block_soft_threshold":
+            al = mp.mpf(alpha)
+            b = rho ** 2 / 2 + al * rho + max(R - al, 0) ** 2 / 2 - xz
+            ns, inv = max(R - al, 0), 1 + al / rho
+        else:
+            b = rho ** 2 / 2 + mp.asin(mp.sqrt(rho)) - mp.sqrt(rho * (1 - rho)) - rho ** 2 / 2 + R - mp.atan(R) - xz
+            ns, inv = R * R / (1 + R * R), mp.sqrt(rho / (1 - rho)) / rho
+        cond = abs(b) + mp.fsum(abs(inv * p - q) * abs(p) + abs(ns * q / R - p) * abs(q) for p, q in zip(X, Z))
+        return b, cond
+
+
+def _radial_sigma_rounded(name, alpha, z):
+    """sigma(z) correctly rounded, entry by entry (mpmath)."""
+    with mp.workdps(60):
+        Z = [mp.mpf(v) for v in z]
+        R = mp.sqrt(mp.fsum(v * v for v in Z))
+        f = (R - mp.mpf(alpha)) / R if name == "block_soft_threshold" else R / (1 + R * R)
+        return [float(f * v) for v in Z]
+
+
+RADIAL_NEAR_GRAPH = [
+    # name, alpha, x, z: the pairs of the reference set where x = sigma(z) rounded; old error in eps*cond
+    ("block_soft_threshold", 1.0, [-23.62329312226648, 93.55734233176092, -38.17073891628951],
+     [-23.850945440206754, 94.45893322054694, -38.53858166991456]),                                       # 13.1
+    ("block_soft_threshold", 0.5, [-0.025226652926191678, 0.025287865588302316, 0.188300120605927],
+     [-0.09103828263375935, 0.09125918770786084, 0.6795399948558004]),                                   # 8.65
+    ("block_soft_threshold", 0.5, [0.3163836025883208, 4.644851581371332, 0.47991617497249006],
+     [0.3501832138059865, 5.141066228179029, 0.5311861522988629]),                                       # 8.24
+    ("block_soft_threshold", 0.5, [0.0017450297580905898, 0.026321307076110544, 0.02250376533313138],
+     [0.02690851491315902, 0.4058769088077581, 0.34701007376022125]),                                    # 22.3
+    ("squash", None, [0.5736233659903918, -0.20001875285222026, 0.7942175483295658],
+     [62.73484782354978, -21.87523515604215, 86.86033377880685]),                                        # 14.8
+    ("squash", None, [0.528313536490827, -0.8043775451921996, 0.2709282333037031],
+     [34.858265723749916, -53.073041434391094, 17.87591590269724]),                                      # 9.43
+]
+
+
+def _radial_act(name, alpha):
+    return get(name, alpha=alpha) if name == "block_soft_threshold" else get(name)
+
+
+@pytest.mark.parametrize("name, alpha, x, z", RADIAL_NEAR_GRAPH,
+                         ids=[f"{c[0]}-{i}" for i, c in enumerate(RADIAL_NEAR_GRAPH)])
+def test_radial_bregman_near_the_graph_to_the_condition(name, alpha, x, z):
+    """Exact B ~ 1e-36..1e-30 there, decided by the rounding of ||x||, ||z||, sigma(z): within 8 eps*cond now
+    (the 1-D profile loss plus rho R (1 - cos theta) from float64 unit vectors was 8.2 .. 22 eps*cond off)."""
+    assert _radial_sigma_rounded(name, alpha if alpha else 0.0, z) == x       # the pair is on the graph, rounded
+    b, cond = _radial_exact(name, alpha, x, z)
+    got = float(bm.bregman_loss(_radial_act(name, alpha), [x], [z])[0])
+    assert abs(got - b) <= 8 * EPS * cond, (got, float(b), float(abs(got - b) / (EPS * cond)))
+
+
+@pytest.mark.parametrize("name, alpha", [("block_soft_threshold", 1.0), ("block_soft_threshold", 0.5), ("squash", None)])
+def test_radial_bregman_at_rounded_graph_and_neighbours(name, alpha):
+    """x = sigma(z) rounded and its 1-ulp neighbours (one entry moved) at random z, and a point off the
+    graph: within 8 eps*cond of eq. (12) at 120 digits."""
+    rng = np.random.default_rng(14)
+    act = _radial_act(name, alpha)
+    xs, zs = [], []
+    for _ in range(12):
+        z = rng.normal(size=3) * 10.0 ** rng.uniform(-0.3, 1.5)
+        if name == "block_soft_threshold" and np.linalg.norm(z) <= alpha * 1.01:
+            z = z * (2 * alpha / np.linalg.norm(z))
+        x = np.array(_radial_sigma_rounded(name, alpha if alpha else 0.0, z))
+        xs.append(x), zs.append(z)
+        for j in range(3):
+            for d in (-np.inf, np.inf):
+                y = x.copy()
+                y[j] = np.nextafter(y[j], d)
+                xs.append(y), zs.append(z)
+        xs.append(x * (1 - 1e-3)), zs.append(z)
+    xs, zs = np.array(xs), np.array(zs)
+    if name == "squash":
+        keep = np.linalg.norm(xs, axis=1) < 1
+        xs, zs = xs[keep], zs[keep]
+    got = bm.bregman_loss(act, xs, zs)
+    worst = 0.0
+    for x, z, g in zip(xs, zs, got):
+        b, cond = _radial_exact(name, alpha, x.tolist(), z.tolist())
+        worst = max(worst, float(abs(float(g) - b) / (EPS * cond)))
+    assert worst <= 8, worst

@@ -44,7 +44,7 @@ KNOWN = {}
 #: _bregman (radial.py).  sigmoid (22), softplus(beta=2) (83) and tanhshrink (66) left the set when
 #: bregman.py's near-graph path took the residual x - sigma(z) in double-double (now 0.78, 1.07, 3.7).
 #: Marked xfail(strict=False); a name leaves the set when all its cases pass.
-BREGMAN_PENDING = {"block_soft_threshold", "squash"}
+BREGMAN_PENDING = set()
 
 def _act(name, params):
     return get(name, **params)

@@ -44,6 +44,63 @@ def _unit(z: np.ndarray, r: np.ndarray) -> np.ndarray:
     return np.where((r > 0)[..., None], z / safe, 0)
 
 
+# --------------------------------------------------------------------------- B near the graph (double-double)
+_EPS64 = float(np.finfo(np.float64).eps)
+#: rows with all of |x_j|, |z_j| within [2^-300, 2^300] (or 0) take the double-double path: no split overflows, no square underflows
+_DD_RANGE = (2.0 ** -300, 2.0 ** 300)
+
+
+def _near_rows(xd, zd, s, extra, scale=None):
+    r"""Rows where :math:`\|x - \sigma(z)\| \le 8\varepsilon(\|x\| + \mathrm{scale})` (``s`` the float64 :math:`\sigma(z)`), ``extra`` holds and the double-double path is safe.
+
+    ``scale`` (default 0) widens the band by what the float64 ``s`` itself may be off (block
+    soft-thresholding: :math:`\|z\|`, since :math:`\|z\| - \alpha` cancels in ``prox``).
+    """
+    lo, hi = _DD_RANGE
+    ax, az = np.abs(xd), np.abs(zd)
+    in_range = (np.all((ax == 0) | ((ax >= lo) & (ax <= hi)), axis=-1)
+                & np.all((az == 0) | ((az >= lo) & (az <= hi)), axis=-1))
+    rho = norm(xd)
+    with np.errstate(invalid="ignore", over="ignore"):
+        band = 8 * _EPS64 * (rho if scale is None else rho + scale)
+        return in_range & (rho > 0) & (norm(xd - s) <= band) & extra
+
+
+def _dd_radial_residual(x, z, profile):
+    r"""``(e, zhat, ns, R)`` for rows ``x``, ``z`` of shape ``(k, n)``: :math:`e = x - \sigma(z)` to about :math:`2^{-100}\|x\|`.
+
+    :math:`\sigma(z) = r(R)\hat z`, :math:`R = \|z\|`; :math:`R^2 = \sum_j z_j^2` (two-products and
+    two-sums), :math:`R` by one Newton step on :math:`\sqrt{R^2}`, :math:`\hat z = z/R` and
+    :math:`r(R)` (``profile(R2, R)``, double-double in, double-double out) and their product all in
+    double-double (the helpers of :mod:`bregnet.bregman`).  ``e``, ``zhat``, ``ns`` :math:`= r(R)`
+    and ``R`` are returned rounded to float64.
+    """
+    from ..bregman import _dd_add, _dd_div, _dd_mul, _two_prod, _two_sum
+
+    zero = np.zeros(z.shape[:-1])
+    S = (zero, zero)
+    for j in range(z.shape[-1]):
+        S = _dd_add(S, _two_prod(z[:, j], z[:, j]))
+    r0 = np.sqrt(S[0])
+    p, q = _two_prod(r0, r0)
+    R = _two_sum(r0, ((S[0] - p) - q + S[1]) / (2 * r0))      # S[0] - p exact (Sterbenz)
+    ns = profile(S, R)
+    col = lambda a: (a[0][:, None], a[1][:, None])               # noqa: E731
+    zh = _dd_div((z, np.zeros_like(z)), col(R))
+    sv = _dd_mul(col(ns), zh)
+    e = _dd_add((x, np.zeros_like(x)), (-sv[0], -sv[1]))
+    return e[0] + e[1], zh[0], ns[0] + ns[1], R[0]
+
+
+def _perp(e, zh):
+    r""":math:`(\langle e, \hat z
+angle, \|e_\perp\|^2)`, :math:`e_\perp = e - \langle e, \hat z
+angle\hat z` (both of size :math:`\|e\|`: no cancellation)."""
+    c = np.sum(e * zh, axis=-1)
+    ep = e - c[:, None] * zh
+    return c, np.sum(ep * ep, axis=-1)
+
+
 # --------------------------------------------------------------------------- block soft-threshold
 def _angular(x, z, rho, R):
     r""":math:`\rho R(1 - \cos\theta) = \tfrac12\rho R\,|x/\rho - z/R|^2` (0 where :math:`\rho R = 0`): the part of :math:`B` that :math:`\langle x, z\rangle` would cancel."""
@@ -112,7 +169,42 @@ class BlockSoftThreshold(Activation):
         rho, R = norm(xd), norm(zd)
         a = float(self.alpha)
         b = piecewise_linear_bregman(rho, R, (a,), (0.0,), (0.0, 1.0), s=np.maximum(R - a, 0.0))
-        return b + _angular(xd, zd, rho, R)
+        val = b + _angular(xd, zd, rho, R)
+        if xd.ndim == 0 or xd.size == 0:
+            return val
+        xd, zd = np.broadcast_arrays(xd, zd)
+        near = _near_rows(xd, zd, self.prox(zd), R > a, scale=R)
+        if np.any(near):
+            val = np.array(val, dtype=np.float64, copy=True)
+            val[near] = self._bregman_near_graph(xd[near], zd[near], np.where(near, rho, 0.0)[near], val[near])
+        return val
+
+    def _bregman_near_graph(self, x, z, rho, fallback):
+        r""":math:`B = 	frac12\|e\|^2 + lpha\|e_\perp\|^2/(\|x\| + \|\sigma(z)\| + \langle e, \hat z
+angle)` for rows within 8 ulps of the graph (:math:`\|z\| > lpha`).
+
+        :math:`e = x - \sigma(z)` in double-double (:func:`_dd_radial_residual`), :math:`e_\perp` its part
+        across :math:`\hat z`.  From eq. (12) with :math:`z = \sigma(z) + lpha\hat z`,
+        :math:`B = 	frac12\|e\|^2 + lpha(\|x\| - \langle x, \hat z
+angle)` and
+        :math:`\|x\| - \langle x,\hat z
+angle = \|x_\perp\|^2/(\|x\| + \langle x, \hat z
+angle)`,
+        :math:`x_\perp = e_\perp`, :math:`\langle x,\hat z
+angle = \|\sigma(z)\| + \langle e,\hat z
+angle`:
+        a sum of non-negative terms of size :math:`\|e\|^2`.  (The rounding of :math:`\|x\|`,
+        :math:`\|z\|`, :math:`\sigma(z)` decided the unit-vector form there: 22 eps*cond.)
+        Rows where :math:`\|\sigma(z)\|` rounds to :math:`\le 0` keep ``fallback``.
+        """
+        from ..bregman import _dd_add
+
+        a = float(self.alpha)
+        e, zh, ns, _ = _dd_radial_residual(x, z, lambda S, R: _dd_add(R, (np.full_like(R[0], -a), np.zeros_like(R[0]))))
+        c, ep2 = _perp(e, zh)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            val = 0.5 * np.sum(e * e, axis=-1) + a * ep2 / (rho + ns + c)
+        return np.where(ns > 0, val, fallback)
 
     def prox(self, z, step: float = 1.0):
         z = as_float_array(z)
@@ -294,7 +386,57 @@ class Squash(Activation):
             t = D / (1.0 + U * R)
             inner = -np.sign(t) * _r_minus_arctan(np.abs(t)) + D * D * U / ((1.0 + U * R) * (1.0 + U * U))
             b = np.where(rho < 1, inner, np.arctan2(1.0, R))
-        return b + _angular(xd, zd, rho, R)
+        val = b + _angular(xd, zd, rho, R)
+        if xd.ndim == 0 or xd.size == 0:
+            return val
+        xd, zd = np.broadcast_arrays(xd, zd)
+        near = _near_rows(xd, zd, self.prox(zd), (rho < 1) & (R > 0))
+        if np.any(near):
+            val = np.array(val, dtype=np.float64, copy=True)
+            val[near] = self._bregman_near_graph(xd[near], zd[near], np.where(near, rho, 0.0)[near], val[near])
+        return val
+
+    @staticmethod
+    def _bregman_near_graph(x, z, rho, fallback):
+        r""":math:`B = b(
+ho, R) + Rq` for rows within 8 ulps of the graph, from :math:`e = x - \sigma(z)` in double-double.
+
+        With :math:`c = \langle e, \hat z
+angle`, :math:`e_\perp = e - c\hat z` and
+        :math:`q = \|e_\perp\|^2/(
+ho + \|\sigma(z)\| + c) = 
+ho - \langle x, \hat z
+angle`
+        (:math:`x_\perp = e_\perp`), the angular term is :math:`
+ho R(1 - \cos	heta) = Rq` and
+        :math:`\delta = 
+ho - r(R) = c + q`.  Then, :math:`w = \delta(1 + R^2)`,
+        :math:`U = r^{-1}(
+ho) = \sqrt{(R^2 + w)/(1 - w)}` and
+        :math:`D = U - R = w(1 + R^2)/((1 - w)(U + R))` without cancellation, and :math:`b` as in
+        :meth:`_bregman` from :math:`D`.  Every term is of size :math:`\|e\|^2`; the rounding of
+        :math:`
+ho`, :math:`R` and :math:`\sigma(z)` decided the unit-vector form there (15 eps*cond).
+        Rows with :math:`w \ge 1` keep ``fallback``.
+        """
+        from ..bregman import _dd_add, _dd_div
+
+        def profile(S, R):
+            one = np.ones_like(S[0])
+            return _dd_div(S, _dd_add(S, (one, np.zeros_like(one))))
+
+        e, zh, ns, R = _dd_radial_residual(x, z, profile)
+        c, ep2 = _perp(e, zh)
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            q = ep2 / (rho + ns + c)
+            k = 1.0 + R * R
+            w = (c + q) * k
+            U = np.sqrt((R * R + w) / (1.0 - w))
+            D = w * k / ((1.0 - w) * (U + R))
+            t = D / (1.0 + U * R)
+            b = -np.sign(t) * _r_minus_arctan(np.abs(t)) + D * D * U / ((1.0 + U * R) * (1.0 + U * U))
+            val = b + R * q
+        return np.where((w < 1) & np.isfinite(val), val, fallback)
 
     def prox(self, z, step: float = 1.0):
         z = as_float_array(z)
