@@ -843,6 +843,10 @@ def _validation_dir():
     return root if v.is_file() else None
 
 
+#: the experiments of validation/run.py (NAMES there; a test holds the two equal)
+REPRODUCIBLE = ("table1", "table2", "fig3", "fig6", "fig7", "fig8", "study", "conv", "inversion")
+
+
 def _cmd_reproduce(args) -> int:
     root = _validation_dir()
     if root is None:
@@ -947,7 +951,9 @@ def build_parser() -> argparse.ArgumentParser:
     t.set_defaults(func=_cmd_train)
 
     r = sub.add_parser("reproduce", help="reproduce a table or figure of Section 6 (validation/run.py)",
-                       description="Run one of the paper's experiments: table1, table2, fig3, fig6, fig7, fig8. "
+                       description="Run one of the paper's experiments (table1, table2, fig3, fig6, fig7, fig8), the reading "
+                                   "study of Section 6.1 (study), or an experiment of the lifted family (conv, "
+                                   "inversion). "
                                    "Results go to --out DIR (default ./bregnet-reproduce/NAME[/DATASET], --quick: "
                                    "./bregnet-reproduce/quick/NAME[/DATASET]); --update-results writes the committed "
                                    "validation/results/ instead.  Methods with records or checkpoints there are "
@@ -956,7 +962,7 @@ def build_parser() -> argparse.ArgumentParser:
                                    "table beside the paper's numbers.  Further options (--quick, --epochs, --dataset, "
                                    "--methods, ...) are passed to validation/run.py; `bregnet reproduce table1 --help` "
                                    "lists them.")
-    r.add_argument("name", choices=("table1", "table2", "fig3", "fig6", "fig7", "fig8"))
+    r.add_argument("name", choices=REPRODUCIBLE)
     r.add_argument("rest", nargs=argparse.REMAINDER, help="options for validation/run.py")
     r.set_defaults(func=_cmd_reproduce)
 

@@ -78,3 +78,8 @@ def test_study_needs_named_readings(tmp_path):
     with pytest.raises(SystemExit, match="not among the methods"):
         run.main(["study", "--quick", "--out", str(tmp_path / "s"), "--methods", "no-such-reading"])
     assert not (tmp_path / "s").exists()
+
+
+def test_bregnet_reproduce_offers_every_experiment():
+    from bregnet.cli import REPRODUCIBLE
+    assert REPRODUCIBLE == run.NAMES
