@@ -37,14 +37,6 @@ CASES = list(_cases())
 QUANTITIES = ("sigma", "derivative", "prox", "phi_star", "psi", "psi_star")
 #: (name, quantity) pairs that are known to fail today, with the reason (none after the fixes of issue 14)
 KNOWN = {}
-#: B(x, z) of these activations is not yet within k eps*cond of the set at a few pairs (issue 14, open):
-#: x = sigma(z) rounded where that double lies within a small fraction of an ulp of sigma(z), so that the
-#: exact B is ~1e-30..1e-36 and its condition ~1e-19; the rounding of ||x|| and of the radial profile decides
-#: B there.  Worst errors: block_soft_threshold 22, squash 15 (eps*cond); their B is the activations' own
-#: _bregman (radial.py).  sigmoid (22), softplus(beta=2) (83) and tanhshrink (66) left the set when
-#: bregman.py's near-graph path took the residual x - sigma(z) in double-double (now 0.78, 1.07, 3.7).
-#: Marked xfail(strict=False); a name leaves the set when all its cases pass.
-BREGMAN_PENDING = set()
 
 def _act(name, params):
     return get(name, **params)
@@ -140,21 +132,10 @@ def test_bregnet_matches_hp_reference(name, params, quantity):
     assert report.ok, str(report)
 
 
-def _bregman_jobs(pending: bool):
-    jobs = [(n, p, "grad") for n, p in CASES] if not pending else []
-    return jobs + [(n, p, "bregman") for n, p in CASES if (n in BREGMAN_PENDING) == pending]
-
-
-@pytest.mark.parametrize("name,params,quantity", _bregman_jobs(False), ids=_ids)
+@pytest.mark.parametrize("name,params,quantity", [(n, p, q) for n, p in CASES for q in ("grad", "bregman")], ids=_ids)
 def test_bregman_matches_hp_reference(name, params, quantity):
-    act = _act(name, params)
-    report = compare_to_hp_reference(name, params, ulps=ULPS, raise_on_mismatch=False, **_callables(act, quantity))
-    assert report.ok, str(report)
-
-
-@pytest.mark.xfail(strict=False, reason="B near the graph not yet within k eps*cond (issue 14, open)")
-@pytest.mark.parametrize("name,params,quantity", _bregman_jobs(True), ids=_ids)
-def test_bregman_matches_hp_reference_pending_bregman_fix(name, params, quantity):
+    """B and its gradient of every activation within k eps*cond, near the graph included (issue 14: 16 activations
+    were outside, by up to 6.4e16 tolerances, before B was evaluated without cancellation there)."""
     act = _act(name, params)
     report = compare_to_hp_reference(name, params, ulps=ULPS, raise_on_mismatch=False, **_callables(act, quantity))
     assert report.ok, str(report)
