@@ -48,6 +48,7 @@ True
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -56,7 +57,7 @@ from ..exceptions import BregnetInputError
 from ..lifted import LiftedProblem, forward_hidden, theta_step, x_step
 from ..network import Network
 from .lipschitz import spectral_norm_sq
-from .sweep import POWER_MAX_ITER, POWER_TOL, theta_step_size, x_step_size
+from .sweep import POWER_MAX_ITER, POWER_TOL, X_LIPSCHITZ_FLOOR, theta_step_size, x_step_size
 
 __all__ = ["AlgorithmReading", "reading_sweeps", "STEP_RULES", "X_ANCHORS", "LOOPS"]
 
@@ -87,31 +88,47 @@ class AlgorithmReading:
         if self.step_rule == "corrected":
             return theta_step_size(problem, l, spectral_norm_sq(xs[l - 1], tol=tol, max_iter=max_iter), B, c, rho)
         out = spectral_norm_sq(xs[l], tol=tol, max_iter=max_iter)            # ||X_l||^2, as printed
-        return c / (out + rho / 2) if self.step_rule == "printed-mean" else c / (out / B + rho / 2)
+        lip = out + rho / 2 if self.step_rule == "printed-mean" else out / B + rho / 2
+        return _step(c, lip, problem.lambdas[l - 1])
 
     def x_step(self, problem: LiftedProblem, j: int, W_next, B: int, c: float, tol, max_iter) -> float:
         """The per-sample step :math:`t_j` of the :math:`x_j` block."""
         nw = spectral_norm_sq(W_next, tol=tol, max_iter=max_iter)
         if self.step_rule == "corrected":
             return x_step_size(problem, j, nw, c)
-        return c / (B * nw) if self.step_rule == "printed-mean" else c / nw
+        return _step(c, B * nw if self.step_rule == "printed-mean" else nw, problem.lambdas[j - 1])
+
+
+def _step(c: float, lip: float, lam: float) -> float:
+    """``c / lip``; ``c / lam`` where ``lip`` is (numerically) zero, as :func:`bregnet.solvers.sweep.x_step_size`;
+    NaN where ``lip`` is (the iterates diverged under a printed rule: the engine then stops the run with a message)."""
+    if math.isnan(lip):
+        return math.nan
+    return c / lip if lip > lam * X_LIPSCHITZ_FLOOR else c / lam
 
 
 def _pair_step(problem, reading, l, xs, Ws, bs, anchor, c, rho, tol, max_iter):
-    """The Theta_l step, then (l > 1) the x_{l-1} step with the new Theta_l; updates Ws, bs, xs in place."""
+    """The Theta_l step, then (l > 1) the x_{l-1} step with the new Theta_l; updates Ws, bs, xs in place.  False
+    (nothing updated further) where a step size is not a finite positive number: the iterates diverged."""
     B = xs[0].shape[0]
     act, lam = problem.activations[l - 1], problem.lambdas[l - 1]
     eta = reading.theta_step(problem, l, xs, B, c, rho, tol, max_iter)
+    if not 0 < eta < math.inf:
+        return False
     Ws[l - 1], bs[l - 1], _ = theta_step(act, lam, Ws[l - 1], bs[l - 1], xs[l - 1], xs[l], eta,
                                          anchor=(anchor.weights[l - 1], anchor.biases[l - 1]), prox_weight=rho)
     if l == 1:
-        return
+        return True
     j = l - 1
     D_next = act.prox(xs[j] @ Ws[l - 1] + bs[l - 1]) - xs[l]
     at_W, at_b = (Ws[j - 1], bs[j - 1]) if reading.x_anchor == "current" else \
         (anchor.weights[j - 1], anchor.biases[j - 1])
     Zj = xs[j - 1] @ at_W + at_b
-    xs[j] = x_step(problem, j, xs[j], Zj, D_next, Ws[l - 1], reading.x_step(problem, j, Ws[l - 1], B, c, tol, max_iter))
+    t = reading.x_step(problem, j, Ws[l - 1], B, c, tol, max_iter)
+    if not 0 < t < math.inf:
+        return False
+    xs[j] = x_step(problem, j, xs[j], Zj, D_next, Ws[l - 1], t)
+    return True
 
 
 def reading_sweeps(problem: LiftedProblem, network: Network, X0, Y, *, n_sweeps: int, prox_weight: float,
@@ -123,7 +140,8 @@ def reading_sweeps(problem: LiftedProblem, network: Network, X0, Y, *, n_sweeps:
     (default ``network``), :math:`\rho` = ``prox_weight``; the auxiliary variables start at the forward pass
     of ``network`` (the print's "Initialise :math:`x_j^i = \sigma_j(f(x_{j-1}^i, \Theta_j^k))`").  The spectral
     norms are computed afresh by power iteration (tolerance ``tol``).  Returns the new network and the final
-    ``[X_1, ..., X_{L-1}]``.
+    ``[X_1, ..., X_{L-1}]``; where a printed step rule's step is not finite (the iterates diverged), the
+    weights are NaN, which :func:`bregnet.solvers.engine.run` reports as a divergence.
     """
     if network.layers is not None:
         raise BregnetInputError("reading_sweeps: the printed readings of Algorithm 1 are for dense networks")
@@ -132,12 +150,10 @@ def reading_sweeps(problem: LiftedProblem, network: Network, X0, Y, *, n_sweeps:
     xs = [X0, *forward_hidden(network, X0), Y]
     Ws, bs = [W.copy() for W in network.weights], [b.copy() for b in network.biases]
     args = (anchor, step_scale, prox_weight, tol, max_iter)
-    if reading.loops == "sweeps":
-        for _ in range(n_sweeps):
-            for l in range(L, 0, -1):
-                _pair_step(problem, reading, l, xs, Ws, bs, *args)
-    else:
-        for l in range(L, 0, -1):
-            for _ in range(n_sweeps):
-                _pair_step(problem, reading, l, xs, Ws, bs, *args)
+    order = [l for _ in range(n_sweeps) for l in range(L, 0, -1)] if reading.loops == "sweeps" else \
+        [l for l in range(L, 0, -1) for _ in range(n_sweeps)]
+    for l in order:
+        if not _pair_step(problem, reading, l, xs, Ws, bs, *args):     # diverged: a non-finite network, which
+            Ws = [np.full_like(W, np.nan) for W in Ws]                 # the engine reports (DivergenceError)
+            break
     return Network(tuple(Ws), tuple(bs), network.activations), xs[1:L]

@@ -123,3 +123,13 @@ def test_reading_run_resumes_bit_exactly(toy, tmp_path):
     resumed = run(solver, net, X, Y, epochs=4, seed=1, checkpoint=ck, resume=True).network
     for a, b in zip(full.weights + full.biases, resumed.weights + resumed.biases):
         np.testing.assert_array_equal(a, b)
+
+
+def test_printed_steps_diverge_with_a_message():
+    """Section 6.1's printed rules do not bound the Lipschitz constants: on a random problem scaled up they blow up,
+    and the engine stops the run with a DivergenceError (not an arithmetic error of the step rule)."""
+    from bregnet.exceptions import DivergenceError
+    net, X, Y = toy_problem([20, 16, 16, 4], ["relu", "relu", "identity"], n_samples=40, seed=2)
+    with pytest.raises(DivergenceError):
+        run(LBNS(batch_size=20, n_inner=5, step_rule="printed-sum", prox_weight=0.0), net, X, 0.01 * Y,
+            epochs=5, seed=0)
