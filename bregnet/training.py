@@ -186,7 +186,7 @@ def get_solver(name) -> SolverSpec:
     >>> get_solver("newton")
     Traceback (most recent call last):
     ...
-    bregnet.exceptions.BregnetInputError: unknown solver 'newton'; choose one of lbn-s, lbn-d, proximal-gradient, stochastic-proximal-gradient, coordinate-descent, model-averaging, parallel-implicit, gd-bp, sgd-bp, isgd-bp, adam-bp, classical-lifted, mac-qp (aliases: adam, lbn, spg, pg)
+    bregnet.exceptions.BregnetInputError: unknown solver 'newton'; choose one of lbn-s, lbn-d, proximal-gradient, stochastic-proximal-gradient, coordinate-descent, adam-bcd, model-averaging, parallel-implicit, gd-bp, sgd-bp, isgd-bp, adam-bp, classical-lifted, mac-qp (aliases: adam, lbn, spg, pg)
     """
     if isinstance(name, SolverSpec):
         return name

@@ -368,3 +368,28 @@ def test_radial_bregman_at_rounded_graph_and_neighbours(name, alpha):
         b, cond = _radial_exact(name, alpha, x.tolist(), z.tolist())
         worst = max(worst, float(abs(float(g) - b) / (EPS * cond)))
     assert worst <= 8, worst
+
+
+# ---------------------------------------------------------------- B near the edge of dom Psi (|x| -> 1)
+def _softsign_B(x, z):
+    X, Z = mp.mpf(x), mp.mpf(z)
+    S = Z / (1 + abs(Z))
+    return -abs(X) - mp.log(1 - abs(X)) + S * Z + abs(S) + mp.log(1 - abs(S)) - X * Z
+
+
+def _squash_B(x, z):
+    X, Z = abs(mp.mpf(x)), mp.mpf(z)
+    return mp.asin(mp.sqrt(X)) - mp.sqrt(X * (1 - X)) + abs(Z) - mp.atan(abs(Z)) - mp.mpf(x) * Z
+
+
+@pytest.mark.parametrize("name,exact", [("softsign", _softsign_B), ("squash", _squash_B)])
+@pytest.mark.parametrize("x", [0.999999999999, -0.999999999999, 0.9999999981282416, 0.9999999999999999])
+@pytest.mark.parametrize("z", [0.0, 1.685873938857987e-07, -1.685873938857987e-07, 1.5])
+def test_bregman_near_the_edge_of_the_domain(name, exact, x, z):
+    """B(x, z) for |x| -> 1 (far from the graph), to 4 ulps: the closed forms of softsign (q -> 1) and of the squash
+    profile (two terms of size r^-1(|x|) ~ 1e8) lost 1e-6 and 1e-9 relative there, and with them the smoothness in
+    z that Theorem 10, items 5 and 6, test (found by the law suite)."""
+    with mp.workdps(40):
+        want = float(exact(x, z))
+    got = float(bm.bregman_loss(get(name), np.array([[x]]), np.array([[z]]))[0])
+    assert abs(got - want) <= 4 * np.spacing(want)

@@ -93,9 +93,7 @@ def _dd_radial_residual(x, z, profile):
 
 
 def _perp(e, zh):
-    r""":math:`(\langle e, \hat z
-angle, \|e_\perp\|^2)`, :math:`e_\perp = e - \langle e, \hat z
-angle\hat z` (both of size :math:`\|e\|`: no cancellation)."""
+    r""":math:`(\langle e, \hat z\rangle, \|e_\perp\|^2)`, :math:`e_\perp = e - \langle e, \hat z\rangle\hat z` (both of size :math:`\|e\|`: no cancellation)."""
     c = np.sum(e * zh, axis=-1)
     ep = e - c[:, None] * zh
     return c, np.sum(ep * ep, axis=-1)
@@ -180,19 +178,13 @@ class BlockSoftThreshold(Activation):
         return val
 
     def _bregman_near_graph(self, x, z, rho, fallback):
-        r""":math:`B = 	frac12\|e\|^2 + lpha\|e_\perp\|^2/(\|x\| + \|\sigma(z)\| + \langle e, \hat z
-angle)` for rows within 8 ulps of the graph (:math:`\|z\| > lpha`).
+        r""":math:`B = \tfrac12\|e\|^2 + \alpha\|e_\perp\|^2/(\|x\| + \|\sigma(z)\| + \langle e, \hat z\rangle)` for rows within 8 ulps of the graph (:math:`\|z\| > \alpha`).
 
         :math:`e = x - \sigma(z)` in double-double (:func:`_dd_radial_residual`), :math:`e_\perp` its part
-        across :math:`\hat z`.  From eq. (12) with :math:`z = \sigma(z) + lpha\hat z`,
-        :math:`B = 	frac12\|e\|^2 + lpha(\|x\| - \langle x, \hat z
-angle)` and
-        :math:`\|x\| - \langle x,\hat z
-angle = \|x_\perp\|^2/(\|x\| + \langle x, \hat z
-angle)`,
-        :math:`x_\perp = e_\perp`, :math:`\langle x,\hat z
-angle = \|\sigma(z)\| + \langle e,\hat z
-angle`:
+        across :math:`\hat z`.  From eq. (12) with :math:`z = \sigma(z) + \alpha\hat z`,
+        :math:`B = \tfrac12\|e\|^2 + \alpha(\|x\| - \langle x, \hat z\rangle)` and
+        :math:`\|x\| - \langle x,\hat z\rangle = \|x_\perp\|^2/(\|x\| + \langle x, \hat z\rangle)`,
+        :math:`x_\perp = e_\perp`, :math:`\langle x,\hat z\rangle = \|\sigma(z)\| + \langle e,\hat z\rangle`:
         a sum of non-negative terms of size :math:`\|e\|^2`.  (The rounding of :math:`\|x\|`,
         :math:`\|z\|`, :math:`\sigma(z)` decided the unit-vector form there: 22 eps*cond.)
         Rows where :math:`\|\sigma(z)\|` rounds to :math:`\le 0` keep ``fallback``.
@@ -375,8 +367,10 @@ class Squash(Activation):
         With :math:`U = r^{-1}(\rho) = \sqrt{\rho/(1-\rho)}` and :math:`D = U - R`,
         :math:`b = \int_R^U (v - R)\,\frac{2v}{(1+v^2)^2}\,dv = \arctan U - \arctan R - \frac{D}{1+U^2}
         = (\arctan t - t) + \frac{D^2 U}{(1+UR)(1+U^2)}`, :math:`t = \frac{D}{1+UR}`
-        (:math:`\arctan t - t` by its series for small :math:`t`, so that nothing of size :math:`D`
-        cancels); :math:`b = \arctan(1/R)` on the sphere :math:`\rho \ge 1`.
+        (:math:`\arctan t - t` by its series for :math:`|t| < 1/2`, so that nothing of size :math:`D`
+        cancels; for :math:`|t| \ge 1/2` the first form :math:`\arctan t - D/(1+U^2)`, where the two terms of the
+        second, each of size :math:`U`, would cancel as :math:`\rho \to 1`); :math:`b = \arctan(1/R)` on the
+        sphere :math:`\rho \ge 1`.
         """
         xd, zd = np.asarray(x, dtype=np.float64), np.asarray(z, dtype=np.float64)
         rho, R = norm(xd), norm(zd)
@@ -384,7 +378,11 @@ class Squash(Activation):
             U = np.where(rho < 1, np.sqrt(np.where(rho < 1, rho, 0.0) / (1.0 - np.minimum(rho, 1.0))), np.inf)
             D = U - R
             t = D / (1.0 + U * R)
-            inner = -np.sign(t) * _r_minus_arctan(np.abs(t)) + D * D * U / ((1.0 + U * R) * (1.0 + U * U))
+            small = np.abs(t) < 0.5                          # the series form; else arctan t - D/(1+U^2), whose
+            series = -np.sign(t) * _r_minus_arctan(np.where(small, np.abs(t), 0.0)) \
+                + D * D * U / ((1.0 + U * R) * (1.0 + U * U))  # two terms of size U cancel for large U
+            direct = np.arctan(t) - D / (1.0 + U * U)
+            inner = np.where(small, series, np.where(np.isinf(U), np.arctan2(1.0, R), direct))
             b = np.where(rho < 1, inner, np.arctan2(1.0, R))
         val = b + _angular(xd, zd, rho, R)
         if xd.ndim == 0 or xd.size == 0:
@@ -398,25 +396,16 @@ class Squash(Activation):
 
     @staticmethod
     def _bregman_near_graph(x, z, rho, fallback):
-        r""":math:`B = b(
-ho, R) + Rq` for rows within 8 ulps of the graph, from :math:`e = x - \sigma(z)` in double-double.
+        r""":math:`B = b(\rho, R) + Rq` for rows within 8 ulps of the graph, from :math:`e = x - \sigma(z)` in double-double.
 
-        With :math:`c = \langle e, \hat z
-angle`, :math:`e_\perp = e - c\hat z` and
-        :math:`q = \|e_\perp\|^2/(
-ho + \|\sigma(z)\| + c) = 
-ho - \langle x, \hat z
-angle`
-        (:math:`x_\perp = e_\perp`), the angular term is :math:`
-ho R(1 - \cos	heta) = Rq` and
-        :math:`\delta = 
-ho - r(R) = c + q`.  Then, :math:`w = \delta(1 + R^2)`,
-        :math:`U = r^{-1}(
-ho) = \sqrt{(R^2 + w)/(1 - w)}` and
+        With :math:`c = \langle e, \hat z\rangle`, :math:`e_\perp = e - c\hat z` and
+        :math:`q = \|e_\perp\|^2/(\rho + \|\sigma(z)\| + c) = \rho - \langle x, \hat z\rangle`
+        (:math:`x_\perp = e_\perp`), the angular term is :math:`\rho R(1 - \cos\theta) = Rq` and
+        :math:`\delta = \rho - r(R) = c + q`.  Then, :math:`w = \delta(1 + R^2)`,
+        :math:`U = r^{-1}(\rho) = \sqrt{(R^2 + w)/(1 - w)}` and
         :math:`D = U - R = w(1 + R^2)/((1 - w)(U + R))` without cancellation, and :math:`b` as in
         :meth:`_bregman` from :math:`D`.  Every term is of size :math:`\|e\|^2`; the rounding of
-        :math:`
-ho`, :math:`R` and :math:`\sigma(z)` decided the unit-vector form there (15 eps*cond).
+        :math:`\rho`, :math:`R` and :math:`\sigma(z)` decided the unit-vector form there (15 eps*cond).
         Rows with :math:`w \ge 1` keep ``fallback``.
         """
         from ..bregman import _dd_add, _dd_div

@@ -634,14 +634,21 @@ class Softsign(SeparableActivation):
 
         With :math:`X = |x|`, :math:`Z = |z|`: for :math:`xz \ge 0`, :math:`b = -\log(1-q) - q`,
         :math:`q = (u - z)/(1 + u) = X - Z(1 - X)` (small near the graph, where the series of
-        :func:`~bregnet.activations._elementary.log1pmx` is used); for :math:`xz < 0` the path crosses 0
+        :func:`~bregnet.activations._elementary.log1pmx` is used; where :math:`1 - q = (1 + Z)(1 - X) < 1/2`,
+        :math:`b = -\log(1 - q) - q` from that product, since :math:`q \to 1` would lose :math:`\log(1 - q)` to
+        the rounding of :math:`q` as :math:`X \to 1`); for :math:`xz < 0` the path crosses 0
         and :math:`b = (Z - \log(1+Z)) + (-\log(1-X) - X) + ZX`, three non-negative terms.
         """
         X, Z = np.abs(_f64(x)), np.abs(_f64(z))
         X = np.where(X < 1, X, 0.0)
         same = np.sign(_f64(x)) * np.sign(_f64(z)) >= 0
         q = X - Z * (1.0 - X)
-        b = np.where(same, -log1pmx(-np.where(same, q, 0.0)), -log1pmx(Z) - log1pmx(-X) + Z * X)
+        r = (1.0 + Z) * (1.0 - X)                  # 1 - q; 1 - X exact for X >= 1/2, where q -> 1 would cancel
+        far = same & (r < 0.5)
+        with np.errstate(divide="ignore"):
+            b_far = -np.log(np.where(far, r, 1.0)) - (1.0 - r)
+        b = np.where(same, np.where(far, b_far, -log1pmx(-np.where(same & ~far, q, 0.0))),
+                     -log1pmx(Z) - log1pmx(-X) + Z * X)
         return np.sum(b, axis=-1)
 
     def _psi_star(self, y):
