@@ -317,6 +317,8 @@ def test_erratum_o_784_64_64_10_has_three_affine_layers():
     from bregnet.problems import classification
     assert glorot_init([784, 64, 64, 10], "relu", seed=0).n_layers == 3
     assert classification().layer_sizes == (784, 64, 64, 10) and classification().n_layers == 3
+    reading_b = glorot_init([784, 784, 64, 64, 10], ["relu"] * 3 + ["identity"], seed=0)
+    assert reading_b.n_layers == 4 and len(reading_b.layer_sizes[1:-1]) == 3     # Table 2's three hidden layers
 
 
 # ------------------------------------------------------------------ (p) Section 6.2, separate tau_w and tau_b

@@ -34,7 +34,7 @@ def _spe(h: dict):
 
 def _rows(meta: dict, table1: dict | None) -> list:
     """``(name, reading, record, source)`` for every run of the study and the Table 1 runs it reuses."""
-    readings = meta["configuration"]["readings"]
+    readings = _readings(meta)
     rows = [(k, readings[k], r, "study") for k, r in meta.get("methods", {}).items() if k in readings]
     have = {k for k, *_ in rows}
     for k, t1 in FROM_TABLE1.items():
@@ -43,6 +43,17 @@ def _rows(meta: dict, table1: dict | None) -> list:
             rows.append((k, readings[k], rec, f"table1 `{t1}`"))
     order = list(readings)
     return sorted(rows, key=lambda t: order.index(t[0]))
+
+
+def _readings(meta: dict) -> dict:
+    """The readings of the metrics.json, completed by today's ``validation.study.READINGS`` (a process started
+    before a reading was added wrote a configuration without it)."""
+    from .study import READINGS
+    out = dict(meta["configuration"]["readings"])
+    for k, r in READINGS.items():
+        out.setdefault(k, {"method": r.method, **r.factors(), "note": r.note, "changed": list(r.changed),
+                           "epochs": r.epochs})
+    return out
 
 
 def _line(name, rd, rec, source, paper: dict) -> str:
@@ -74,6 +85,29 @@ def _closest(rows, method: str, target: float):
     return best
 
 
+def _partial_lines(rows, paper: dict) -> list:
+    """For the readings not yet at their epochs: the first epoch their training accuracy reached the paper's, their
+    best test accuracy; for the auxiliary-variable readings, that accuracy; for the diverged ones, the message."""
+    out = []
+    for name, rd, rec, _ in rows:
+        h, p = rec.get("history", {}), paper.get(rd["method"])
+        if rec.get("status") == "diverged":
+            out.append(f"- **{name}** diverged: {rec.get('error', '')}")
+            continue
+        if rec.get("epochs_done", 0) >= rd["epochs"] or not h.get("train_accuracy") or p is None:
+            continue
+        first = next((e for e, a in zip(h["epoch"], h["train_accuracy"]) if 100 * a >= p[0]), None)
+        i = max(range(len(h["val_accuracy"])), key=h["val_accuracy"].__getitem__)
+        reach = (f"reached the paper's training accuracy ({p[0]}%) at epoch {first}" if first is not None else
+                 f"has not reached the paper's training accuracy ({p[0]}%)")
+        aux = [a for a in h.get("aux_train_accuracy", []) if a]
+        extra = f"; accuracy on the auxiliary variables {_pct(aux[-1])} (lowest over epochs 1-{len(aux)}: {_pct(min(aux))})" \
+            if aux else ""
+        out.append(f"- **{name}** ({rec.get('epochs_done', 0)} of {rd['epochs']} epochs so far) {reach}; best test "
+                   f"{_pct(h['val_accuracy'][i])} at epoch {h['epoch'][i]}{extra}.")
+    return out
+
+
 def study_section(meta: dict | None, where: str, table1: dict | None = None, dataset: str = "fashion-mnist") -> list:
     """The lines of the study's section for one dataset (empty without results)."""
     if meta is None:
@@ -85,7 +119,7 @@ def study_section(meta: dict | None, where: str, table1: dict | None = None, dat
          "| linear rate % (hidden layers) | s/epoch | status |",
          "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     L += [_line(*t, paper) for t in rows]
-    missing = [k for k in meta["configuration"]["readings"] if k not in {t[0] for t in rows}]
+    missing = [k for k in _readings(meta) if k not in {t[0] for t in rows}]
     if missing:
         L += ["", "Not trained yet on these data: " + ", ".join(missing) + "."]
     L.append("")
@@ -100,6 +134,7 @@ def study_section(meta: dict | None, where: str, table1: dict | None = None, dat
                 L.append(f"- Completed {method} reading closest to the paper's training accuracy ({paper[method][0]}%): "
                          f"**{c[1]}** ({_pct(f['train_accuracy'])} train, {_pct(f['val_accuracy'])} test; "
                          f"{c[0]:.1f} points from the paper's training accuracy).")
+    L += _partial_lines(rows, paper)
     L += ["", f"Curves: `{where}/study_curves.png`.  Commands: `{where}/COMMAND`.", ""]
     return L
 
