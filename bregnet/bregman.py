@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import logsumexp, xlogy
 
-from .activations.base import Activation, as_float_array
+from .activations.base import Activation, _two_prod, as_float_array
 
 __all__ = [
     "bregman_loss",
@@ -325,18 +325,6 @@ def _piece_term(up, x, z, d, m, e_lo, e_hi, v_lo, v_hi):
     return np.where(active, m * w * (dp + 0.5 * w), 0.0)
 
 
-def _two_prod_err(a: float, b: np.ndarray, p: np.ndarray) -> np.ndarray:
-    """``a b - p`` exactly for ``p = fl(a b)`` (Dekker's two-product)."""
-    c = 134217729.0
-    a1 = a * c
-    ah = a1 - (a1 - a)
-    al = a - ah
-    b1 = b * c
-    bh = b1 - (b1 - b)
-    bl = b - bh
-    return ((ah * bh - p) + ah * bl + al * bh) + al * bl
-
-
 def _sigma_residual(z, s, knots, values, slopes):
     r""":math:`\sigma(z) - s` exactly where ``s`` is the rounded value of a slope-1 piece (:math:`z + (v_k - u_k)`, a two-sum) or of :math:`m z` (a piece through the origin, a two-product); 0 elsewhere."""
     edges = (-np.inf,) + tuple(knots) + (np.inf,)
@@ -353,7 +341,7 @@ def _sigma_residual(z, s, knots, values, slopes):
                 r = (z - (s - back)) + (c - back)
                 err = np.where(inside & (s == z + c), r, err)
             elif m != 0 and e == 0.0 and v == 0.0:
-                err = np.where(inside & (s == m * z), _two_prod_err(m, z, s), err)
+                err = np.where(inside & (s == m * z), _two_prod(m, z)[1], err)
     return np.where(np.isfinite(err), err, 0.0)
 
 
@@ -462,7 +450,6 @@ def _preimage(act, x):
 # Error-free transformations (Knuth's two-sum, Dekker's FMA-free two-product by splitting) and a
 # double-double exp, accurate to about 2^-95 relative; used only where x is within a few ulps of
 # sigma(z), where the rounding of sigma(z) itself decides B (see _near_graph_residual).
-_SPLIT = 134217729.0                      # 2^27 + 1
 _LN2_HI, _LN2_LO = 0.6931471805599453, 2.3190468138462996e-17
 
 
@@ -470,19 +457,6 @@ def _two_sum(a, b):
     s = a + b
     bb = s - a
     return s, (a - (s - bb)) + (b - bb)
-
-
-def _split(a):
-    c = _SPLIT * a
-    hi = c - (c - a)
-    return hi, a - hi
-
-
-def _two_prod(a, b):
-    p = a * b
-    ah, al = _split(a)
-    bh, bl = _split(b)
-    return p, ((ah * bh - p) + ah * bl + al * bh) + al * bl
 
 
 def _dd_add(a, b):

@@ -64,28 +64,10 @@ def spectral_norm_sq(A, *, method: str = "power", v0=None, tol: float = 1e-10, m
         return (val, None) if return_vector else val
     if method != "power":
         raise ValueError(f"method must be 'power' or 'exact'; got {method!r}")
-    if v0 is None or np.shape(v0) != (n,) or not np.any(v0):
-        v = 1.0 + np.arange(n, dtype=np.float64) / max(n, 1)
-    else:
-        v = np.asarray(v0, dtype=np.float64).copy()
+    from ..operators import power_norm_sq
     A64 = A.astype(np.float64, copy=False)
-    v /= np.linalg.norm(v)
-    lam = 0.0
-    for _ in range(max_iter):
-        w = A64.T @ (A64 @ v)
-        new = float(v @ w)
-        nw = np.linalg.norm(w)
-        if nw == 0.0:
-            lam = 0.0
-            break
-        v = w / nw
-        if abs(new - lam) <= tol * max(new, 1e-300):
-            lam = new
-            break
-        lam = new
-    # the Rayleigh quotient of the last iterate is at least the previous estimate
-    lam = max(lam, float(v @ (A64.T @ (A64 @ v))))
-    return (lam, v) if return_vector else lam
+    return power_norm_sq(lambda v: A64.T @ (A64 @ v), n, v0=v0, tol=tol, max_iter=max_iter,
+                         return_vector=return_vector)
 
 
 def theta_lipschitz(X_prev_norm_sq: float, n_samples: int, lam: float, prox_weight: float = 0.0,
