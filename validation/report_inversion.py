@@ -39,9 +39,13 @@ def inversion_section(meta, where: str = "results/inversion") -> list:
             L.append(f"| {lab} | {LABELS[m]} | {r['psnr_mean']:.2f} | {r['rel_error']:.4f} | "
                      f"{r['output_misfit']:.3g} | {r['wall_time_s']:.1f} s |")
     ae = c["autoencoder"]
-    L += ["", f"**(c) decoder inversion**: sparse autoencoder {'-'.join(map(str, ae['layer_sizes']))} trained by "
-              f"LBN-S for {ae['epochs']} epochs on {ae['n_train']} images of {ae['label']}"
-              + (f" ({ae['note']})" if ae.get("note") else "") + f"; decoder (ReLU, identity) inverted at the "
+    same = ae.get("matches_fig3_record")
+    check = ("" if same is None else
+             f" (its final training objective {ae['final_train_objective']:.6g} "
+             + ("equals" if same else "DIFFERS FROM") + f" fig3's record, {ae['fig3_record_train_objective']:.6g})")
+    L += ["", f"**(c) decoder inversion**: the sparse autoencoder of fig3, "
+              f"{'-'.join(map(str, ae['layer_sizes']))}, trained by fig3's LBN-S method for {ae['epochs']} epochs on "
+              f"{ae['n_train']} images of {ae['label'].split(':')[0]}{check}; decoder (ReLU, identity) inverted at the "
               f"decoded codes of validation images (code sparsity {100 * c['code_sparsity']:.0f}%), l1, "
               f"alpha = {c['alpha']:g}, {c['epochs']} sweeps from zero codes:", "",
           "| method | code rel. error | decoded PSNR (dB) | output rel. error | wall time |", "|---|---|---|---|---|"]

@@ -39,3 +39,16 @@ def test_quick_inversion_run(tmp_path, capsys):
         for k, r in meta[part]["runs"].items():
             assert again[part]["runs"][k]["objective_history"] == r["objective_history"], (part, k)
             assert again[part]["runs"][k]["resumed_from"] == r["epochs"]
+
+
+def test_decoder_is_fig3s_autoencoder(tmp_path):
+    """(c) inverts the decoder of the autoencoder fig3 trains: same network, data and solver, so the same final
+    training objective as fig3's own lbn-s run (quick settings)."""
+    inv, fig = tmp_path / "inv", tmp_path / "fig3"
+    assert run.main(["inversion", "--quick", "--out", str(inv), "--quiet"]) == 0
+    assert run.main(["fig3", "--quick", "--out", str(fig), "--quiet", "--methods", "lbn-s"]) == 0
+    ae = json.loads((inv / "metrics.json").read_text())["decoder"]["autoencoder"]
+    rec = json.loads((fig / "methods" / "lbn-s.json").read_text())
+    assert ae["source"] == "validation/fig3 lbn-s"
+    assert ae["layer_sizes"] == rec["config"]["layer_sizes"]
+    assert ae["final_train_objective"] == rec["final"]["train_objective"]
