@@ -29,6 +29,19 @@ with :math:`G` separable (its prox is :func:`bregnet.lifted.prox_layer`) and :ma
 (:math:`a_j` collects :math:`\partial H/\partial x_m` over the layers :math:`m \ge j` that :math:`u_j` reaches through
 the skip connections).  :func:`residual_proximal_gradient` alternates a step (17a) on :math:`\Theta` and a
 proximal gradient step on :math:`\mathbf U` with backtracking, so the energy decreases monotonically.
+
+**Operator layers** (:mod:`bregnet.operators`: :class:`~bregnet.operators.Dense`,
+:class:`~bregnet.operators.Conv2d` by im2col, :func:`~bregnet.operators.Flatten`).  For a network with ``layers``,
+:math:`f(x, \Theta_l) = A_{W_l}(x) + b_l` (:meth:`Network.pre_activation <bregnet.network.Network.pre_activation>`),
+:math:`X_{l-1}^\top D` and :math:`\mathbf 1^\top D` become the operator's ``weight_gradient`` and ``bias_gradient``
+(:func:`bregnet.lifted.theta_gradient`), :math:`D W_{j+1}^\top` its adjoint :math:`A_{W_{j+1}}^\top(D)` and
+:math:`\|W_{j+1}\|_2^2` the power-iteration norm :math:`\|A_{W_{j+1}}\|_2^2`
+(:func:`bregnet.solvers.sweep.layer_norm_sq`).
+A layer can be residual when its operator's output shape equals its input shape (``out_shape == in_shape``; a dense
+layer: equal widths), so that :math:`x_{l-1} + \sigma_l(\cdot)` adds the entries of the same pixel and channel: e.g. a
+stride-1 convolution with 'same' padding (:math:`k = 2p + 1`) and as many output as input channels.  A convolution with
+as many features but another shape (stride 2 and four times the channels) is refused.  A dense network (``layers``
+None) takes exactly the expressions it always took.
 """
 from __future__ import annotations
 
@@ -38,41 +51,64 @@ import numpy as np
 
 from ..bregman import bregman_loss
 from ..exceptions import BregnetInputError, DivergenceError
-from ..lifted import LiftedProblem, prox_layer
+from ..lifted import LiftedProblem, prox_layer, theta_gradient
 from ..network import Network
 from ._common import run_solver
 from .engine import Result, Solver, Task, params_state, run  # noqa: F401  (run: doctests)
-from .lipschitz import spectral_norm_sq
 from .params import ANY, Interval
-from .sweep import theta_block, x_step_size
+from .sweep import layer_norm_sq, theta_block, x_step_size
 
 __all__ = ["ResidualProximalGradient", "residual_layers", "residual_forward", "increments", "states_from_increments",
            "residual_energy", "residual_energy_H", "residual_grad_theta", "residual_grad_u", "residual_consistency",
            "residual_proximal_gradient"]
 
 
+def _not_residual(network: Network, l: int) -> str | None:
+    """Why layer ``l`` cannot be residual (None if it can): unequal widths (dense) or in/out shapes (operator)."""
+    op = network.operator(l)
+    if op is None:
+        n = network.layer_sizes
+        return None if n[l - 1] == n[l] else (f"residual layer {l} needs equal widths n_{l - 1} = n_{l}; got "
+                                              f"{n[l - 1]} and {n[l]}")
+    if tuple(op.in_shape) == tuple(op.out_shape):
+        return None
+    shown = ["x".join(map(str, shape)) for shape in (op.in_shape, op.out_shape)]
+    return (f"residual layer {l} ({op!r}) needs its output shape equal to its input shape (x_{l} = x_{l - 1} + "
+            f"sigma_{l}(...)); got input {shown[0]} and output {shown[1]}")
+
+
 def residual_layers(network: Network, layers=None) -> tuple:
-    """Validated residual layers: by default every hidden layer l (1..L-1) with n_{l-1} = n_l.
+    """Validated residual layers: by default every hidden layer l (1..L-1) whose output shape is its input shape
+    (n_{l-1} = n_l for a dense layer; an operator layer's ``out_shape == in_shape``).
 
     Examples
     --------
     >>> from bregnet.network import glorot_init
     >>> residual_layers(glorot_init([3, 3, 3, 2], "relu", seed=0))
     (1, 2)
+    >>> from bregnet.operators import operator_network
+    >>> residual_layers(operator_network("conv3x3x2p1,conv3x3x2p1,flatten,dense3", "relu", input_shape="4x4x2",
+    ...                                  seed=0))
+    (1, 2)
     """
-    sizes = network.layer_sizes
     L = network.n_layers
     if layers is None:
-        return tuple(l for l in range(1, L) if sizes[l - 1] == sizes[l])
+        return tuple(l for l in range(1, L) if _not_residual(network, l) is None)
     out = []
     for l in layers:
         if not isinstance(l, (int, np.integer)) or not 1 <= l <= L - 1:
             raise BregnetInputError(f"residual layers must be hidden layers 1..{L - 1}; got {l!r}")
-        if sizes[l - 1] != sizes[l]:
-            raise BregnetInputError(f"residual layer {l} needs equal widths n_{l - 1} = n_{l}; got "
-                                    f"{sizes[l - 1]} and {sizes[l]}")
+        why = _not_residual(network, int(l))
+        if why is not None:
+            raise BregnetInputError(why)
         out.append(int(l))
     return tuple(sorted(set(out)))
+
+
+def _adjoint(network: Network, l: int, D) -> np.ndarray:
+    r""":math:`D W_l^\top` (dense) or the adjoint :math:`A_{W_l}^\top(D)` of layer ``l``'s operator."""
+    op = network.operator(l)
+    return D @ network.weights[l - 1].T if op is None else op.adjoint(D, network.weights[l - 1])
 
 
 def residual_forward(network: Network, X, residual) -> list:
@@ -89,7 +125,7 @@ def residual_forward(network: Network, X, residual) -> list:
     """
     xs = [np.asarray(X)]
     for l in range(1, network.n_layers + 1):
-        s = network.activations[l - 1].prox(xs[-1] @ network.weights[l - 1] + network.biases[l - 1])
+        s = network.activations[l - 1].prox(network.pre_activation(l, xs[-1]))
         xs.append(xs[-1] + s if l in residual else s)
     return xs
 
@@ -131,7 +167,7 @@ def residual_energy(problem: LiftedProblem, network: Network, xs, residual) -> f
     us = increments(xs, residual)
     e = 0.0
     for l in range(1, problem.n_layers + 1):
-        z = xs[l - 1] @ network.weights[l - 1] + network.biases[l - 1]
+        z = network.pre_activation(l, xs[l - 1])
         e += problem.lambdas[l - 1] * float(np.sum(bregman_loss(problem.activations[l - 1], us[l - 1], z))) / s
     return e + _reg(problem, us, s)
 
@@ -142,7 +178,7 @@ def residual_energy_H(problem: LiftedProblem, network: Network, X0, us, residual
     s = X0.shape[0]
     h = 0.0
     for l in range(1, problem.n_layers + 1):
-        z = xs[l - 1] @ network.weights[l - 1] + network.biases[l - 1]
+        z = network.pre_activation(l, xs[l - 1])
         h += problem.lambdas[l - 1] * (float(np.sum(problem.activations[l - 1].conjugate(z)))
                                        - float(np.sum(us[l - 1] * z))) / s
     return h
@@ -150,14 +186,13 @@ def residual_energy_H(problem: LiftedProblem, network: Network, X0, us, residual
 
 def residual_grad_theta(problem: LiftedProblem, network: Network, xs, residual) -> tuple[list, list]:
     r""":math:`\nabla_{W_l}E = \frac{\lambda_l}{s}X_{l-1}^\top(\sigma_l(Z_l) - U_l)`, :math:`\nabla_{b_l}E` (Lemma 8); ``(gW, gb)``."""
-    s = xs[0].shape[0]
     us = increments(xs, residual)
     gW, gb = [], []
     for l in range(1, problem.n_layers + 1):
-        D = problem.activations[l - 1].prox(xs[l - 1] @ network.weights[l - 1] + network.biases[l - 1]) - us[l - 1]
-        c = problem.lambdas[l - 1] / s
-        gW.append(c * (xs[l - 1].T @ D))
-        gb.append(c * D.sum(axis=0))
+        w, b, _ = theta_gradient(problem.activations[l - 1], problem.lambdas[l - 1], xs[l - 1], us[l - 1],
+                                 network.pre_activation(l, xs[l - 1]), network.operator(l))
+        gW.append(w)
+        gb.append(b)
     return gW, gb
 
 
@@ -166,11 +201,11 @@ def residual_grad_u(problem: LiftedProblem, network: Network, X0, us, residual) 
     L = problem.n_layers
     s = X0.shape[0]
     xs = states_from_increments(X0, us, residual)
-    Z = [None] + [xs[l - 1] @ network.weights[l - 1] + network.biases[l - 1] for l in range(1, L + 1)]
+    Z = [None] + [network.pre_activation(l, xs[l - 1]) for l in range(1, L + 1)]
     g = [None] * (L + 1)
     for m in range(1, L):
         D = problem.activations[m].prox(Z[m + 1]) - us[m]
-        g[m] = problem.lambdas[m] / s * (D @ network.weights[m].T)
+        g[m] = problem.lambdas[m] / s * _adjoint(network, m + 1, D)
     a = [None] * (L + 1)
     for m in range(L - 1, 0, -1):
         a[m] = g[m] + (a[m + 1] if (m + 1 <= L - 1 and (m + 1) in residual) else 0)
@@ -183,7 +218,7 @@ def residual_consistency(network: Network, xs, residual) -> np.ndarray:
     us = increments(xs, residual)
     out = np.empty(network.n_layers - 1)
     for l in range(1, network.n_layers):
-        r = us[l - 1] - network.activations[l - 1].prox(xs[l - 1] @ network.weights[l - 1] + network.biases[l - 1])
+        r = us[l - 1] - network.activations[l - 1].prox(network.pre_activation(l, xs[l - 1]))
         out[l - 1] = np.sqrt(float(np.sum(r * r)) / s)
     return out
 
@@ -211,7 +246,7 @@ def _u_step(problem, net, X, us, residual, t, max_backtracks=40):
 def _residual_forward_loss(problem: LiftedProblem, network: Network, X, Y, residual) -> float:
     r""":math:`\frac{\lambda_L}{s}\sum_i B_{\Psi_L}(y^i, f(x_{L-1}^i, \Theta_L))` along the residual forward pass."""
     L = problem.n_layers
-    z = residual_forward(network, X, residual)[L - 1] @ network.weights[L - 1] + network.biases[L - 1]
+    z = network.pre_activation(L, residual_forward(network, X, residual)[L - 1])
     return problem.lambdas[L - 1] * float(np.sum(bregman_loss(problem.activations[L - 1], Y, z))) / X.shape[0]
 
 
@@ -222,12 +257,14 @@ class ResidualProximalGradient(Solver):
     Each epoch: the step (17a) on :math:`\Theta` (targets :math:`u_l`), then a proximal gradient step on the
     increments :math:`\mathbf U` with backtracking on :math:`H` from
     :math:`\max(c/\max_j\lambda_{j+1}\|W_{j+1}\|_2^2, 2t_{\mathbf U})`, :math:`t_{\mathbf U}` the previous
-    accepted step; so the energy decreases monotonically.
+    accepted step; so the energy decreases monotonically.  Trains operator layers (convolutions) too, with
+    :math:`\|A_{W_{j+1}}\|_2^2` for :math:`\|W_{j+1}\|_2^2` (module docstring).
 
     Parameters
     ----------
     residual : sequence of int or None
-        Residual layers (hidden, equal widths :math:`n_{l-1} = n_l`); default all such layers.
+        Residual layers (hidden, output shape = input shape: equal widths :math:`n_{l-1} = n_l` for a dense
+        layer); default all such layers.
     step_scale : float > 0
         :math:`c` of the :math:`\Theta` steps and of the first :math:`\mathbf U` step.
 
@@ -250,6 +287,7 @@ class ResidualProximalGradient(Solver):
     step_scale: float = 1.99
 
     name = "residual_proximal_gradient"
+    supports_operators = True                  # through the operators' affine maps, adjoints and gradients
     constraints = {"residual": ANY, "step_scale": Interval(0, None, closed="neither")}
 
     def check(self):
@@ -296,8 +334,8 @@ class ResidualProximalGradient(Solver):
         us = [*state["increments"], task.Y]
         net = theta_block(problem, net, [task.X, *state["hidden"]], us, step_scale=self.step_scale)
         if L > 1:
-            t_start = min(x_step_size(problem, j, spectral_norm_sq(net.weights[j]), self.step_scale)
-                          for j in range(1, L))        # = c / max_j L_j (W = 0: no division by zero)
+            t_start = min(x_step_size(problem, j, layer_norm_sq(net.operator(j + 1), net.weights[j]),
+                                      self.step_scale) for j in range(1, L))   # = c / max_j L_j (W = 0: no 1/0)
             us, t_u = _u_step(problem, net, task.X, us, layers, t_start if t_u is None else max(t_start, 2.0 * t_u))
         return self._state(task, net, us, layers, t_u)
 
