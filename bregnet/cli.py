@@ -656,6 +656,7 @@ def _train_config(args, spec, problem, options, popts, out, ckdir) -> dict:
             "seeds": {"dataset": args.seed, "noise": [args.seed, 2], "training": args.seed},
             "data_dir": args.data_dir, "n_train": args.n_train, "n_test": args.n_test, "centred": not args.no_centre,
             "dtype": args.dtype, "preset": args.preset, "options": options, "problem_options": popts,
+            "penalty": args.penalty,
             "cluster": {"scheduler": args.scheduler, "dask_workers": args.dask_workers, "retries": args.retries},
             "out": str(out), "checkpoint_dir": str(ckdir), "resume": bool(args.resume)}
 
@@ -725,7 +726,7 @@ def _cmd_train(args) -> int:
     try:
         outcome = train(problem, spec, data, epochs=args.epochs, batch_size=args.batch_size, seed=args.seed,
                         options=run_options, preset=args.preset, dtype=args.dtype, network=network, callback=bar,
-                        checkpoint_dir=ckdir,
+                        checkpoint_dir=ckdir, penalty=args.penalty,
                         resume=args.resume, divergence=DivergenceRule(growth=args.divergence_growth or None))
         log = outcome.log
     except TrainingDivergedError as exc:
@@ -785,8 +786,12 @@ def _cmd_solvers(args) -> int:
         print(solver_options_text(spec))
         return EXIT_OK
     rows = [[s.name, s.kind, "mini-batch" if s.stochastic else "full batch", "yes" if s.resume_exact else "no",
-             s.description] for s in SOLVERS.values()]
-    print(_table(["name", "kind", "batches", "exact resume", "description"], rows))
+             ", ".join(s.penalties) if s.penalties else f"({s.energy_penalty or '-'})", s.description]
+            for s in SOLVERS.values()]
+    print(_table(["name", "kind", "batches", "exact resume", "penalties", "description"], rows))
+    print("penalties (--penalty, the hidden layers' term of the lifted energy): bregman B_Psi(x_l, z_l) (this paper), "
+          "mac 1/2|x_l - sigma(z_l)|^2 (MAC), fenchel (Gu et al. 2020, ReLU), classical 1/2|x_l - z_l|^2, x_l >= 0 "
+          "(Askari et al. 2018, ReLU); in parentheses: the fixed energy a baseline minimises")
     print(f"aliases: {', '.join(f'{a} = {b}' for a, b in ALIASES.items())}; solver options: --option KEY=VALUE "
           f"(e.g. --option lr=0.01, --option prox_weight=100); `bregnet solvers NAME` lists NAME's options")
     return EXIT_OK
@@ -915,6 +920,9 @@ def build_parser() -> argparse.ArgumentParser:
                                     "(conv<kh>x<kw>x<channels>[s<stride>][p<padding>], flatten, dense<n>)")
     t.add_argument("--input-shape", default=None, metavar="HxWxC",
                    help="image shape of a --layers spec (default: the data's images, HxWx1)")
+    t.add_argument("--penalty", default="bregman", choices=("bregman", "mac", "fenchel", "classical"),
+                   help="hidden layers' penalty of the lifted energy, for the lifted solvers that take it (see "
+                        "`bregnet solvers`; default bregman)")
     t.add_argument("--epochs", type=int, default=10, help="total number of epochs (default 10)")
     t.add_argument("--batch-size", type=int, default=None, help="mini-batch size (default: the paper's for the problem)")
     t.add_argument("--seed", type=int, default=0, help="seed of the split/subset, the noise and the training (default 0)")

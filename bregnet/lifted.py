@@ -44,12 +44,20 @@ the sum over samples and positions (``operator.bias_gradient``) and :math:`D W_{
   for ReLU :math:`B_l(v, u) = \tfrac12 v^2 + \tfrac12 u_+^2 - uv` (:math:`v \ge 0`, else :math:`\infty`), as the
   paper's Appendix transcribes it; it is :math:`B_{\Psi}` of ReLU (Theorem 10, item 4), so its steps are the
   Bregman steps.  Gu et al. give it for ReLU only: other hidden activations are refused.
+* ``"classical"``: :math:`\tfrac{\lambda_l}{2}\|x_l - z_l\|^2` subject to :math:`x_l \ge 0`, the classical lifted
+  network (Askari et al. 2018, eq. (7), which prints :math:`\lambda_l\|x_l - z_l\|^2`: its :math:`\lambda_l` is half
+  of this one).  The constraint plays the ReLU, so ReLU hidden layers are required.  For :math:`x \ge 0` it is
+  :math:`B_{\Psi_{\rm ReLU}}(x, z) + \tfrac12\|\min(z, 0)\|^2`.
+
+The quadratic penalties (``"mac"``, ``"classical"``) pull :math:`x_l` to a target :math:`\sigma_l(z_l)` or
+:math:`z_l` (:func:`penalty_target`).
 
 For MAC the steps need :math:`\sigma'`: the residual of layer :math:`l` becomes
 :math:`D_l = J_{\sigma_l}(z_l)^\top(\sigma_l(z_l) - x_l)` (:func:`layer_residual`), the :math:`\Theta_l`- and
 :math:`x_{j-1}`-steps are plain gradient steps with it, and the :math:`x_j`-step takes the exact prox of its own
 quadratic term, :math:`x_j^+ = (v + t\lambda_j\sigma_j(z_j))/(1 + t\lambda_j)` (soft-thresholded by
-:math:`t\alpha/(1 + t\lambda_j)` on a code layer).  The step sizes are the Bregman ones: the Gauss-Newton part of
+:math:`t\alpha/(1 + t\lambda_j)` on a code layer).  The classical penalty is the same with :math:`\sigma_j` the
+identity (:math:`D_l = z_l - x_l`) and the :math:`x_j`-step projected onto :math:`x \ge 0`.  The step sizes are the Bregman ones: the Gauss-Newton part of
 the curvature is bounded by them since :math:`|\sigma'| \le 1` (a proximal activation is 1-Lipschitz); the part
 :math:`\sigma''\,(\sigma - x)` is not bounded (it vanishes almost everywhere for piecewise-linear activations such
 as ReLU, where the bound is a Lipschitz bound of each piece).
@@ -96,10 +104,15 @@ __all__ = [
     "PENALTIES",
     "layer_residual",
     "hidden_penalty",
+    "penalty_target",
+    "quadratic_shrink",
+    "QUADRATIC_PENALTIES",
 ]
 
 #: the layer penalties of the lifted family (see the module docstring)
-PENALTIES = ("bregman", "mac", "fenchel")
+PENALTIES = ("bregman", "mac", "fenchel", "classical")
+#: the penalties whose hidden term is the quadratic 1/2|x - target|^2 (no split E = G + H, no prox of Psi needed)
+QUADRATIC_PENALTIES = ("mac", "classical")
 
 #: registered names whose class has a closed-form :math:`\operatorname{prox}_{t(\Psi + a\|\cdot\|_1)}`
 #: (derived from :meth:`bregnet.activations.Activation.supports_l1`, for messages and docs only: the
@@ -155,7 +168,7 @@ class LiftedProblem:
     layers : tuple of LinearOperator or None
         The network's operator layers (:mod:`bregnet.operators`), None for a dense network; kept here so that a
         solver rebuilds the network of its state with them.
-    penalty : ``"bregman"``, ``"mac"`` or ``"fenchel"``
+    penalty : ``"bregman"``, ``"mac"``, ``"fenchel"`` or ``"classical"``
         The hidden layers' penalty (see the module docstring); the data term is (25) for all.
 
     Examples
@@ -197,17 +210,23 @@ class LiftedProblem:
         object.__setattr__(self, "lambdas", lam)
         object.__setattr__(self, "regulariser", reg)
         self._check_penalty()
-        if self.require_prox and self.penalty != "mac":       # MAC's x-step needs no prox of Psi
+        if self.require_prox and self.penalty != "mac":       # MAC's x-step needs no prox of Psi (classical: ReLU's)
             self.check_l1_proximable()
 
     def _check_penalty(self) -> None:
         if not isinstance(self.penalty, str) or self.penalty not in PENALTIES:
             raise BregnetInputError(f"penalty must be one of {', '.join(PENALTIES)}; got {self.penalty!r}")
-        if self.penalty == "fenchel":
+        if self.penalty in ("fenchel", "classical"):
             bad = [l for l, a in enumerate(self.activations[:-1], start=1) if a.name != "relu"]
             if bad:
-                raise BregnetInputError(f"penalty 'fenchel' (Gu et al. 2020) is given for ReLU hidden layers only; "
+                who = "(Gu et al. 2020) is given" if self.penalty == "fenchel" else "(7) constrains x >= 0, which plays"
+                raise BregnetInputError(f"penalty {self.penalty!r} {who} for ReLU hidden layers only; "
                                         f"layer(s) {bad} are {[self.activations[l - 1].name for l in bad]}")
+
+    @property
+    def quadratic_penalty(self) -> bool:
+        """True for the penalties 1/2|x_l - target|^2 of :data:`QUADRATIC_PENALTIES` (MAC, classical)."""
+        return self.penalty in QUADRATIC_PENALTIES
 
     def check_l1_proximable(self) -> None:
         r"""Raise BregnetInputError unless the regularised layer's :math:`\Psi + \alpha\|\cdot\|_1` has a closed-form prox.
@@ -295,8 +314,9 @@ def layer_energies(problem: LiftedProblem, network: Network, xs, zs=None) -> np.
 
 def hidden_penalty(problem: LiftedProblem, l: int, X, Z) -> np.ndarray:
     r"""Per sample, the penalty of hidden layer ``l`` (without :math:`\lambda_l`): :math:`B_{\Psi_l}(x, z)`,
-    :math:`\tfrac12\|x - \sigma_l(z)\|^2` (``"mac"``) or :math:`\tfrac12\|x\|^2 + \tfrac12\|z_+\|^2 - \langle x, z\rangle`
-    (``"fenchel"``, :math:`+\infty` where some :math:`x < 0`); shape ``(s,)``.
+    :math:`\tfrac12\|x - \sigma_l(z)\|^2` (``"mac"``), :math:`\tfrac12\|x\|^2 + \tfrac12\|z_+\|^2 - \langle x, z\rangle`
+    (``"fenchel"``) or :math:`\tfrac12\|x - z\|^2` (``"classical"``), the last two :math:`+\infty` where some
+    :math:`x < 0`; shape ``(s,)``.
 
     Examples
     --------
@@ -307,9 +327,10 @@ def hidden_penalty(problem: LiftedProblem, l: int, X, Z) -> np.ndarray:
     [3.5]
     """
     act = problem.activations[l - 1]
-    if problem.penalty == "mac":
-        r = X - act.prox(Z)
-        return 0.5 * np.sum(r * r, axis=1)
+    if problem.quadratic_penalty:
+        r = X - penalty_target(problem, l, Z)
+        val = 0.5 * np.sum(r * r, axis=1)
+        return val if problem.penalty == "mac" else np.where(np.all(X >= 0, axis=1), val, np.inf)
     if problem.penalty == "fenchel":
         zp = np.maximum(Z, 0)
         val = 0.5 * np.sum(X * X, axis=1) + 0.5 * np.sum(zp * zp, axis=1) - np.sum(X * Z, axis=1)
@@ -317,10 +338,27 @@ def hidden_penalty(problem: LiftedProblem, l: int, X, Z) -> np.ndarray:
     return bregman_loss(act, X, Z)
 
 
+def penalty_target(problem: LiftedProblem, l: int, Z) -> np.ndarray:
+    r"""The point a quadratic penalty pulls hidden :math:`x_l` to: :math:`\sigma_l(Z)` (``"mac"``) or :math:`Z`
+    (``"classical"``), whose own-term gradient in :math:`x_l` is :math:`\lambda_l(x_l - \text{target})`.
+
+    Examples
+    --------
+    >>> from bregnet.network import glorot_init
+    >>> prob = LiftedProblem.from_network(glorot_init([2, 2, 1], ["relu", "identity"], seed=0), penalty="classical")
+    >>> penalty_target(prob, 1, np.array([[-1.0, 2.0]])).tolist()
+    [[-1.0, 2.0]]
+    """
+    if problem.penalty == "classical":
+        return Z
+    return problem.activations[l - 1].prox(Z)
+
+
 def layer_residual(problem: LiftedProblem, l: int, Z, X) -> np.ndarray:
     r"""The residual :math:`D_l` whose products give every gradient of layer ``l``'s summand (Lemma 8):
     :math:`\sigma_l(Z) - X` (Bregman, Fenchel, and the data term :math:`l = L`), or
-    :math:`J_{\sigma_l}(Z)^\top(\sigma_l(Z) - X)` for ``"mac"`` (the chain rule through :math:`\sigma_l`).
+    :math:`J_{\sigma_l}(Z)^\top(\sigma_l(Z) - X)` for ``"mac"`` (the chain rule through :math:`\sigma_l`), or
+    :math:`Z - X` for ``"classical"`` (hidden layers :math:`l < L`).
 
     Examples
     --------
@@ -332,13 +370,15 @@ def layer_residual(problem: LiftedProblem, l: int, Z, X) -> np.ndarray:
     act = problem.activations[l - 1]
     if problem.penalty == "mac" and l < problem.n_layers:
         return act.vjp(Z, act.prox(Z) - X)
+    if problem.penalty == "classical" and l < problem.n_layers:
+        return Z - X
     return act.prox(Z) - X
 
 
 def step_penalty(problem: LiftedProblem, l: int) -> str:
-    r"""The penalty whose step formulas layer ``l`` takes: ``"mac"`` for a MAC hidden layer, else ``"bregman"``
-    (the data term, and Fenchel's ReLU penalty, which is :math:`B_\Psi`)."""
-    return "mac" if problem.penalty == "mac" and l < problem.n_layers else "bregman"
+    r"""The penalty whose step formulas layer ``l`` takes: ``"mac"`` or ``"classical"`` for such a hidden layer, else
+    ``"bregman"`` (the data term, and Fenchel's ReLU penalty, which is :math:`B_\Psi`)."""
+    return problem.penalty if problem.quadratic_penalty and l < problem.n_layers else "bregman"
 
 
 def _reg_value(problem: LiftedProblem, xs) -> float:
@@ -365,9 +405,9 @@ def lifted_energy(problem: LiftedProblem, network: Network, xs, zs=None) -> floa
 
 
 def _split_penalty(problem: LiftedProblem, what: str) -> None:
-    if problem.penalty == "mac":
-        raise BregnetInputError(f"{what}: the split E = G + H is the Bregman (and Fenchel) energy's; penalty 'mac' "
-                                f"has none (use lifted_energy)")
+    if problem.quadratic_penalty:
+        raise BregnetInputError(f"{what}: the split E = G + H is the Bregman (and Fenchel) energy's; penalty "
+                                f"{problem.penalty!r} has none (use lifted_energy)")
 
 
 def energy_G(problem: LiftedProblem, xs) -> float:
@@ -400,9 +440,13 @@ def theta_gradient(activation: Activation, lam: float, X_prev, X_cur, Z, operato
     :math:`D = \sigma(Z) - X_l`; no derivative of :math:`\sigma` is needed.  Returns ``(gW, gb, D)``.
     With an ``operator`` (:mod:`bregnet.operators`): :math:`\tfrac{\lambda}{s}\partial_W\langle D, A_W(X_{l-1})\rangle`
     and :math:`D` summed over samples and positions.  ``penalty="mac"``: of
-    :math:`\frac{\lambda}{2s}\sum_i\|x_l^i - \sigma(z_l^i)\|^2`, with :math:`D = J_\sigma(Z)^\top(\sigma(Z) - X_l)`.
+    :math:`\frac{\lambda}{2s}\sum_i\|x_l^i - \sigma(z_l^i)\|^2`, with :math:`D = J_\sigma(Z)^\top(\sigma(Z) - X_l)`;
+    ``penalty="classical"``: of :math:`\frac{\lambda}{2s}\sum_i\|x_l^i - z_l^i\|^2`, with :math:`D = Z - X_l`.
     """
-    D = activation.prox(Z) - X_cur
+    if penalty == "classical":
+        D = Z - X_cur
+    else:
+        D = activation.prox(Z) - X_cur
     if penalty == "mac":
         D = activation.vjp(Z, D)
     c = lam / X_prev.shape[0]
@@ -532,24 +576,41 @@ def x_step(problem: LiftedProblem, j: int, X_j, Z_j, D_next, W_next, t: float, o
     layer :math:`j+1`'s (None: dense), whose adjoint replaces :math:`W_{j+1}^\top`.
     """
     lam_j, lam_n = problem.lambdas[j - 1], problem.lambdas[j]
-    if problem.penalty == "mac":
-        return _mac_x_step(problem, j, X_j, Z_j, D_next, W_next, t, operator)
+    if problem.quadratic_penalty:
+        return _quadratic_x_step(problem, j, X_j, Z_j, D_next, W_next, t, operator)
     V = X_j - X_j.dtype.type(t) * x_gradient(lam_j, lam_n, Z_j, D_next, W_next, operator)
     return prox_layer(problem, j, V, t)
 
 
-def _mac_x_step(problem: LiftedProblem, j: int, X_j, Z_j, D_next, W_next, t: float, operator) -> np.ndarray:
-    r"""MAC's :math:`x_j`-step: a gradient step on layer :math:`j+1`'s penalty (``D_next`` from
-    :func:`layer_residual`), then the exact prox of :math:`\tfrac{\lambda_j}{2}\|x - \sigma_j(z_j)\|^2 + \alpha\|x\|_1`."""
+def _quadratic_x_step(problem: LiftedProblem, j: int, X_j, Z_j, D_next, W_next, t: float, operator) -> np.ndarray:
+    r"""The :math:`x_j`-step of a quadratic penalty (MAC, classical): a gradient step on layer :math:`j+1`'s term
+    (``D_next`` from :func:`layer_residual`), then the exact prox of
+    :math:`\tfrac{\lambda_j}{2}\|x - \text{target}\|^2 + \alpha\|x\|_1` (:func:`penalty_target`), for the classical
+    penalty also of :math:`\iota_{x \ge 0}` (a projection after the shrinkage)."""
     lam_j, lam_n = problem.lambdas[j - 1], problem.lambdas[j]
     dt = X_j.dtype.type
     back = D_next @ W_next.T if operator is None else operator.adjoint(D_next, W_next)
     V = X_j - dt(t * lam_n) * back
-    U = (V + dt(t * lam_j) * problem.activations[j - 1].prox(Z_j)) / dt(1.0 + t * lam_j)
-    a = problem.l1_alpha(j)
-    if a > 0:
-        thr = dt(t * a / (1.0 + t * lam_j))
-        U = np.sign(U) * np.maximum(np.abs(U) - thr, 0)
+    U = (V + dt(t * lam_j) * penalty_target(problem, j, Z_j)) / dt(1.0 + t * lam_j)
+    return quadratic_shrink(problem, j, U, t * problem.l1_alpha(j) / (1.0 + t * lam_j))
+
+
+def quadratic_shrink(problem: LiftedProblem, j: int, U, threshold: float) -> np.ndarray:
+    r"""The prox of :math:`\text{threshold}\cdot\|\cdot\|_1` (plus :math:`\iota_{x \ge 0}` for the classical penalty)
+    at ``U``: soft-thresholding, or :math:`\max(u - \text{threshold}, 0)`.
+
+    Examples
+    --------
+    >>> from bregnet.network import glorot_init
+    >>> prob = LiftedProblem.from_network(glorot_init([2, 2, 1], ["relu", "identity"], seed=0), penalty="classical")
+    >>> quadratic_shrink(prob, 1, np.array([[-2.0, 0.5, 3.0]]), 1.0).tolist()
+    [[0.0, 0.0, 2.0]]
+    """
+    dt = U.dtype.type
+    if problem.penalty == "classical":
+        return np.maximum(U - dt(threshold), 0) if threshold > 0 else np.maximum(U, 0)
+    if threshold > 0:
+        return np.sign(U) * np.maximum(np.abs(U) - dt(threshold), 0)
     return U
 
 

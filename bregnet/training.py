@@ -44,6 +44,7 @@ from .solvers.adam_bcd import AdamBCD
 from .solvers.coordinate_descent import CoordinateDescent
 from .solvers.engine import DivergenceRule, History, Result, Solver, make_generator, run
 from .solvers.implicit_stochastic import LBND, LBNS
+from .solvers.inertial_bcd import InertialBCD
 from .solvers.model_averaging import ModelAveraging, ParallelImplicit
 from .solvers.proximal_gradient import ProximalGradient
 from .solvers.stochastic_proximal_gradient import StochasticProximalGradient
@@ -98,6 +99,18 @@ class SolverSpec:
         return self.solver.supports_l1
 
     @property
+    def penalties(self) -> tuple:
+        """The lifted family's hidden penalties (:data:`bregnet.lifted.PENALTIES`) it takes as ``penalty=``; a
+        baseline takes none (the classical lifted network and MAC-QP minimise the fixed energies (7), (6), which
+        are the ``"classical"`` and ``"mac"`` penalties: :attr:`energy_penalty`)."""
+        return tuple(self.solver.penalties) if self.kind == "lifted" else ()
+
+    @property
+    def energy_penalty(self) -> str | None:
+        """The penalty of the lifted family whose energy this baseline minimises (None: not a lifted energy)."""
+        return getattr(self.solver, "energy_penalty", None)
+
+    @property
     def resume_exact(self) -> bool:
         """Every solver resumes exactly: its checkpoint is its state."""
         return True
@@ -147,6 +160,8 @@ SOLVERS: dict = {s.name: s for s in [
     SolverSpec("coordinate-descent", "lifted", CoordinateDescent, "block coordinate descent (35)-(37), Appendix B"),
     SolverSpec("adam-bcd", "lifted", AdamBCD,
                "block coordinate descent of (17) with Adam-preconditioned block steps (issue 15)"),
+    SolverSpec("inertial-bcd", "lifted", InertialBCD,
+               "block coordinate descent of (17) with heavy-ball or Nesterov extrapolation per block (iPALM)"),
     SolverSpec("model-averaging", "lifted", ModelAveraging,
                "model averaging over parallel batches, Section 4.2.2 (one round per epoch)"),
     SolverSpec("parallel-implicit", "lifted", ParallelImplicit,
@@ -186,7 +201,7 @@ def get_solver(name) -> SolverSpec:
     >>> get_solver("newton")
     Traceback (most recent call last):
     ...
-    bregnet.exceptions.BregnetInputError: unknown solver 'newton'; choose one of lbn-s, lbn-d, proximal-gradient, stochastic-proximal-gradient, coordinate-descent, adam-bcd, model-averaging, parallel-implicit, gd-bp, sgd-bp, isgd-bp, adam-bp, classical-lifted, mac-qp (aliases: adam, lbn, spg, pg)
+    bregnet.exceptions.BregnetInputError: unknown solver 'newton'; choose one of lbn-s, lbn-d, proximal-gradient, stochastic-proximal-gradient, coordinate-descent, adam-bcd, inertial-bcd, model-averaging, parallel-implicit, gd-bp, sgd-bp, isgd-bp, adam-bp, classical-lifted, mac-qp (aliases: adam, lbn, spg, pg)
     """
     if isinstance(name, SolverSpec):
         return name
@@ -288,11 +303,24 @@ def _check_train_args(problem, epochs, dtype, callback, divergence):
         raise BregnetInputError(f"divergence must be a DivergenceRule; got {type(divergence).__name__}")
 
 
+def _check_penalty(spec: SolverSpec, penalty) -> None:
+    if penalty == "bregman":
+        return
+    from .lifted import PENALTIES
+    if not isinstance(penalty, str) or penalty not in PENALTIES:
+        raise BregnetInputError(f"penalty must be one of {', '.join(PENALTIES)}; got {penalty!r}")
+    if penalty not in spec.penalties:
+        takes = [s.name for s in SOLVERS.values() if penalty in s.penalties]
+        raise BregnetInputError(f"solver {spec.name!r} does not take penalty {penalty!r} (it minimises "
+                                f"{'its own objective' if not spec.penalties else 'the Bregman energy'}); "
+                                f"use one of {', '.join(takes)}")
+
+
 def train(problem: Problem, solver, data, *, epochs: int = 10, batch_size: int | None = None, seed=0,
           options: Mapping | None = None, preset: str | None = None, network: Network | None = None,
           dtype=np.float64, callback: Callable | None = None, checkpoint_dir=None, resume: bool = False,
           progress: bool = False, state: dict | None = None,
-          divergence: DivergenceRule | None = None) -> TrainOutcome:
+          divergence: DivergenceRule | None = None, penalty: str = "bregman") -> TrainOutcome:
     r"""Train ``problem`` with the solver named ``solver``, recording the metrics of every epoch.
 
     Parameters
@@ -331,6 +359,10 @@ def train(problem: Problem, solver, data, *, epochs: int = 10, batch_size: int |
     divergence : DivergenceRule, optional
         When to stop as diverged (default: on non-finite values only; ``DivergenceRule(growth=1e6)`` also stops
         an exploding objective).
+    penalty : str
+        The hidden layers' penalty of the lifted energy, for the lifted solvers that take it
+        (:attr:`SolverSpec.penalties`; :data:`bregnet.lifted.PENALTIES`: ``"bregman"``, ``"mac"``, ``"fenchel"``,
+        ``"classical"``).
 
     Returns
     -------
@@ -346,6 +378,7 @@ def train(problem: Problem, solver, data, *, epochs: int = 10, batch_size: int |
     _check_train_args(problem, epochs, dtype, callback, divergence)
     spec = get_solver(solver)
     spec.check_applicable(problem)
+    _check_penalty(spec, penalty)
     if network is not None:
         problem.check_network(network)
         dtype = network.dtype
@@ -360,7 +393,7 @@ def train(problem: Problem, solver, data, *, epochs: int = 10, batch_size: int |
         res = run(solver_obj, net, X, Y, epochs=int(epochs), lambdas=problem.lambdas, l1=problem.l1, rng=gen,
                   validation_data=None if Xv is None else (Xv, Yv), callback=user_cb, progress=progress,
                   checkpoint=ckpt, resume=resume, evaluate=lambda n: problem.evaluate(n, X, Y, Xv, Yv), state=state,
-                  divergence=DivergenceRule() if divergence is None else divergence)
+                  divergence=DivergenceRule() if divergence is None else divergence, penalty=penalty)
     except DivergenceError as exc:
         log = getattr(exc, "history", None) or History(spec.name)
         done = log.last.get("epoch", 0) if len(log) else 0

@@ -334,3 +334,25 @@ def test_main_module_runs_nothing_when_imported_by_a_spawned_worker():
     ``__mp_main__``: it must not run the command (it did: sys.exit(main()) without a guard)."""
     import runpy
     runpy.run_module("bregnet.__main__", run_name="__mp_main__")     # no SystemExit
+
+
+def test_solvers_lists_the_penalties_and_train_takes_one(tmp_path, capsys):
+    """Issue 15: the lifted family's penalties are listed per solver and chosen by `--penalty`."""
+    assert main(["solvers"]) == EXIT_OK
+    out = capsys.readouterr().out
+    assert "penalties" in out and "inertial-bcd" in out and "adam-bcd" in out
+    row = next(line for line in out.splitlines() if line.strip().startswith("lbn-s "))
+    assert "bregman, mac, fenchel, classical" in row
+    assert "(classical)" in next(line for line in out.splitlines() if line.strip().startswith("classical-lifted"))
+    for penalty in ("mac", "classical"):
+        d = tmp_path / penalty
+        assert main(["train", "--problem", "classification", "--solver", "inertial-bcd", "--penalty", penalty,
+                     "--epochs", "2", "--out", str(d), "--quiet"]) == EXIT_OK
+        m = _metrics(d)
+        assert m["config"]["penalty"] == penalty and m["status"] == "ok"
+        assert m["history"]["energy"][-1] < m["history"]["energy"][0]
+    capsys.readouterr()
+    assert main(["train", "--problem", "classification", "--solver", "sgd-bp", "--penalty", "mac", "--epochs", "1",
+                 "--out", str(tmp_path / "bad"), "--quiet"]) == EXIT_USAGE
+    err = capsys.readouterr().err
+    assert "does not take penalty 'mac'" in err and "Traceback" not in err and not (tmp_path / "bad").exists()

@@ -168,3 +168,18 @@ def test_bad_input_touches_no_disk(tmp_path):
     assert not ck.exists()
     train(classification((4, 6, 2)), "lbn-s", data, epochs=1, batch_size=10, checkpoint_dir=ck)
     assert (ck / "training-state.npz").exists()
+
+
+def test_train_passes_the_penalty_to_the_lifted_family_and_refuses_it_elsewhere():
+    from bregnet.problems import ProblemData, classification
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 4))
+    data = ProblemData(X, np.eye(2)[(X[:, 0] > 0).astype(int)])
+    prob = classification((4, 6, 2))
+    out = {p: train(prob, "inertial-bcd", data, epochs=3, seed=0, penalty=p).log["energy"]
+           for p in ("bregman", "mac", "classical")}
+    assert out["mac"] != out["bregman"] and out["classical"] != out["mac"]
+    with pytest.raises(BregnetInputError, match="penalty must be one of"):
+        train(prob, "inertial-bcd", data, epochs=1, penalty="quadratic")
+    with pytest.raises(BregnetInputError, match="'proximal-gradient' does not take penalty 'mac'.*lbn-s"):
+        train(prob, "proximal-gradient", data, epochs=1, penalty="mac")

@@ -48,6 +48,7 @@ import numpy as np
 from ..activations.rectifiers import ReLU
 from ..bregman import bregman_loss
 from ..exceptions import BregnetInputError
+from ..lifted import LiftedProblem, hidden_penalty, layer_residual, penalty_target
 from ..network import Network
 from ..solvers._common import check_hidden
 from ..solvers.engine import History, Result, Solver, Task, params_state
@@ -66,35 +67,40 @@ LiftedHistory = History
 
 # ------------------------------------------------------------------------------ the energies
 class _PenaltyEnergy:
-    """The lifted energy (7) or (6) on parameters ``W, b`` and auxiliary variables ``xs`` (x_0 .. x_{L-1})."""
+    r"""The lifted energy (7) or (6) on parameters ``W, b`` and auxiliary variables ``xs`` (x_0 .. x_{L-1}).
+
+    A view of :class:`bregnet.lifted.LiftedProblem` with the penalty ``"classical"`` or ``"mac"``: the printed
+    :math:`\lambda_l\|r\|^2` is the problem's :math:`\tfrac{\lambda'_l}{2}\|r\|^2` with :math:`\lambda'_l = 2\lambda_l`
+    (and :math:`\lambda'_L = 1` on the data term), so every value and gradient below is the lifted family's
+    (:func:`bregnet.lifted.hidden_penalty`, :func:`~bregnet.lifted.layer_residual`,
+    :func:`~bregnet.lifted.penalty_target`), written once there.
+    """
 
     def __init__(self, kind, activations, Y, lam):
-        self.kind, self.act, self.Y, self.lam = kind, activations, Y, lam
-        self.L = len(activations)
+        penalty = "classical" if kind == "classical" else "mac"
+        self.problem = LiftedProblem(tuple(activations), tuple(2.0 * v for v in lam) + (1.0,), penalty=penalty)
+        self.act, self.Y, self.L = self.problem.activations, Y, len(activations)
 
     def z(self, W, b, xs, l):
         return xs[l - 1] @ W[l - 1] + b[l - 1]
+
+    def _lam(self, l):
+        return self.problem.lambdas[l - 1]
 
     def term(self, l, x_l, z_l):
         """Value of layer l's term summed over samples (l = L: the data term)."""
         if l == self.L:
             return float(np.sum(bregman_loss(self.act[-1], self.Y, z_l), dtype=np.float64))
-        r = x_l - (z_l if self.kind == "classical" else self.act[l - 1].prox(z_l))
-        return self.lam[l - 1] * float(np.sum(r * r, dtype=np.float64))
+        return self._lam(l) * float(np.sum(hidden_penalty(self.problem, l, x_l, z_l), dtype=np.float64))
 
     def dterm_dz(self, l, x_l, z_l):
         """Gradient of layer l's summed term in z_l."""
-        if l == self.L:
-            return self.act[-1].prox(z_l) - self.Y
-        if self.kind == "classical":
-            return -2.0 * self.lam[l - 1] * (x_l - z_l)
-        s = self.act[l - 1].prox(z_l)
-        return -2.0 * self.lam[l - 1] * self.act[l - 1].vjp(z_l, x_l - s)
+        return (1.0 if l == self.L else self._lam(l)) * layer_residual(self.problem, l, z_l,
+                                                                         self.Y if l == self.L else x_l)
 
     def dterm_dx(self, l, x_l, z_l):
         """Gradient of hidden layer l's summed term in its own x_l."""
-        r = x_l - (z_l if self.kind == "classical" else self.act[l - 1].prox(z_l))
-        return 2.0 * self.lam[l - 1] * r
+        return self._lam(l) * (x_l - penalty_target(self.problem, l, z_l))
 
     def energy(self, W, b, xs):
         s = self.Y.shape[0]
@@ -204,6 +210,8 @@ class ClassicalLifted(Solver):
     objective = "objective"
     supports_l1 = False
     kind: ClassVar[str] = "classical"
+    #: the penalty of the lifted family (bregnet.lifted.PENALTIES) whose energy this baseline minimises
+    energy_penalty: ClassVar[str] = "classical"
     constraints = {"penalty": PositiveOrSequence("one per hidden layer"), "x_steps": Interval(1, None, integer=True),
                    "theta_steps": Interval(1, None, integer=True)}
 
@@ -316,6 +324,7 @@ class MACQP(ClassicalLifted):
 
     name = "mac-qp"
     kind: ClassVar[str] = "mac-qp"
+    energy_penalty: ClassVar[str] = "mac"
 
 
 # ------------------------------------------------------------------------------ the functions

@@ -39,7 +39,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..lifted import layer_residual, prox_layer, step_penalty, theta_gradient, x_gradient
+from ..lifted import (PENALTIES, layer_residual, penalty_target, prox_layer, quadratic_shrink, step_penalty,
+                      theta_gradient, x_gradient)
 from ..network import Network
 from ._common import check_hidden, lifted_diagnostics
 from .engine import Solver, params_state
@@ -83,7 +84,7 @@ class AdamBCD(Solver):
     name = "adam_bcd"
     step_option = "lr"
     supports_operators = True
-    penalties = ("bregman", "mac", "fenchel")
+    penalties = PENALTIES
     constraints = {"lr": Interval(0, None, closed="neither"), "beta1": Interval(0, 1, closed="left"),
                    "beta2": Interval(0, 1, closed="left"), "eps": Interval(0, None, closed="neither")}
 
@@ -120,8 +121,8 @@ class AdamBCD(Solver):
         problem, s = task.problem, task.n_samples
         Zj, Zn = net.pre_activation(j, xs[j - 1]), net.pre_activation(j + 1, xs[j])
         Dn = layer_residual(problem, j + 1, Zn, xs[j + 1])
-        if problem.penalty == "mac":                                 # MAC: the own term is smooth, in H here
-            own = problem.lambdas[j - 1] * (xs[j] - problem.activations[j - 1].prox(Zj))
+        if problem.quadratic_penalty:                                # MAC, classical: the own term is smooth, in H
+            own = problem.lambdas[j - 1] * (xs[j] - penalty_target(problem, j, Zj))
             back = Dn @ net.weights[j].T if net.operator(j + 1) is None else net.operator(j + 1).adjoint(Dn, net.weights[j])
             g = (own + problem.lambdas[j] * back) / s
         else:
@@ -129,16 +130,10 @@ class AdamBCD(Solver):
         m[k], v[k], mh, vh = adam_direction(g, m[k], v[k], t, self.beta1, self.beta2)
         tau = self.lr / (float(np.sqrt(np.mean(vh, dtype=np.float64))) + self.eps)
         V = xs[j] - xs[j].dtype.type(tau) * mh
-        if problem.penalty == "mac":
-            return _soft(V, tau * problem.l1_alpha(j) / s)
+        if problem.quadratic_penalty:
+            return quadratic_shrink(problem, j, V, tau * problem.l1_alpha(j) / s)
         return prox_layer(problem, j, V, tau / s)
 
     def diagnostics(self, task, state) -> dict:
         return lifted_diagnostics(task, self.network(task, state), state["hidden"])
 
-
-def _soft(V, thr: float):
-    """Soft-thresholding at ``thr`` (the prox of MAC's code regulariser; the identity for ``thr = 0``)."""
-    if thr <= 0:
-        return V
-    return np.sign(V) * np.maximum(np.abs(V) - V.dtype.type(thr), 0)

@@ -554,7 +554,7 @@ def run(solver: Solver, network: Network, X, Y, *, epochs: int = 10, lambdas=Non
     epochs : int
         Total epochs (on a resume: the total, not the remaining ones).
     lambdas, l1 : see :meth:`bregnet.lifted.LiftedProblem.from_network` (``l1 = (layer, alpha)``).
-    penalty : ``"bregman"`` (default), ``"mac"`` or ``"fenchel"``
+    penalty : ``"bregman"`` (default), ``"mac"``, ``"fenchel"`` or ``"classical"``
         The hidden layers' penalty of the lifted energy (:data:`bregnet.lifted.PENALTIES`); the solvers that
         minimise the others declare them (``Solver.penalties``).
     hidden : list of arrays, optional
@@ -607,12 +607,12 @@ def run(solver: Solver, network: Network, X, Y, *, epochs: int = 10, lambdas=Non
     problem = LiftedProblem.from_network(network, lambdas, l1, require_prox=solver.needs_l1_prox, penalty=penalty)
     if problem.penalty not in solver.penalties:
         raise BregnetInputError(f"{solver.name} minimises the {'/'.join(solver.penalties)} energy; penalty "
-                                f"{penalty!r} needs lbn_s, lbn_d or inertial_bcd")
+                                f"{penalty!r} needs lbn_s, lbn_d, inertial_bcd or adam_bcd")
     task = make_task(network, X, Y, problem, validation_data)
     if task.problem.layers is not None and not solver.supports_operators:
         raise BregnetInputError(f"{solver.name} trains dense networks only; this network has operator layers "
                                 f"(bregnet.operators: {', '.join(type(op).__name__ for op in task.problem.layers)}); "
-                                f"use lbn_s, lbn_d, inertial_bcd or a back-propagation baseline")
+                                f"use lbn_s, lbn_d, inertial_bcd, adam_bcd, residual_proximal_gradient or a back-propagation baseline")
     solver.check_task(task)
     if hidden is not None:
         hidden = check_hidden(problem, network, task.X, hidden)

@@ -59,7 +59,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..exceptions import BregnetInputError
-from ..lifted import LiftedProblem
+from ..lifted import PENALTIES, LiftedProblem
 from ..network import Network
 from ._common import lifted_diagnostics, run_solver
 from .engine import Result, Solver, Task, params_state
@@ -104,7 +104,7 @@ def lbn_batch_numpy(problem: LiftedProblem, network: Network, X0, Y, *, n_inner:
 def kernel_supported(problem: LiftedProblem) -> bool:
     """True if the kernel covers every layer: see :func:`bregnet.kernels.lifted.kernel_supports` (dense layers only:
     a network of operator layers, :mod:`bregnet.operators`, takes the NumPy path)."""
-    if problem.layers is not None or problem.penalty == "mac":   # MAC: the NumPy sweeps (sigma')
+    if problem.layers is not None or problem.quadratic_penalty:   # MAC, classical: the NumPy sweeps
         return False
     from ..kernels.lifted import kernel_supports
     return kernel_supports(problem)
@@ -258,7 +258,7 @@ class LBNS(Solver):
     late_fields = ("step_rule", "x_anchor", "loops", "prox_anchor", "aux_accuracy")
     diagnostics_from_parameters = True                 # diagnostics at the forward pass (engine.run)
     supports_operators = True                          # operator layers (convolutions) by the NumPy path
-    penalties = ("bregman", "mac", "fenchel")          # the lifted family (bregnet.lifted.PENALTIES)
+    penalties = PENALTIES                              # the lifted family
     stochastic = True
     constraints = {"batch_size": Interval(1, None, integer=True), "n_inner": Interval(1, None, integer=True),
                    "prox_weight": Interval(0, None), "step_scale": Interval(0, 2, closed="neither"),

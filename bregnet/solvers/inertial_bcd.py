@@ -28,7 +28,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 
-from ..lifted import lifted_energy
+from ..lifted import PENALTIES, lifted_energy
 from ._common import check_hidden, lifted_diagnostics
 from .engine import Solver, params_state
 from .params import BOOLEAN, Interval, OneOf
@@ -59,7 +59,7 @@ class InertialBCD(Solver):
 
     name = "inertial_bcd"
     supports_operators = True                  # forward_sweep goes through operator layers (convolutions)
-    penalties = ("bregman", "mac", "fenchel")  # the lifted family (bregnet.lifted.PENALTIES)
+    penalties = PENALTIES  # the lifted family
     constraints = {"momentum": OneOf(("heavy_ball", "nesterov")), "beta": Interval(0, 1, closed="left"),
                    "step_scale": Interval(0, 2, closed="neither"), "restart": BOOLEAN}
 

@@ -81,27 +81,6 @@ def test_theta_gradients_against_central_differences(penalty, acts, conv):
         assert gb[l - 1][-1] == pytest.approx(fd, rel=1e-5, abs=1e-8)
 
 
-def test_mac_x_gradient_against_central_differences():
-    net, xs, prob = _state(("tanh", "softplus", "identity"), "mac")
-    j, s = 1, xs[0].shape[0]
-    Zj, Zn = net.pre_activation(j, xs[j - 1]), net.pre_activation(j + 1, xs[j])
-    grad = (prob.lambdas[0] * (xs[j] - prob.activations[0].prox(Zj))
-            + prob.lambdas[1] * layer_residual(prob, j + 1, Zn, xs[j + 1]) @ net.weights[j].T) / s
-    h = 1e-6
-    for i, k in [(0, 0), (2, 3), (4, 1)]:
-        E = np.zeros(xs[j].shape)
-        E[i, k] = h
-        up, dn = list(xs), list(xs)
-        up[j], dn[j] = xs[j] + E, xs[j] - E
-        fd = (lifted_energy(prob, net, up) - lifted_energy(prob, net, dn)) / (2 * h)
-        assert grad[i, k] == pytest.approx(fd, rel=1e-6, abs=1e-10)
-    # the x-step with a small step is a descent step on the energy
-    new = x_step(prob, j, xs[j], Zj, layer_residual(prob, j + 1, Zn, xs[j + 1]), net.weights[j], 0.2)
-    after = list(xs)
-    after[j] = new
-    assert lifted_energy(prob, net, after) < lifted_energy(prob, net, xs)
-
-
 @pytest.mark.parametrize("penalty, acts, conv", [("bregman", ("relu", "relu", "identity"), True),
                                                  ("mac", ("tanh", "relu", "identity"), False),
                                                  ("mac", ("relu", "relu", "identity"), True),
@@ -134,3 +113,74 @@ def test_mac_and_bregman_steps_differ_but_fenchel_and_bregman_agree():
            for p in ("bregman", "mac", "fenchel")}
     assert all(np.array_equal(a, b) for a, b in zip(out["bregman"].weights, out["fenchel"].weights))
     assert not np.allclose(out["bregman"].weights[0], out["mac"].weights[0])
+
+
+# ------------------------------------------------------------------ the classical lifted penalty (7)
+def test_classical_penalty_is_relu_bregman_plus_the_negative_part():
+    """For x >= 0: 1/2|x - z|^2 = B_ReLU(x, z) + 1/2|min(z, 0)|^2; +inf where some x < 0."""
+    rng = np.random.default_rng(5)
+    prob = LiftedProblem.from_network(glorot_init([3, 5, 2], ["relu", "identity"], seed=0), penalty="classical")
+    X, Z = np.maximum(rng.normal(size=(100, 5)), 0), 3 * rng.normal(size=(100, 5))
+    neg = np.minimum(Z, 0)
+    np.testing.assert_allclose(hidden_penalty(prob, 1, X, Z),
+                               bregman_loss(get("relu"), X, Z) + 0.5 * np.sum(neg * neg, axis=1), rtol=1e-12)
+    assert not np.allclose(hidden_penalty(prob, 1, X, Z), bregman_loss(get("relu"), X, Z))
+    assert np.all(np.isinf(hidden_penalty(prob, 1, X - 1, Z)[np.any(X < 1, axis=1)]))
+    with pytest.raises(BregnetInputError, match="'classical' .*ReLU hidden layers only"):
+        LiftedProblem.from_network(glorot_init([3, 4, 2], ["tanh", "identity"], seed=0), penalty="classical")
+
+
+@pytest.mark.parametrize("conv", [False, True])
+def test_classical_theta_gradients_against_central_differences(conv):
+    test_theta_gradients_against_central_differences("classical", ("relu", "relu", "identity"), conv)
+
+
+@pytest.mark.parametrize("penalty, acts", [("mac", ("tanh", "softplus", "identity")),
+                                           ("classical", ("relu", "relu", "identity"))])
+def test_quadratic_x_step_is_a_projected_descent_step(penalty, acts):
+    from bregnet.lifted import penalty_target
+    net, xs, prob = _state(acts, penalty)
+    j, s = 1, xs[0].shape[0]
+    Zj, Zn = net.pre_activation(j, xs[j - 1]), net.pre_activation(j + 1, xs[j])
+    Dn = layer_residual(prob, j + 1, Zn, xs[j + 1])
+    grad = (prob.lambdas[0] * (xs[j] - penalty_target(prob, j, Zj)) + prob.lambdas[1] * Dn @ net.weights[j].T) / s
+    h = 1e-6
+    for i, k in [(0, 0), (2, 3), (4, 1)]:
+        E = np.zeros(xs[j].shape)
+        E[i, k] = h
+        up, dn = list(xs), list(xs)
+        up[j], dn[j] = xs[j] + E, xs[j] - E
+        assert grad[i, k] == pytest.approx((lifted_energy(prob, net, up) - lifted_energy(prob, net, dn)) / (2 * h),
+                                           rel=1e-6, abs=1e-10)
+    if penalty == "classical":                                          # a long step: the projection is active
+        far = x_step(prob, j, xs[j], Zj, Dn, net.weights[j], 3.0)
+        assert far.min() == 0.0 and np.all(far >= 0)
+    new = x_step(prob, j, xs[j], Zj, Dn, net.weights[j], 0.2)
+    after = list(xs)
+    after[j] = new
+    assert lifted_energy(prob, net, after) < lifted_energy(prob, net, xs)
+
+
+def test_every_lifted_family_solver_trains_the_classical_energy():
+    from bregnet.solvers.adam_bcd import AdamBCD
+    net, xs, prob = _state(("relu", "relu", "identity"), "classical", seed=3, s=60)
+    X, Y = xs[0], xs[-1]
+    e = np.array(run(InertialBCD(), net, X, Y, epochs=8, penalty="classical").history.energy)
+    assert np.all(np.diff(e) <= 0) and e[-1] < e[0]
+    for solver in (LBNS(batch_size=20, n_inner=3), AdamBCD(lr=1e-2)):
+        res = run(solver, net, X, Y, epochs=6, seed=0, penalty="classical")
+        assert res.history.forward_loss[-1] < res.history.forward_loss[0]
+        assert res.hidden is None or all(np.all(h >= 0) for h in res.hidden)    # x >= 0 throughout
+
+
+def test_classical_lifted_and_mac_qp_minimise_the_family_energies():
+    """The baselines (7) and (6) are these penalties: their energy is lifted_energy with lambda' = 2 lambda."""
+    from bregnet.backprop import lifted_energy as baseline_energy
+    for penalty, kind, acts in (("classical", "classical", ("relu", "relu", "identity")),
+                                ("mac", "mac-qp", ("tanh", "softplus", "identity"))):
+        net, xs, _ = _state(acts, penalty, seed=6)
+        if penalty == "classical":
+            xs = [xs[0], *[np.maximum(h, 0) for h in xs[1:-1]], xs[-1]]
+        prob = LiftedProblem(net.activations, (2 * 0.7, 2 * 0.7, 1.0), penalty=penalty)
+        assert baseline_energy(net, xs[0], xs[-1], xs[1:-1], kind=kind, penalty=0.7) == pytest.approx(
+            lifted_energy(prob, net, xs), rel=1e-13)
