@@ -35,7 +35,7 @@ def conv_section(meta, where: str = "results/conv/fashion-mnist") -> list:
                  f"{'-' if spe is None else f'{spe:.0f}'} | {opts} |")
     t = target_met(recs)
     L += ["", f"Target: the lifted CNN above {TARGET_ACCURACY}% test accuracy and within {TARGET_GAP:g} points of the "
-              f"best back-propagation run: LBN {t['lbn_test_accuracy']:.1f}% vs {t['best_backprop_test_accuracy']:.1f}%"
+              f"best back-propagation run: best lifted ({t.get('lbn_method', 'lbn')}) {t['lbn_test_accuracy']:.1f}% vs {t['best_backprop_test_accuracy']:.1f}%"
               f" -> **{'met' if t['met'] else 'not met'}**" + (" (runs still partial)" if any(
                   r.get("status") != "complete" for r in recs.values()) else "") + ".",
           "Training time is the engine's (evaluation excluded), on the shared 2-core machine, one BLAS thread.",
