@@ -64,6 +64,7 @@ from bench_lbn_epoch import epoch_clock  # noqa: E402
 from bench_scaling import torch_model  # noqa: E402
 
 LR, BATCH, N_INNER, RHO = 1e-3, 100, 15, 100.0
+LBN_BATCH = BATCH
 SIZES, ACTS = [784, 64, 64, 10], ["relu", "relu", "identity"]
 
 
@@ -78,6 +79,8 @@ def parse():
                     choices=["lbn-s", "sgd-bp", "torch", "torch-adam"])
     ap.add_argument("--n-inner", type=int, default=N_INNER, help="LBN-S inner sweeps N (default the paper's 15)")
     ap.add_argument("--batch", type=int, default=BATCH, help="batch size of every method (default 100)")
+    ap.add_argument("--lbn-batch", type=int, default=None,
+                    help="LBN-S's own batch size (default --batch; the others keep --batch)")
     ap.add_argument("--dtype", choices=["float64", "float32"], default="float64", help="every method's dtype")
     ap.add_argument("--torch-lr", type=float, default=None, help="PyTorch SGD's rate (default --lr)")
     ap.add_argument("--adam-lr", type=float, default=1e-3, help="PyTorch Adam's rate (default 1e-3)")
@@ -92,8 +95,8 @@ def parse():
     args = ap.parse_args()
     if not (args.rho > 0 and args.lr > 0 and args.adam_lr > 0 and (args.torch_lr or 1) > 0):
         ap.error("--rho and the learning rates must be positive")
-    if args.n_inner < 1 or args.batch < 1:
-        ap.error("--n-inner and --batch must be >= 1")
+    if args.n_inner < 1 or args.batch < 1 or (args.lbn_batch is not None and args.lbn_batch < 1):
+        ap.error("--n-inner, --batch and --lbn-batch must be >= 1")
     return args
 
 
@@ -102,7 +105,7 @@ def check_epochwise(X, Y, net):
     from bregnet.backprop import sgd_bp
     from bregnet.solvers import lbn_s
     X, Y = X[:2000], Y[:2000]
-    kw = dict(batch_size=BATCH, n_inner=N_INNER, prox_weight=RHO, record="none")
+    kw = dict(batch_size=LBN_BATCH, n_inner=N_INNER, prox_weight=RHO, record="none")
     one = lbn_s(net, X, Y, epochs=2, seed=0, **kw).network
     g = np.random.default_rng(0)
     first = lbn_s(net, X, Y, epochs=1, rng=g, **kw)
@@ -132,7 +135,7 @@ class LbnS:
     def epoch(self):
         before = self.inside[0]
         t = time.perf_counter()
-        res = self.lbn_s(self.net, self.X, self.Y, epochs=1, batch_size=BATCH, n_inner=N_INNER, prox_weight=RHO,
+        res = self.lbn_s(self.net, self.X, self.Y, epochs=1, batch_size=LBN_BATCH, n_inner=N_INNER, prox_weight=RHO,
                          rng=self.rng, record="none", state=self.state)
         self.net, self.state = res.network, res.state
         dt = time.perf_counter() - t
@@ -199,9 +202,10 @@ class TorchSgd:
 
 
 def main():
-    global LR, RHO, N_INNER, BATCH
+    global LR, RHO, N_INNER, BATCH, LBN_BATCH
     args = parse()
     LR, RHO, N_INNER, BATCH = args.lr, args.rho, args.n_inner, args.batch
+    LBN_BATCH = args.lbn_batch or args.batch
     import threadpoolctl
 
     from bregnet import datasets
@@ -218,7 +222,7 @@ def main():
         X, Y = X[:args.n_train], Y[:args.n_train]
     Xt, yt = np.ascontiguousarray(d.X_test, dtype=args.dtype), d.y_test
     print(f"data: Fashion-MNIST (centred), {X.shape[0]} training / {Xt.shape[0]} test images; 784-64-64-10 "
-          f"relu/relu/identity, MSE, Glorot seed 0, B={BATCH}; LBN-S N={N_INNER} rho={RHO}; SGD-BP lr {LR}; "
+          f"relu/relu/identity, MSE, Glorot seed 0, B={BATCH}; LBN-S B={LBN_BATCH} N={N_INNER} rho={RHO}; SGD-BP lr {LR}; "
           f"{args.threads} BLAS thread(s), {args.dtype}")
     net = glorot_init(SIZES, ACTS, seed=0, dtype=args.dtype)
     ok_l, ok_s = check_epochwise(X, Y, net)                    # also compiles / loads the Numba kernel

@@ -11,7 +11,20 @@ def _pct(v):
     return "-" if v is None else f"{100 * v:.1f}%"
 
 
-def conv_section(meta, where: str = "results/conv/fashion-mnist") -> list:
+def screen_lines(screen: dict | None) -> list:
+    """The table of ``validation/conv_screen.py`` (what was tried to choose the lifted setting), if committed."""
+    if not screen:
+        return []
+    L = [f"What was tried for the lifted CNN (`{screen['command']}`: LBN-S on the first {screen['n_train']} "
+         f"training images, accuracy on {screen['n_test']} test images, one process, one core):", "",
+         "| batch | N | proximal weight | epochs | train acc. | test acc. | seconds |", "|---|---|---|---|---|---|---|"]
+    for r in screen["rows"]:
+        L.append(f"| {r['batch_size']} | {r['n_inner']} | {r['prox_weight']:g} | {r['epochs']} | "
+                 f"{_pct(r['train_accuracy'])} | {_pct(r['test_accuracy'])} | {r['seconds']:.0f} |")
+    return L + [""]
+
+
+def conv_section(meta, where: str = "results/conv/fashion-mnist", screen: dict | None = None) -> list:
     """Accuracy, epochs and training time of each method, and whether the target of issue 15 is met."""
     if meta is None:
         return HEAD + ["Not yet run (`python validation/run.py conv --update-results`).", ""]
@@ -38,11 +51,14 @@ def conv_section(meta, where: str = "results/conv/fashion-mnist") -> list:
               f"best back-propagation run: best lifted ({t.get('lbn_method', 'lbn')}) {t['lbn_test_accuracy']:.1f}% vs {t['best_backprop_test_accuracy']:.1f}%"
               f" -> **{'met' if t['met'] else 'not met'}**" + (" (runs still partial)" if any(
                   r.get("status") != "complete" for r in recs.values()) else "") + ".",
-          "Training time is the engine's (evaluation excluded), on the shared 2-core machine, one BLAS thread.",
+          "Training time is the engine's (evaluation excluded), on the shared 2-core machine, one BLAS thread.", "",
+          *screen_lines(screen),
           f"- Plot: `{where}/conv_curves.png`.", f"- Commands: `{where}/COMMAND`", ""]
     return L
 
 
 def conv_sections(results: Path) -> list:
     p = Path(results) / "conv" / "fashion-mnist" / "metrics.json"
-    return conv_section(json.loads(p.read_text()) if p.exists() else None)
+    sp = p.with_name("screen.json")
+    return conv_section(json.loads(p.read_text()) if p.exists() else None,
+                        screen=json.loads(sp.read_text()) if sp.exists() else None)
