@@ -612,7 +612,9 @@ def run(solver: Solver, network: Network, X, Y, *, epochs: int = 10, lambdas=Non
     if task.problem.layers is not None and not solver.supports_operators:
         raise BregnetInputError(f"{solver.name} trains dense networks only; this network has operator layers "
                                 f"(bregnet.operators: {', '.join(type(op).__name__ for op in task.problem.layers)}); "
-                                f"use lbn_s, lbn_d, inertial_bcd, adam_bcd, residual_proximal_gradient or a back-propagation baseline")
+                                f"use a solver of operator layers: lbn_s, lbn_d, proximal_gradient, stochastic_proximal_gradient, "
+                                f"inertial_bcd, adam_bcd, model averaging, the residual solver or a back-propagation "
+                                f"baseline")
     solver.check_task(task)
     if hidden is not None:
         hidden = check_hidden(problem, network, task.X, hidden)

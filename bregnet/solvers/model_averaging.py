@@ -88,13 +88,14 @@ def average_networks(networks) -> Network:
         dt = W.dtype.type
         Ws.append(W / dt(m))
         bs.append(b / dt(m))
-    return Network(tuple(Ws), tuple(bs), networks[0].activations)
+    return Network(tuple(Ws), tuple(bs), networks[0].activations, networks[0].layers)
 
 
 def _aligned_network(network: Network) -> Network:
     if all(a.flags.aligned and a.flags.c_contiguous and a.flags.writeable for a in network.weights + network.biases):
         return network
-    return Network(tuple(map(aligned, network.weights)), tuple(map(aligned, network.biases)), network.activations)
+    return Network(tuple(map(aligned, network.weights)), tuple(map(aligned, network.biases)), network.activations,
+                   network.layers)
 
 
 def solve_batch(method, problem: LiftedProblem, network: Network, Xb, Yb, seed_seq, n_inner: int,
@@ -174,6 +175,7 @@ class ModelAveraging(Solver):
     executor: object = None
 
     name = "model_averaging"
+    supports_operators = True                          # the batch solvers 'lbn' (NumPy path), 'proximal_gradient'
     diagnostics_from_parameters = True                 # diagnostics at the forward pass (engine.run)
     runtime_fields = ("executor",)          # the iterates do not depend on it (executors.py)
     constraints = {"n_batches": Interval(1, None, integer=True), "method": (OneOf(BATCH_METHODS), CALLABLE),

@@ -95,6 +95,7 @@ class ProximalGradient(Solver):
     norm_method: str = "power"
 
     name = "proximal_gradient"
+    supports_operators = True                  # forward_sweep goes through operator layers (convolutions)
     constraints = {"scheme": OneOf(("gauss_seidel", "jacobi")),
                    "step_scale": (NONE, Interval(0, None, closed="neither")),
                    "acceleration": OneOf((None, "nesterov", "heavy_ball")),
@@ -125,7 +126,7 @@ class ProximalGradient(Solver):
         yW = tuple(extrapolate(W, pW, beta) for W, pW in zip(net.weights, prev["weights"]))
         yb = tuple(extrapolate(b, pb, beta) for b, pb in zip(net.biases, prev["biases"]))
         yh = [extrapolate(h, ph, beta) for h, ph in zip(hidden, prev["hidden"])]
-        return Network(yW, yb, net.activations), yh
+        return Network(yW, yb, net.activations, net.layers), yh
 
     def update(self, task: Task, state: dict, rng) -> dict:
         net, hidden, e_cur, tk = self.network(task, state), state["hidden"], state["energy"], state["tk"]

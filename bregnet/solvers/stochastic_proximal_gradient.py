@@ -102,6 +102,7 @@ class StochasticProximalGradient(Solver):
 
     name = "stochastic_proximal_gradient"
     stochastic = True
+    supports_operators = True                  # forward_sweep goes through operator layers (convolutions)
     constraints = {"batch_size": Interval(1, None, integer=True), "step_scale": Interval(0, None, closed="neither"),
                    "step_decay": Interval(0, None), "scheme": OneOf(("gauss_seidel", "jacobi")), "shuffle": BOOLEAN}
 

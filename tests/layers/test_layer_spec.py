@@ -53,7 +53,7 @@ def test_cli_trains_a_conv_net_on_digits(tmp_path, capsys):
 
 @pytest.mark.parametrize("extra, words", [
     (["--layers", "conv3x3x8,dense10"], "token 2 'dense10'"),
-    (["--layers", "conv3x3x8,flatten,dense10", "--solver", "proximal-gradient"], "dense networks only"),
+    (["--layers", "conv3x3x8,flatten,dense10", "--solver", "coordinate-descent"], "dense networks only"),
     (["--layers", "conv3x3x8,flatten,dense10", "--input-shape", "4x4x1"], "16 entries"),
 ])
 def test_cli_bad_specs_are_one_line_usage_errors(tmp_path, capsys, extra, words):

@@ -195,9 +195,9 @@ def test_operator_network_copies_and_casts_keep_the_layers():
     assert net.copy().layers == net.layers and net.astype(np.float32).layers == net.layers
     assert net.astype(np.float32).forward(np.ones((1, 25))).dtype == np.float32
     assert not kernel_supported(LiftedProblem.from_network(net))
-    from bregnet.solvers.proximal_gradient import ProximalGradient
+    from bregnet.solvers.coordinate_descent import CoordinateDescent
     with pytest.raises(BregnetInputError, match="operator layers"):
-        run(ProximalGradient(), net, np.ones((4, 25)), np.zeros((4, 2)), epochs=1)
+        run(CoordinateDescent(), net, np.ones((4, 25)), np.zeros((4, 2)), epochs=1)
 
 
 def test_backprop_through_operators_against_torch_autograd():

@@ -184,3 +184,4 @@ def test_classical_lifted_and_mac_qp_minimise_the_family_energies():
         prob = LiftedProblem(net.activations, (2 * 0.7, 2 * 0.7, 1.0), penalty=penalty)
         assert baseline_energy(net, xs[0], xs[-1], xs[1:-1], kind=kind, penalty=0.7) == pytest.approx(
             lifted_energy(prob, net, xs), rel=1e-13)
+
