@@ -57,10 +57,10 @@ For MAC the steps need :math:`\sigma'`: the residual of layer :math:`l` becomes
 :math:`x_{j-1}`-steps are plain gradient steps with it, and the :math:`x_j`-step takes the exact prox of its own
 quadratic term, :math:`x_j^+ = (v + t\lambda_j\sigma_j(z_j))/(1 + t\lambda_j)` (soft-thresholded by
 :math:`t\alpha/(1 + t\lambda_j)` on a code layer).  The classical penalty is the same with :math:`\sigma_j` the
-identity (:math:`D_l = z_l - x_l`) and the :math:`x_j`-step projected onto :math:`x \ge 0`.  The step sizes are the Bregman ones: the Gauss-Newton part of
-the curvature is bounded by them since :math:`|\sigma'| \le 1` (a proximal activation is 1-Lipschitz); the part
-:math:`\sigma''\,(\sigma - x)` is not bounded (it vanishes almost everywhere for piecewise-linear activations such
-as ReLU, where the bound is a Lipschitz bound of each piece).
+identity (:math:`D_l = z_l - x_l`) and the :math:`x_j`-step projected onto :math:`x \ge 0`.  The step sizes are
+the Bregman ones: the Gauss-Newton part of the curvature is bounded by them since :math:`|\sigma'| \le 1` (a
+proximal activation is 1-Lipschitz); the part :math:`\sigma''\,(\sigma - x)` is not bounded (it vanishes almost
+everywhere for piecewise-linear activations such as ReLU, where the bound is a Lipschitz bound of each piece).
 
 The update formulas of the solvers live here, written once: :func:`theta_step` (17a) with the
 proximal term of (24), :func:`x_step` (17b) with the regulariser folded into the prox (Section 6.2),

@@ -37,6 +37,7 @@ from ._arrays import float_dtype
 from .backprop.classical_lifted import MACQP, ClassicalLifted
 from .backprop.optimisers import GDBP, ISGDBP, SGDBP, AdamBP
 from .exceptions import BregnetInputError, DivergenceError
+from .lifted import PENALTIES
 from .network import Network
 from .presets import PAPER_BATCH_SIZE, preset_options
 from .problems import PROBLEM_NAMES, Problem, ProblemData
@@ -306,7 +307,6 @@ def _check_train_args(problem, epochs, dtype, callback, divergence):
 def _check_penalty(spec: SolverSpec, penalty) -> None:
     if penalty == "bregman":
         return
-    from .lifted import PENALTIES
     if not isinstance(penalty, str) or penalty not in PENALTIES:
         raise BregnetInputError(f"penalty must be one of {', '.join(PENALTIES)}; got {penalty!r}")
     if penalty not in spec.penalties:
