@@ -83,3 +83,18 @@ def test_study_needs_named_readings(tmp_path):
 def test_bregnet_reproduce_offers_every_experiment():
     from bregnet.cli import REPRODUCIBLE
     assert REPRODUCIBLE == run.NAMES
+
+
+def test_gap_lines_bracket_the_paper_and_name_the_nearest_layer_rates():
+    from validation.report_study import _gap_lines
+
+    def rec(acc, rates):
+        return {"status": "complete", "epochs_done": 100, "final": {"train_accuracy": acc, "train_linear_rate": rates}}
+    rd = {"method": "lbn", "epochs": 100}
+    rows = [("lo", rd, rec(0.88, [0.50, 0.70, 0.90]), "study"), ("hi", rd, rec(0.96, [0.52, 0.86, 0.97]), "study")]
+    lines = _gap_lines(rows, {"lbn": (93.5, 85.7)}, (59.2, 85.7, 64.7))
+    assert "between **lo** (88.0%) and **hi** (96.0%)" in lines[0]
+    assert "layer 1" in lines[1] and "not closed" in lines[1]
+    assert "layer 2" in lines[2] and "nearest **hi** (86.0%) (closed within 2 points)" in lines[2]
+    # a paper value above every reading is not bracketed
+    assert "is not bracketed; nearest **hi**" in _gap_lines(rows, {"lbn": (99.0, 90.0)}, None)[0]

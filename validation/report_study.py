@@ -85,6 +85,41 @@ def _closest(rows, method: str, target: float):
     return best
 
 
+def _gap_lines(rows, paper: dict, table2: tuple | None) -> list:
+    """The Table 1 LBN and Table 2 gaps against the completed LBN readings: the two readings whose training accuracy
+    brackets the paper's (or the nearest), and per hidden layer the reading with the nearest linear-activation
+    rate, with the range over all completed LBN readings of the same depth."""
+    done = [(n, rd, r) for n, rd, r, _ in rows if rd["method"] == "lbn" and r.get("status") == "complete"
+            and r.get("epochs_done", 0) >= rd["epochs"] and r.get("final", {}).get("train_accuracy") is not None]
+    if not done or "lbn" not in paper:
+        return []
+    target = paper["lbn"][0]
+    acc = sorted((100 * r["final"]["train_accuracy"], n) for n, _, r in done)
+    below = [t for t in acc if t[0] <= target]
+    above = [t for t in acc if t[0] >= target]
+    if below and above:
+        what = (f"lies between **{below[-1][1]}** ({below[-1][0]:.1f}%) and **{above[0][1]}** ({above[0][0]:.1f}%): "
+                f"no completed reading lands on it; it is bracketed")
+    else:
+        near = min(acc, key=lambda t: abs(t[0] - target))
+        what = f"is not bracketed; nearest **{near[1]}** ({near[0]:.1f}%)"
+    out = [f"- Gap, Table 1 LBN training accuracy ({target}%): {what} (completed LBN readings at the paper's epochs)."]
+    if table2:
+        deep = [(n, r["final"].get("train_linear_rate") or []) for n, _, r in done]
+        deep = [(n, v) for n, v in deep if len(v) == len(table2)]
+        for k, t in enumerate(table2):
+            if not deep:
+                break
+            vals = [(100 * v[k], n) for n, v in deep]
+            near = min(vals, key=lambda x: abs(x[0] - t))
+            lo, hi = min(vals)[0], max(vals)[0]
+            out.append(f"- Gap, Table 2 LBN layer {k + 1} linear-activation rate ({t}%): readings with "
+                       f"{len(table2)} hidden layers give {lo:.1f}-{hi:.1f}%, nearest **{near[1]}** ({near[0]:.1f}%)"
+                       + (" (closed within 2 points)." if abs(near[0] - t) <= 2 else "; not closed by a reading "
+                          "of this space so far."))
+    return out
+
+
 def _partial_lines(rows, paper: dict) -> list:
     """For the readings not yet at their epochs: the first epoch their training accuracy reached the paper's, their
     best test accuracy; for the auxiliary-variable readings, that accuracy; for the diverged ones, the message."""
@@ -137,6 +172,7 @@ def study_section(meta: dict | None, where: str, table1: dict | None = None, dat
                 L.append(f"- Completed {method} reading closest to the paper's training accuracy ({paper[method][0]}%): "
                          f"**{c[1]}** ({_pct(f['train_accuracy'])} train, {_pct(f['val_accuracy'])} test; "
                          f"{c[0]:.1f} points from the paper's training accuracy).")
+    L += _gap_lines(rows, paper, PAPER_T2.get(paper_key, {}).get("lbn"))
     L += _partial_lines(rows, paper)
     L += ["", f"Curves: `{where}/study_curves.png`.  Commands: `{where}/COMMAND`.", ""]
     return L
