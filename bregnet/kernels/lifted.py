@@ -15,10 +15,13 @@ Each kernel has a readable NumPy twin in the module it speeds up, and a test hol
 The kernels cover the activations of ``LIFTED_CODES`` (exact classes, by the rule of
 :func:`bregnet.kernels.dispatch.lookup_exact`): identity, relu, soft_threshold (codes 0-2, the original fused
 loops, bit for bit), nonneg_soft_threshold, leaky_relu, hard_tanh, hard_sigmoid (closed forms), tanh, sigmoid,
-softplus, elu (the smooth prox of :mod:`bregnet.kernels.smooth_prox`, for the x-update's steps
-:math:`t\lambda/(1+t\lambda) < 1`; tanh, sigmoid, ELU and softplus vectorised), and softmax for the output layer (row-wise:
-only :math:`\sigma` is needed there).  The solvers fall back to the NumPy twins for every other activation,
-subclasses of these included (:func:`kernel_supports`).
+softplus, elu, softsign, arctan, asinh, isru, celu, log_sigmoid, isrlu, bent_identity, unimodal_sigmoid,
+log_activation, tanhshrink (the smooth prox of :mod:`bregnet.kernels.smooth_prox`, for the x-update's steps
+:math:`t\lambda/(1+t\lambda) < 1`; tanh, sigmoid, ELU, softplus, CELU and log-sigmoid vectorised, the others by
+the generic safeguarded Newton element by element), and softmax for the output layer (row-wise: only
+:math:`\sigma` is needed there).  The solvers fall back to the NumPy twins for every other activation (the
+row-wise or radial sparsemax, entmax, squash, block soft-thresholding), subclasses of these included
+(:func:`kernel_supports`).
 
 What the fused loop exploits (everything else is the twin's arithmetic in the same order):
 
@@ -50,12 +53,15 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from ..activations.clipping import HardSigmoid, HardTanh
+from ..activations.clipping import BentIdentity, HardSigmoid, HardTanh
 from ..activations.identity import Identity
-from ..activations.rectifiers import ELU, LeakyReLU, ReLU
-from ..activations.sigmoids import Sigmoid, Tanh
+from ..activations.rectifiers import ELU, ISRLU, LeakyReLU, ReLU
+from ..activations.sigmoids import (ISRU, Asinh, LogActivation, ScaledArctan, Sigmoid, Softsign, Tanh,
+                                    UnimodalSigmoid)
 from ..activations.simplex import Softmax
 from ..activations.softplus import Softplus
+from ..activations.tanhshrink import TanhShrink
+from ..activations.transforms import CELU, LogSigmoid
 from ..activations.thresholding import NonnegSoftThreshold, SoftThreshold
 from . import smooth_prox as _sp
 from .activations import _softmax_row
@@ -79,6 +85,17 @@ LIFTED_CODES = {
     Sigmoid: (_sp.SIGMOID, lambda a: 0.0),
     Softplus: (_sp.SOFTPLUS, lambda a: float(a.beta)),
     ELU: (_sp.ELU, lambda a: float(a.alpha)),
+    Softsign: (_sp.SOFTSIGN, lambda a: 0.0),
+    ScaledArctan: (_sp.ARCTAN, lambda a: float(a.scale)),
+    Asinh: (_sp.ASINH, lambda a: 0.0),
+    ISRU: (_sp.ISRU, lambda a: float(a.alpha)),
+    CELU: (_sp.CELU, lambda a: float(a.alpha)),
+    LogSigmoid: (_sp.LOG_SIGMOID, lambda a: float(a.beta)),
+    ISRLU: (_sp.ISRLU, lambda a: float(a.a)),
+    BentIdentity: (_sp.BENT_IDENTITY, lambda a: 0.0),
+    UnimodalSigmoid: (_sp.UNIMODAL_SIGMOID, lambda a: 0.0),
+    LogActivation: (_sp.LOG_ACTIVATION, lambda a: 0.0),
+    TanhShrink: (_sp.TANHSHRINK, lambda a: 0.0),
     Softmax: (20, lambda a: float(a.temperature)),
 }
 #: the codes whose prox_(t Psi) is row-wise, not elementwise: only sigma (t = 1) is compiled, so they serve the
@@ -102,7 +119,7 @@ def activation_code(activation):
     Examples
     --------
     >>> from bregnet.activations import get
-    >>> activation_code(get("relu")), activation_code(get("soft_threshold", alpha=0.5)), activation_code(get("softsign"))
+    >>> activation_code(get("relu")), activation_code(get("soft_threshold", alpha=0.5)), activation_code(get("sparsemax"))
     ((1, 0.0), (2, 0.5), None)
     """
     return lookup_exact(activation, LIFTED_CODES)
@@ -403,6 +420,12 @@ def _sigma_into(code, beta, gamma, Z, out):
     if code == _sp.SOFTPLUS:
         _sp.softplus_into(Z, out, beta)
         return
+    if code == _sp.CELU:
+        _sp.celu_into(Z, out, beta)
+        return
+    if code == _sp.LOG_SIGMOID:
+        _sp.log_sigmoid_into(Z, out, beta)
+        return
     if code <= _CLOSED_MAX:
         _closed_into(code, beta, gamma, Z, out, 1.0, 0.0)
         return
@@ -473,6 +496,12 @@ def _prox_into(code, beta, gamma, V, t, a):
         return
     if code == _sp.SOFTPLUS:
         _sp.softplus_prox_into(V, t, beta)
+        return
+    if code == _sp.CELU:
+        _sp.celu_prox_into(V, t, beta)
+        return
+    if code == _sp.LOG_SIGMOID:
+        _sp.log_sigmoid_prox_into(V, t, beta)
         return
     if code <= _CLOSED_MAX:
         _closed_into(code, beta, gamma, V, V, t, a)

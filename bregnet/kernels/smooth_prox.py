@@ -3,7 +3,9 @@ r"""Compiled :math:`\sigma` and :math:`\operatorname{prox}_{t\psi}`, :math:`0 < 
 Algorithm 1's x-update (17b) needs :math:`\operatorname{prox}_{s\psi}` of a hidden layer's activation at the
 step :math:`s = t\lambda_j/(1 + t\lambda_j) \in (0, 1)` only (:func:`bregnet.lifted.prox_layer`), and the
 residuals need :math:`\sigma = \operatorname{prox}_\psi`.  For an increasing :math:`\sigma` with
-:math:`0 < \sigma' \le 1` (tanh, sigmoid, softplus, ELU) the prox is :math:`x = \sigma(u^*)` where
+:math:`0 \le \sigma' \le 1` (tanh, sigmoid, softplus, ELU, softsign, arctan with scale :math:`c \le 1`, asinh, ISRU,
+CELU, log-sigmoid, ISRLU, bent identity, unimodal sigmoid, log activation, tanhshrink; :math:`g' \ge s > 0` below
+even where :math:`\sigma' = 0`, tanhshrink at 0) the prox is :math:`x = \sigma(u^*)` where
 :math:`u^*` is the root of
 
 .. math::  g(u) = s\,u + (1 - s)\,\sigma(u) = w
@@ -13,9 +15,10 @@ by Remark 2).  For :math:`s \le 1`, :math:`g` is strictly increasing with slope
 :math:`s + (1-s)\sigma'(u) \in [s, 1]`, and no term of :math:`g` cancels: :math:`s u` and
 :math:`(1-s)\sigma(u)` are computed to a relative :math:`\varepsilon` each, so the float64 root is within a
 few ulps of :math:`u^*` relative to :math:`\max(|w|, s|u^*|)/g'(u^*)`, and :math:`x = \sigma(u^*)` to a few
-ulps except where :math:`x` is exponentially small (sigmoid, softplus at :math:`w \to -\infty`:
-:math:`x \approx e^{w/s}`, relative error :math:`\approx\varepsilon|w|/s \le 745\varepsilon` before
-:math:`x` underflows).  This is the form whose :math:`t > 1` counterpart cancels (:math:`s(u - \sigma(u))`,
+ulps except where :math:`x` is exponentially small (sigmoid, softplus at :math:`w \to -\infty`, log-sigmoid at
+:math:`w \to \infty`: :math:`|x| \approx e^{-|w|/s}`, relative error :math:`\approx\varepsilon|w|/s \le 745\varepsilon`
+before :math:`x` underflows) and where :math:`\sigma` is flat (tanhshrink, :math:`\sigma(u) \approx u^3/3` at 0,
+triples the root's stopping tolerance: within 32 ulps).  This is the form whose :math:`t > 1` counterpart cancels (:math:`s(u - \sigma(u))`,
 the reason the NumPy twin :func:`~bregnet.activations.base.prox_step_from_psi_prime` solves for :math:`x`
 instead); for :math:`s \le 1` both find the same root to rounding, which the tests check at
 :math:`s \in \{10^{-18}, 10^{-12}, 10^{-6}, 0.5, 1 - 10^{-9}\}` and :math:`|w|` up to :math:`10^8`.
@@ -30,8 +33,14 @@ the few uncertified ones (extreme steps, non-finite input) to :func:`prox_scalar
 
 The scalar functions (float64 in, float64 out) are the compiled twins of each class's ``_sigma``
 (:class:`~bregnet.activations.sigmoids.Tanh`, :class:`~bregnet.activations.sigmoids.Sigmoid`,
-:class:`~bregnet.activations.softplus.Softplus`, :class:`~bregnet.activations.rectifiers.ELU`); ``beta`` is the
-parameter (softplus :math:`\beta`, ELU :math:`\alpha`; ignored by tanh and sigmoid).
+:class:`~bregnet.activations.softplus.Softplus`, :class:`~bregnet.activations.rectifiers.ELU`, and the generic codes
+``SOFTSIGN`` ... ``TANHSHRINK``: the same formulas, the same clipping inside an open domain of :math:`\psi`);
+``beta`` is the parameter (softplus and log-sigmoid :math:`\beta`, ELU, CELU and ISRU :math:`\alpha`, arctan
+its scale, ISRLU :math:`a`; ignored by the others).  CELU and log-sigmoid are evaluated as their classes do, by the
+dilation :math:`\alpha\,\mathrm{ELU}_1(\cdot/\alpha)` and the reflection :math:`-\mathrm{softplus}_\beta(-\cdot)`,
+so they use the vectorised ELU and softplus kernels (:func:`celu_prox_into`, :func:`log_sigmoid_prox_into`).
+One difference from a class: ISRU's :math:`\sigma(\pm\infty)` is the limit :math:`\pm1/\sqrt\alpha` here, where
+:class:`~bregnet.activations.sigmoids.ISRU` writes :math:`\pm1` (the same for :math:`\alpha \ge 1`).
 
 >>> x = prox_scalar(TANH, 0.0, 0.8, 0.5)          # 0.8 - x = 0.5 (artanh x - x)
 >>> import math
@@ -47,13 +56,21 @@ from llvmlite import ir
 from numba import njit, types
 from numba.extending import intrinsic
 
-__all__ = ["TANH", "SIGMOID", "SOFTPLUS", "ELU", "SMOOTH_CODES", "sigma_scalar", "sigma_prime_scalar",
+__all__ = ["TANH", "SIGMOID", "SOFTPLUS", "ELU", "SOFTSIGN", "ARCTAN", "ASINH", "ISRU", "CELU", "LOG_SIGMOID",
+           "ISRLU", "BENT_IDENTITY", "UNIMODAL_SIGMOID", "LOG_ACTIVATION", "TANHSHRINK", "SMOOTH_CODES", "sigma_scalar",
+           "sigma_prime_scalar",
            "prox_scalar", "tanh_fast", "tanh_into", "tanh_prox_into", "sigmoid_prox_into", "elu_prox_into",
-           "softplus_prox_into", "sigmoid_into", "elu_into", "softplus_into"]
+           "softplus_prox_into", "sigmoid_into", "elu_into", "softplus_into", "celu_into", "celu_prox_into",
+           "log_sigmoid_into", "log_sigmoid_prox_into"]
 
-#: kernel codes of the smooth activations (the lifted kernels' ``_prox_scalar`` codes)
+#: kernel codes of the smooth activations (the lifted kernels' ``_prox_scalar`` codes; 20 is lifted's softmax)
 TANH, SIGMOID, SOFTPLUS, ELU = 7, 8, 9, 10
-SMOOTH_CODES = (TANH, SIGMOID, SOFTPLUS, ELU)
+#: the generic ones (compiled sigma, sigma' and the safeguarded Newton of prox_scalar; CELU and log-sigmoid by the
+#: dilation / reflection of ELU and softplus, as their classes)
+SOFTSIGN, ARCTAN, ASINH, ISRU, CELU, LOG_SIGMOID, ISRLU, BENT_IDENTITY, UNIMODAL_SIGMOID = range(11, 20)
+LOG_ACTIVATION, TANHSHRINK = 21, 22
+SMOOTH_CODES = (TANH, SIGMOID, SOFTPLUS, ELU, SOFTSIGN, ARCTAN, ASINH, ISRU, CELU, LOG_SIGMOID, ISRLU,
+                BENT_IDENTITY, UNIMODAL_SIGMOID, LOG_ACTIVATION, TANHSHRINK)
 
 _EPS = 2.220446049250313e-16
 
@@ -67,16 +84,61 @@ def _expit(u):
     return e / (1.0 + e)
 
 
+#: z cosh z - sinh z = z^3 sum_j d_j z^{2j}, d_j = 2(j+1)/(2j+3)! (tanhshrink's series, j < 16: tanhshrink._ZCOSH_MINUS_SINH)
+_ZCOSH_MINUS_SINH = tuple(2.0 * (j + 1) / math.factorial(2 * j + 3) for j in range(16))
+_ONE_BELOW = 0.9999999999999999          # the float below 1 (softsign's inner edge: Softsign._clip)
+_ABOVE_MINUS_HALF = -0.49999999999999994  # the float above -1/2 (bent identity: clipping._above_minus_half)
+
+
+@njit(cache=True)
+def _arctan_edge(c):
+    # ScaledArctan's inner edge (sigmoids._inner_edge): the largest float <= c pi/2 where psi is finite,
+    # i.e. th = x/c <= pi/2 and cos(th) > 0
+    e = c * 0.5 * math.pi
+    for _ in range(256):
+        th = e / c
+        if th <= 0.5 * math.pi and math.cos(th) > 0.0:
+            break
+        e = np.nextafter(e, 0.0)
+    return e
+
+
+@njit(cache=True)
+def _isru_edge(alpha):
+    # ISRU's inner edge: the largest float <= 1/sqrt(alpha) with alpha x^2 <= 1
+    e = 1.0 / math.sqrt(alpha)
+    for _ in range(256):
+        if alpha * e * e <= 1.0:
+            break
+        e = np.nextafter(e, 0.0)
+    return e
+
+
+@njit(cache=True)
+def _clip_sym(s, e):
+    # clip s to [-e, e] (NaN stays NaN)
+    if s > e:
+        return e
+    if s < -e:
+        return -e
+    return s
+
+
 @njit(cache=True)
 def sigma_scalar(code, beta, u):
-    r""":math:`\sigma(u)` of the smooth activation ``code`` (twins: the classes' ``_sigma``).
+    r""":math:`\sigma(u)` of the smooth activation ``code`` (twins: the classes' ``_sigma``, same formulas).
 
     tanh; sigmoid :math:`1/(1+e^{-u})`; softplus :math:`\operatorname{logaddexp}(0, \beta u)/\beta`
     (:math:`\max(0, v) + \log(1 + e^{-|v|})`, :math:`v = \beta u`); ELU :math:`u` (:math:`u > 0`),
-    :math:`\alpha(e^u - 1)` otherwise.
+    :math:`\alpha(e^u - 1)` otherwise; softsign :math:`u/(1+|u|)`; arctan :math:`c\arctan u`; asinh; ISRU
+    :math:`u/\sqrt{1+\alpha u^2}`; CELU :math:`\alpha\,\mathrm{ELU}_1(u/\alpha)`; log-sigmoid
+    :math:`-\mathrm{softplus}_\beta(-u)`; ISRLU (ISRU on :math:`u < 0`, :math:`u` beyond); bent identity
+    :math:`(u + \sqrt{u^2+1} - 1)/2`; unimodal sigmoid :math:`\tfrac12\tanh(u/2)`; log activation
+    :math:`\operatorname{sign}(u)\log(1+|u|)`.  Open domains of :math:`\psi` (softsign, arctan, ISRU, bent identity)
+    are kept as the classes do: the result is clipped to the last float where :math:`\psi` is finite.
 
-    >>> sigma_scalar(SIGMOID, 0.0, 0.0), sigma_scalar(ELU, 0.5, 2.0)
-    (0.5, 2.0)
+    >>> sigma_scalar(SIGMOID, 0.0, 0.0), sigma_scalar(ELU, 0.5, 2.0), sigma_scalar(SOFTSIGN, 0.0, 3.0)
+    (0.5, 2.0, 0.75)
     """
     if code == TANH:
         return math.tanh(u)
@@ -85,17 +147,71 @@ def sigma_scalar(code, beta, u):
     if code == SOFTPLUS:
         v = beta * u
         return (max(v, 0.0) + math.log1p(math.exp(-abs(v)))) / beta
-    if u > 0.0:                                           # ELU
+    if code == ELU:
+        if u > 0.0:
+            return u
+        return beta * math.expm1(u)
+    if code == CELU:                                      # alpha ELU_1(u / alpha), as Transformed
+        v = (1.0 / beta) * u
+        return beta * (v if v > 0.0 else math.expm1(v))
+    if code == LOG_SIGMOID:                               # -softplus_beta(-u)
+        v = beta * -u
+        return -((max(v, 0.0) + math.log1p(math.exp(-abs(v)))) / beta)
+    if u != u:
         return u
-    return beta * math.expm1(u)
+    if code == SOFTSIGN:
+        s = math.copysign(1.0, u) if math.isinf(u) else u / (1.0 + abs(u))
+        return _clip_sym(s, _ONE_BELOW)
+    if code == ARCTAN:
+        s = beta * math.atan(u)
+        if abs(s) >= (beta * 0.5 * math.pi) * (1.0 - 1e-13):
+            s = _clip_sym(s, _arctan_edge(beta))
+        return s
+    if code == ASINH:
+        return math.asinh(u)
+    if code == ISRU:
+        # the limit at +-inf is +-1/sqrt(alpha) (the class writes sign(z) there, then clips: the same for alpha >= 1)
+        s = math.copysign(1.0 / math.sqrt(beta), u) if math.isinf(u) else u / math.hypot(1.0, math.sqrt(beta) * u)
+        if abs(s) * math.sqrt(beta) >= 1.0 - 1e-13:
+            s = _clip_sym(s, _isru_edge(beta))
+        return s
+    if code == ISRLU:
+        if u >= 0.0:
+            return u
+        if math.isinf(u):
+            return -1.0 / math.sqrt(beta)
+        return u / math.hypot(1.0, math.sqrt(beta) * u)
+    if code == BENT_IDENTITY:
+        # (u + r - 1)/2 = u (1 + q)/(2 (r + 1)), r = sqrt(u^2 + 1), q = u + r (clipping.BentIdentity._sigma)
+        if math.isinf(u):
+            return u if u > 0.0 else _ABOVE_MINUS_HALF
+        r = math.hypot(u, 1.0)
+        if u >= 0.0:
+            return (0.5 * u) * (1.0 + u / (r + 1.0))
+        q = 1.0 / (math.hypot(u, 1.0) - u)
+        return max((u / (r + 1.0)) * (0.5 * (1.0 + q)), _ABOVE_MINUS_HALF)
+    if code == UNIMODAL_SIGMOID:
+        return 0.5 * math.tanh(0.5 * u)
+    if code == LOG_ACTIVATION:
+        return math.copysign(math.log1p(abs(u)), u) if u != 0.0 else 0.0 * u
+    if code == TANHSHRINK:
+        # u - tanh u: by its positive series z^3 sum_j d_j z^{2j} / cosh z below |u| = 3/2 (tanhshrink.tanhshrink)
+        if abs(u) < 1.5:
+            u2 = u * u
+            acc = 0.0
+            for j in range(15, -1, -1):
+                acc = acc * u2 + _ZCOSH_MINUS_SINH[j]
+            return u * u * u * acc / math.cosh(u)
+        return u - math.tanh(u)
+    return math.nan
 
 
 @njit(cache=True)
 def sigma_prime_scalar(code, beta, u):
     r""":math:`\sigma'(u) \in [0, 1]` (twins: the classes' ``_sigma_prime``).
 
-    >>> sigma_prime_scalar(TANH, 0.0, 0.0), sigma_prime_scalar(SOFTPLUS, 1.0, 0.0)
-    (1.0, 0.5)
+    >>> sigma_prime_scalar(TANH, 0.0, 0.0), sigma_prime_scalar(SOFTPLUS, 1.0, 0.0), sigma_prime_scalar(ASINH, 0.0, 0.0)
+    (1.0, 0.5, 1.0)
     """
     if code == TANH:
         th = math.tanh(u)
@@ -104,9 +220,43 @@ def sigma_prime_scalar(code, beta, u):
         return _expit(u) * _expit(-u)
     if code == SOFTPLUS:
         return _expit(beta * u)
-    if u > 0.0:
-        return 1.0
-    return beta * math.exp(u)
+    if code == ELU:
+        if u > 0.0:
+            return 1.0
+        return beta * math.exp(u)
+    if code == CELU:
+        v = (1.0 / beta) * u
+        return 1.0 if v > 0.0 else math.exp(v)
+    if code == LOG_SIGMOID:
+        return _expit(-beta * u)
+    if code == SOFTSIGN:
+        d = 1.0 + abs(u)
+        return 1.0 / d / d
+    if code == ARCTAN:
+        return beta / (1.0 + u * u)
+    if code == ASINH:
+        return 1.0 / math.hypot(1.0, u)
+    if code == ISRU:
+        h = math.hypot(1.0, math.sqrt(beta) * u)
+        return 1.0 / (h * h * h)
+    if code == ISRLU:
+        if u >= 0.0:
+            return 1.0
+        h = math.hypot(1.0, math.sqrt(beta) * u)
+        return 1.0 / (h * h * h)
+    if code == BENT_IDENTITY:
+        r = math.hypot(u, 1.0)
+        q = u + r if u >= 0.0 else 1.0 / (math.hypot(u, 1.0) - u)
+        return q / (2.0 * r)
+    if code == UNIMODAL_SIGMOID:
+        e = math.exp(-abs(u))
+        return e / ((1.0 + e) * (1.0 + e))
+    if code == LOG_ACTIVATION:
+        return 1.0 / (1.0 + abs(u))
+    if code == TANHSHRINK:
+        th = math.tanh(u)
+        return th * th
+    return math.nan
 
 
 @njit(cache=True)
@@ -123,6 +273,16 @@ def prox_scalar(code, beta, w, t):
         return sigma_scalar(code, beta, w)
     if not t < 1.0:
         raise ValueError("prox_scalar: the compiled smooth prox needs a step 0 < t <= 1")
+    if code == CELU:                 # alpha prox_(t psi_ELU_1)(w / alpha) (the dilation rule, as Transformed)
+        return beta * _prox_root(ELU, 1.0, (1.0 / beta) * w, t)
+    if code == LOG_SIGMOID:          # -prox_(t psi_softplus)(-w) (the reflection)
+        return -_prox_root(SOFTPLUS, beta, -w, t)
+    return _prox_root(code, beta, w, t)
+
+
+@njit(cache=True)
+def _prox_root(code, beta, w, t):
+    # prox_scalar for finite w and 0 < t < 1: the safeguarded Newton of the module docstring
     c = 1.0 - t
     r0 = c * (sigma_scalar(code, beta, w) - w)            # g(w) - w
     if r0 == 0.0:
@@ -582,3 +742,45 @@ def softplus_prox_into(V, t, beta):
             for k in range(n):
                 if todo[i, k]:
                     V[i, k] = prox_scalar(SOFTPLUS, beta, np.float64(V[i, k]), t)
+
+
+# ----------------------------------------------------------------------------- CELU and log-sigmoid, by ELU and softplus
+# CELU_alpha(z) = alpha ELU_1(z/alpha) and log-sigmoid(z) = -softplus_beta(-z): their classes (activations.transforms)
+# evaluate the base at the transformed argument, and so do these (in the array's dtype, as the classes do).
+@njit(cache=True)
+def _scale_into(Z, out, a):
+    for i in range(Z.shape[0]):
+        for k in range(Z.shape[1]):
+            out[i, k] = a * Z[i, k]
+
+
+@njit(cache=True)
+def celu_into(Z, out, alpha):
+    r"""``out`` = :math:`\alpha\,\mathrm{ELU}_1(z/\alpha)` elementwise (twin: ``get("celu", alpha=alpha).prox(Z)``)."""
+    _scale_into(Z, out, 1.0 / alpha)
+    elu_into(out, out, 1.0)
+    _scale_into(out, out, alpha)
+
+
+@njit(cache=True)
+def celu_prox_into(V, t, alpha):
+    r"""``V`` <- :math:`\alpha\operatorname{prox}_{t\psi_{\mathrm{ELU}_1}}(V/\alpha)` in place, :math:`0 < t < 1` (the dilation rule)."""
+    _scale_into(V, V, 1.0 / alpha)
+    elu_prox_into(V, t, 1.0)
+    _scale_into(V, V, alpha)
+
+
+@njit(cache=True)
+def log_sigmoid_into(Z, out, beta):
+    r"""``out`` = :math:`-\mathrm{softplus}_\beta(-z)` elementwise (twin: ``get("log_sigmoid", beta=beta).prox(Z)``)."""
+    _scale_into(Z, out, -1.0)
+    softplus_into(out, out, beta)
+    _scale_into(out, out, -1.0)
+
+
+@njit(cache=True)
+def log_sigmoid_prox_into(V, t, beta):
+    r"""``V`` <- :math:`-\operatorname{prox}_{t\psi_{\mathrm{softplus}}}(-V)` in place, :math:`0 < t < 1` (the reflection)."""
+    _scale_into(V, V, -1.0)
+    softplus_prox_into(V, t, beta)
+    _scale_into(V, V, -1.0)

@@ -162,7 +162,7 @@ def test_lbn_s_epoch_kernel_equals_twin_path_tanh_softmax():
 def test_kernel_refuses_softmax_hidden_and_other_activations():
     ok = LiftedProblem.from_network(glorot_init([3, 4, 2], ["tanh", "softmax"], seed=0))
     hidden_softmax = LiftedProblem.from_network(glorot_init([3, 4, 2], ["softmax", "identity"], seed=0))
-    no_code = LiftedProblem.from_network(glorot_init([3, 4, 2], ["softsign", "identity"], seed=0))
+    no_code = LiftedProblem.from_network(glorot_init([3, 4, 2], ["sparsemax", "identity"], seed=0))
     assert kernel_supports(ok)
     assert not kernel_supports(hidden_softmax)
     assert not kernel_supports(no_code)
