@@ -17,10 +17,11 @@ The kernels cover the activations of ``LIFTED_CODES`` (exact classes, by the rul
 loops, bit for bit), nonneg_soft_threshold, leaky_relu, hard_tanh, hard_sigmoid (closed forms), tanh, sigmoid,
 softplus, elu, softsign, arctan, asinh, isru, celu, log_sigmoid, isrlu, bent_identity, unimodal_sigmoid,
 log_activation, tanhshrink (the smooth prox of :mod:`bregnet.kernels.smooth_prox`, for the x-update's steps
-:math:`t\lambda/(1+t\lambda) < 1`; tanh, sigmoid, ELU, softplus, CELU and log-sigmoid vectorised, the others by
-the generic safeguarded Newton element by element), and softmax for the output layer (row-wise: only
-:math:`\sigma` is needed there).  The solvers fall back to the NumPy twins for every other activation (the
-row-wise or radial sparsemax, entmax, squash, block soft-thresholding), subclasses of these included
+:math:`t\lambda/(1+t\lambda) < 1`; tanh, sigmoid, ELU, softplus, CELU and log-sigmoid vectorised, softsign and
+the bent identity by their classes' closed forms, the others by the generic safeguarded Newton element by
+element), and softmax for the output layer (row-wise: only :math:`\sigma` is needed there).  The solvers fall
+back to the NumPy twins for every other activation (the row-wise or radial sparsemax, entmax, squash, block
+soft-thresholding), subclasses of these included
 (:func:`kernel_supports`).
 
 What the fused loop exploits (everything else is the twin's arithmetic in the same order):
@@ -61,8 +62,8 @@ from ..activations.sigmoids import (ISRU, Asinh, LogActivation, ScaledArctan, Si
 from ..activations.simplex import Softmax
 from ..activations.softplus import Softplus
 from ..activations.tanhshrink import TanhShrink
-from ..activations.transforms import CELU, LogSigmoid
 from ..activations.thresholding import NonnegSoftThreshold, SoftThreshold
+from ..activations.transforms import CELU, LogSigmoid
 from . import smooth_prox as _sp
 from .activations import _softmax_row
 from .dispatch import lookup_exact
@@ -502,6 +503,12 @@ def _prox_into(code, beta, gamma, V, t, a):
         return
     if code == _sp.LOG_SIGMOID:
         _sp.log_sigmoid_prox_into(V, t, beta)
+        return
+    if code == _sp.SOFTSIGN:
+        _sp.softsign_prox_into(V, t)
+        return
+    if code == _sp.BENT_IDENTITY:
+        _sp.bent_identity_prox_into(V, t)
         return
     if code <= _CLOSED_MAX:
         _closed_into(code, beta, gamma, V, V, t, a)

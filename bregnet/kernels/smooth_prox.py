@@ -38,7 +38,9 @@ The scalar functions (float64 in, float64 out) are the compiled twins of each cl
 ``beta`` is the parameter (softplus and log-sigmoid :math:`\beta`, ELU, CELU and ISRU :math:`\alpha`, arctan
 its scale, ISRLU :math:`a`; ignored by the others).  CELU and log-sigmoid are evaluated as their classes do, by the
 dilation :math:`\alpha\,\mathrm{ELU}_1(\cdot/\alpha)` and the reflection :math:`-\mathrm{softplus}_\beta(-\cdot)`,
-so they use the vectorised ELU and softplus kernels (:func:`celu_prox_into`, :func:`log_sigmoid_prox_into`).
+so they use the vectorised ELU and softplus kernels (:func:`celu_prox_into`, :func:`log_sigmoid_prox_into`);
+softsign and the bent identity use their classes' closed-form prox (:func:`softsign_prox_into`,
+:func:`bent_identity_prox_into`) instead of the root finder.
 One difference from a class: ISRU's :math:`\sigma(\pm\infty)` is the limit :math:`\pm1/\sqrt\alpha` here, where
 :class:`~bregnet.activations.sigmoids.ISRU` writes :math:`\pm1` (the same for :math:`\alpha \ge 1`).
 
@@ -61,7 +63,7 @@ __all__ = ["TANH", "SIGMOID", "SOFTPLUS", "ELU", "SOFTSIGN", "ARCTAN", "ASINH", 
            "sigma_prime_scalar",
            "prox_scalar", "tanh_fast", "tanh_into", "tanh_prox_into", "sigmoid_prox_into", "elu_prox_into",
            "softplus_prox_into", "sigmoid_into", "elu_into", "softplus_into", "celu_into", "celu_prox_into",
-           "log_sigmoid_into", "log_sigmoid_prox_into"]
+           "log_sigmoid_into", "log_sigmoid_prox_into", "softsign_prox_into", "bent_identity_prox_into"]
 
 #: kernel codes of the smooth activations (the lifted kernels' ``_prox_scalar`` codes; 20 is lifted's softmax)
 TANH, SIGMOID, SOFTPLUS, ELU = 7, 8, 9, 10
@@ -160,7 +162,7 @@ def sigma_scalar(code, beta, u):
     if u != u:
         return u
     if code == SOFTSIGN:
-        s = math.copysign(1.0, u) if math.isinf(u) else u / (1.0 + abs(u))
+        s = math.copysign(1.0, u) if math.isinf(u) else u / (1.0 + abs(u))     # prox: _softsign_prox
         return _clip_sym(s, _ONE_BELOW)
     if code == ARCTAN:
         s = beta * math.atan(u)
@@ -277,7 +279,44 @@ def prox_scalar(code, beta, w, t):
         return beta * _prox_root(ELU, 1.0, (1.0 / beta) * w, t)
     if code == LOG_SIGMOID:          # -prox_(t psi_softplus)(-w) (the reflection)
         return -_prox_root(SOFTPLUS, beta, -w, t)
+    if code == SOFTSIGN:             # the closed forms of the classes' _prox_step
+        return _softsign_prox(w, t)
+    if code == BENT_IDENTITY:
+        return _bent_identity_prox(w, t)
     return _prox_root(code, beta, w, t)
+
+
+@njit(cache=True, inline="always")
+def _softsign_prox(w, t):
+    # Softsign._prox_step: the root of (t - 1) x^2 + (1 + a) x - a = 0, a = |w|, as 2a/(1 + a + h),
+    # h = hypot(1 - a, 2 sqrt(t) sqrt(a)) (no cancellation), divided through by a for a > 1; clipped inside |x| < 1
+    if w != w:
+        return w
+    a = abs(w)
+    rt = math.sqrt(t)
+    if a <= 1.0:
+        x = 2.0 * a / (1.0 + a + math.hypot(1.0 - a, 2.0 * rt * math.sqrt(a)))
+    else:
+        inv = 1.0 / a
+        x = 2.0 / (inv + 1.0 + math.hypot(inv - 1.0, 2.0 * rt * math.sqrt(inv)))
+    return _clip_sym(math.copysign(x, w), _ONE_BELOW)
+
+
+@njit(cache=True, inline="always")
+def _bent_identity_prox(w, t):
+    # BentIdentity._prox_step: x = (v - 1)/2, v = beta + sqrt(beta^2 + t), beta = w + (1 - t)/2, as w/(1 + t/v)
+    # (beta >= 0) or (w/2)/(1/2 + (h - beta)/2 ...) (beta < 0), halved against overflow; kept above -1/2
+    if w != w:
+        return w
+    if math.isinf(w):
+        return w if w > 0.0 else _ABOVE_MINUS_HALF
+    hb = 0.5 * w + 0.25 * (1.0 - t)                      # beta / 2
+    hh = math.hypot(hb, 0.5 * math.sqrt(t))              # h / 2
+    if hb >= 0.0:
+        x = w / (1.0 + (0.5 * t) / (hb + hh))
+    else:
+        x = (0.5 * w) / (0.5 + (hh - hb))
+    return max(x, _ABOVE_MINUS_HALF)
 
 
 @njit(cache=True)
@@ -784,3 +823,20 @@ def log_sigmoid_prox_into(V, t, beta):
     _scale_into(V, V, -1.0)
     softplus_prox_into(V, t, beta)
     _scale_into(V, V, -1.0)
+
+
+# ----------------------------------------------------------------------------- softsign and bent identity, closed forms
+@njit(**_VEC)
+def softsign_prox_into(V, t):
+    r"""``V`` <- :math:`\operatorname{prox}_{t\psi}(V)` of softsign in place, :math:`0 < t < 1`, by the class's closed form (twin: ``get("softsign").prox(V, step=t)``)."""
+    for i in range(V.shape[0]):
+        for k in range(V.shape[1]):
+            V[i, k] = _softsign_prox(np.float64(V[i, k]), t)
+
+
+@njit(**_VEC)
+def bent_identity_prox_into(V, t):
+    r"""``V`` <- :math:`\operatorname{prox}_{t\psi}(V)` of the bent identity in place, :math:`0 < t < 1`, by the class's closed form."""
+    for i in range(V.shape[0]):
+        for k in range(V.shape[1]):
+            V[i, k] = _bent_identity_prox(np.float64(V[i, k]), t)

@@ -126,6 +126,25 @@ def test_vectorised_celu_log_sigmoid_equal_twin(name, params, into, prox_into):
     np.testing.assert_allclose(V, act.prox(z32, step=0.3), rtol=2e-6, atol=4e-7)
 
 
+@pytest.mark.parametrize("name,prox_into", [("softsign", sp.softsign_prox_into),
+                                             ("bent_identity", sp.bent_identity_prox_into)])
+def test_closed_form_prox_equal_twin(name, prox_into):
+    """softsign and the bent identity: the classes' closed forms, compiled: bit for bit in float64."""
+    act = get(name)
+    z = np.concatenate([_z(np.random.default_rng(15))[0], [np.inf, -np.inf, 1e300, -1e300, 0.0]]).reshape(-1, 5)
+    for t in STEPS:
+        V = z.copy()
+        prox_into(V, t)
+        np.testing.assert_array_equal(V, act.prox(z, step=t))
+        with pytest.raises(AssertionError):                           # can fail: another step is detected
+            np.testing.assert_array_equal(V, act.prox(z, step=t * (1 - 1e-6)))
+    z32 = np.clip(z, -1e30, 1e30).astype(np.float32)
+    V = z32.copy()
+    prox_into(V, 0.3)
+    assert V.dtype == np.float32
+    np.testing.assert_allclose(V, act.prox(z32, step=0.3), rtol=2e-7, atol=1e-38)
+
+
 # ----------------------------------------------------------------------------- Algorithm 1
 HIDDEN = [(n, p) for n, p, _ in GENERIC]
 
