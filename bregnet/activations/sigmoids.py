@@ -808,7 +808,8 @@ class ISRU(SeparableActivation):
         zd = _f64(z)
         inf = np.isinf(zd)
         # z / sqrt(1 + alpha z^2), with the limits +-1/sqrt(alpha) at z = +-inf (clipped below)
-        s = np.where(inf, np.sign(zd), zd / np.hypot(1.0, math.sqrt(self.alpha) * np.where(inf, 0.0, zd)))
+        s = np.where(inf, np.sign(zd) / math.sqrt(self.alpha),
+                     zd / np.hypot(1.0, math.sqrt(self.alpha) * np.where(inf, 0.0, zd)))
         s = s.astype(z.dtype, copy=False)
         edge = _inner_edge(self, 1.0 / math.sqrt(self.alpha), z.dtype)
         return np.clip(s, -edge, edge)

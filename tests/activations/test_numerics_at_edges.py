@@ -256,3 +256,15 @@ def test_softsign_closed_form_does_not_cancel_for_tiny_steps():
         for xi, zi in zip(x, (-1.0, 1.0, 1e-300, 1.7e308)):
             r = min(ref.prox_reference("softsign", {}, zi, t), float(np.nextafter(1.0, 0.0)))
             assert int(ref.ulp_distance(xi, np.sign(zi) * abs(r))) <= 2, (t, zi, xi, r)
+
+
+@pytest.mark.parametrize("alpha", [0.25, 1.0, 4.0])
+def test_isru_at_infinity_is_its_limit_one_over_sqrt_alpha(alpha):
+    """sigma(+-inf) of ISRU is +-1/sqrt(alpha) (clipped inside the open range), as at +-1e300; it returned +-1 for
+    every alpha (found by the compiled twin of issue 13, whose limit is right)."""
+    from bregnet.activations import get
+    act = get("isru", alpha=alpha)
+    at_inf = act.prox(np.array([np.inf, -np.inf]))
+    far = act.prox(np.array([1e300, -1e300]))
+    np.testing.assert_array_equal(at_inf, far)
+    assert at_inf[0] == pytest.approx(1 / np.sqrt(alpha), rel=1e-15)
