@@ -94,7 +94,11 @@ def test_gap_lines_bracket_the_paper_and_name_the_nearest_layer_rates():
     rows = [("lo", rd, rec(0.88, [0.50, 0.70, 0.90]), "study"), ("hi", rd, rec(0.96, [0.52, 0.86, 0.97]), "study")]
     lines = _gap_lines(rows, {"lbn": (93.5, 85.7)}, (59.2, 85.7, 64.7))
     assert "between **lo** (88.0%) and **hi** (96.0%)" in lines[0]
-    assert "layer 1" in lines[1] and "not closed" in lines[1]
+    assert "layer 1" in lines[1] and "not closed by a completed reading" in lines[1]
     assert "layer 2" in lines[2] and "nearest **hi** (86.0%) (closed within 2 points)" in lines[2]
+    # a screened reading (short of its epochs) nearer on a layer is named as such
+    short = {"status": "complete", "epochs_done": 10, "final": {"train_accuracy": 0.9, "train_linear_rate": [0.6, 0.7, 0.9]}}
+    lines = _gap_lines(rows + [("bias", rd, short, "study")], {"lbn": (93.5, 85.7)}, (59.2, 85.7, 64.7))
+    assert "nearer in a screen (short of its epochs): **bias** (60.0%)" in lines[1]
     # a paper value above every reading is not bracketed
     assert "is not bracketed; nearest **hi**" in _gap_lines(rows, {"lbn": (99.0, 90.0)}, None)[0]
