@@ -41,8 +41,8 @@ dilation :math:`\alpha\,\mathrm{ELU}_1(\cdot/\alpha)` and the reflection :math:`
 so they use the vectorised ELU and softplus kernels (:func:`celu_prox_into`, :func:`log_sigmoid_prox_into`);
 softsign and the bent identity use their classes' closed-form prox (:func:`softsign_prox_into`,
 :func:`bent_identity_prox_into`) instead of the root finder.
-One difference from a class: ISRU's :math:`\sigma(\pm\infty)` is the limit :math:`\pm1/\sqrt\alpha` here, where
-:class:`~bregnet.activations.sigmoids.ISRU` writes :math:`\pm1` (the same for :math:`\alpha \ge 1`).
+ISRU's :math:`\sigma(\pm\infty)` is the limit :math:`\pm1/\sqrt\alpha`, as in
+:class:`~bregnet.activations.sigmoids.ISRU`.
 
 >>> x = prox_scalar(TANH, 0.0, 0.8, 0.5)          # 0.8 - x = 0.5 (artanh x - x)
 >>> import math
@@ -172,7 +172,7 @@ def sigma_scalar(code, beta, u):
     if code == ASINH:
         return math.asinh(u)
     if code == ISRU:
-        # the limit at +-inf is +-1/sqrt(alpha) (the class writes sign(z) there, then clips: the same for alpha >= 1)
+        # the limit at +-inf is +-1/sqrt(alpha), as the class's, then clipped inside the range
         s = math.copysign(1.0 / math.sqrt(beta), u) if math.isinf(u) else u / math.hypot(1.0, math.sqrt(beta) * u)
         if abs(s) * math.sqrt(beta) >= 1.0 - 1e-13:
             s = _clip_sym(s, _isru_edge(beta))
