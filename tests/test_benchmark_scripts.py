@@ -37,3 +37,11 @@ def test_time_to_accuracy_rejects_bad_options(bad):
 def test_scaling_rejects_bad_options(bad):
     res = _run(BENCH / "bench_scaling.py", *bad)
     assert res.returncode == 2 and "error" in res.stderr
+
+
+@pytest.mark.parametrize("script, bad", [("bench_sparse_ae_time_to_objective.py", ["--sgd-epochs", "0"]),
+                                         ("bench_sparse_ae_time_to_objective.py", ["--max-epochs", "-1"]),
+                                         ("bench_time_to_accuracy.py", ["--lbn-batch", "0"])])
+def test_new_options_reject_bad_values(script, bad):
+    res = _run(BENCH / script, *bad)
+    assert res.returncode == 2 and "must be >= 1" in res.stderr
