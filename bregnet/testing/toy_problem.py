@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["toy_problem"]
+__all__ = ["toy_problem", "replace_layer"]
 
 
 def toy_problem(layer_sizes, activations, *, n_samples: int, seed: int = 0, data_seed: int | None = None):
@@ -29,3 +29,21 @@ def toy_problem(layer_sizes, activations, *, n_samples: int, seed: int = 0, data
     X = rng.normal(size=(n_samples, net.layer_sizes[0]))
     Y = rng.normal(size=(n_samples, net.layer_sizes[-1]))
     return net, X, Y
+
+
+def replace_layer(network, l: int, W=None, b=None):
+    """``network`` with layer ``l``'s weights and/or bias replaced (operator layers kept): for finite differences.
+
+    Examples
+    --------
+    >>> net, X, Y = toy_problem([2, 3, 1], ["relu", "identity"], n_samples=4)
+    >>> replace_layer(net, 2, b=np.ones(1)).biases[1].tolist()
+    [1.0]
+    """
+    from ..network import Network
+    Ws, bs = list(network.weights), list(network.biases)
+    if W is not None:
+        Ws[l - 1] = W
+    if b is not None:
+        bs[l - 1] = b
+    return Network(tuple(Ws), tuple(bs), network.activations, network.layers)

@@ -4,6 +4,7 @@ import pickle
 import numpy as np
 import pytest
 
+from bregnet.testing.toy_problem import replace_layer
 from bregnet.exceptions import BregnetInputError
 from bregnet.lifted import LiftedProblem, forward_hidden, grad_theta_H, grad_x_H, lifted_energy
 from bregnet.network import Network, glorot_init
@@ -104,15 +105,6 @@ def _conv_problem(seed=0, s=4):
     return net, [X, *hidden, Y], LiftedProblem.from_network(net)
 
 
-def _with(net, l, W=None, b=None):
-    Ws, bs = list(net.weights), list(net.biases)
-    if W is not None:
-        Ws[l - 1] = W
-    if b is not None:
-        bs[l - 1] = b
-    return Network(tuple(Ws), tuple(bs), net.activations, net.layers)
-
-
 def test_parameter_gradient_against_central_differences():
     net, xs, prob = _conv_problem()
     gW, gb = grad_theta_H(prob, net, xs)
@@ -123,12 +115,12 @@ def test_parameter_gradient_against_central_differences():
         for idx in [tuple(rng.integers(0, n) for n in W.shape) for _ in range(5)]:
             E = np.zeros(W.shape)
             E[idx] = h
-            fd = (lifted_energy(prob, _with(net, l, W + E), xs) - lifted_energy(prob, _with(net, l, W - E), xs)) / (2 * h)
+            fd = (lifted_energy(prob, replace_layer(net, l, W + E), xs) - lifted_energy(prob, replace_layer(net, l, W - E), xs)) / (2 * h)
             assert gW[l - 1][idx] == pytest.approx(fd, rel=1e-5, abs=1e-8)
         b = net.biases[l - 1]
         e = np.zeros(b.shape)
         e[0] = h
-        fd = (lifted_energy(prob, _with(net, l, b=b + e), xs) - lifted_energy(prob, _with(net, l, b=b - e), xs)) / (2 * h)
+        fd = (lifted_energy(prob, replace_layer(net, l, b=b + e), xs) - lifted_energy(prob, replace_layer(net, l, b=b - e), xs)) / (2 * h)
         assert gb[l - 1][0] == pytest.approx(fd, rel=1e-5, abs=1e-8)
 
 

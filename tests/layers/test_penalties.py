@@ -2,6 +2,7 @@
 import numpy as np
 import pytest
 
+from bregnet.testing.toy_problem import replace_layer
 from bregnet.activations import get
 from bregnet.bregman import bregman_loss
 from bregnet.exceptions import BregnetInputError
@@ -52,13 +53,6 @@ def _state(acts, penalty, conv=False, seed=0, s=5):
     return net, [X, *hidden, Y], LiftedProblem.from_network(net, penalty=penalty)
 
 
-def _replace(net, l, W=None, b=None):
-    Ws, bs = list(net.weights), list(net.biases)
-    Ws[l - 1] = Ws[l - 1] if W is None else W
-    bs[l - 1] = bs[l - 1] if b is None else b
-    return Network(tuple(Ws), tuple(bs), net.activations, net.layers)
-
-
 @pytest.mark.parametrize("penalty, acts, conv", [("mac", ("tanh", "softplus", "identity"), False),
                                                  ("mac", ("relu", "relu", "identity"), True),
                                                  ("fenchel", ("relu", "relu", "identity"), False),
@@ -72,12 +66,12 @@ def test_theta_gradients_against_central_differences(penalty, acts, conv):
         for idx in [tuple(rng.integers(0, n) for n in W.shape) for _ in range(4)]:
             E = np.zeros(W.shape)
             E[idx] = h
-            fd = (lifted_energy(prob, _replace(net, l, W + E), xs) - lifted_energy(prob, _replace(net, l, W - E), xs)) / (2 * h)
+            fd = (lifted_energy(prob, replace_layer(net, l, W + E), xs) - lifted_energy(prob, replace_layer(net, l, W - E), xs)) / (2 * h)
             assert gW[l - 1][idx] == pytest.approx(fd, rel=1e-5, abs=1e-8)
         e = np.zeros(net.biases[l - 1].shape)
         e[-1] = h
         b = net.biases[l - 1]
-        fd = (lifted_energy(prob, _replace(net, l, b=b + e), xs) - lifted_energy(prob, _replace(net, l, b=b - e), xs)) / (2 * h)
+        fd = (lifted_energy(prob, replace_layer(net, l, b=b + e), xs) - lifted_energy(prob, replace_layer(net, l, b=b - e), xs)) / (2 * h)
         assert gb[l - 1][-1] == pytest.approx(fd, rel=1e-5, abs=1e-8)
 
 

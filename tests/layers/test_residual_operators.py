@@ -3,6 +3,7 @@ residual network's gradients (finite differences, torch), its training, and the 
 import numpy as np
 import pytest
 
+from bregnet.testing.toy_problem import replace_layer
 from bregnet.exceptions import BregnetInputError
 from bregnet.lifted import LiftedProblem
 from bregnet.network import Network, glorot_init
@@ -48,15 +49,6 @@ def _conv_setup(seed=0, s=3):
     X, Y = rng.normal(size=(s, 72)), rng.normal(size=(s, 3))
     prob = LiftedProblem.from_network(net, lambdas=[0.8, 1.1, 0.9, 1.0])
     return net, prob, X, Y, _perturbed(net, X, Y, CONV_RES, rng)
-
-
-def _with(net, l, W=None, b=None):
-    Ws, bs = list(net.weights), list(net.biases)
-    if W is not None:
-        Ws[l - 1] = W
-    if b is not None:
-        bs[l - 1] = b
-    return Network(tuple(Ws), tuple(bs), net.activations, net.layers)
 
 
 def _sample(shape, rng, k):
@@ -130,8 +122,8 @@ def test_conv_residual_gradients_against_central_differences():
             for idx in _sample(P.shape, rng, 15):
                 E = np.zeros(P.shape)
                 E[idx] = h
-                plus, minus = ((_with(net, l, W=P + E), _with(net, l, W=P - E)) if name == "W"
-                               else (_with(net, l, b=P + E), _with(net, l, b=P - E)))
+                plus, minus = ((replace_layer(net, l, W=P + E), replace_layer(net, l, W=P - E)) if name == "W"
+                               else (replace_layer(net, l, b=P + E), replace_layer(net, l, b=P - E)))
                 fd = (residual_energy(prob, plus, xs, CONV_RES) - residual_energy(prob, minus, xs, CONV_RES)) / (2 * h)
                 assert grad[idx] == pytest.approx(fd, rel=1e-6, abs=1e-9), (name, l, idx)
 
