@@ -404,3 +404,23 @@ def test_run_section_is_the_report_section_of_the_run(quick_runs, tmp_path):
     fig8 = make_report.run_section("fig8", results / "fig8", fig7=results / "fig7" / "metrics.json")
     assert any("Paper: after 1,500 epochs SGD-BP matches ISGD-BP" in line for line in fig8)
     assert make_report.run_section("fig6", tmp_path / "none") == []
+
+
+def test_fig6_batch_sum_and_aux_sparsity_methods(tmp_path):
+    """--batch-sum adds the printed rates read for a summed batch objective (LBN tau/B, SGD lr*B, ISGD lr*B and
+    prox step tau*B); --aux-sparsity adds LBN recording the zeros of X_2, trained like lbn."""
+    out = tmp_path / "results" / "fig6"
+    assert run.main(["fig6", "--quick", "--epochs", "1", "--out", str(out), "--ckpt-dir", str(tmp_path / "ck"),
+                     "--batch-sum", "--aux-sparsity", "--quiet",
+                     "--methods", "lbn,lbn-sum,sgd-bp-sum,isgd-bp-sum,lbn-auxsp"]) == 0
+    recs = json.loads((out / "metrics.json").read_text())["methods"]
+    opts = {k: r["config"]["options"] for k, r in recs.items()}
+    assert opts["lbn-sum"]["prox_weight"] == pytest.approx(0.5 / 20) and opts["lbn"]["prox_weight"] == 0.5
+    assert opts["sgd-bp-sum"]["lr"] == pytest.approx(20e-3)
+    assert opts["isgd-bp-sum"]["lr"] == pytest.approx(20e-3) and opts["isgd-bp-sum"]["tau"] == pytest.approx(10.0)
+    assert recs["lbn-sum"]["history"]["train_objective"] != recs["lbn"]["history"]["train_objective"]
+    aux, fwd = recs["lbn-auxsp"]["final"], recs["lbn"]["final"]
+    assert aux["train_objective"] == pytest.approx(fwd["train_objective"], rel=1e-6)
+    assert 0 <= aux["aux_train_sparsity"] <= 1 and aux["aux_train_sparsity"] != fwd["train_sparsity"]
+    with pytest.raises(SystemExit):                         # not defined without the flag
+        run.main(["fig6", "--quick", "--out", str(tmp_path / "o2"), "--methods", "lbn-sum"])

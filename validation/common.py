@@ -142,8 +142,9 @@ class Scoring:
 #: the lifted solvers' ``l1`` and the baselines' ``l1_alpha``/``l1_layer`` (the recorded configurations keep them)
 L1_OPTIONS = ("l1", "l1_alpha", "l1_layer")
 
-#: solver diagnostics recorded beside the metrics (LBNS(aux_accuracy=True): the accuracy on the auxiliary variables)
-KEPT_DIAGNOSTICS = ("aux_train_accuracy",)
+#: solver diagnostics recorded beside the metrics (LBNS(aux_accuracy=True), LBNS(aux_sparsity=True): the accuracy
+#: and the code sparsity on the auxiliary variables)
+KEPT_DIAGNOSTICS = ("aux_train_accuracy", "aux_train_sparsity")
 
 #: prefix of the metrics of :meth:`Scoring.evaluate` in the engine's history (apart from the solver's diagnostics)
 METRIC = "metric:"

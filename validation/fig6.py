@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .autoencoders import AE_LABELS, ae_network, bp_opts, image_panels, lifted_opts
+from .autoencoders import AE_LABELS, ae_network, aux_sparsity_method, batch_sum_methods, bp_opts, image_panels, lifted_opts
 from .common import Method, Scoring, autoencoder_data, context, final_networks, plot_curves, run_experiment
 
 NOISE_STD = 1e-3
@@ -47,12 +47,16 @@ def build(args):
         Method("isgd-bp", "isgd-bp", net, bp_opts(lr=1e-3, alpha=alpha, batch_size=20, tau=tau, inner=n_inner),
                epochs, P),
     ]
+    if getattr(args, "aux_sparsity", False):    # the same LBN, its sparsity also counted on X_2
+        methods.append(aux_sparsity_method(methods[0]))
+    if getattr(args, "batch_sum", False):       # the batch-sum reading of the printed rates (not the paper's default)
+        methods += batch_sum_methods(net, P, epochs, batch_size=20, tau=tau, lr=1e-3, n_inner=n_inner, alpha=alpha)
     data_label = f"{label}-1K denoising: {P.X_train.shape[0]} training, {P.X_val.shape[0]} validation images"
     config = {"dataset": dataset, "data_label": data_label, "alpha": alpha, "tau": tau, "noise_std": NOISE_STD,
               "layer_sizes": list(net.layer_sizes), "activations": [repr(a) for a in net.activations],
               "output_activation": args.output_activation, "code_layer": 2,
               "objective": "train: (1/s) sum 1/2||N(x~) - x||^2 + alpha (1/s) sum ||x_2||_1; val: the MSE part",
-              "paper_epochs": {m.name: 50 for m in methods}}
+              "batch_sum": bool(getattr(args, "batch_sum", False)), "paper_epochs": {m.name: 50 for m in methods}}
     return methods, config, P, shape, mean
 
 

@@ -7,7 +7,7 @@ Figure 8 (``fig8``) adds SGD-BP for 1,500 epochs and the undercomplete autoencod
 """
 from __future__ import annotations
 
-from .autoencoders import AE_LABELS, ae_network, bp_opts, image_panels, lifted_opts
+from .autoencoders import AE_LABELS, ae_network, aux_sparsity_method, batch_sum_methods, bp_opts, image_panels, lifted_opts
 from .common import (Method, checkpointed_network, context, final_networks, parse_grid, plot_curves,
                      run_experiment)
 from .fig6 import denoising_problem
@@ -48,11 +48,18 @@ def build(args):
     prox_grid = parse_grid(getattr(args, "lbn_prox_grid", None), "--lbn-prox-grid")
     methods += [Method(f"lbn-prox{tau:g}", "lbn-s", net, lifted_opts(batch_size=batch, n_inner=n_inner, tau=tau,
                                                                    alpha=ALPHA), epochs, P) for tau in prox_grid]
+    if getattr(args, "aux_sparsity", False):    # the same LBN, its sparsity also counted on X_2
+        methods.append(aux_sparsity_method(methods[0]))
+    if getattr(args, "batch_sum", False):       # the batch-sum reading of the printed rates (not the paper's default);
+        # its LBN is lbn-prox0.005 (tau_k / |B| = 1/200), already a method of the grid: not trained twice
+        methods += [m for m in batch_sum_methods(net, P, epochs, batch_size=batch, tau=TAU, lr=LR, n_inner=n_inner,
+                                                 alpha=ALPHA) if m.name != "lbn-sum"]
     data_label = f"{label}-10K denoising: {P.X_train.shape[0]} training, {P.X_val.shape[0]} validation images"
     config = {"dataset": dataset, "data_label": data_label, "alpha": ALPHA, "tau": TAU, "batch_size": batch,
               "lr_bp": LR, "n_inner": n_inner, "noise_std": 1e-3, "layer_sizes": list(net.layer_sizes),
               "activations": [repr(a) for a in net.activations], "output_activation": args.output_activation,
-              "code_layer": 2, "lbn_prox_grid": prox_grid, "paper_epochs": {m.name: 50 for m in methods}}
+              "code_layer": 2, "lbn_prox_grid": prox_grid,
+              "batch_sum": bool(getattr(args, "batch_sum", False)), "paper_epochs": {m.name: 50 for m in methods}}
     return methods, config, P, shape, mean
 
 

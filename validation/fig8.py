@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .autoencoders import AE_LABELS, ae_network, bp_opts, lifted_opts
+from .autoencoders import AE_LABELS, ae_network, batch_sum_methods, bp_opts, lifted_opts
 from .common import Method, Scoring, context, run_experiment
 from .fig7 import ALPHA, BATCH, LR, TAU, problem
 
@@ -38,11 +38,16 @@ def build(args):
         Method("uae-sgd-bp", "sgd-bp", uae, bp_opts(lr=LR, alpha=0.0, batch_size=batch), uae_epochs, PU),
         Method("sgd-bp-1500", "sgd-bp", net, bp_opts(lr=LR, alpha=ALPHA, batch_size=batch), long_epochs, P),
     ]
+    if getattr(args, "batch_sum", False):       # the batch-sum reading of the printed rates (not the paper's default)
+        methods += [m for m in batch_sum_methods(uae, PU, uae_epochs, batch_size=batch, tau=TAU, lr=LR, n_inner=n_inner,
+                                                 alpha=0.0, prefix="uae-") if m.name != "uae-isgd-bp-sum"]
     config = {"dataset": dataset, "data_label": f"{label}-10K denoising: {P.X_train.shape[0]} training, "
                                                 f"{P.X_val.shape[0]} validation images",
               "alpha": ALPHA, "uae_code_width": code, "uae_layer_sizes": list(uae.layer_sizes),
               "uae_activations": [repr(a) for a in uae.activations], "output_activation": args.output_activation,
-              "paper_epochs": {"sgd-bp-1500": 1500, "uae-lbn": 50, "uae-sgd-bp": 50}}
+              "batch_sum": bool(getattr(args, "batch_sum", False)),
+              "paper_epochs": {"sgd-bp-1500": 1500, "uae-lbn": 50, "uae-sgd-bp": 50, "uae-lbn-sum": 50,
+                               "uae-sgd-bp-sum": 50}}
     return methods, config
 
 

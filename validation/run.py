@@ -58,6 +58,13 @@ def parser(prog: str = "validation/run.py"):
     p.add_argument("--lbn-prox-grid", default=None,
                    help="table1, fig7: extra LBN runs (methods lbn-prox<tau>) at these comma-separated proximal "
                         "weights tau^k (sensitivity study; the paper: tau^k = 100 in table1, 1 in fig7)")
+    p.add_argument("--batch-sum", action="store_true",
+                   help="fig6, fig7, fig8: also define the methods of the batch-sum reading (lbn-sum, sgd-bp-sum, "
+                        "isgd-bp-sum; fig8: uae-lbn-sum, uae-sgd-bp-sum): the printed tau_k and learning rates read "
+                        "for an objective summed over the batch (validation/autoencoders.py: batch_sum_opts)")
+    p.add_argument("--aux-sparsity", action="store_true",
+                   help="fig6, fig7: also define lbn-auxsp, LBN at the paper's settings recording the code sparsity "
+                        "of the auxiliary variables X_2 beside the forward network's (NumPy path)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--methods", default=None, help="comma-separated subset of the experiment's methods to train")
     p.add_argument("--plot-only", action="store_true",

@@ -239,6 +239,11 @@ class LBNS(Solver):
         :math:`\sigma_L(f(x_{L-1}, \Theta_L))` from the batch's final auxiliary variable :math:`x_{L-1}` has the
         target's arg-max (the training accuracy measured on the lifted variables instead of the forward network);
         runs the NumPy reading.
+    aux_sparsity : bool
+        Also record ``aux_train_sparsity``: the share of zero entries of the regulariser's ("code") layer
+        :math:`X_c` in the auxiliary variables each batch ends with, over the epoch's samples (Section 6.2 counts
+        "the percentage of zero-valued entries of the code :math:`X_2`", which in Algorithm 1 is a lifted variable;
+        the forward network's code is the other reading); needs a regulariser; runs the NumPy reading.
     """
 
     batch_size: int = 100
@@ -253,9 +258,10 @@ class LBNS(Solver):
     loops: str = "sweeps"
     prox_anchor: str = "batch"
     aux_accuracy: bool = False
+    aux_sparsity: bool = False
 
     name = "lbn_s"
-    late_fields = ("step_rule", "x_anchor", "loops", "prox_anchor", "aux_accuracy")
+    late_fields = ("step_rule", "x_anchor", "loops", "prox_anchor", "aux_accuracy", "aux_sparsity")
     diagnostics_from_parameters = True                 # diagnostics at the forward pass (engine.run)
     supports_operators = True                          # operator layers (convolutions) by the NumPy path
     penalties = PENALTIES                              # the lifted family
@@ -264,10 +270,15 @@ class LBNS(Solver):
                    "prox_weight": Interval(0, None), "step_scale": Interval(0, 2, closed="neither"),
                    "shuffle": BOOLEAN, "use_kernel": (NONE, BOOLEAN), "warm_start": OneOf(("run", "epoch")),
                    "step_rule": OneOf(STEP_RULES), "x_anchor": OneOf(X_ANCHORS), "loops": OneOf(LOOPS),
-                   "prox_anchor": OneOf(("batch", "epoch")), "aux_accuracy": BOOLEAN}
+                   "prox_anchor": OneOf(("batch", "epoch")), "aux_accuracy": BOOLEAN,
+                   "aux_sparsity": BOOLEAN}
 
     def check_task(self, task: Task) -> None:
         super().check_task(task)
+        reg = task.problem.regulariser
+        if self.aux_sparsity and (reg is None or task.problem.n_layers < 2):
+            raise BregnetInputError("aux_sparsity=True counts the zeros of the regulariser's code layer; this problem "
+                                    "has no regulariser (give l1=(layer, alpha))")
         if self.use_kernel and not kernel_supported(task.problem):
             from ..kernels.lifted import kernel_names
             raise BregnetInputError("use_kernel=True needs activations with a compiled kernel (hidden layers: "
@@ -278,7 +289,8 @@ class LBNS(Solver):
     def check(self) -> None:
         if self.use_kernel and not self._corrected:
             raise BregnetInputError("use_kernel=True runs bregnet's Algorithm 1 only; the readings step_rule, "
-                                    "x_anchor, loops, prox_anchor and aux_accuracy run in NumPy (use_kernel=None)")
+                                    "x_anchor, loops, prox_anchor, aux_accuracy and aux_sparsity run in NumPy "
+                                    "(use_kernel=None)")
 
     @property
     def _reading(self) -> AlgorithmReading:
@@ -286,10 +298,15 @@ class LBNS(Solver):
 
     @property
     def _corrected(self) -> bool:
-        return self._reading.is_corrected and self.prox_anchor == "batch" and not self.aux_accuracy
+        return (self._reading.is_corrected and self.prox_anchor == "batch" and not self.aux_accuracy
+                and not self.aux_sparsity)
+
+    def _aux_fields(self, values: dict) -> dict:
+        """The state entries of the auxiliary-variable records asked for (``values``: name -> value)."""
+        return {k: float(v) for k, v in values.items() if getattr(self, k)}
 
     def init(self, task: Task, network: Network, hidden, rng) -> dict:
-        extra = {"aux_accuracy": -1.0} if self.aux_accuracy else {}      # -1: no epoch trained yet
+        extra = self._aux_fields({"aux_accuracy": -1.0, "aux_sparsity": -1.0})   # -1: no epoch trained yet
         return {**params_state(network), "warm": warm_start_vectors(network), **extra}
 
     def _kernel(self, task: Task) -> bool:
@@ -304,7 +321,7 @@ class LBNS(Solver):
         order = rng.permutation(s) if self.shuffle else np.arange(s)
         if not self._corrected:                                # a reading of the printed Algorithm 1
             net, aux = self._reading_epoch(task, net, order)
-            return {**params_state(net), "warm": warm, **({"aux_accuracy": aux} if self.aux_accuracy else {})}
+            return {**params_state(net), "warm": warm, **self._aux_fields(aux)}
         if self._kernel(task):                                 # the whole epoch in one kernel call
             net, _ = _kernel_epoch(task.problem, net, X, Y, order, self.batch_size, n_inner=self.n_inner,
                                    prox_weight=self.prox_weight, step_scale=self.step_scale, warm=warm)
@@ -328,11 +345,13 @@ class LBNS(Solver):
                 break                                          # the engine reports the divergence
         return net
 
-    def _reading_epoch(self, task: Task, net: Network, order) -> tuple[Network, float]:
-        """One epoch of :func:`bregnet.solvers.readings.reading_sweeps` batches; returns the network and the share
-        of samples whose final auxiliary prediction has the target's arg-max."""
+    def _reading_epoch(self, task: Task, net: Network, order) -> tuple[Network, dict]:
+        """One epoch of :func:`bregnet.solvers.readings.reading_sweeps` batches; returns the network and the records
+        on the batches' final auxiliary variables: ``aux_accuracy``, the share of samples whose prediction has the
+        target's arg-max, and ``aux_sparsity``, the share of zeros in the code layer's variables."""
         X, Y, s = task.X, task.Y, task.n_samples
-        anchor, correct, L = net, 0, task.problem.n_layers
+        anchor, correct, zeros, L = net, 0, 0, task.problem.n_layers
+        reg = task.problem.regulariser
         for p in range(0, s, self.batch_size):
             idx = order[p:p + self.batch_size]
             Xb, Yb = X[idx], Y[idx]
@@ -344,15 +363,19 @@ class LBNS(Solver):
                     last = hidden[-1] if L > 1 else Xb
                     pred = net.activations[-1].prox(last @ net.weights[-1] + net.biases[-1])
                     correct += int(np.sum(np.argmax(pred, axis=1) == np.argmax(Yb, axis=1)))
+                if self.aux_sparsity:
+                    zeros += int(np.count_nonzero(hidden[reg.layer - 1] == 0))
             if not all(np.all(np.isfinite(W)) for W in net.weights + net.biases):
                 break                                          # the engine reports the divergence
-        return net, correct / s
+        code_size = s * net.weights[reg.layer - 1].shape[1] if reg is not None else 1
+        return net, {"aux_accuracy": correct / s, "aux_sparsity": zeros / code_size}
 
     def diagnostics(self, task: Task, state: dict) -> dict:
         out = lifted_diagnostics(task, self.network(task, state), None)
-        if self.aux_accuracy:
-            aux = float(state["aux_accuracy"])
-            out["aux_train_accuracy"] = None if aux < 0 else aux              # none at epoch 0
+        for field in ("aux_accuracy", "aux_sparsity"):
+            if getattr(self, field):
+                aux = float(state[field])
+                out[f"aux_train_{field[4:]}"] = None if aux < 0 else aux    # none at epoch 0
         return out
 
     def hidden(self, state):

@@ -133,3 +133,23 @@ def test_printed_steps_diverge_with_a_message():
     with pytest.raises(DivergenceError):
         run(LBNS(batch_size=20, n_inner=5, step_rule="printed-sum", prox_weight=0.0), net, X, 0.01 * Y,
             epochs=5, seed=0)
+
+
+def test_aux_sparsity_counts_the_code_layers_final_auxiliary_zeros():
+    """aux_train_sparsity is the share of zeros of X_c (the regulariser's layer) after the batch's sweeps, and the
+    training itself is bregnet's Algorithm 1 (the forward-pass sparsity is another reading)."""
+    net, X, Y = toy_problem([6, 8, 8, 6], ["relu", "soft_threshold", "identity"], n_samples=12, seed=4)
+    prob = LiftedProblem.from_network(net, l1=(2, 0.3))
+    res = run(LBNS(batch_size=12, n_inner=4, shuffle=False, aux_sparsity=True), net, X, Y, epochs=1, seed=0,
+              l1=(2, 0.3))
+    new, hidden = reading_sweeps(prob, net, X, Y, n_sweeps=4, prox_weight=1.0, step_scale=1.99,
+                                 reading=AlgorithmReading())
+    expected = float(np.mean(hidden[1] == 0))
+    assert 0 < expected < 1                                                # the check can tell a wrong layer
+    assert res.history.aux_train_sparsity[-1] == pytest.approx(expected)
+    assert res.history.aux_train_sparsity[-1] != pytest.approx(float(np.mean(hidden[0] == 0)))
+    assert res.history.aux_train_sparsity[0] is None
+    plain = run(LBNS(batch_size=12, n_inner=4, shuffle=False), net, X, Y, epochs=1, seed=0, l1=(2, 0.3)).network
+    np.testing.assert_allclose(res.network.weights[1], plain.weights[1], rtol=1e-5, atol=1e-9)
+    with pytest.raises(BregnetInputError, match="aux_sparsity"):
+        run(LBNS(aux_sparsity=True), net, X, Y, epochs=1, seed=0)          # no regulariser: nothing to count
