@@ -65,6 +65,7 @@ from bench_scaling import torch_model  # noqa: E402
 
 LR, BATCH, N_INNER, RHO = 1e-3, 100, 15, 100.0
 LBN_BATCH = BATCH
+SWEEP_TOL, STEP_SCALE = 0.0, 1.99
 SIZES, ACTS = [784, 64, 64, 10], ["relu", "relu", "identity"]
 
 
@@ -81,6 +82,10 @@ def parse():
     ap.add_argument("--batch", type=int, default=BATCH, help="batch size of every method (default 100)")
     ap.add_argument("--lbn-batch", type=int, default=None,
                     help="LBN-S's own batch size (default --batch; the others keep --batch)")
+    ap.add_argument("--sweep-tol", type=float, default=0.0,
+                    help="LBN-S: stop a batch's sweeps once one changes the parameters by less than this, relatively "
+                         "(LBNS(sweep_tol=...); N = --n-inner the most; runs the NumPy twin; default 0: exactly N)")
+    ap.add_argument("--step-scale", type=float, default=1.99, help="LBN-S step scale c in (0, 2) (default 1.99)")
     ap.add_argument("--dtype", choices=["float64", "float32"], default="float64", help="every method's dtype")
     ap.add_argument("--torch-lr", type=float, default=None, help="PyTorch SGD's rate (default --lr)")
     ap.add_argument("--adam-lr", type=float, default=1e-3, help="PyTorch Adam's rate (default 1e-3)")
@@ -95,6 +100,8 @@ def parse():
     args = ap.parse_args()
     if not (args.rho > 0 and args.lr > 0 and args.adam_lr > 0 and (args.torch_lr or 1) > 0):
         ap.error("--rho and the learning rates must be positive")
+    if not args.sweep_tol >= 0 or not 0 < args.step_scale < 2:
+        ap.error("--sweep-tol must be >= 0 and --step-scale in (0, 2)")
     if args.n_inner < 1 or args.batch < 1 or (args.lbn_batch is not None and args.lbn_batch < 1):
         ap.error("--n-inner, --batch and --lbn-batch must be >= 1")
     return args
@@ -122,7 +129,8 @@ def check_epochwise(X, Y, net):
 class LbnS:
     @property
     def name(self):
-        return f"LBN-S (bregnet, N={N_INNER}, rho={RHO:g})"
+        extra = (f", sweep_tol={SWEEP_TOL:g}" if SWEEP_TOL else "") + (f", c={STEP_SCALE:g}" if STEP_SCALE != 1.99 else "")
+        return f"LBN-S (bregnet, N={N_INNER}, rho={RHO:g}{extra})"
 
     def __init__(self, net, X, Y):
         from bregnet.solvers import lbn_s
@@ -136,8 +144,10 @@ class LbnS:
         before = self.inside[0]
         t = time.perf_counter()
         res = self.lbn_s(self.net, self.X, self.Y, epochs=1, batch_size=LBN_BATCH, n_inner=N_INNER, prox_weight=RHO,
-                         rng=self.rng, record="none", state=self.state)
+                         rng=self.rng, record="none", state=self.state, sweep_tol=SWEEP_TOL, step_scale=STEP_SCALE)
         self.net, self.state = res.network, res.state
+        if SWEEP_TOL:
+            print(f"  LBN-S mean sweeps per batch this epoch: {float(res.state['mean_sweeps']):.2f}", flush=True)
         dt = time.perf_counter() - t
         self.calls += dt
         if self.inside[0] == before:                           # no wrapper (or no kernel): the whole call
@@ -202,8 +212,9 @@ class TorchSgd:
 
 
 def main():
-    global LR, RHO, N_INNER, BATCH, LBN_BATCH
+    global LR, RHO, N_INNER, BATCH, LBN_BATCH, SWEEP_TOL, STEP_SCALE
     args = parse()
+    SWEEP_TOL, STEP_SCALE = args.sweep_tol, args.step_scale
     LR, RHO, N_INNER, BATCH = args.lr, args.rho, args.n_inner, args.batch
     LBN_BATCH = args.lbn_batch or args.batch
     import threadpoolctl

@@ -27,7 +27,8 @@ def test_help(script):
     assert "usage" in res.stdout.lower()
 
 
-@pytest.mark.parametrize("bad", [["--rho", "0"], ["--lr", "-1"], ["--methods", "adam"]])
+@pytest.mark.parametrize("bad", [["--rho", "0"], ["--lr", "-1"], ["--methods", "adam"], ["--sweep-tol", "-0.1"],
+                                 ["--step-scale", "2"]])
 def test_time_to_accuracy_rejects_bad_options(bad):
     res = _run(BENCH / "bench_time_to_accuracy.py", *bad)
     assert res.returncode == 2 and "error" in res.stderr

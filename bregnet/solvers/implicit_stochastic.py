@@ -73,7 +73,8 @@ __all__ = ["LBNS", "LBND", "lbn_s", "lbn_d", "lbn_batch_numpy", "lbn_batch_kerne
 
 def lbn_batch_numpy(problem: LiftedProblem, network: Network, X0, Y, *, n_inner: int = 15,
                     prox_weight: float = 0.0, step_scale: float = 1.99, tol: float = _TOL,
-                    max_iter: int = _MAX_IT, callback=None, warm: dict | None = None) -> tuple[Network, list]:
+                    max_iter: int = _MAX_IT, callback=None, warm: dict | None = None, sweep_tol: float = 0.0,
+                    stats: dict | None = None) -> tuple[Network, list]:
     r"""One batch step of Algorithm 1 in NumPy (the readable twin of :func:`bregnet.kernels.lifted.lbn_inner_loop`).
 
     The ``n_inner`` backward sweeps of :func:`bregnet.solvers.sweep.backward_sweeps` from the forward-pass
@@ -83,7 +84,8 @@ def lbn_batch_numpy(problem: LiftedProblem, network: Network, X0, Y, *, n_inner:
     with the current lists (read-only; used by :mod:`bregnet.testing.reference_trajectories`).
     ``warm``, if given (from :func:`warm_start_vectors`), holds the start vectors of the power iterations for
     :math:`\|X_l\|_2^2` and :math:`\|W_l\|_2^2` and receives their final iterates, so that the next batch
-    starts where this one stopped.
+    starts where this one stopped.  ``sweep_tol``, ``stats``: the early stop of
+    :func:`bregnet.solvers.sweep.backward_sweeps` (``n_inner`` then the most sweeps).
 
     Examples
     --------
@@ -98,7 +100,7 @@ def lbn_batch_numpy(problem: LiftedProblem, network: Network, X0, Y, *, n_inner:
     """
     return backward_sweeps(problem, network, X0, Y, n_sweeps=n_inner, prox_weight=prox_weight,
                            step_scale=step_scale, warm=warm_start_vectors(network) if warm is None else warm,
-                           tol=tol, max_iter=max_iter, callback=callback)
+                           tol=tol, max_iter=max_iter, callback=callback, sweep_tol=sweep_tol, stats=stats)
 
 
 def kernel_supported(problem: LiftedProblem) -> bool:
@@ -244,6 +246,11 @@ class LBNS(Solver):
         :math:`X_c` in the auxiliary variables each batch ends with, over the epoch's samples (Section 6.2 counts
         "the percentage of zero-valued entries of the code :math:`X_2`", which in Algorithm 1 is a lifted variable;
         the forward network's code is the other reading); needs a regulariser; runs the NumPy reading.
+    sweep_tol : float
+        0 (default, Algorithm 1): exactly ``n_inner`` sweeps per batch.  Positive: stop a batch's sweeps once
+        one changes the parameters by less than this, relatively
+        (:func:`bregnet.solvers.sweep.sweep_change`), ``n_inner`` being the most (issue 13's adaptive N); records
+        ``mean_sweeps`` per batch each epoch; runs the NumPy twin.
     """
 
     batch_size: int = 100
@@ -259,9 +266,10 @@ class LBNS(Solver):
     prox_anchor: str = "batch"
     aux_accuracy: bool = False
     aux_sparsity: bool = False
+    sweep_tol: float = 0.0
 
     name = "lbn_s"
-    late_fields = ("step_rule", "x_anchor", "loops", "prox_anchor", "aux_accuracy", "aux_sparsity")
+    late_fields = ("step_rule", "x_anchor", "loops", "prox_anchor", "aux_accuracy", "aux_sparsity", "sweep_tol")
     diagnostics_from_parameters = True                 # diagnostics at the forward pass (engine.run)
     supports_operators = True                          # operator layers (convolutions) by the NumPy path
     penalties = PENALTIES                              # the lifted family
@@ -271,7 +279,7 @@ class LBNS(Solver):
                    "shuffle": BOOLEAN, "use_kernel": (NONE, BOOLEAN), "warm_start": OneOf(("run", "epoch")),
                    "step_rule": OneOf(STEP_RULES), "x_anchor": OneOf(X_ANCHORS), "loops": OneOf(LOOPS),
                    "prox_anchor": OneOf(("batch", "epoch")), "aux_accuracy": BOOLEAN,
-                   "aux_sparsity": BOOLEAN}
+                   "aux_sparsity": BOOLEAN, "sweep_tol": Interval(0, None)}
 
     def check_task(self, task: Task) -> None:
         super().check_task(task)
@@ -287,6 +295,12 @@ class LBNS(Solver):
                                     f"got {[a.name for a in task.problem.activations]}")
 
     def check(self) -> None:
+        if self.use_kernel and self.sweep_tol > 0:
+            raise BregnetInputError("use_kernel=True runs exactly n_inner sweeps; sweep_tol > 0 (an early stop of the "
+                                    "sweeps) runs in NumPy (use_kernel=None)")
+        if self.sweep_tol > 0 and not self._corrected:
+            raise BregnetInputError("sweep_tol > 0 stops bregnet's Algorithm 1 early; it does not combine with the "
+                                    "readings step_rule, x_anchor, loops, prox_anchor, aux_accuracy, aux_sparsity")
         if self.use_kernel and not self._corrected:
             raise BregnetInputError("use_kernel=True runs bregnet's Algorithm 1 only; the readings step_rule, "
                                     "x_anchor, loops, prox_anchor, aux_accuracy and aux_sparsity run in NumPy "
@@ -307,10 +321,12 @@ class LBNS(Solver):
 
     def init(self, task: Task, network: Network, hidden, rng) -> dict:
         extra = self._aux_fields({"aux_accuracy": -1.0, "aux_sparsity": -1.0})   # -1: no epoch trained yet
+        if self.sweep_tol > 0:
+            extra["mean_sweeps"] = -1.0
         return {**params_state(network), "warm": warm_start_vectors(network), **extra}
 
     def _kernel(self, task: Task) -> bool:
-        if not self._corrected:
+        if not self._corrected or self.sweep_tol > 0:
             return False
         return kernel_supported(task.problem) if self.use_kernel is None else self.use_kernel
 
@@ -327,23 +343,29 @@ class LBNS(Solver):
                                    prox_weight=self.prox_weight, step_scale=self.step_scale, warm=warm)
         else:
             with _kernel_blas_one_thread() if net.layers is not None else contextlib.nullcontext():
-                net = self._numpy_epoch(task, net, order, warm)
+                net, sweeps = self._numpy_epoch(task, net, order, warm)
+            if self.sweep_tol > 0:
+                return {**params_state(net), "warm": warm, "mean_sweeps": float(np.mean(sweeps))}
         return {**params_state(net), "warm": warm}
 
-    def _numpy_epoch(self, task: Task, net: Network, order, warm: dict) -> Network:
+    def _numpy_epoch(self, task: Task, net: Network, order, warm: dict) -> tuple[Network, list]:
         """The batches of one epoch by :func:`lbn_batch_numpy` (operator networks run it with one BLAS thread: their
-        power iterations are products of one sample, which a second thread only slows down)."""
+        power iterations are products of one sample, which a second thread only slows down); returns the network
+        and the number of sweeps of each batch."""
         X, Y, s = task.X, task.Y, task.n_samples
+        sweeps, stats = [], {}
         for p in range(0, s, self.batch_size):
             whole = not self.shuffle and self.batch_size >= s
             idx = order[p:p + self.batch_size]
             Xb, Yb = (X, Y) if whole else (X[idx], Y[idx])
             with np.errstate(over="ignore", invalid="ignore"):
                 net, _ = lbn_batch_numpy(task.problem, net, Xb, Yb, n_inner=self.n_inner,
-                                         prox_weight=self.prox_weight, step_scale=self.step_scale, warm=warm)
+                                         prox_weight=self.prox_weight, step_scale=self.step_scale, warm=warm,
+                                         sweep_tol=self.sweep_tol, stats=stats)
+            sweeps.append(stats["sweeps"])
             if not all(np.all(np.isfinite(W)) for W in net.weights + net.biases):
                 break                                          # the engine reports the divergence
-        return net
+        return net, sweeps
 
     def _reading_epoch(self, task: Task, net: Network, order) -> tuple[Network, dict]:
         """One epoch of :func:`bregnet.solvers.readings.reading_sweeps` batches; returns the network and the records
@@ -376,6 +398,9 @@ class LBNS(Solver):
             if getattr(self, field):
                 aux = float(state[field])
                 out[f"aux_train_{field[4:]}"] = None if aux < 0 else aux    # none at epoch 0
+        if self.sweep_tol > 0:
+            m = float(state["mean_sweeps"])
+            out["mean_sweeps"] = None if m < 0 else m
         return out
 
     def hidden(self, state):

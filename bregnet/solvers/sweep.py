@@ -239,15 +239,35 @@ def warm_start_vectors(network: Network) -> dict:
             "vw": [np.zeros(W.shape[1]) for W in network.weights]}
 
 
+def sweep_change(before, after) -> float:
+    r"""The relative change of the parameters over one sweep, :math:`\max_l \|\Theta_l^{n} - \Theta_l^{n-1}\|_F /
+    \|\Theta_l^{n}\|_F` (:math:`\Theta_l = (W_l, b_l)`; a zero :math:`\Theta_l^n` counts its change absolutely).
+
+    >>> import numpy as np
+    >>> a = ([np.ones((2, 2))], [np.zeros(2)])
+    >>> b = ([np.ones((2, 2)) * 1.1], [np.zeros(2)])
+    >>> round(sweep_change(a, b), 6)
+    0.090909
+    """
+    worst = 0.0
+    for W0, b0, W1, b1 in zip(*before, *after):
+        num = np.sqrt(np.sum((W1 - W0) ** 2) + np.sum((b1 - b0) ** 2))
+        den = np.sqrt(np.sum(W1 ** 2) + np.sum(b1 ** 2))
+        worst = max(worst, float(num / den) if den > 0 else float(num))
+    return worst
+
+
 def backward_sweeps(problem: LiftedProblem, network: Network, X0, Y, *, n_sweeps: int, prox_weight: float,
                     step_scale: float, warm: dict, tol: float = POWER_TOL, max_iter: int = POWER_MAX_ITER,
-                    callback=None) -> tuple[Network, list]:
+                    callback=None, sweep_tol: float = 0.0, stats: dict | None = None) -> tuple[Network, list]:
     r"""``n_sweeps`` sweeps :math:`\Theta_L, x_{L-1}, \dots, x_1, \Theta_1` on the batch problem (24) from a forward pass.
 
     The anchor :math:`\Theta^k` is ``network``; :math:`\rho` = ``prox_weight``.  ``warm`` (from
     :func:`warm_start_vectors`) holds the power iterations' start vectors and receives their final iterates.
-    ``callback(n, weights, biases, hidden)`` is called after sweep ``n = 1..N``.  Returns the new network and
-    the final ``[X_1, ..., X_{L-1}]``.
+    ``callback(n, weights, biases, hidden)`` is called after sweep ``n = 1..N``.  With ``sweep_tol > 0`` the
+    sweeps stop early, after the first sweep whose :func:`sweep_change` is below ``sweep_tol`` (``n_sweeps``
+    is then the most); ``stats``, if given, receives ``"sweeps"``, the number of sweeps made.  Returns the new
+    network and the final ``[X_1, ..., X_{L-1}]``.
     """
     L = problem.n_layers
     B = X0.shape[0]
@@ -265,7 +285,9 @@ def backward_sweeps(problem: LiftedProblem, network: Network, X0, Y, *, n_sweeps
     for l in range(1, L):
         nx[l], vx[l] = input_norm_sq(ops[l], xs[l], tol=tol, max_iter=max_iter, return_vector=True)
     Z = [None] * (L + 1)                                       # cached Z_l = f(X_{l-1}, Theta_l)
+    done = 0
     for n in range(n_sweeps):
+        before = (list(Ws), list(bs))                          # the steps make new arrays: no copy needed
         for l in range(L, 0, -1):
             lam, act, op = problem.lambdas[l - 1], problem.activations[l - 1], ops[l - 1]
             if Z[l] is None:
@@ -286,4 +308,9 @@ def backward_sweeps(problem: LiftedProblem, network: Network, X0, Y, *, n_sweeps
                 nx[j], vx[j] = input_norm_sq(ops[j], xs[j], v0=vx[j], tol=tol, max_iter=max_iter, return_vector=True)
         if callback is not None:
             callback(n + 1, Ws, bs, xs[1:L])
+        done = n + 1
+        if sweep_tol > 0 and sweep_change(before, (Ws, bs)) < sweep_tol:
+            break
+    if stats is not None:
+        stats["sweeps"] = done
     return Network(tuple(Ws), tuple(bs), network.activations, network.layers), xs[1:L]

@@ -153,3 +153,33 @@ def test_aux_sparsity_counts_the_code_layers_final_auxiliary_zeros():
     np.testing.assert_allclose(res.network.weights[1], plain.weights[1], rtol=1e-5, atol=1e-9)
     with pytest.raises(BregnetInputError, match="aux_sparsity"):
         run(LBNS(aux_sparsity=True), net, X, Y, epochs=1, seed=0)          # no regulariser: nothing to count
+
+
+def test_sweep_tol_stops_when_a_sweep_changes_little(toy):
+    """sweep_tol: the sweeps stop after the first whose relative parameter change is below it; 0 keeps N; the
+    truncated run equals the fixed-N run with that many sweeps."""
+    from bregnet.solvers.sweep import sweep_change
+    prob, net, X, Y = toy
+    changes = []
+
+    def record(n, Ws, bs, hidden, prev=[(list(net.weights), list(net.biases))]):
+        changes.append(sweep_change(prev[0], (list(Ws), list(bs))))
+        prev[0] = (list(Ws), list(bs))
+
+    backward_sweeps(prob, net, X, Y, n_sweeps=12, prox_weight=1.0, step_scale=1.5, warm=warm_start_vectors(net),
+                    callback=record)
+    tol = 0.5 * (changes[2] + changes[3]) if changes[3] < changes[2] else None
+    assert tol is not None and all(c >= tol for c in changes[:3])    # sweep 4 is the first below tol
+    stats = {}
+    early, _ = backward_sweeps(prob, net, X, Y, n_sweeps=12, prox_weight=1.0, step_scale=1.5,
+                               warm=warm_start_vectors(net), sweep_tol=tol, stats=stats)
+    assert stats["sweeps"] == 4
+    four, _ = backward_sweeps(prob, net, X, Y, n_sweeps=4, prox_weight=1.0, step_scale=1.5, warm=warm_start_vectors(net))
+    for a, b in zip(early.weights, four.weights):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-9)
+    res = run(LBNS(batch_size=12, n_inner=12, step_scale=1.5, shuffle=False, sweep_tol=tol), net, X, Y, epochs=1, seed=0)
+    assert res.history.mean_sweeps[-1] == 4
+    with pytest.raises(BregnetInputError, match="sweep_tol"):
+        run(LBNS(sweep_tol=0.1, use_kernel=True), net, X, Y, epochs=1)
+    with pytest.raises(BregnetInputError, match="sweep_tol"):
+        run(LBNS(sweep_tol=-1.0), net, X, Y, epochs=1)
