@@ -412,7 +412,7 @@ def test_fig6_batch_sum_and_aux_sparsity_methods(tmp_path):
     out = tmp_path / "results" / "fig6"
     assert run.main(["fig6", "--quick", "--epochs", "1", "--out", str(out), "--ckpt-dir", str(tmp_path / "ck"),
                      "--batch-sum", "--aux-sparsity", "--quiet",
-                     "--methods", "lbn,lbn-sum,sgd-bp-sum,isgd-bp-sum,lbn-auxsp"]) == 0
+                     "--methods", "lbn,isgd-bp,lbn-sum,sgd-bp-sum,isgd-bp-sum,lbn-auxsp"]) == 0
     recs = json.loads((out / "metrics.json").read_text())["methods"]
     opts = {k: r["config"]["options"] for k, r in recs.items()}
     assert opts["lbn-sum"]["prox_weight"] == pytest.approx(0.5 / 20) and opts["lbn"]["prox_weight"] == 0.5
@@ -422,5 +422,12 @@ def test_fig6_batch_sum_and_aux_sparsity_methods(tmp_path):
     aux, fwd = recs["lbn-auxsp"]["final"], recs["lbn"]["final"]
     assert aux["train_objective"] == pytest.approx(fwd["train_objective"], rel=1e-6)
     assert 0 <= aux["aux_train_sparsity"] <= 1 and aux["aux_train_sparsity"] != fwd["train_sparsity"]
+    report = tmp_path / "REPORT.md"
+    make_report.main(["--results", str(tmp_path / "results"), "--out", str(report)])
+    text = report.read_text()
+    sec = text[text.index("## Readings of Section 6.3"):]
+    assert "- Fig. 6, mean (ours): at epoch 1 LBN" in sec and "- Fig. 6, batch-sum: at epoch 1 LBN" in sec
+    row = next(line for line in sec.splitlines() if line.startswith("| fig6 | lbn-auxsp |"))
+    assert f"{100 * aux['aux_train_sparsity']:.1f}%" in row
     with pytest.raises(SystemExit):                         # not defined without the flag
         run.main(["fig6", "--quick", "--out", str(tmp_path / "o2"), "--methods", "lbn-sum"])

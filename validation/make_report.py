@@ -595,6 +595,8 @@ def main(argv=None) -> int:
     L += status_section(results)
     L += table_sections(results)
     L += fig_sections(results)
+    from .report_readings63 import readings63_section
+    L += readings63_section(results)
     from .report_study import study_sections
     L += study_sections(results)
     from .report_conv import conv_sections
