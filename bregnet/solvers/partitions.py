@@ -50,6 +50,10 @@ __all__ = ["partition_slices", "map_partitions", "partition_arrays", "aligned", 
            "DaskResident", "ClusterError", "TransferMeter"]
 
 
+#: seconds to wait for a worker when the cluster has none (a lost worker being restarted by its nanny)
+WORKER_WAIT_S = 30.0
+
+
 class ClusterError(RuntimeError):
     """A round could not be computed: a worker died (or the cluster went away) and the retries were spent."""
 
@@ -363,8 +367,12 @@ class DaskResident(ResidentExecutor):
         import distributed
 
         workers = list(self.client.scheduler_info()["workers"])
-        if not workers:
-            raise ClusterError("the Dask cluster has no workers")
+        if not workers:                     # e.g. a lost worker's nanny still restarting it: wait a bounded time
+            try:
+                self.client.wait_for_workers(1, timeout=WORKER_WAIT_S)
+            except (TimeoutError, OSError):
+                raise ClusterError(f"the Dask cluster has no workers (waited {WORKER_WAIT_S:g} s for one)") from None
+            workers = list(self.client.scheduler_info()["workers"])
         parts, self._holders = [], []
         for p, pair in enumerate(blocks):                         # round-robin: block p on worker p mod w
             holder = workers[p % len(workers)]

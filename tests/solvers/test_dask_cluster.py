@@ -158,3 +158,26 @@ def test_killed_worker_without_retries_stops_with_the_checkpoint_intact(client, 
     resumed = run(solver.replace(executor=DaskResident(client)), net, X, Y, epochs=3, seed=2, checkpoint=ck,
                   resume=True)
     assert resumed.resumed_from == 1 and _same(full, resumed)      # the checkpoint of round 1, intact
+
+
+def test_placement_waits_a_bounded_time_for_a_worker(monkeypatch):
+    """A cluster momentarily without workers (a lost worker's nanny restarting it) is waited for, up to
+    WORKER_WAIT_S; with none arriving the run stops with a ClusterError saying how long it waited."""
+    import threading
+
+    from bregnet.solvers import partitions
+    net, X, Y = _data(s=20)
+    cluster = distributed.LocalCluster(n_workers=0, threads_per_worker=1, processes=False, dashboard_address=None,
+                                       silence_logs=50)
+    c = distributed.Client(cluster)
+    try:
+        monkeypatch.setattr(partitions, "WORKER_WAIT_S", 0.5)
+        with pytest.raises(ClusterError, match="waited 0.5 s"):
+            run(SOLVER.replace(executor=DaskResident(c)), net, X, Y, epochs=1, seed=0)
+        monkeypatch.setattr(partitions, "WORKER_WAIT_S", 60.0)
+        threading.Timer(1.0, lambda: cluster.scale(1)).start()    # a worker arrives after a second
+        got = run(SOLVER.replace(executor=DaskResident(c)), net, X, Y, epochs=1, seed=0)
+        assert _same(got, run(SOLVER, net, X, Y, epochs=1, seed=0))
+    finally:
+        c.close()
+        cluster.close()
