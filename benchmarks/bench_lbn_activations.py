@@ -8,15 +8,9 @@ otherwise synthetic data of the same shape.  Each timing is one call of
 ``--samples`` samples, scaled to a 60000-sample epoch.  All activations run in one process, interleaved (the
 order rotates every repeat, each repeat on its own subset), so that the ratios to ReLU are measured under the
 same load; the medians over ``--repeats`` are printed, of wall time and of the process's CPU time (less sensitive
-to other processes on a shared machine), with the per-repeat CPU-time ratios.  Hidden row-wise activations
-(softmax, sparsemax, entmax15, entmax, squash, block_soft_threshold) are specs like the others (``sparsemax``:
-sparsemax on both hidden layers; ``sparsemax+softmax``: with a softmax output).  ``--twin-samples S`` also times
-one epoch of the NumPy twin (``lbn_batch_numpy`` batch by batch, as ``lbn_s(use_kernel=False)``) on the first S
-samples of the first repeat's order, in CPU time scaled to 60000 samples, and prints the kernel's speed-up over
-it.  Run by hand, not a test:
+to other processes on a shared machine), with the per-repeat CPU-time ratios.  Run by hand, not a test:
 
     python benchmarks/bench_lbn_activations.py [--samples 6000] [--repeats 5] [--acts tanh,sigmoid,...]
-        [--twin-samples 300]
 """
 from __future__ import annotations
 
@@ -45,37 +39,11 @@ def setting(spec):
     return spec, [hidden, hidden, out or "identity"]
 
 
-def twin_epoch_cpu(run, X, Y, order):
-    """CPU seconds of one NumPy-twin epoch over ``order`` (batches of lbn_batch_numpy, warm starts carried)."""
-    from bregnet.solvers.implicit_stochastic import lbn_batch_numpy, warm_start_vectors
-
-    net, warm = run["net"], warm_start_vectors(run["net"])
-    c0 = time.process_time()
-    for p in range(0, order.size, BATCH):
-        idx = order[p:p + BATCH]
-        with np.errstate(over="ignore", invalid="ignore"):
-            net, _ = lbn_batch_numpy(run["prob"], net, X[idx], Y[idx], n_inner=N_INNER, prox_weight=RHO,
-                                     step_scale=C, warm=warm)
-    return time.process_time() - c0
-
-
-def report_twin(runs, cpu, X, Y, order):
-    """Print the NumPy twin's CPU s/epoch (on ``order``, scaled to ``X``'s samples) and the kernel's speed-up."""
-    print(f"\nNumPy twin, one epoch on {order.size} samples, CPU time scaled to {X.shape[0]} samples:")
-    print(f"{'hidden activation (output)':28s} {'twin CPU s/epoch':>17s} {'kernel CPU s/epoch':>19s} "
-          f"{'speed-up':>9s}")
-    for k, run in runs.items():
-        tw = twin_epoch_cpu(run, X, Y, order) * X.shape[0] / order.size
-        print(f"{k:28s} {tw:17.2f} {np.median(cpu[k]):19.3f} {tw / np.median(cpu[k]):9.1f}")
-
-
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--samples", type=int, default=6000)
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--acts", default=DEFAULT, help="comma-separated hidden activations (relu first is added)")
-    ap.add_argument("--twin-samples", type=int, default=0,
-                    help="also time the NumPy twin's epoch on this many samples (0: not)")
     args = ap.parse_args()
     import threadpoolctl
 
@@ -130,8 +98,6 @@ def main():
         w, cw = np.array(wall[k]), np.array(cpu[k])
         print(f"{k:28s} {np.median(w):15.3f} {np.min(w):7.3f} {np.median(w) / np.median(ref):14.2f} "
               f"{np.median(cw):13.3f} {np.median(cw) / np.median(cref):10.2f}   {np.round(cw / cref, 2).tolist()}")
-    if args.twin_samples > 0:
-        report_twin(runs, cpu, X, Y, np.random.default_rng(0).permutation(n)[:args.twin_samples])
     print(f"# load average at end {tuple(round(v, 2) for v in os.getloadavg())}")
 
 
