@@ -9,9 +9,7 @@ methods, :mod:`bregnet.bregman`); the twin is the reference and the tests compar
 * :func:`kernel_for` (:mod:`bregnet.kernels.dispatch`): the kernels for an activation instance, or
   ``None`` so that a solver falls back to the NumPy twins;
 * :mod:`bregnet.kernels.lifted`: Algorithm 1's fused batch and epoch kernels (their activation codes:
-  ``LIFTED_CODES``), with :mod:`bregnet.kernels.smooth_prox` for the smooth activations' prox (steps <= 1) and
-  :mod:`bregnet.kernels.rowwise_prox` for the row-wise ones (softmax, sparsemax, entmax, squash, block
-  soft-thresholding: sigma and prox row by row).
+  ``LIFTED_CODES``), with :mod:`bregnet.kernels.smooth_prox` for the smooth activations' prox (steps <= 1).
 
 >>> from bregnet.activations import get
 >>> kernel_for(get("relu")) is not None, kernel_for(get("softmax", temperature=2.0)).supports_prox_step

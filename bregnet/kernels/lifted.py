@@ -19,11 +19,10 @@ softplus, elu, softsign, arctan, asinh, isru, celu, log_sigmoid, isrlu, bent_ide
 log_activation, tanhshrink (the smooth prox of :mod:`bregnet.kernels.smooth_prox`, for the x-update's steps
 :math:`t\lambda/(1+t\lambda) < 1`; tanh, sigmoid, ELU, softplus, CELU and log-sigmoid vectorised, softsign and
 the bent identity by their classes' closed forms, the others by the generic safeguarded Newton element by
-element), and the row-wise activations softmax, sparsemax, 1.5-entmax, alpha-entmax, squash and block
-soft-thresholding (codes 20, 30-34: the row kernels of :mod:`bregnet.kernels.rowwise_prox`, sigma and the
-x-update's :math:`\operatorname{prox}_{t\Psi}` row by row, in hidden and output layers alike; softmax's output
-residual keeps its fused loop).  The solvers fall back to the NumPy twins for every other activation, subclasses
-of these included, and for an l1 regulariser on a layer outside :data:`L1_CODES` (:func:`kernel_supports`).
+element), and softmax for the output layer (row-wise: only :math:`\sigma` is needed there).  The solvers fall
+back to the NumPy twins for every other activation (the row-wise or radial sparsemax, entmax, squash, block
+soft-thresholding), subclasses of these included
+(:func:`kernel_supports`).
 
 What the fused loop exploits (everything else is the twin's arithmetic in the same order):
 
@@ -56,18 +55,15 @@ import numpy as np
 from numba import njit
 
 from ..activations.clipping import BentIdentity, HardSigmoid, HardTanh
-from ..activations.entmax import Entmax
 from ..activations.identity import Identity
-from ..activations.radial import BlockSoftThreshold, Squash
 from ..activations.rectifiers import ELU, ISRLU, LeakyReLU, ReLU
 from ..activations.sigmoids import (ISRU, Asinh, LogActivation, ScaledArctan, Sigmoid, Softsign, Tanh,
                                     UnimodalSigmoid)
-from ..activations.simplex import Entmax15, Softmax, Sparsemax
+from ..activations.simplex import Softmax
 from ..activations.softplus import Softplus
 from ..activations.tanhshrink import TanhShrink
 from ..activations.thresholding import NonnegSoftThreshold, SoftThreshold
 from ..activations.transforms import CELU, LogSigmoid
-from . import rowwise_prox as _rw
 from . import smooth_prox as _sp
 from .activations import _softmax_row
 from .dispatch import lookup_exact
@@ -76,9 +72,8 @@ __all__ = ["LIFTED_CODES", "KERNEL_CODES", "ROW_WISE_CODES", "L1_CODES", "activa
            "kernel_supports", "kernel_names", "prox_l1_codes", "power_sq", "power_sym",
            "lbn_inner_loop", "lbn_epoch"]
 
-#: exact activation class -> (kernel code of ``_prox_scalar`` or of :mod:`bregnet.kernels.rowwise_prox`, the
-#: kernels' ``beta`` from the instance: a float, or the pair ``(beta, gamma)`` for the two-parameter hard tanh and
-#: alpha-entmax)
+#: exact activation class -> (kernel code of ``_prox_scalar``, the kernels' ``beta`` from the instance: a float,
+#: or the pair ``(beta, gamma)`` for the two-parameter hard tanh)
 LIFTED_CODES = {
     Identity: (0, lambda a: 0.0),
     ReLU: (1, lambda a: 0.0),
@@ -102,17 +97,12 @@ LIFTED_CODES = {
     UnimodalSigmoid: (_sp.UNIMODAL_SIGMOID, lambda a: 0.0),
     LogActivation: (_sp.LOG_ACTIVATION, lambda a: 0.0),
     TanhShrink: (_sp.TANHSHRINK, lambda a: 0.0),
-    Softmax: (_rw.SOFTMAX, lambda a: float(a.temperature)),
-    Sparsemax: (_rw.SPARSEMAX, lambda a: float(a.temperature)),
-    Entmax15: (_rw.ENTMAX15, lambda a: float(a.temperature)),
-    Entmax: (_rw.ENTMAX, lambda a: (float(a.alpha), float(a.temperature))),
-    Squash: (_rw.SQUASH, lambda a: 0.0),
-    BlockSoftThreshold: (_rw.BLOCK_SOFT, lambda a: float(a.alpha)),
+    Softmax: (20, lambda a: float(a.temperature)),
 }
-#: the codes whose sigma and prox_(t Psi) act on a row (one sample), not elementwise: the row kernels of
-#: :mod:`bregnet.kernels.rowwise_prox`, in hidden layers (the x-update (17b)) and output layers alike
-ROW_WISE_CODES = frozenset(_rw.ROW_CODES)
-_ROW_WISE = _rw.SOFTMAX     # softmax: the output layer's residual keeps its fused loop (_residual_rows)
+#: the codes whose prox_(t Psi) is row-wise, not elementwise: only sigma (t = 1) is compiled, so they serve the
+#: output layer only (the x-update (17b) needs prox_(t Psi), t < 1, of the hidden layers)
+ROW_WISE_CODES = frozenset({20})
+_ROW_WISE = 20          # the one row-wise code (a compile-time constant of the kernels)
 #: the codes whose ``_prox_scalar`` folds in ``a|.|_1`` (the l1 regulariser's layer, Section 6.2)
 L1_CODES = frozenset({0, 1, 2, 3})
 
@@ -131,8 +121,7 @@ def activation_code(activation):
     --------
     >>> from bregnet.activations import get
     >>> activation_code(get("relu")), activation_code(get("soft_threshold", alpha=0.5)), activation_code(get("sparsemax"))
-    ((1, 0.0), (2, 0.5), (30, 1.0))
-    >>> activation_code(type("MyReLU", (type(get("relu")),), {})())     # a subclass: no code
+    ((1, 0.0), (2, 0.5), None)
     """
     return lookup_exact(activation, LIFTED_CODES)
 
@@ -157,21 +146,23 @@ def activation_params(activation):
 def kernel_supports(problem) -> bool:
     """True if the fused kernels cover every layer of ``problem`` (a :class:`bregnet.lifted.LiftedProblem`).
 
-    Every activation needs a code (:func:`activation_code`), in any layer (the row-wise codes too: their
-    prox_(t Psi), t < 1, of the x-update (17b) is compiled in :mod:`bregnet.kernels.rowwise_prox`), and the l1
-    regulariser's layer one of :data:`L1_CODES`.
+    Every activation needs a code (:func:`activation_code`); the hidden layers' codes must be elementwise (the
+    x-update (17b) needs their prox_(t Psi), t < 1; a row-wise code such as softmax serves the output layer only),
+    and the l1 regulariser's layer one of :data:`L1_CODES`.
 
     Examples
     --------
     >>> from bregnet.lifted import LiftedProblem
     >>> from bregnet.network import glorot_init
     >>> ok = glorot_init([3, 4, 2], ["tanh", "softmax"], seed=0)
-    >>> hidden = glorot_init([3, 4, 2], ["softmax", "identity"], seed=0)
-    >>> kernel_supports(LiftedProblem.from_network(ok)), kernel_supports(LiftedProblem.from_network(hidden))
-    (True, True)
+    >>> bad = glorot_init([3, 4, 2], ["softmax", "identity"], seed=0)
+    >>> kernel_supports(LiftedProblem.from_network(ok)), kernel_supports(LiftedProblem.from_network(bad))
+    (True, False)
     """
     codes = [activation_code(a) for a in problem.activations]
     if any(c is None for c in codes):
+        return False
+    if any(c[0] in ROW_WISE_CODES for c in codes[:-1]):
         return False
     reg = problem.regulariser
     if reg is not None and reg.alpha > 0 and codes[reg.layer - 1][0] not in L1_CODES:
@@ -180,18 +171,12 @@ def kernel_supports(problem) -> bool:
 
 
 def kernel_names(hidden: bool = False) -> list:
-    """Registry names of the activations with a kernel code (``hidden=True``: those a hidden layer may use: all).
+    """Registry names of the activations with a kernel code (``hidden=True``: those a hidden layer may use).
 
-    >>> "tanh" in kernel_names(hidden=True), "softmax" in kernel_names(hidden=True), kernel_names(True) == kernel_names()
-    (True, True, True)
+    >>> "tanh" in kernel_names(hidden=True), "softmax" in kernel_names(hidden=True), "softmax" in kernel_names()
+    (True, False, True)
     """
-    return sorted(cls.name for cls in LIFTED_CODES)
-
-
-@njit(cache=True, inline="always")
-def _is_row(code):
-    # the row-wise codes (ROW_WISE_CODES: softmax 20 and rowwise_prox's 30..34; 21, 22 are smooth codes)
-    return code == _rw.SOFTMAX or code >= _rw.SPARSEMAX
+    return sorted(cls.name for cls, (code, _) in LIFTED_CODES.items() if not (hidden and code in ROW_WISE_CODES))
 
 
 @njit(cache=True, inline="always")
@@ -255,13 +240,9 @@ def prox_l1_codes(code, beta, V, t, a, gamma=0.0):
     r""":math:`\operatorname{prox}_{t(\Psi + a\|\cdot\|_1)}(V)` elementwise for kernel ``code`` (twin: ``lifted.prox_psi_l1``).
 
     ``beta``, ``gamma``: the parameters of :func:`activation_params`; ``a != 0`` only for the codes of
-    :data:`L1_CODES`, ``t <= 1`` for the smooth codes (:mod:`bregnet.kernels.smooth_prox`) and softmax.  The
-    row-wise codes (:data:`ROW_WISE_CODES`) act on each row of ``V`` (:mod:`bregnet.kernels.rowwise_prox`).
+    :data:`L1_CODES`, ``t <= 1`` for the smooth codes (:mod:`bregnet.kernels.smooth_prox`).
     """
     out = np.empty_like(V)
-    if _is_row(code):
-        _rw.prox_rows_into(code, beta, gamma, V, t, out)
-        return out
     for i in range(V.shape[0]):
         for k in range(V.shape[1]):
             out[i, k] = _prox_any(code, beta, gamma, V[i, k], t, a)
@@ -419,7 +400,7 @@ def _residual_more(code, beta, gamma, Z, X, D):
     if code == _ROW_WISE:
         _residual_rows(code, beta, Z, X, D)
         return
-    _sigma_into(code, beta, gamma, Z, D)       # the other row-wise codes there too
+    _sigma_into(code, beta, gamma, Z, D)
     for i in range(Z.shape[0]):
         for k in range(Z.shape[1]):
             D[i, k] -= X[i, k]
@@ -427,11 +408,7 @@ def _residual_more(code, beta, gamma, Z, X, D):
 
 @njit(cache=True)
 def _sigma_into(code, beta, gamma, Z, out):
-    # out = sigma(Z) for the codes >= 3 (the smooth ones by the vectorisable kernels of smooth_prox, the row-wise
-    # ones row by row)
-    if _is_row(code):
-        _rw.sigma_rows_into(code, beta, gamma, Z, out)
-        return
+    # out = sigma(Z) elementwise for the codes >= 3 (the smooth ones by the vectorisable kernels of smooth_prox)
     if code == _sp.TANH:
         _sp.tanh_into(Z, out)
         return
@@ -508,11 +485,7 @@ def _x_update(code, beta, gamma, Xj, Zj, Dn, Wn, t, lam_j, lam_n, alpha, G):
 
 @njit(cache=True)
 def _prox_into(code, beta, gamma, V, t, a):
-    # V <- prox_{t(Psi + a|.|)}(V) in place for the codes >= 3 (t < 1: the x-update's step; a = 0 for the
-    # row-wise codes, which act row by row)
-    if _is_row(code):
-        _rw.prox_rows_into(code, beta, gamma, V, t, V)
-        return
+    # V <- prox_{t(Psi + a|.|)}(V) in place for the elementwise codes >= 3 (t < 1: the x-update's step)
     if code == _sp.TANH:
         _sp.tanh_prox_into(V, t)
         return
